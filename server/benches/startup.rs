@@ -1,0 +1,2 @@
+//! Startup benchmark.
+fn main() {}

@@ -1,0 +1,2 @@
+//! mcp-pipelines binary (being built).
+fn main() {}

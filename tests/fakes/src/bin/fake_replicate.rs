@@ -1,0 +1,2 @@
+//! Runs the fake Replicate API on a loopback port (to be built).
+fn main() {}

@@ -1,0 +1,1 @@
+//! The fake docs host (to be built).

@@ -1,0 +1,1 @@
+//! The fake Replicate API (to be built).

@@ -1,0 +1,1 @@
+//! run_local (to be built).

@@ -1,0 +1,1 @@
+//! scaffold (to be built).

@@ -1,0 +1,80 @@
+//! The rendered form of a model's schema, shared by the schema tool, the validator and
+//! the scaffolder.
+
+use serde::{Deserialize, Serialize};
+
+/// One model's interface as an agent writes code against it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ModelSchema {
+    /// `owner/name` (without version).
+    pub model: String,
+    /// The version id the schema belongs to; `None` for versionless models.
+    pub version: Option<String>,
+    /// Inputs in `x-order` order.
+    pub inputs: Vec<InputParam>,
+    /// The output and how `replicate.use()` returns it.
+    pub output: OutputSpec,
+    /// A Python signature, e.g. `def flux_schnell(prompt: str, …) -> list[Path]: ...`.
+    pub signature: String,
+    /// A `hint` function ready for `replicate.use(ref, hint=hint)`.
+    pub hint: String,
+    /// When the schema was fetched from the API (RFC 3339).
+    pub fetched_at: String,
+    /// Whether this answer came from the local cache.
+    pub from_cache: bool,
+}
+
+/// One model input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct InputParam {
+    /// The keyword name.
+    pub name: String,
+    /// The type as Python: `str`, `int`, `float`, `bool`, `Path`, `list[str]`, …
+    pub python_type: String,
+    /// Whether the input must be passed.
+    pub required: bool,
+    /// The default value, when the schema gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
+    /// The schema's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Allowed values, when the input is an enum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<serde_json::Value>>,
+    /// Inclusive minimum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    /// Inclusive maximum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+}
+
+/// How a model's output reaches the caller of `replicate.use()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    /// An iterator of strings displayed concatenated: the call returns one `str`.
+    ConcatenatedString,
+    /// One file: a `Path` (URLPath, downloaded on first access).
+    Path,
+    /// A list of files: `list[Path]`.
+    PathList,
+    /// A list of plain values.
+    List,
+    /// An object: a `dict`; fields are read as `output["field"]`.
+    Dict,
+    /// A plain value (`str`, `int`, `float`, `bool`).
+    Value,
+}
+
+/// The output of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OutputSpec {
+    /// The shape.
+    pub kind: OutputKind,
+    /// The type as Python, e.g. `list[Path]`, `str`, `dict`.
+    pub python_type: String,
+    /// One sentence on how to use the value returned by the call.
+    pub usage: String,
+}
