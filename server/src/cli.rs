@@ -1,0 +1,125 @@
+//! The command line: clap definitions only. `main.rs` turns them into a [`crate::config::Config`].
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  # What Claude Code, Cursor or Claude Desktop spawn (MCP over stdio):
+  mcp-pipelines --stdio
+
+  # Host it for a team (streamable HTTP at http://HOST:8848/mcp, bearer tokens required off loopback):
+  MCP_PIPELINES_AUTH_TOKENS=secret1,secret2 mcp-pipelines serve --http 0.0.0.0:8848 --allowed-host mcp.example.com
+
+Environment:
+  REPLICATE_API_TOKEN         Token for the Replicate API (never logged, never printed)
+  REPLICATE_BASE_URL          Replicate API base URL (default https://api.replicate.com)
+  MCP_PIPELINES_CACHE_DIR     Cache directory (same as --cache-dir)
+  MCP_PIPELINES_AUTH_TOKENS   Comma-separated bearer tokens for `serve --http`
+  RUST_LOG                    Log filter; logs always go to stderr (e.g. RUST_LOG=debug)";
+
+/// An MCP server that makes AI coding agents reliably good at building Replicate
+/// pipeline models: it serves the current pipeline spec, the real schemas of the
+/// models a pipeline calls, a scaffolder, a validator and a local runner.
+#[derive(Debug, Parser)]
+#[command(name = "mcp-pipelines", version, about, long_about = None, after_help = EXAMPLES)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Serve MCP over stdio (stdout carries only protocol messages; logs go to stderr).
+    #[arg(long)]
+    pub stdio: bool,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settings every command shares.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Where the docs, schemas and run-locally virtualenvs are cached
+    /// [default: the platform cache dir, e.g. ~/.cache/mcp-pipelines].
+    #[arg(long, global = true, env = "MCP_PIPELINES_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Replicate API base URL (as in replicate-python; paths are /v1/...).
+    #[arg(
+        long,
+        global = true,
+        env = "REPLICATE_BASE_URL",
+        value_name = "URL",
+        default_value = "https://api.replicate.com"
+    )]
+    pub replicate_base_url: String,
+
+    /// How long a cached copy of the docs is fresh before it is refreshed (e.g. 24h, 30m).
+    #[arg(long, global = true, env = "MCP_PIPELINES_DOCS_TTL", value_name = "DURATION",
+          default_value = "24h", value_parser = parse_duration)]
+    pub docs_ttl: Duration,
+
+    /// URL of the pipelines spec (llms.txt).
+    #[arg(long, global = true, env = "MCP_PIPELINES_DOCS_URL", value_name = "URL", hide_short_help = true,
+          default_value = "https://replicate.com/docs/reference/pipelines/llms.txt")]
+    pub docs_url: String,
+
+    /// URL of the pipelines runtime's requirements.txt.
+    #[arg(long, global = true, env = "MCP_PIPELINES_RUNTIME_URL", value_name = "URL", hide_short_help = true,
+          default_value = "https://pipelines-runtime.replicate.delivery/requirements.txt")]
+    pub runtime_url: String,
+
+    /// URL of the cog docs (llms.txt).
+    #[arg(long, global = true, env = "MCP_PIPELINES_COG_DOCS_URL", value_name = "URL", hide_short_help = true,
+          default_value = "https://cog.run/llms.txt")]
+    pub cog_docs_url: String,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over streamable HTTP for a team (stateless; bearer-token auth).
+    Serve(ServeArgs),
+}
+
+/// `serve` options.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+Security:
+  Every request to /mcp needs `Authorization: Bearer TOKEN` when tokens are configured
+  (MCP_PIPELINES_AUTH_TOKENS or --auth-token-file). Binding to a non-loopback address
+  without any token is refused unless --insecure-no-auth is given. Host and Origin headers
+  are checked (DNS-rebinding protection): loopback is allowed; behind a proxy add
+  --allowed-host mcp.example.com (and --allowed-origin https://app.example.com for browsers).
+  GET /healthz answers 200 without auth.")]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8848",
+          num_args = 0..=1, default_missing_value = "127.0.0.1:8848")]
+    pub http: SocketAddr,
+
+    /// File with bearer tokens, one per line (blank lines and # comments ignored).
+    #[arg(long, value_name = "FILE")]
+    pub auth_token_file: Option<PathBuf>,
+
+    /// Extra allowed Host header value (host or host:port); repeatable.
+    #[arg(long = "allowed-host", value_name = "H")]
+    pub allowed_hosts: Vec<String>,
+
+    /// Extra allowed Origin (scheme://host[:port]); repeatable.
+    #[arg(long = "allowed-origin", value_name = "O")]
+    pub allowed_origins: Vec<String>,
+
+    /// Allow serving on a non-loopback address without any auth token (not recommended).
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+
+    /// Largest accepted request body in bytes; larger requests get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 24h, 90m, 30s)"))
+}

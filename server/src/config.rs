@@ -1,0 +1,74 @@
+//! Runtime configuration assembled from the command line and the environment.
+
+use std::{fmt, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+
+use crate::cli::GlobalArgs;
+
+/// Everything the server and the CLI verbs need to know. `Debug` never shows secrets.
+#[derive(Clone)]
+pub struct Config {
+    /// Cache directory (docs store, schema cache, virtualenvs).
+    pub cache_dir: PathBuf,
+    /// Replicate API base URL.
+    pub replicate_base_url: String,
+    /// `REPLICATE_API_TOKEN`, if set. Never logged.
+    pub replicate_token: Option<String>,
+    /// Docs freshness.
+    pub docs_ttl: Duration,
+    /// Pipelines spec URL.
+    pub docs_url: String,
+    /// Runtime requirements URL.
+    pub runtime_url: String,
+    /// Cog docs URL.
+    pub cog_docs_url: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("cache_dir", &self.cache_dir)
+            .field("replicate_base_url", &self.replicate_base_url)
+            .field(
+                "replicate_token",
+                &self.replicate_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("docs_ttl", &self.docs_ttl)
+            .field("docs_url", &self.docs_url)
+            .field("runtime_url", &self.runtime_url)
+            .field("cog_docs_url", &self.cog_docs_url)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Builds the configuration from the global flags and the environment.
+    pub fn from_args(g: &GlobalArgs) -> anyhow::Result<Self> {
+        let cache_dir = match &g.cache_dir {
+            Some(d) => d.clone(),
+            None => default_cache_dir().context(
+                "no platform cache directory found; pass --cache-dir DIR or set MCP_PIPELINES_CACHE_DIR",
+            )?,
+        };
+        let replicate_token = std::env::var("REPLICATE_API_TOKEN")
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        Ok(Self {
+            cache_dir,
+            replicate_base_url: g.replicate_base_url.trim_end_matches('/').to_string(),
+            replicate_token,
+            docs_ttl: g.docs_ttl,
+            docs_url: g.docs_url.clone(),
+            runtime_url: g.runtime_url.clone(),
+            cog_docs_url: g.cog_docs_url.clone(),
+        })
+    }
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    dirs::cache_dir()
+        .or_else(|| dirs::home_dir().map(|h| h.join(".cache")))
+        .map(|d| d.join("mcp-pipelines"))
+}

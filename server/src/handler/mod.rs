@@ -1,0 +1,90 @@
+//! The MCP handler: one thin method per tool (parse, call the library, convert).
+//! Tool groups live in their own files, each with its own `#[tool_router]`.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use rmcp::{
+    ErrorData as McpError, RoleServer, ServerHandler,
+    handler::server::router::tool::ToolRouter,
+    model::{
+        GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+        PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    },
+    service::RequestContext,
+    tool_handler,
+};
+
+use crate::{
+    prompts::{INSTRUCTIONS, PromptError, Prompts},
+    state::AppState,
+};
+
+/// The MCP server. Cheap to clone: everything lives behind one `Arc<AppState>`.
+#[derive(Clone)]
+pub struct PipelinesServer {
+    pub(crate) state: Arc<AppState>,
+    tool_router: ToolRouter<Self>,
+}
+
+impl PipelinesServer {
+    /// A handler over the shared state.
+    pub fn new(state: Arc<AppState>) -> Self {
+        Self {
+            state,
+            tool_router: ToolRouter::new(),
+        }
+    }
+}
+
+fn prompts(state: &AppState) -> &Prompts {
+    &state.prompts
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for PipelinesServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "mcp-pipelines",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(prompts(&self.state).list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let args: BTreeMap<String, String> = request
+            .arguments
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect();
+        match prompts(&self.state).get(&request.name, &args) {
+            Ok(r) => Ok(r.into()),
+            Err(e @ PromptError::Unknown(_)) => Err(McpError::invalid_params(e.to_string(), None)),
+            Err(e) => Err(McpError::invalid_params(e.to_string(), None)),
+        }
+    }
+}

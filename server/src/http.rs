@@ -1,0 +1,350 @@
+//! `serve --http`: stateless streamable HTTP at `/mcp`, `GET /healthz`, bearer-token auth,
+//! Host/Origin validation (DNS-rebinding protection), a request body limit and graceful
+//! shutdown. The transport knows nothing of the tools.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::{Context, bail};
+use axum::{
+    Router,
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use rmcp::transport::streamable_http_server::{
+    StreamableHttpServerConfig, StreamableHttpService, session::never::NeverSessionManager,
+};
+use subtle::ConstantTimeEq;
+use tokio_util::sync::CancellationToken;
+
+use crate::{handler::PipelinesServer, state::AppState};
+
+/// Options of `serve --http`, already validated.
+#[derive(Clone)]
+pub struct HttpOptions {
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// Accepted bearer tokens (empty = no auth).
+    pub tokens: Vec<String>,
+    /// Extra allowed `Host` values.
+    pub allowed_hosts: Vec<String>,
+    /// Extra allowed `Origin` values.
+    pub allowed_origins: Vec<String>,
+    /// Request body limit in bytes.
+    pub max_body_bytes: usize,
+    /// Serve off loopback without tokens.
+    pub insecure_no_auth: bool,
+}
+
+impl std::fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpOptions")
+            .field("addr", &self.addr)
+            .field("tokens", &format_args!("<{} redacted>", self.tokens.len()))
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+struct Guard {
+    tokens: Vec<Vec<u8>>,
+    allowed_hosts: Vec<String>,
+    allowed_origins: Vec<String>,
+    max_body_bytes: usize,
+}
+
+/// Runs the HTTP server until SIGINT/SIGTERM.
+pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()> {
+    if opts.tokens.is_empty() && !opts.addr.ip().is_loopback() && !opts.insecure_no_auth {
+        bail!(
+            "refusing to serve on {} without authentication: anyone who can reach it could use the server. \
+             Set MCP_PIPELINES_AUTH_TOKENS=token1,token2 or pass --auth-token-file FILE \
+             (or bind to 127.0.0.1; or pass --insecure-no-auth if a proxy in front authenticates)",
+            opts.addr
+        );
+    }
+    if opts.tokens.is_empty() {
+        tracing::warn!("no auth tokens configured: /mcp is open to anyone who can reach it");
+    }
+    let ct = CancellationToken::new();
+    let router = router(state, &opts, ct.child_token());
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", opts.addr))?;
+    let local = listener.local_addr()?;
+    // Always printed (not subject to RUST_LOG): scripts and tests read the bound address here.
+    eprintln!("mcp-pipelines listening on http://{local}/mcp");
+    tracing::info!(%local, auth = !opts.tokens.is_empty(), "serving streamable HTTP");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            ct.cancel();
+        })
+        .await
+        .context("HTTP server failed")?;
+    Ok(())
+}
+
+/// The axum router (also used by in-process tests).
+pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -> Router {
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .disable_allowed_hosts()
+        .with_max_request_body_bytes(opts.max_body_bytes)
+        .with_cancellation_token(ct);
+    let mcp = StreamableHttpService::new(
+        move || Ok(PipelinesServer::new(state.clone())),
+        Arc::new(NeverSessionManager::default()),
+        config,
+    );
+    let guard = Arc::new(Guard {
+        tokens: opts.tokens.iter().map(|t| t.as_bytes().to_vec()).collect(),
+        allowed_hosts: opts.allowed_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        allowed_origins: opts
+            .allowed_origins
+            .iter()
+            .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+            .collect(),
+        max_body_bytes: opts.max_body_bytes,
+    });
+    let protected = Router::new()
+        .nest_service("/mcp", mcp)
+        .layer(middleware::from_fn_with_state(guard.clone(), check_request));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(protected)
+}
+
+async fn healthz() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        format!(
+            "{{\"status\":\"ok\",\"name\":\"mcp-pipelines\",\"version\":\"{}\"}}",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "error": message }).to_string();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Next) -> Response {
+    let headers = req.headers();
+    // 1. DNS-rebinding protection first: a forged Host/Origin learns nothing else.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    match host {
+        Some(h) if host_allowed(&h, &g.allowed_hosts) => {}
+        Some(_) => {
+            tracing::warn!("rejected request: Host not allowed");
+            return error(
+                StatusCode::FORBIDDEN,
+                "Host header not allowed; the operator can add it with --allowed-host",
+            );
+        }
+        None => return error(StatusCode::FORBIDDEN, "missing Host header"),
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let ok = origin
+            .to_str()
+            .is_ok_and(|o| origin_allowed(o, &g.allowed_origins));
+        if !ok {
+            tracing::warn!("rejected request: Origin not allowed");
+            return error(
+                StatusCode::FORBIDDEN,
+                "Origin not allowed; the operator can add it with --allowed-origin",
+            );
+        }
+    }
+    // 2. Authentication.
+    if !g.tokens.is_empty() {
+        match bearer(headers) {
+            Some(t) if token_matches(t.as_bytes(), &g.tokens) => {}
+            presented => {
+                let challenge = if presented.is_some() {
+                    "Bearer realm=\"mcp-pipelines\", error=\"invalid_token\""
+                } else {
+                    "Bearer realm=\"mcp-pipelines\""
+                };
+                tracing::warn!(
+                    token_present = presented.is_some(),
+                    "rejected request: authentication failed"
+                );
+                let mut resp = error(
+                    StatusCode::UNAUTHORIZED,
+                    "missing or invalid bearer token: send `Authorization: Bearer <token>`",
+                );
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                return resp;
+            }
+        }
+    }
+    // 3. Body limit by declared length (streamed bodies are limited by the MCP service).
+    let too_long = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > g.max_body_bytes as u64);
+    if too_long {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("request body larger than {} bytes", g.max_body_bytes),
+        );
+    }
+    next.run(req).await
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Compares against every token without short-circuiting, in constant time per token.
+fn token_matches(presented: &[u8], tokens: &[Vec<u8>]) -> bool {
+    let mut ok = subtle::Choice::from(0u8);
+    for t in tokens {
+        ok |= presented.ct_eq(t);
+    }
+    bool::from(ok)
+}
+
+/// Splits `host[:port]` / `[v6]:port` into (host, port).
+fn split_authority(a: &str) -> (String, Option<&str>) {
+    let a = a.trim();
+    if let Some(rest) = a.strip_prefix('[') {
+        if let Some((h, tail)) = rest.split_once(']') {
+            return (h.to_ascii_lowercase(), tail.strip_prefix(':'));
+        }
+    }
+    match a.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()) => {
+            (h.to_ascii_lowercase(), Some(p))
+        }
+        _ => (a.to_ascii_lowercase(), None),
+    }
+}
+
+fn is_loopback_host(h: &str) -> bool {
+    h == "localhost"
+        || h.ends_with(".localhost")
+        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn host_allowed(value: &str, extra: &[String]) -> bool {
+    let (host, port) = split_authority(value);
+    if is_loopback_host(&host) {
+        return true;
+    }
+    let full = match port {
+        Some(p) => format!("{host}:{p}"),
+        None => host.clone(),
+    };
+    extra.iter().any(|e| {
+        let (eh, ep) = split_authority(e);
+        match ep {
+            Some(_) => *e == full,
+            None => eh == host,
+        }
+    })
+}
+
+fn origin_allowed(origin: &str, extra: &[String]) -> bool {
+    let o = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    if extra.iter().any(|e| *e == o) {
+        return true;
+    }
+    let Some((scheme, authority)) = o.split_once("://") else {
+        return false;
+    };
+    if scheme != "http" && scheme != "https" {
+        return false;
+    }
+    let (host, port) = split_authority(authority);
+    if is_loopback_host(&host) {
+        return true;
+    }
+    // Allow an entry given without the scheme's default port to match it, and vice versa.
+    let default_port = if scheme == "https" { "443" } else { "80" };
+    let canonical = format!("{scheme}://{host}:{}", port.unwrap_or(default_port));
+    extra.iter().any(|e| {
+        e.split_once("://").is_some_and(|(es, ea)| {
+            let (eh, ep) = split_authority(ea);
+            let ed = if es == "https" { "443" } else { "80" };
+            format!("{es}://{eh}:{}", ep.unwrap_or(ed)) == canonical
+        })
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {},
+                    _ = term.recv() => {},
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        let extra = vec!["mcp.example.com".to_string(), "api.example.com:8443".to_string()];
+        for ok in ["localhost", "localhost:8848", "127.0.0.1:1", "[::1]:8848", "mcp.example.com:443", "api.example.com:8443"] {
+            assert!(host_allowed(ok, &extra), "{ok}");
+        }
+        for bad in ["evil.com", "evil.com:8848", "api.example.com:80", "127.0.0.1.evil.com"] {
+            assert!(!host_allowed(bad, &extra), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins() {
+        let extra = vec!["https://app.example.com".to_string()];
+        for ok in ["http://localhost:3000", "http://127.0.0.1", "https://app.example.com", "https://app.example.com:443"] {
+            assert!(origin_allowed(ok, &extra), "{ok}");
+        }
+        for bad in ["https://evil.com", "null", "http://app.example.com", "file://localhost"] {
+            assert!(!origin_allowed(bad, &extra), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tokens() {
+        let toks = vec![b"alpha".to_vec(), b"beta".to_vec()];
+        assert!(token_matches(b"beta", &toks));
+        assert!(!token_matches(b"bet", &toks));
+        assert!(!token_matches(b"", &toks));
+    }
+}

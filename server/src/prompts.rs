@@ -1,0 +1,239 @@
+//! Prompts from `prompts/*.md`: YAML front matter (name, title, description, arguments)
+//! and a Markdown body with `{{argument}}` placeholders. Embedded at build time.
+
+use std::collections::BTreeMap;
+
+use rmcp::model::{GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
+use serde::Deserialize;
+
+include!(concat!(env!("OUT_DIR"), "/prompt_files.rs"));
+
+/// The server instructions sent at initialize.
+pub const INSTRUCTIONS: &str = include_str!("../../prompts/server/instructions.md");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    name: String,
+    #[serde(default)]
+    title: Option<String>,
+    description: String,
+    #[serde(default)]
+    arguments: Vec<ArgSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArgSpec {
+    name: String,
+    description: String,
+    #[serde(default)]
+    required: bool,
+    /// Text used when an optional argument is not given.
+    #[serde(default)]
+    default: Option<String>,
+}
+
+/// One parsed prompt file.
+#[derive(Debug, Clone)]
+pub struct PromptTemplate {
+    name: String,
+    title: Option<String>,
+    description: String,
+    arguments: Vec<ArgSpec>,
+    body: String,
+}
+
+/// Why a prompt file or a `prompts/get` request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    /// The file has no `---` front matter block.
+    #[error("{file}: missing `---` front matter")]
+    NoFrontMatter {
+        /// File name.
+        file: String,
+    },
+    /// The front matter is not valid.
+    #[error("{file}: invalid front matter: {reason}")]
+    BadFrontMatter {
+        /// File name.
+        file: String,
+        /// Parser message.
+        reason: String,
+    },
+    /// No prompt has that name.
+    #[error("unknown prompt `{0}`; call prompts/list for the available prompts")]
+    Unknown(String),
+    /// A required argument is missing.
+    #[error("prompt `{prompt}` needs the argument `{argument}`")]
+    MissingArgument {
+        /// Prompt name.
+        prompt: String,
+        /// Argument name.
+        argument: String,
+    },
+    /// An argument the prompt does not declare.
+    #[error("prompt `{prompt}` has no argument `{argument}` (it takes: {known})")]
+    UnknownArgument {
+        /// Prompt name.
+        prompt: String,
+        /// Argument name.
+        argument: String,
+        /// The declared arguments.
+        known: String,
+    },
+}
+
+impl PromptTemplate {
+    /// Parses one prompt file.
+    pub fn parse(file: &str, text: &str) -> Result<Self, PromptError> {
+        let rest = text
+            .strip_prefix("---\n")
+            .ok_or_else(|| PromptError::NoFrontMatter { file: file.into() })?;
+        let end = rest
+            .find("\n---\n")
+            .ok_or_else(|| PromptError::NoFrontMatter { file: file.into() })?;
+        let fm: FrontMatter =
+            yaml_serde::from_str(&rest[..end]).map_err(|e| PromptError::BadFrontMatter {
+                file: file.into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            name: fm.name,
+            title: fm.title,
+            description: fm.description,
+            arguments: fm.arguments,
+            body: rest[end + 5..].trim().to_string(),
+        })
+    }
+
+    /// The prompt's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `prompts/list` entry.
+    pub fn listing(&self) -> Prompt {
+        let args = self
+            .arguments
+            .iter()
+            .map(|a| {
+                PromptArgument::new(&a.name)
+                    .with_description(&a.description)
+                    .with_required(a.required)
+            })
+            .collect::<Vec<_>>();
+        let mut p = Prompt::new(&self.name, Some(&self.description), Some(args));
+        if let Some(t) = &self.title {
+            p = p.with_title(t);
+        }
+        p
+    }
+
+    /// Renders the prompt with the given arguments.
+    pub fn render(&self, args: &BTreeMap<String, String>) -> Result<String, PromptError> {
+        if let Some(unknown) = args
+            .keys()
+            .find(|k| !self.arguments.iter().any(|a| &a.name == *k))
+        {
+            return Err(PromptError::UnknownArgument {
+                prompt: self.name.clone(),
+                argument: unknown.clone(),
+                known: self
+                    .arguments
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let mut body = self.body.clone();
+        for a in &self.arguments {
+            let value = match args.get(&a.name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                Some(v) => v.to_string(),
+                None if a.required => {
+                    return Err(PromptError::MissingArgument {
+                        prompt: self.name.clone(),
+                        argument: a.name.clone(),
+                    });
+                }
+                None => a.default.clone().unwrap_or_default(),
+            };
+            body = body.replace(&format!("{{{{{}}}}}", a.name), &value);
+        }
+        Ok(body)
+    }
+}
+
+/// All prompts, parsed once at start-up.
+#[derive(Debug, Clone)]
+pub struct Prompts {
+    templates: Vec<PromptTemplate>,
+}
+
+impl Prompts {
+    /// Parses the embedded prompt files.
+    pub fn embedded() -> Result<Self, PromptError> {
+        let templates = PROMPT_FILES
+            .iter()
+            .map(|(file, text)| PromptTemplate::parse(file, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { templates })
+    }
+
+    /// The `prompts/list` entries.
+    pub fn list(&self) -> Vec<Prompt> {
+        self.templates.iter().map(PromptTemplate::listing).collect()
+    }
+
+    /// Renders one prompt for `prompts/get`.
+    pub fn get(
+        &self,
+        name: &str,
+        args: &BTreeMap<String, String>,
+    ) -> Result<GetPromptResult, PromptError> {
+        let t = self
+            .templates
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| PromptError::Unknown(name.to_string()))?;
+        let text = t.render(args)?;
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(
+            Role::User,
+            text,
+        )])
+        .with_description(&t.description))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_prompts_parse_and_render() {
+        let p = Prompts::embedded().unwrap();
+        let names: Vec<_> = p.templates.iter().map(|t| t.name().to_string()).collect();
+        assert!(names.contains(&"create_pipeline".to_string()));
+        assert!(names.contains(&"review_pipeline".to_string()));
+        let mut args = BTreeMap::new();
+        args.insert("task".to_string(), "caption images".to_string());
+        let r = p.get("create_pipeline", &args).unwrap();
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(text.contains("caption images"));
+        assert!(text.contains("search_models"), "default for models is used");
+        assert!(!text.contains("{{"), "no placeholder left: {text}");
+    }
+
+    #[test]
+    fn missing_and_unknown_arguments_are_errors() {
+        let p = Prompts::embedded().unwrap();
+        let err = p.get("review_pipeline", &BTreeMap::new()).unwrap_err();
+        assert!(err.to_string().contains("`path`"));
+        let mut args = BTreeMap::new();
+        args.insert("nope".to_string(), "x".to_string());
+        let err = p.get("review_pipeline", &args).unwrap_err();
+        assert!(err.to_string().contains("no argument `nope`"));
+        assert!(p.get("nope", &BTreeMap::new()).is_err());
+    }
+}
