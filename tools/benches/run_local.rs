@@ -1,0 +1,2 @@
+//! Benchmark of the local runner (filled in below).
+fn main() {}
