@@ -1,1 +1,108 @@
-//! validate (to be built).
+//! The pipeline validator: every documented mistake in a pipeline project, each finding
+//! citing the spec section that forbids it.
+//!
+//! Layout:
+//! - `project` — loading (the only I/O) from a directory or inline files; [`confine`].
+//! - `python/` — the one wrapper around Astral's parser; extracts the facts rules read.
+//! - `cog_yaml`, `requirements` — the other two parsers, with positions.
+//! - `rule` — [`Rule`] and the `declare_rule!` macro; `rules/` — one rule per file;
+//!   `registry` — the list of all rules.
+//! - `diagnostic` — [`Diagnostic`], [`ValidationReport`] (JSON and ruff-style text).
+//!
+//! `validate` is pure and cannot fail: a syntax error is a diagnostic.
+
+mod cog_yaml;
+mod diagnostic;
+mod edit;
+mod import_names;
+mod project;
+pub mod python;
+mod registry;
+mod requirements;
+mod rule;
+mod rules;
+mod schemas;
+mod stdlib;
+mod titles;
+mod versions;
+
+pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
+pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
+pub use project::{MAX_FILE_BYTES, PredictTarget, Project, ProjectError, confine};
+pub use registry::{rule_by_code, rules};
+pub use requirements::{RequirementError, RequirementLine, RequirementsFile};
+pub use rule::Rule;
+pub use schemas::Schemas;
+pub use titles::builtin_title;
+
+use pipelines_docs_cache::Rulebook;
+use rule::{Context, Findings};
+
+/// Runs every rule; section titles come from the built-in table.
+pub fn validate(project: &Project, rulebook: &Rulebook, schemas: &Schemas) -> Vec<Diagnostic> {
+    validate_with_titles(project, rulebook, schemas, &|_| None)
+}
+
+/// Runs every rule; `title` maps a section id to its title in the cached doc (falling back
+/// to the built-in table, then to the id itself).
+pub fn validate_with_titles(
+    project: &Project,
+    rulebook: &Rulebook,
+    schemas: &Schemas,
+    title: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Diagnostic> {
+    let ctx = Context {
+        project,
+        rulebook,
+        schemas,
+    };
+    let mut out = Vec::new();
+    for rule in rules() {
+        let mut findings = Findings::default();
+        (rule.check)(&ctx, &mut findings);
+        let section = rule.cites.first().copied().unwrap_or_default();
+        let doc_title = title(section)
+            .or_else(|| builtin_title(section).map(str::to_string))
+            .unwrap_or_else(|| section.to_string());
+        out.extend(findings.items.into_iter().map(|f| Diagnostic {
+            code: rule.code.to_string(),
+            name: rule.name.to_string(),
+            severity: f.severity.unwrap_or(rule.severity),
+            file: f.at.file,
+            line: f.at.line,
+            column: f.at.column,
+            message: f.message,
+            doc_section: section.to_string(),
+            doc_title: doc_title.clone(),
+            fix: f.fix,
+            edit: f.edit,
+        }));
+    }
+    out.sort_by(|a, b| {
+        (file_rank(&a.file), &a.file, a.line, a.column, &a.code).cmp(&(
+            file_rank(&b.file),
+            &b.file,
+            b.line,
+            b.column,
+            &b.code,
+        ))
+    });
+    out
+}
+
+/// Runs every rule and wraps the result in a [`ValidationReport`].
+pub fn validate_report(
+    project: &Project,
+    rulebook: &Rulebook,
+    schemas: &Schemas,
+) -> ValidationReport {
+    ValidationReport::new(validate(project, rulebook, schemas))
+}
+
+fn file_rank(file: &str) -> u8 {
+    match file {
+        "cog.yaml" => 0,
+        f if f.ends_with(".txt") => 1,
+        _ => 2,
+    }
+}

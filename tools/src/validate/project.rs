@@ -1,0 +1,305 @@
+//! Loading a project — the validator's only I/O — from a directory or from inline files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+
+use super::cog_yaml::CogYaml;
+use super::python::PythonFile;
+use super::requirements::RequirementsFile;
+
+/// The largest file the loader reads.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Why a project could not be loaded (a bad project is not an error: it yields diagnostics).
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// The path does not exist.
+    #[error("{path} does not exist")]
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The path is not a directory.
+    #[error("{path} is not a directory; pass the directory that holds cog.yaml")]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The path resolves outside every allowed root (a `..` escape or a symlink out).
+    #[error("{path} is outside the allowed roots ({roots}); pass a path inside them")]
+    OutsideRoots {
+        /// The path as given.
+        path: PathBuf,
+        /// The roots, comma-separated.
+        roots: String,
+    },
+    /// A file name in an inline project is absolute or climbs out with `..`.
+    #[error("invalid file name {name:?}: use a relative path such as \"main.py\"")]
+    InvalidFileName {
+        /// The name.
+        name: String,
+    },
+    /// A file is too large to be a pipeline source.
+    #[error("{file} is {bytes} bytes; the limit is {limit}")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A file is not UTF-8 text.
+    #[error("{file} is not UTF-8 text")]
+    NotUtf8 {
+        /// The file.
+        file: String,
+    },
+    /// Reading failed.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// `predict: "file.py:function"` split into its parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictTarget {
+    /// The Python file, relative to the root.
+    pub file: String,
+    /// The function (or class) name.
+    pub function: String,
+}
+
+/// A pipeline project, parsed once: `cog.yaml`, the predict file, the requirements.
+#[derive(Debug)]
+pub struct Project {
+    pub(crate) cog: Option<CogYaml>,
+    pub(crate) predict: Option<PredictTarget>,
+    pub(crate) python: Option<PythonFile>,
+    pub(crate) requirements: Option<RequirementsFile>,
+    /// The requirements file `cog.yaml` names, when it is missing.
+    pub(crate) missing_requirements: Option<String>,
+    /// Top-level names in the project (files and directories), for local imports.
+    pub(crate) entries: BTreeSet<String>,
+}
+
+impl Project {
+    /// Loads a project from a directory (any path: confine it first with [`confine`] when it
+    /// comes from an untrusted client). Files whose real path leaves the directory are
+    /// refused.
+    pub fn from_dir(dir: &Path) -> Result<Project, ProjectError> {
+        let meta = std::fs::metadata(dir).map_err(|e| io_error(dir, e))?;
+        if !meta.is_dir() {
+            return Err(ProjectError::NotADirectory {
+                path: dir.to_path_buf(),
+            });
+        }
+        let root = dir.canonicalize().map_err(|e| io_error(dir, e))?;
+        let mut entries = BTreeSet::new();
+        let listing = std::fs::read_dir(&root).map_err(|e| io_error(&root, e))?;
+        for entry in listing.flatten() {
+            if let Some(name) = entry.file_name().to_str() {
+                entries.insert(name.to_string());
+            }
+        }
+        let mut read = |name: &str| read_confined(&root, name);
+        Project::assemble(&mut read, entries)
+    }
+
+    /// Loads a project from inline files, e.g. `{"cog.yaml": "...", "main.py": "..."}`.
+    pub fn from_files(files: &BTreeMap<String, String>) -> Result<Project, ProjectError> {
+        let mut clean = BTreeMap::new();
+        for (name, text) in files {
+            let normal = normalize_name(name)?;
+            if text.len() as u64 > MAX_FILE_BYTES {
+                return Err(ProjectError::TooLarge {
+                    file: name.clone(),
+                    bytes: text.len() as u64,
+                    limit: MAX_FILE_BYTES,
+                });
+            }
+            clean.insert(normal, text.as_str());
+        }
+        let entries = clean
+            .keys()
+            .filter_map(|k| k.split('/').next())
+            .map(str::to_string)
+            .collect();
+        let mut read = |name: &str| -> Result<Option<String>, ProjectError> {
+            Ok(normalize_name(name)
+                .ok()
+                .and_then(|n| clean.get(&n).map(|t| (*t).to_string())))
+        };
+        Project::assemble(&mut read, entries)
+    }
+
+    fn assemble(
+        read: &mut dyn FnMut(&str) -> Result<Option<String>, ProjectError>,
+        entries: BTreeSet<String>,
+    ) -> Result<Project, ProjectError> {
+        let cog = read("cog.yaml")?.map(CogYaml::parse);
+        let config = cog.as_ref().and_then(|c| c.config.as_ref().ok());
+        let predict = config
+            .and_then(|c| c.predict.as_ref())
+            .and_then(|p| parse_predict(&p.value));
+        let python_path = match &predict {
+            Some(p) => p.file.clone(),
+            None => "main.py".to_string(),
+        };
+        let python = read(&python_path)?.map(|src| PythonFile::parse(python_path.clone(), src));
+        let named = config.and_then(|c| c.python_requirements.as_ref());
+        let (requirements, missing_requirements) = match named {
+            Some(named) => match read(&named.value)? {
+                Some(src) => (
+                    Some(RequirementsFile::parse(named.value.clone(), src)),
+                    None,
+                ),
+                None => (None, Some(named.value.clone())),
+            },
+            None => (
+                read("requirements.txt")?
+                    .map(|src| RequirementsFile::parse("requirements.txt", src)),
+                None,
+            ),
+        };
+        Ok(Project {
+            cog,
+            predict,
+            python,
+            requirements,
+            missing_requirements,
+            entries,
+        })
+    }
+
+    /// The Python file `predict` names (or `main.py`), when present.
+    pub fn python_path(&self) -> Option<&str> {
+        self.python.as_ref().map(|p| p.path.as_str())
+    }
+}
+
+/// Splits `main.py:run`; `None` when malformed.
+pub(crate) fn parse_predict(value: &str) -> Option<PredictTarget> {
+    let (file, function) = value.trim().rsplit_once(':')?;
+    let valid_ident = !function.is_empty()
+        && !function.starts_with(|c: char| c.is_ascii_digit())
+        && function.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !file.ends_with(".py") || file.len() <= 3 || !valid_ident || normalize_name(file).is_err() {
+        return None;
+    }
+    Some(PredictTarget {
+        file: normalize_name(file).ok()?,
+        function: function.to_string(),
+    })
+}
+
+/// `./a/b.py` → `a/b.py`; refuses absolute paths and `..`.
+fn normalize_name(name: &str) -> Result<String, ProjectError> {
+    let invalid = || ProjectError::InvalidFileName {
+        name: name.to_string(),
+    };
+    let mut parts = Vec::new();
+    for c in Path::new(name).components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_str().ok_or_else(invalid)?),
+            Component::CurDir => {}
+            _ => return Err(invalid()),
+        }
+    }
+    if parts.is_empty() {
+        return Err(invalid());
+    }
+    Ok(parts.join("/"))
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> ProjectError {
+    if source.kind() == std::io::ErrorKind::NotFound {
+        ProjectError::NotFound {
+            path: path.to_path_buf(),
+        }
+    } else {
+        ProjectError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn read_confined(root: &Path, name: &str) -> Result<Option<String>, ProjectError> {
+    let Ok(rel) = normalize_name(name) else {
+        return Ok(None);
+    };
+    let path = root.join(&rel);
+    let real = match path.canonicalize() {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(&path, e)),
+    };
+    if !real.starts_with(root) {
+        return Err(ProjectError::OutsideRoots {
+            path,
+            roots: root.display().to_string(),
+        });
+    }
+    let meta = std::fs::metadata(&real).map_err(|e| io_error(&real, e))?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ProjectError::TooLarge {
+            file: rel,
+            bytes: meta.len(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let bytes = std::fs::read(&real).map_err(|e| io_error(&real, e))?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| ProjectError::NotUtf8 { file: rel })
+}
+
+/// Resolves `path` against `roots` and refuses anything that lands outside them: `..`
+/// escapes and symlinks pointing out. A relative path is tried against each root in turn.
+/// Returns the canonical path.
+pub fn confine(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, ProjectError> {
+    let canonical_roots: Vec<PathBuf> =
+        roots.iter().filter_map(|r| r.canonicalize().ok()).collect();
+    let outside = || ProjectError::OutsideRoots {
+        path: path.to_path_buf(),
+        roots: roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let candidates: Vec<PathBuf> = if path.is_absolute() {
+        vec![path.to_path_buf()]
+    } else {
+        canonical_roots.iter().map(|r| r.join(path)).collect()
+    };
+    let mut found_any = false;
+    for candidate in candidates {
+        match candidate.canonicalize() {
+            Ok(real) => {
+                found_any = true;
+                if canonical_roots.iter().any(|r| real.starts_with(r)) {
+                    return Ok(real);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&candidate, e)),
+        }
+    }
+    if found_any || canonical_roots.is_empty() {
+        Err(outside())
+    } else {
+        Err(ProjectError::NotFound {
+            path: path.to_path_buf(),
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! The only place that touches Astral's Python parser and AST (`ruff_python_*` =0.0.10).
+//!
+//! The source is parsed once; [`model`] walks the tree once and extracts the plain
+//! facts the rules read (imports, `replicate.use()` calls, the predict function, classes…),
+//! so a change in the parser's API stays inside this folder.
+
+pub mod model;
+mod types;
+
+use ruff_python_ast::{PySourceType, PythonVersion};
+use ruff_python_parser::{ParseOptions, parse_unchecked};
+use ruff_source_file::LineIndex;
+use ruff_text_size::TextSize;
+
+pub use model::{
+    ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model, ModelCall, ParamInfo,
+    UseCall, UseRef,
+};
+pub use types::TypeExpr;
+
+/// A byte range in a Python source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    /// Start offset (bytes).
+    pub start: u32,
+    /// End offset (bytes, exclusive).
+    pub end: u32,
+}
+
+impl Span {
+    pub(crate) fn from_range(range: ruff_text_size::TextRange) -> Self {
+        Span {
+            start: range.start().to_u32(),
+            end: range.end().to_u32(),
+        }
+    }
+}
+
+/// One syntax error recovered by the parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The parser's message.
+    pub message: String,
+    /// Where it was found.
+    pub span: Span,
+}
+
+/// A parsed Python file and the facts extracted from it.
+#[derive(Debug)]
+pub struct PythonFile {
+    /// Path relative to the project root, e.g. `main.py`.
+    pub path: String,
+    /// The source text.
+    pub source: String,
+    line_index: LineIndex,
+    /// Every syntax error the parser recovered from (empty when the file is valid).
+    pub syntax_errors: Vec<SyntaxError>,
+    /// Facts the rules read.
+    pub model: Model,
+}
+
+impl PythonFile {
+    /// Parses `source` (never fails: syntax errors are recorded, the tree is recovered).
+    pub fn parse(path: impl Into<String>, source: impl Into<String>) -> Self {
+        let source = source.into();
+        let options =
+            ParseOptions::from(PySourceType::Python).with_target_version(PythonVersion::PY313);
+        let parsed = parse_unchecked(&source, options).try_into_module();
+        let line_index = LineIndex::from_source_text(&source);
+        let (syntax_errors, model) = match parsed {
+            Some(parsed) => {
+                let mut errors: Vec<SyntaxError> = parsed
+                    .errors()
+                    .iter()
+                    .map(|e| SyntaxError {
+                        message: e.error.to_string(),
+                        span: Span::from_range(e.location),
+                    })
+                    .collect();
+                errors.extend(
+                    parsed
+                        .unsupported_syntax_errors()
+                        .iter()
+                        .map(|e| SyntaxError {
+                            message: e.to_string(),
+                            span: Span::from_range(e.range),
+                        }),
+                );
+                errors.sort_by_key(|e| e.span.start);
+                (errors, model::extract(parsed.syntax(), &source))
+            }
+            None => (Vec::new(), Model::default()),
+        };
+        PythonFile {
+            path: path.into(),
+            source,
+            line_index,
+            syntax_errors,
+            model,
+        }
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset; clamped to the source.
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let mut offset = (offset as usize).min(self.source.len());
+        while offset > 0 && !self.source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let offset = TextSize::try_from(offset).unwrap_or_default();
+        let lc = self.line_index.line_column(offset, &self.source);
+        (lc.line.get(), lc.column.get())
+    }
+
+    /// The source text of a span (empty when out of bounds).
+    pub fn text(&self, span: Span) -> &str {
+        self.source
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// The byte offset where the line holding `offset` starts.
+    pub fn line_start(&self, offset: u32) -> u32 {
+        let offset = (offset as usize).min(self.source.len());
+        self.source.as_bytes()[..offset]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| (i + 1) as u32)
+    }
+}

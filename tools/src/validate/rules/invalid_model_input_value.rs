@@ -1,0 +1,150 @@
+use serde_json::Value;
+
+use super::helpers::calls_with_schema;
+use crate::schema::InputParam;
+use crate::validate::python::Literal;
+use crate::validate::rule::{Context, Finding, Findings, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Checks literal values passed to a `use()`d model against its cached schema: the type
+    /// (`str`, `int`, `float`, `bool`, file, list), the allowed values of an enum, and the
+    /// minimum and maximum.
+    ///
+    /// ## Why is this bad?
+    /// Replicate rejects the prediction with a validation error at run time.
+    ///
+    /// ## Example
+    /// ```python
+    /// images = flux_dev(prompt="a cat", num_outputs="2", output_format="tiff")
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```python
+    /// images = flux_dev(prompt="a cat", num_outputs=2, output_format="png")
+    /// ```
+    pub(crate) static PY019 = {
+        code: "PY019",
+        name: "invalid-model-input-value",
+        severity: Error,
+        cites: ["replicate-python-library"],
+        check: check,
+    };
+}
+
+fn check(ctx: &Context<'_>, out: &mut Findings) {
+    for (call, model, schema) in calls_with_schema(ctx) {
+        for kw in &call.keywords {
+            if kw.value == Literal::Unknown {
+                continue;
+            }
+            let Some(input) = schema.inputs.iter().find(|i| i.name == kw.name) else {
+                continue;
+            };
+            if let Some(problem) = problem(input, &kw.value) {
+                out.push(Finding::new(
+                    ctx.py_at(kw.value_span),
+                    format!("input `{}` of `{model}` {problem}", kw.name),
+                    fix(input),
+                ));
+            }
+        }
+    }
+}
+
+fn base_type(python_type: &str) -> &str {
+    let t = python_type.trim();
+    let t = t.strip_suffix("| None").map_or(t, str::trim);
+    t.strip_prefix("Optional[")
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(t)
+}
+
+fn problem(input: &InputParam, value: &Literal) -> Option<String> {
+    if *value == Literal::None {
+        return input
+            .required
+            .then(|| "is required and cannot be None".to_string());
+    }
+    let ty = base_type(&input.python_type);
+    let type_ok = match ty {
+        "str" => matches!(value, Literal::Str(_)),
+        "int" => matches!(value, Literal::Int(_)),
+        "float" => matches!(value, Literal::Int(_) | Literal::Float(_)),
+        "bool" => matches!(value, Literal::Bool(_)),
+        "Path" | "File" | "cog.Path" => matches!(value, Literal::Str(_)),
+        t if t.starts_with("list[") || t.starts_with("List[") || t == "list" => {
+            matches!(value, Literal::List(_))
+        }
+        _ => true,
+    };
+    if !type_ok {
+        return Some(format!("expects `{ty}`, got {}", describe(value)));
+    }
+    if let Some(choices) = &input.choices
+        && !matches!(value, Literal::List(_))
+        && !choices.iter().any(|c| same(c, value))
+    {
+        let shown: Vec<String> = choices.iter().map(Value::to_string).collect();
+        return Some(format!(
+            "must be one of {}, got {}",
+            shown.join(", "),
+            describe(value)
+        ));
+    }
+    let number = match value {
+        Literal::Int(i) => Some(*i as f64),
+        Literal::Float(f) => Some(*f),
+        _ => None,
+    };
+    if let Some(n) = number {
+        if let Some(min) = input.minimum
+            && n < min
+        {
+            return Some(format!("must be at least {min}, got {}", describe(value)));
+        }
+        if let Some(max) = input.maximum
+            && n > max
+        {
+            return Some(format!("must be at most {max}, got {}", describe(value)));
+        }
+    }
+    None
+}
+
+fn same(choice: &Value, value: &Literal) -> bool {
+    match (choice, value) {
+        (Value::String(c), Literal::Str(v)) => c == v,
+        (Value::Bool(c), Literal::Bool(v)) => c == v,
+        (Value::Number(c), Literal::Int(v)) => c.as_f64() == Some(*v as f64),
+        (Value::Number(c), Literal::Float(v)) => c.as_f64() == Some(*v),
+        _ => false,
+    }
+}
+
+fn describe(value: &Literal) -> String {
+    match value {
+        Literal::Str(s) => format!("{s:?}"),
+        Literal::Int(i) => i.to_string(),
+        Literal::Float(f) => f.to_string(),
+        Literal::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+        Literal::None => "None".to_string(),
+        Literal::List(_) => "a list".to_string(),
+        Literal::Unknown => "a value".to_string(),
+    }
+}
+
+fn fix(input: &InputParam) -> String {
+    let mut parts = vec![format!("Pass a `{}`", input.python_type)];
+    if let Some(choices) = &input.choices {
+        let shown: Vec<String> = choices.iter().map(Value::to_string).collect();
+        parts.push(format!("one of {}", shown.join(", ")));
+    }
+    match (input.minimum, input.maximum) {
+        (Some(min), Some(max)) => parts.push(format!("between {min} and {max}")),
+        (Some(min), None) => parts.push(format!("at least {min}")),
+        (None, Some(max)) => parts.push(format!("at most {max}")),
+        (None, None) => {}
+    }
+    parts.join(", ")
+}
