@@ -1,5 +1,36 @@
 //! Model schemas: the Replicate API client, rendering to Python, caching.
+//!
+//! Layout:
+//! - `config`, `token` — settings; the token is redacted from every `Debug`/`Display`.
+//! - `reference` — `owner/name[:version]` parsing, checked before any request.
+//! - `http` — requests with timeouts, bounded retries honouring `Retry-After`.
+//! - `openapi` — `$ref`/`allOf` dereferencing, inputs by `x-order`, the output's shape.
+//! - `python` — Python types, literals, the signature and the `hint` function.
+//! - `cache` — schemas in the docs-cache store (pinned forever, latest for a TTL).
+//! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
+//! - `search` — [`ReplicateClient::search_models`].
+//! - `report` — the tool's structured result and its text rendering.
+//! - `types` — [`ModelSchema`] and friends, shared with the validator and scaffolder.
 
+pub mod cache;
+pub mod config;
+pub mod error;
+mod fetch;
+mod http;
+pub mod openapi;
+pub mod python;
+pub mod reference;
+pub mod report;
+pub mod search;
+pub mod token;
 pub mod types;
 
+pub use cache::SchemaCache;
+pub use config::{DEFAULT_BASE_URL, ReplicateConfig};
+pub use error::SchemaError;
+pub use fetch::{ReplicateClient, render};
+pub use reference::ModelRef;
+pub use report::{SchemaReport, SchemaResult};
+pub use search::{ModelSummary, SearchResults};
+pub use token::ApiToken;
 pub use types::{InputParam, ModelSchema, OutputKind, OutputSpec};

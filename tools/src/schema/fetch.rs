@@ -1,0 +1,188 @@
+//! The schema client: fetches model schemas (concurrently), renders them, caches them.
+
+use futures::future::join_all;
+use pipelines_docs_cache::Store;
+use serde_json::Value;
+
+use super::cache::{Hit, SchemaCache};
+use super::config::ReplicateConfig;
+use super::error::SchemaError;
+use super::http::{Api, ApiFailure};
+use super::reference::ModelRef;
+use super::types::ModelSchema;
+use super::{openapi, python};
+
+/// The Replicate client behind `fetch_model_schema` and `search_models`. Cheap to clone;
+/// share one per process.
+#[derive(Debug, Clone)]
+pub struct ReplicateClient {
+    pub(crate) api: Api,
+    cache: SchemaCache,
+}
+
+/// Runs a blocking store operation off the async runtime's worker threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SchemaError> + Send + 'static,
+) -> Result<T, SchemaError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SchemaError::Cache(format!("cache task failed: {e}")))?
+}
+
+impl ReplicateClient {
+    /// A client for `config`, caching in `store`.
+    pub fn new(config: ReplicateConfig, store: Store) -> Result<ReplicateClient, SchemaError> {
+        Ok(ReplicateClient {
+            api: Api::new(config)?,
+            cache: SchemaCache::new(store),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ReplicateConfig {
+        self.api.config()
+    }
+
+    /// The schema cache (for the validator: which schemas were fetched).
+    pub fn cache(&self) -> &SchemaCache {
+        &self.cache
+    }
+
+    /// Fetches the schemas of `refs` concurrently; one result per reference, in order.
+    /// `refresh` bypasses fresh cache entries (a failed refresh still falls back to the
+    /// cache when Replicate is unreachable).
+    pub async fn fetch_model_schemas(
+        &self,
+        refs: &[String],
+        refresh: bool,
+    ) -> Vec<Result<ModelSchema, SchemaError>> {
+        join_all(refs.iter().map(|r| self.fetch_model_schema(r, refresh))).await
+    }
+
+    /// Fetches one schema: `owner/name` (latest version, cached for the TTL) or
+    /// `owner/name:version` (pinned, cached forever). Invalid references fail without a
+    /// request.
+    pub async fn fetch_model_schema(
+        &self,
+        reference: &str,
+        refresh: bool,
+    ) -> Result<ModelSchema, SchemaError> {
+        let model_ref = ModelRef::parse(reference)?;
+        let key = SchemaCache::key(&model_ref);
+        let mut cached: Option<Hit> = None;
+        if !refresh {
+            cached = self.lookup(&key).await;
+            if let Some(hit) = &cached {
+                let fresh = model_ref.version.is_some() || hit.age < self.config().latest_ttl;
+                if fresh {
+                    return Ok(hit.schema.clone());
+                }
+            }
+        }
+        match self.fetch_remote(&model_ref).await {
+            Ok(schema) => {
+                let cache = self.cache.clone();
+                let stored = schema.clone();
+                if let Err(e) = blocking(move || cache.store(&key, &stored)).await {
+                    tracing::warn!(model = %model_ref, error = %e, "could not cache the schema");
+                }
+                Ok(schema)
+            }
+            Err(error) if error.is_transient() => {
+                if cached.is_none() {
+                    cached = self.lookup(&key).await;
+                }
+                match cached {
+                    Some(hit) => {
+                        tracing::warn!(model = %model_ref, %error,
+                            "Replicate unavailable; serving the cached schema");
+                        Ok(hit.schema)
+                    }
+                    None => Err(error),
+                }
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn lookup(&self, key: &str) -> Option<Hit> {
+        let cache = self.cache.clone();
+        let key = key.to_owned();
+        match blocking(move || cache.lookup(&key)).await {
+            Ok(hit) => hit,
+            Err(e) => {
+                tracing::warn!(error = %e, "schema cache unreadable; fetching");
+                None
+            }
+        }
+    }
+
+    async fn fetch_remote(&self, model_ref: &ModelRef) -> Result<ModelSchema, SchemaError> {
+        let model = model_ref.model();
+        let config = self.config();
+        let (version, versionless) = match &model_ref.version {
+            Some(version_id) => {
+                let path = format!("/v1/models/{model}/versions/{version_id}");
+                let version = self.api.get(&path, &[]).await.map_err(|f| {
+                    f.into_error(config, &path, || SchemaError::VersionNotFound {
+                        model: model.clone(),
+                        version: version_id.clone(),
+                    })
+                })?;
+                (version, false)
+            }
+            None => {
+                let path = format!("/v1/models/{model}");
+                let versions_path = format!("/v1/models/{model}/versions");
+                let (found, versions) =
+                    futures::join!(self.api.get(&path, &[]), self.api.get(&versions_path, &[]));
+                let found = found.map_err(|f| {
+                    f.into_error(config, &path, || SchemaError::ModelNotFound {
+                        model: model.clone(),
+                    })
+                })?;
+                let versionless = match versions {
+                    Ok(list) => list
+                        .get("results")
+                        .and_then(Value::as_array)
+                        .is_some_and(Vec::is_empty),
+                    Err(ApiFailure::Status { status: 404, .. }) => true,
+                    Err(other) => {
+                        tracing::debug!(%model, ?other, "could not list versions; assuming versioned");
+                        false
+                    }
+                };
+                let latest = found.get("latest_version").cloned().unwrap_or(Value::Null);
+                (latest, versionless)
+            }
+        };
+        let openapi = version
+            .get("openapi_schema")
+            .filter(|s| s.is_object())
+            .ok_or_else(|| SchemaError::NoSchema {
+                model: model.clone(),
+            })?;
+        let version_id = version.get("id").and_then(Value::as_str).map(str::to_owned);
+        Ok(render(
+            model_ref,
+            openapi,
+            if versionless { None } else { version_id },
+        ))
+    }
+}
+
+/// Builds the [`ModelSchema`] of one OpenAPI document.
+pub fn render(model_ref: &ModelRef, openapi: &Value, version: Option<String>) -> ModelSchema {
+    let inputs = openapi::inputs(openapi);
+    let output = openapi::output(openapi);
+    ModelSchema {
+        model: model_ref.model(),
+        version,
+        signature: python::signature(&model_ref.name, &inputs, &output),
+        hint: python::hint(&inputs, &output),
+        inputs,
+        output,
+        fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        from_cache: false,
+    }
+}

@@ -1,0 +1,217 @@
+//! Rendering to Python: types, literals, identifiers, the signature and the `hint`.
+
+use serde_json::Value;
+
+use super::types::{InputParam, OutputSpec};
+
+/// Lines longer than this are split one parameter per line (as the spec's examples are).
+const MAX_LINE: usize = 88;
+
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+/// The Python type of a (dereferenced) JSON schema: `str`, `int`, `float`, `bool`,
+/// `Path` (string with `format: uri`), `list[...]`, `dict`, unions for `anyOf`.
+pub fn type_of(schema: &Value) -> String {
+    if let Some(members) = schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))
+        .and_then(Value::as_array)
+    {
+        let mut types: Vec<String> = Vec::new();
+        for member in members {
+            let t = type_of(member);
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+        if !types.is_empty() {
+            return types.join(" | ");
+        }
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") if schema.get("format").and_then(Value::as_str) == Some("uri") => {
+            "Path".to_owned()
+        }
+        Some("string") => "str".to_owned(),
+        Some("integer") => "int".to_owned(),
+        Some("number") => "float".to_owned(),
+        Some("boolean") => "bool".to_owned(),
+        Some("null") => "None".to_owned(),
+        Some("object") => "dict".to_owned(),
+        Some("array") => match schema.get("items") {
+            Some(items) => format!("list[{}]", type_of(items)),
+            None => "list".to_owned(),
+        },
+        _ => match schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+        {
+            Some(Value::String(_)) => "str".to_owned(),
+            Some(Value::Bool(_)) => "bool".to_owned(),
+            Some(Value::Number(n)) if n.is_f64() => "float".to_owned(),
+            Some(Value::Number(_)) => "int".to_owned(),
+            _ => "Any".to_owned(),
+        },
+    }
+}
+
+/// A JSON value as a Python literal: `"text"`, `1`, `0.5`, `True`, `None`, `[...]`, `{...}`.
+pub fn literal(value: &Value) -> String {
+    match value {
+        Value::Null => "None".to_owned(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            let mut out = String::with_capacity(s.len() + 2);
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '"' => out.push_str("\\\""),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(literal).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", literal(&Value::String(k.clone())), literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A Python identifier from a model name: other characters become `_`; a leading digit
+/// or a keyword gets an `_` added.
+pub fn identifier(name: &str) -> String {
+    let mut id: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
+        id.insert(0, '_');
+    }
+    if KEYWORDS.contains(&id.as_str()) {
+        id.push('_');
+    }
+    id
+}
+
+/// One parameter: `name: T`, `name: T = default`, or `name: T | None = None`.
+fn parameter(input: &InputParam) -> String {
+    let name = identifier(&input.name);
+    match &input.default {
+        Some(Value::Null) | None if !input.required => {
+            if input.python_type.split(" | ").any(|t| t == "None") {
+                format!("{name}: {} = None", input.python_type)
+            } else {
+                format!("{name}: {} | None = None", input.python_type)
+            }
+        }
+        Some(default) => format!("{name}: {} = {}", input.python_type, literal(default)),
+        None => format!("{name}: {}", input.python_type),
+    }
+}
+
+fn has_default(input: &InputParam) -> bool {
+    input.default.is_some() || !input.required
+}
+
+fn render_def(name: &str, params: &[String], returns: &str) -> String {
+    let one_line = format!("def {name}({}) -> {returns}: ...", params.join(", "));
+    if one_line.len() <= MAX_LINE || params.is_empty() {
+        return one_line;
+    }
+    let body: Vec<String> = params.iter().map(|p| format!("    {p}")).collect();
+    format!("def {name}(\n{}\n) -> {returns}: ...", body.join(",\n"))
+}
+
+/// The model as a Python function, in the spec's style, e.g.
+/// `def flux_schnell(prompt: str, aspect_ratio: str = "1:1", …) -> list[Path]: ...`.
+/// Parameters keep `x-order`; if a required one follows one with a default, the
+/// parameters become keyword-only (`*,`) so the signature stays valid Python.
+pub fn signature(model_name: &str, inputs: &[InputParam], output: &OutputSpec) -> String {
+    let mut params: Vec<String> = inputs.iter().map(parameter).collect();
+    let mut seen_default = false;
+    let needs_star = inputs.iter().any(|i| {
+        if has_default(i) {
+            seen_default = true;
+            false
+        } else {
+            seen_default
+        }
+    });
+    if needs_star {
+        params.insert(0, "*".to_owned());
+    }
+    render_def(&identifier(model_name), &params, &output.python_type)
+}
+
+/// A keyword-only `hint` function for `replicate.use(ref, hint=hint)`.
+pub fn hint(inputs: &[InputParam], output: &OutputSpec) -> String {
+    let mut params = vec!["*".to_owned()];
+    params.extend(inputs.iter().map(parameter));
+    if inputs.is_empty() {
+        params.clear();
+    }
+    render_def("hint", &params, &output.python_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(identifier("flux-schnell"), "flux_schnell");
+        assert_eq!(identifier("gpt-4.1-nano"), "gpt_4_1_nano");
+        assert_eq!(identifier("3d-gen"), "_3d_gen");
+        assert_eq!(identifier("class"), "class_");
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(literal(&json!("a\"b\n")), r#""a\"b\n""#);
+        assert_eq!(literal(&json!(0.7)), "0.7");
+        assert_eq!(literal(&json!([true, null, 1])), "[True, None, 1]");
+    }
+
+    #[test]
+    fn types() {
+        assert_eq!(type_of(&json!({"type": "string", "format": "uri"})), "Path");
+        assert_eq!(
+            type_of(&json!({"type": "array", "items": {"type": "string", "format": "uri"}})),
+            "list[Path]"
+        );
+        assert_eq!(
+            type_of(&json!({"anyOf": [{"type": "string"}, {"type": "null"}]})),
+            "str | None"
+        );
+        assert_eq!(type_of(&json!({"enum": [2, 4]})), "int");
+    }
+}
