@@ -1,1 +1,27 @@
-//! End-to-end tests driving the real binary.
+//! End-to-end tests driving the real `mcp-pipelines` binary with real MCP clients.
+//!
+//! Needs the tools installed by `scripts/test-setup` (a Python venv with the `mcp` SDK in
+//! `target/e2e-venv`, the MCP Inspector CLI, the conformance suite and Node 22 in
+//! `target/e2e-node`). A test whose tool is missing fails and says to run the set-up; none is
+//! skipped silently. `scripts/test` runs the set-up and then every test.
+//!
+//! Layout:
+//! - `support`: paths, spawning the binary (stdio or `serve --http`), stderr capture.
+//! - `raw_http`: a minimal HTTP/1.1 client over `TcpStream` (full control over Host/Origin).
+//! - `py`: runs `tests/e2e/py/mcp_client.py` (the Python SDK harness) on a JSON script.
+//! - `node`: locates Node 22, the Inspector CLI and the conformance suite.
+//! - the rest are the tests, one concern per file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod node;
+mod py;
+mod raw_http;
+mod support;
+
+mod conformance;
+mod http_security;
+mod http_server;
+mod inspector;
+mod python_sdk;
+mod stdio;

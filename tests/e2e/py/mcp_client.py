@@ -1,0 +1,146 @@
+"""Drive an MCP server with the official Python SDK (PyPI `mcp`) from a JSON script.
+
+Usage: python mcp_client.py < script.json > result.json
+
+Script (JSON object):
+  transport   "stdio" | "http"
+  command     stdio: program to spawn;      args: list of its arguments (default [])
+  env         stdio: extra environment for the server (merged over the SDK's default)
+  cwd         stdio: working directory (optional)
+  url         http: endpoint URL, e.g. http://127.0.0.1:PORT/mcp
+  headers     http: extra request headers, e.g. {"Authorization": "Bearer TOKEN"}
+  mode        "auto" (2026-07-28 discover, fallback to handshake) | "legacy" (2025-11-25 initialize)
+  timeout_s   per-request read timeout in seconds (default 60)
+  ops         list of operations, each {"op": NAME, ...}:
+                list_tools | list_prompts | list_resources | list_resource_templates
+                get_prompt {name, args}
+                call_tool {name, args}
+                read_resource {uri}
+
+Result (one JSON document on stdout):
+  {"server_info": {...} | null, "protocol_version": "...", "instructions": "..." | null,
+   "capabilities": {...}, "results": [{"op": NAME, "result": {...}} | {"op": NAME, "error": {...}}]}
+A tool error (isError: true) is a normal result; a JSON-RPC error becomes {"error": {"code", "message", "data"}}.
+If the connection itself fails, the process prints {"fatal": "..."} and exits 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import traceback
+from typing import Any
+
+import httpx2
+from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+
+def dump(model: Any) -> Any:
+    """Pydantic model → JSON-ready dict with the wire field names."""
+    if model is None:
+        return None
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def make_client(script: dict[str, Any], http: httpx2.AsyncClient | None) -> Client:
+    mode = script.get("mode", "auto")
+    timeout = float(script.get("timeout_s", 60))
+    transport = script["transport"]
+    if transport == "stdio":
+        params = StdioServerParameters(
+            command=script["command"],
+            args=list(script.get("args", [])),
+            env=script.get("env"),
+            cwd=script.get("cwd"),
+        )
+        return Client(params, mode=mode, read_timeout_seconds=timeout, cache=None)
+    if transport == "http":
+        assert http is not None
+        return Client(
+            streamable_http_client(script["url"], http_client=http),
+            mode=mode,
+            read_timeout_seconds=timeout,
+            # Every call must reach the server: the tests look at what it answers.
+            cache=None,
+        )
+    raise ValueError(f"unknown transport {transport!r} (expected 'stdio' or 'http')")
+
+
+async def run_op(client: Client, op: dict[str, Any]) -> Any:
+    name = op["op"]
+    if name == "list_tools":
+        return dump(await client.list_tools())
+    if name == "list_prompts":
+        return dump(await client.list_prompts())
+    if name == "list_resources":
+        return dump(await client.list_resources())
+    if name == "list_resource_templates":
+        return dump(await client.list_resource_templates())
+    if name == "get_prompt":
+        return dump(await client.get_prompt(op["name"], op.get("args")))
+    if name == "call_tool":
+        return dump(await client.call_tool(op["name"], op.get("args")))
+    if name == "read_resource":
+        return dump(await client.read_resource(op["uri"]))
+    raise ValueError(f"unknown op {name!r}")
+
+
+async def run(script: dict[str, Any]) -> dict[str, Any]:
+    http = None
+    if script["transport"] == "http":
+        timeout = float(script.get("timeout_s", 60))
+        http = httpx2.AsyncClient(
+            headers=dict(script.get("headers", {})),
+            timeout=httpx2.Timeout(timeout),
+        )
+    try:
+        async with make_client(script, http) as client:
+            results = []
+            for op in script.get("ops", []):
+                try:
+                    results.append({"op": op["op"], "result": await run_op(client, op)})
+                except MCPError as e:
+                    results.append(
+                        {"op": op["op"], "error": {"code": e.code, "message": e.message, "data": e.error.data}}
+                    )
+            return {
+                "server_info": dump(client.server_info),
+                "protocol_version": client.protocol_version,
+                "instructions": client.instructions,
+                "capabilities": dump(client.server_capabilities),
+                "results": results,
+            }
+    finally:
+        if http is not None:
+            await http.aclose()
+
+
+def leaves(e: BaseException) -> list[BaseException]:
+    """The real errors inside (nested) exception groups."""
+    if isinstance(e, BaseExceptionGroup):
+        return [leaf for inner in e.exceptions for leaf in leaves(inner)]
+    return [e]
+
+
+def describe(e: BaseException) -> str:
+    if isinstance(e, MCPError):
+        return f"MCPError {e.code}: {e.message}"
+    return f"{type(e).__name__}: {e}"
+
+
+def main() -> int:
+    script = json.load(sys.stdin)
+    try:
+        result = asyncio.run(run(script))
+    except BaseException as e:  # noqa: BLE001 - report anything, including exception groups
+        traceback.print_exc(file=sys.stderr)
+        print(json.dumps({"fatal": "; ".join(describe(leaf) for leaf in leaves(e))}))
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
