@@ -68,3 +68,131 @@ pub struct Rulebook {
     /// Problems met while deriving facts (a reworded section fell back to defaults, …).
     pub warnings: Vec<String>,
 }
+
+/// The document name used in [`FactSource`] for built-in facts.
+pub const DEFAULTS_DOCUMENT: &str = "defaults";
+
+fn default_source(section: &str) -> FactSource {
+    FactSource {
+        document: DEFAULTS_DOCUMENT.to_owned(),
+        section: section.to_owned(),
+    }
+}
+
+impl Rulebook {
+    /// The facts as of this release, used when nothing is cached. Each cites the spec
+    /// section the fact is normally read from.
+    pub fn defaults() -> Rulebook {
+        let package = |name: &str, specifier: &str| PackageFact {
+            name: name.to_owned(),
+            specifier: specifier.to_owned(),
+            source: default_source("runtime"),
+        };
+        Rulebook {
+            origin: RulebookOrigin::Defaults,
+            python_packages: vec![
+                package("moviepy", ""),
+                package("pillow", ""),
+                package("pydantic", "<2"),
+                package("requests", ""),
+                package("scikit-learn", ""),
+            ],
+            system_packages: ["curl", "ffmpeg", "ffprobe", "imagemagick"]
+                .into_iter()
+                .map(|p| Fact {
+                    value: p.to_owned(),
+                    source: default_source("runtime"),
+                })
+                .collect(),
+            cog_requirement: Fact {
+                value: ">=0.15.3".to_owned(),
+                source: default_source("requirements"),
+            },
+            replicate_requirement: Fact {
+                value: ">=1.1.0b1,<2.0.0a1".to_owned(),
+                source: default_source("requirements"),
+            },
+            python_version: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The runtime package with this name (any spelling; PEP 503-normalised first).
+    pub fn python_package(&self, name: &str) -> Option<&PackageFact> {
+        let wanted = normalize_package_name(name);
+        self.python_packages.iter().find(|p| p.name == wanted)
+    }
+
+    /// Whether the runtime provides this system package.
+    pub fn has_system_package(&self, name: &str) -> bool {
+        self.system_packages.iter().any(|p| p.value == name)
+    }
+
+    /// Whether every fact came from built-in defaults (nothing cached, or nothing parsed).
+    pub fn is_defaults(&self) -> bool {
+        self.origin == RulebookOrigin::Defaults
+    }
+
+    /// A readable rendering: each fact with where it came from.
+    pub fn to_text(&self) -> String {
+        let cite = |s: &FactSource| format!("[{}#{}]", s.document, s.section);
+        let mut out = match &self.origin {
+            RulebookOrigin::Cached { fetched_at, sha256 } => format!(
+                "Rulebook from the cached pipelines spec (fetched {fetched_at}, sha256 {})\n",
+                sha256.get(..12).unwrap_or(sha256)
+            ),
+            RulebookOrigin::Defaults => {
+                "Rulebook from built-in defaults (no pipelines spec cached; run `docs refresh`)\n"
+                    .to_owned()
+            }
+        };
+        out.push_str(&format!(
+            "cog {}  {}\n",
+            self.cog_requirement.value,
+            cite(&self.cog_requirement.source)
+        ));
+        out.push_str(&format!(
+            "replicate {}  {}\n",
+            self.replicate_requirement.value,
+            cite(&self.replicate_requirement.source)
+        ));
+        if let Some(py) = &self.python_version {
+            out.push_str(&format!("python {}  {}\n", py.value, cite(&py.source)));
+        }
+        out.push_str("runtime Python packages:\n");
+        for p in &self.python_packages {
+            out.push_str(&format!(
+                "  {}{}  {}\n",
+                p.name,
+                p.specifier,
+                cite(&p.source)
+            ));
+        }
+        out.push_str("system packages:\n");
+        for p in &self.system_packages {
+            out.push_str(&format!("  {}  {}\n", p.value, cite(&p.source)));
+        }
+        for w in &self.warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
+        out
+    }
+}
+
+/// PEP 503 normalisation: lower case, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize_package_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
