@@ -1,0 +1,419 @@
+//! Planning `run()`: which parameters it takes, which models it binds, and where every model
+//! input's value comes from.
+//!
+//! For each input a model requires, the value is, in order of preference:
+//! 1. a `run()` parameter of the same name and a compatible type that no earlier call used;
+//! 2. the output of an earlier model, most recent first, when the types fit (a `list[Path]`
+//!    gives its first file to a `Path` input, a language model's `str` feeds a `str` input);
+//! 3. a `run()` parameter of the same name already passed to an earlier model;
+//! 4. a new `run()` parameter (when `inputs` was omitted, or the value must be a file or a
+//!    secret);
+//! 5. a literal of the right type inside the input's choices and bounds.
+//!
+//! Optional model inputs are passed only when a `run()` parameter has their name, or, for a
+//! file input, when the call would otherwise ignore an earlier model's file output.
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use super::error::ScaffoldError;
+use super::inputs::{self, Param};
+use super::names::{Namer, to_identifier};
+use super::python;
+use super::request::ScaffoldRequest;
+use super::types::{ParamType, PyType, Scalar, Shape, Value};
+use crate::schema::{InputParam, ModelSchema};
+
+/// A model bound at module scope.
+#[derive(Debug, Clone)]
+pub(crate) struct Binding<'a> {
+    /// The reference as requested (`owner/name` or `owner/name:version`).
+    pub(crate) reference: String,
+    /// The module-level variable.
+    pub(crate) ident: String,
+    /// The local variable holding its output.
+    pub(crate) out_var: String,
+    pub(crate) schema: &'a ModelSchema,
+}
+
+impl Binding<'_> {
+    /// The call's result as a value.
+    pub(crate) fn output(&self) -> Value {
+        let item = match PyType::parse(&self.schema.output.python_type) {
+            PyType::List(s) => Some(s),
+            _ => None,
+        };
+        Value {
+            expr: self.out_var.clone(),
+            shape: Shape::of_output(&self.schema.output),
+            item,
+        }
+    }
+}
+
+/// One call of a bound model: keyword arguments as Python source.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Call {
+    pub(crate) binding: usize,
+    pub(crate) args: Vec<(String, String)>,
+}
+
+/// Everything `main.py` needs except the return.
+#[derive(Debug)]
+pub(crate) struct Pipeline<'a> {
+    pub(crate) params: Vec<Param>,
+    pub(crate) bindings: Vec<Binding<'a>>,
+    pub(crate) calls: Vec<Call>,
+    pub(crate) namer: Namer,
+    pub(crate) notes: Vec<String>,
+}
+
+/// `owner/name:version` → `owner/name`.
+pub(crate) fn model_key(reference: &str) -> &str {
+    reference.split_once(':').map_or(reference, |(m, _)| m)
+}
+
+/// Whether `reference` is `owner/name` or `owner/name:version`.
+pub(crate) fn is_model_ref(reference: &str) -> bool {
+    let (model, version) = match reference.split_once(':') {
+        Some((m, v)) => (m, Some(v)),
+        None => (reference, None),
+    };
+    let part_ok = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !p.contains("..")
+    };
+    let Some((owner, name)) = model.split_once('/') else {
+        return false;
+    };
+    part_ok(owner)
+        && part_ok(name)
+        && version.is_none_or(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The requested model references, checked and without duplicates, in order.
+pub(crate) fn model_refs(req: &ScaffoldRequest) -> Result<Vec<String>, ScaffoldError> {
+    let mut out: Vec<String> = Vec::new();
+    for (index, reference) in req.models.iter().flatten().enumerate() {
+        let reference = reference.trim();
+        if !is_model_ref(reference) {
+            return Err(ScaffoldError::InvalidModelRef {
+                index,
+                reference: reference.to_string(),
+            });
+        }
+        if !out.iter().any(|r| r == reference) {
+            out.push(reference.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Plans the parameters, bindings and calls.
+pub(crate) fn plan<'a>(
+    req: &ScaffoldRequest,
+    schemas: &'a HashMap<String, ModelSchema>,
+) -> Result<Pipeline<'a>, ScaffoldError> {
+    let mut namer = Namer::new();
+    let mut notes = Vec::new();
+    let params = inputs::declared(req.inputs.as_deref().unwrap_or_default(), &mut namer)?;
+    let refs = model_refs(req)?;
+    if req.models.iter().flatten().count() > refs.len() {
+        notes.push("Duplicate model references were bound once.".to_string());
+    }
+    let mut bindings = Vec::with_capacity(refs.len());
+    for reference in refs {
+        let key = model_key(&reference);
+        let schema = schemas
+            .get(key)
+            .or_else(|| schemas.get(&reference))
+            .ok_or_else(|| ScaffoldError::MissingSchema {
+                model: key.to_string(),
+            })?;
+        let (owner, name) = key.split_once('/').unwrap_or(("", key));
+        let ident = namer.fresh(&[
+            to_identifier(name),
+            to_identifier(&format!("{owner}_{name}")),
+        ]);
+        let out_var = namer.fresh(&[format!("{ident}_output")]);
+        bindings.push(Binding {
+            reference,
+            ident,
+            out_var,
+            schema,
+        });
+    }
+    let mut pipeline = Pipeline {
+        params,
+        bindings,
+        calls: Vec::new(),
+        namer,
+        notes,
+    };
+    let auto_inputs = req.inputs.is_none();
+    for index in 0..pipeline.bindings.len() {
+        let call = plan_call(&mut pipeline, index, auto_inputs);
+        pipeline.calls.push(call);
+    }
+    for p in pipeline.params.iter().filter(|p| p.declared && p.uses == 0) {
+        if !pipeline.bindings.is_empty() {
+            pipeline.notes.push(format!(
+                "run() input `{}` is not passed to any model (no model input has that name and \
+                 type); use it in run() or remove it.",
+                p.name
+            ));
+        }
+    }
+    Ok(pipeline)
+}
+
+fn plan_call(p: &mut Pipeline<'_>, index: usize, auto_inputs: bool) -> Call {
+    let binding = p.bindings[index].clone();
+    let previous: Vec<Value> = p.bindings[..index]
+        .iter()
+        .rev()
+        .map(Binding::output)
+        .collect();
+    let mut args = Vec::new();
+    let mut used_previous = false;
+    for input in &binding.schema.inputs {
+        let target = ParamType::parse(&input.python_type).ty;
+        let source = if input.required {
+            Some(required_source(
+                p,
+                &binding,
+                input,
+                &target,
+                &previous,
+                auto_inputs,
+            ))
+        } else {
+            optional_source(p, &binding, input, &target, &previous, used_previous)
+        };
+        if let Some((expr, from_previous)) = source {
+            used_previous |= from_previous;
+            args.push((input.name.clone(), expr));
+        }
+    }
+    Call {
+        binding: index,
+        args,
+    }
+}
+
+/// The index of a parameter named like `input` whose value fits `target`, with the
+/// expression passing it.
+fn matching_param(
+    params: &[Param],
+    input: &InputParam,
+    target: &PyType,
+) -> Option<(usize, String)> {
+    let i = params.iter().position(|p| p.name == input.name)?;
+    let param = &params[i];
+    if param.ty.optional && input.required {
+        return None;
+    }
+    param.value().adapt_to(target).map(|expr| (i, expr))
+}
+
+fn required_source(
+    p: &mut Pipeline<'_>,
+    binding: &Binding<'_>,
+    input: &InputParam,
+    target: &PyType,
+    previous: &[Value],
+    auto_inputs: bool,
+) -> (String, bool) {
+    let model = model_key(&binding.reference).to_string();
+    let matched = matching_param(&p.params, input, target);
+    if let Some((i, expr)) = &matched {
+        if p.params[*i].uses == 0 {
+            p.params[*i].uses += 1;
+            check_choices(p, &model, input, *i);
+            return (expr.clone(), false);
+        }
+    }
+    if let Some(expr) = previous.iter().find_map(|v| v.adapt_to(target)) {
+        return (expr, true);
+    }
+    if let Some((i, expr)) = matched {
+        p.params[i].uses += 1;
+        return (expr, false);
+    }
+    let must_be_param = matches!(
+        target,
+        PyType::Scalar(Scalar::Path | Scalar::Secret) | PyType::List(Scalar::Path)
+    );
+    if auto_inputs || must_be_param {
+        let name = p.namer.fresh(&[
+            input.name.clone(),
+            format!("{}_{}", binding.ident, input.name),
+        ]);
+        if let Some(mut param) = inputs::from_model_input(name.clone(), &model, input) {
+            param.uses = 1;
+            let expr = param
+                .value()
+                .adapt_to(target)
+                .unwrap_or_else(|| name.clone());
+            if !auto_inputs {
+                p.notes.push(format!(
+                    "Added run() input `{name}`: {model} requires `{}` ({}) and nothing else \
+                     supplies it.",
+                    input.name, input.python_type
+                ));
+            }
+            p.params.push(param);
+            return (expr, false);
+        }
+    }
+    let literal = literal_for(input, target);
+    p.notes.push(match &literal {
+        Some(lit) => format!(
+            "{model}: required input `{}` is set to the placeholder {lit}; replace it, or add a \
+             run() input named `{}`.",
+            input.name, input.name
+        ),
+        None => format!(
+            "{model}: required input `{}` has type `{}`, which the scaffold cannot fill; it is \
+             passed None: replace it.",
+            input.name, input.python_type
+        ),
+    });
+    (literal.unwrap_or_else(|| "None".to_string()), false)
+}
+
+fn optional_source(
+    p: &mut Pipeline<'_>,
+    binding: &Binding<'_>,
+    input: &InputParam,
+    target: &PyType,
+    previous: &[Value],
+    used_previous: bool,
+) -> Option<(String, bool)> {
+    if let Some((i, expr)) = matching_param(&p.params, input, target) {
+        p.params[i].uses += 1;
+        let model = model_key(&binding.reference).to_string();
+        check_choices(p, &model, input, i);
+        return Some((expr, false));
+    }
+    let file_input = matches!(
+        target,
+        PyType::Scalar(Scalar::Path) | PyType::List(Scalar::Path)
+    );
+    if used_previous || !file_input {
+        return None;
+    }
+    previous
+        .iter()
+        .filter(|v| v.shape.is_file())
+        .find_map(|v| v.adapt_to(target))
+        .map(|expr| (expr, true))
+}
+
+/// Notes a declared parameter whose choices the model does not all accept.
+fn check_choices(p: &mut Pipeline<'_>, model: &str, input: &InputParam, param: usize) {
+    let (Some(allowed), Some(offered)) = (&input.choices, &p.params[param].choices) else {
+        return;
+    };
+    let extra: Vec<String> = offered
+        .iter()
+        .filter(|c| !allowed.contains(c))
+        .map(Json::to_string)
+        .collect();
+    if !extra.is_empty() {
+        p.notes.push(format!(
+            "run() input `{}` allows {} which {model} does not accept for `{}`.",
+            p.params[param].name,
+            extra.join(", "),
+            input.name
+        ));
+    }
+}
+
+/// A literal for a required input nothing supplies, inside its choices and bounds.
+fn literal_for(input: &InputParam, target: &PyType) -> Option<String> {
+    if let Some(choices) = input.choices.as_ref().filter(|c| !c.is_empty()) {
+        let pick = input
+            .default
+            .as_ref()
+            .filter(|d| choices.contains(d))
+            .unwrap_or(&choices[0]);
+        return python::literal(pick, Some(target));
+    }
+    if let Some(default) = input.default.as_ref().filter(|d| !d.is_null()) {
+        return python::literal(default, Some(target));
+    }
+    let clamp = |start: f64| {
+        let mut v = start;
+        if let Some(min) = input.minimum {
+            v = v.max(min);
+        }
+        if let Some(max) = input.maximum {
+            v = v.min(max);
+        }
+        v
+    };
+    match target {
+        PyType::Scalar(Scalar::Str) => Some(python::string(&format!(
+            "your {}",
+            input.name.replace('_', " ")
+        ))),
+        PyType::Scalar(Scalar::Int) => {
+            let v = clamp(1.0);
+            let v = if v.fract() == 0.0 || input.maximum.is_some_and(|m| v.ceil() > m) {
+                v.floor()
+            } else {
+                v.ceil()
+            };
+            python::number(v, true)
+        }
+        PyType::Scalar(Scalar::Float) => python::float(clamp(1.0)),
+        PyType::Scalar(Scalar::Bool) => Some("False".to_string()),
+        PyType::List(_) => Some("[]".to_string()),
+        PyType::Other(t) if t == "dict" || t.starts_with("dict[") => Some("{}".to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_refs_are_checked() {
+        for ok in [
+            "acme/pixel-forge",
+            "acme/upscale.x2",
+            "a/b:0123abc",
+            "Org_1/m",
+        ] {
+            assert!(is_model_ref(ok), "{ok}");
+        }
+        for bad in [
+            "", "acme", "a/b/c", "a b/c", "../x", "a/..", "a/b:", "a/b:x-y", "/b",
+        ] {
+            assert!(!is_model_ref(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn int_literal_stays_in_bounds() {
+        let input = InputParam {
+            name: "steps".into(),
+            python_type: "int".into(),
+            required: true,
+            default: None,
+            description: None,
+            choices: None,
+            minimum: Some(2.5),
+            maximum: Some(10.0),
+        };
+        assert_eq!(
+            literal_for(&input, &PyType::Scalar(Scalar::Int)).unwrap(),
+            "3"
+        );
+    }
+}

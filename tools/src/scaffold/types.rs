@@ -1,0 +1,258 @@
+//! The Python types the scaffolder handles, and the shapes of values flowing through `run()`.
+
+use crate::schema::{OutputKind, OutputSpec};
+
+/// A scalar type `run()` can take or a model can accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scalar {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Path,
+    Secret,
+}
+
+impl Scalar {
+    fn parse(text: &str) -> Option<Scalar> {
+        Some(match text.trim() {
+            "str" => Scalar::Str,
+            "int" => Scalar::Int,
+            "float" => Scalar::Float,
+            "bool" => Scalar::Bool,
+            "Path" | "cog.Path" | "pathlib.Path" => Scalar::Path,
+            "Secret" | "cog.Secret" => Scalar::Secret,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Scalar::Str => "str",
+            Scalar::Int => "int",
+            Scalar::Float => "float",
+            Scalar::Bool => "bool",
+            Scalar::Path => "Path",
+            Scalar::Secret => "Secret",
+        }
+    }
+}
+
+/// A type: a scalar, a list of scalars, or something the scaffolder does not model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PyType {
+    Scalar(Scalar),
+    List(Scalar),
+    Other(String),
+}
+
+impl PyType {
+    /// Parses `str`, `list[Path]`, `List[int]`… (without `| None`).
+    pub(crate) fn parse(text: &str) -> PyType {
+        let t = text.trim();
+        if let Some(s) = Scalar::parse(t) {
+            return PyType::Scalar(s);
+        }
+        for prefix in ["list[", "List[", "typing.List["] {
+            if let Some(inner) = t.strip_prefix(prefix).and_then(|r| r.strip_suffix(']')) {
+                if let Some(s) = Scalar::parse(inner) {
+                    return PyType::List(s);
+                }
+            }
+        }
+        PyType::Other(t.to_string())
+    }
+
+    /// The annotation as the generated code writes it.
+    pub(crate) fn render(&self) -> String {
+        match self {
+            PyType::Scalar(s) => s.as_str().to_string(),
+            PyType::List(s) => format!("list[{}]", s.as_str()),
+            PyType::Other(t) => t.clone(),
+        }
+    }
+
+    /// The cog names the annotation needs imported.
+    pub(crate) fn cog_import(&self) -> Option<&'static str> {
+        match self {
+            PyType::Scalar(Scalar::Path) | PyType::List(Scalar::Path) => Some("Path"),
+            PyType::Scalar(Scalar::Secret) | PyType::List(Scalar::Secret) => Some("Secret"),
+            _ => None,
+        }
+    }
+
+    /// The shape of a value of this type.
+    pub(crate) fn shape(&self) -> Shape {
+        match self {
+            PyType::Scalar(Scalar::Str) => Shape::Str,
+            PyType::Scalar(Scalar::Int) => Shape::Int,
+            PyType::Scalar(Scalar::Float) => Shape::Float,
+            PyType::Scalar(Scalar::Bool) => Shape::Bool,
+            PyType::Scalar(Scalar::Path) => Shape::Path,
+            PyType::Scalar(Scalar::Secret) => Shape::Secret,
+            PyType::List(Scalar::Path) => Shape::PathList,
+            PyType::List(_) => Shape::List,
+            PyType::Other(t) if t == "dict" || t.starts_with("dict[") => Shape::Dict,
+            PyType::Other(_) => Shape::Opaque,
+        }
+    }
+}
+
+/// A possibly optional type (`T | None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParamType {
+    pub(crate) ty: PyType,
+    pub(crate) optional: bool,
+}
+
+impl ParamType {
+    /// Parses `T`, `T | None`, `None | T`, `Optional[T]`.
+    pub(crate) fn parse(text: &str) -> ParamType {
+        let t = text.trim();
+        if let Some(inner) = t
+            .strip_prefix("Optional[")
+            .or_else(|| t.strip_prefix("typing.Optional["))
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            return ParamType {
+                ty: PyType::parse(inner),
+                optional: true,
+            };
+        }
+        let parts: Vec<&str> = t.split('|').map(str::trim).collect();
+        let without_none: Vec<&str> = parts.iter().copied().filter(|p| *p != "None").collect();
+        if parts.len() == 2 && without_none.len() == 1 {
+            return ParamType {
+                ty: PyType::parse(without_none[0]),
+                optional: true,
+            };
+        }
+        ParamType {
+            ty: PyType::parse(t),
+            optional: false,
+        }
+    }
+
+    /// The annotation as written in `run()`.
+    pub(crate) fn render(&self) -> String {
+        if self.optional {
+            format!("{} | None", self.ty.render())
+        } else {
+            self.ty.render()
+        }
+    }
+}
+
+/// What a value in `run()` is, for deciding where it may be passed or returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Path,
+    PathList,
+    List,
+    Dict,
+    Secret,
+    Opaque,
+}
+
+impl Shape {
+    /// The shape of what calling a model returns.
+    pub(crate) fn of_output(output: &OutputSpec) -> Shape {
+        match output.kind {
+            OutputKind::ConcatenatedString => Shape::Str,
+            OutputKind::Path => Shape::Path,
+            OutputKind::PathList => Shape::PathList,
+            OutputKind::List => Shape::List,
+            OutputKind::Dict => Shape::Dict,
+            OutputKind::Value => match PyType::parse(&output.python_type).shape() {
+                s @ (Shape::Str | Shape::Int | Shape::Float | Shape::Bool) => s,
+                _ => Shape::Opaque,
+            },
+        }
+    }
+
+    /// Whether the value is one or more files.
+    pub(crate) fn is_file(self) -> bool {
+        matches!(self, Shape::Path | Shape::PathList)
+    }
+}
+
+/// An expression of a given shape, e.g. `pixel_forge_output` (a `list[Path]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Value {
+    pub(crate) expr: String,
+    pub(crate) shape: Shape,
+    /// For lists: the element type when known (`list[str]` → `str`).
+    pub(crate) item: Option<Scalar>,
+}
+
+impl Value {
+    /// The expression converted to `target`, when the conversion is lossless and obvious.
+    pub(crate) fn adapt_to(&self, target: &PyType) -> Option<String> {
+        let e = &self.expr;
+        match (self.shape, target) {
+            (Shape::Str, PyType::Scalar(Scalar::Str))
+            | (Shape::Int, PyType::Scalar(Scalar::Int | Scalar::Float))
+            | (Shape::Float, PyType::Scalar(Scalar::Float))
+            | (Shape::Bool, PyType::Scalar(Scalar::Bool))
+            | (Shape::Path, PyType::Scalar(Scalar::Path))
+            | (Shape::Secret, PyType::Scalar(Scalar::Secret))
+            | (Shape::PathList, PyType::List(Scalar::Path)) => Some(e.clone()),
+            (Shape::List, PyType::List(s)) if self.item == Some(*s) => Some(e.clone()),
+            (Shape::Str, PyType::List(Scalar::Str)) | (Shape::Path, PyType::List(Scalar::Path)) => {
+                Some(format!("[{e}]"))
+            }
+            (Shape::PathList, PyType::Scalar(Scalar::Path)) => Some(format!("{e}[0]")),
+            (Shape::Secret, PyType::Scalar(Scalar::Str)) => Some(format!("{e}.get_secret_value()")),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_types() {
+        assert_eq!(PyType::parse("list[Path]"), PyType::List(Scalar::Path));
+        assert_eq!(PyType::parse("cog.Path"), PyType::Scalar(Scalar::Path));
+        assert_eq!(PyType::parse("dict"), PyType::Other("dict".into()));
+        let p = ParamType::parse("int | None");
+        assert!(p.optional);
+        assert_eq!(p.ty, PyType::Scalar(Scalar::Int));
+        assert!(ParamType::parse("Optional[str]").optional);
+        assert!(ParamType::parse("None | str").optional);
+        assert!(!ParamType::parse("str | int").optional);
+        assert_eq!(
+            ParamType::parse("list[str] | None").render(),
+            "list[str] | None"
+        );
+    }
+
+    #[test]
+    fn adapts_values() {
+        let images = Value {
+            expr: "images".into(),
+            shape: Shape::PathList,
+            item: Some(Scalar::Path),
+        };
+        assert_eq!(
+            images.adapt_to(&PyType::Scalar(Scalar::Path)).as_deref(),
+            Some("images[0]")
+        );
+        assert_eq!(images.adapt_to(&PyType::Scalar(Scalar::Str)), None);
+        let text = Value {
+            expr: "text".into(),
+            shape: Shape::Str,
+            item: None,
+        };
+        assert_eq!(
+            text.adapt_to(&PyType::List(Scalar::Str)).as_deref(),
+            Some("[text]")
+        );
+    }
+}
