@@ -1,0 +1,108 @@
+//! The result of a local run, for agents (JSON, with schema) and people (`to_text`).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::python::Python;
+use super::venv::VenvInfo;
+
+/// What a local run produced.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct RunResult {
+    /// The prediction's status as cog reports it: `succeeded`, `failed` or `canceled`.
+    pub status: String,
+    /// The output, with every `data:` URI (files) replaced by the path it was written to.
+    pub output: Value,
+    /// Files written from the output, in the order they appear in it.
+    pub files: Vec<PathBuf>,
+    /// Where output files were written.
+    pub output_dir: PathBuf,
+    /// What the pipeline printed during the prediction (capped; the head is dropped first).
+    pub logs: String,
+    /// The error message when the prediction failed.
+    pub error: Option<String>,
+    /// cog's metrics, e.g. `{"predict_time": 0.01}`.
+    pub metrics: Option<Value>,
+    /// The virtualenv used and whether it was reused.
+    pub venv: VenvInfo,
+    /// The interpreter the venv was built from.
+    pub python: Python,
+    /// How long each stage took.
+    pub timings: Timings,
+    /// Non-fatal notes (e.g. requirement lines that were ignored).
+    pub warnings: Vec<String>,
+}
+
+/// Durations of the stages of a run, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Timings {
+    /// Finding Python.
+    pub python_ms: u64,
+    /// Checking (and, if needed, building) the venv.
+    pub venv_ms: u64,
+    /// From starting the cog server to `/health-check` READY.
+    pub server_start_ms: u64,
+    /// The `POST /predictions` round trip.
+    pub predict_ms: u64,
+    /// The whole run.
+    pub total_ms: u64,
+}
+
+impl RunResult {
+    /// True when the prediction succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.status == "succeeded"
+    }
+
+    /// A plain-text report: status, output, files, error, logs, venv and timings.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "status: {}", self.status);
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "error: {error}");
+        }
+        let output = match &self.output {
+            Value::String(text) => text.clone(),
+            other => serde_json::to_string_pretty(other).unwrap_or_default(),
+        };
+        let _ = writeln!(out, "output: {output}");
+        if !self.files.is_empty() {
+            let _ = writeln!(out, "files:");
+            for file in &self.files {
+                let _ = writeln!(out, "  {}", file.display());
+            }
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        let logs = self.logs.trim_end();
+        if !logs.is_empty() {
+            let _ = writeln!(out, "logs:");
+            for line in logs.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "venv: {} ({}; Python {}, cog {})",
+            self.venv.path.display(),
+            if self.venv.reused {
+                "reused"
+            } else {
+                "built now"
+            },
+            self.venv.python_version,
+            self.venv.cog_version
+        );
+        let t = &self.timings;
+        let _ = writeln!(
+            out,
+            "timings: venv {} ms, server start {} ms, predict {} ms, total {} ms",
+            t.venv_ms, t.server_start_ms, t.predict_ms, t.total_ms
+        );
+        out
+    }
+}

@@ -1,0 +1,264 @@
+//! The run itself: Python → venv → cog server → prediction → files, under a hard timeout
+//! and a cancellation token, the server's process group killed whatever happens.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::env::{EnvFor, child_env};
+use super::error::RunError;
+use super::inputs::{RunInputs, RunSignature, check_inputs, embed_files};
+use super::outputs::extract_files;
+use super::progress::{ProgressFn, Reporter, Stage};
+use super::project::{PreparedProject, ProjectSource};
+use super::python::{PythonSearch, find_python};
+use super::requirements::ResolvedRequirements;
+use super::result::{RunResult, Timings};
+use super::server::{CogServer, ServerSpec};
+use super::venv::{BuildLimits, VenvInfo, VenvLease, ensure_venv};
+
+/// Settings shared by every run (the server builds one from its config and environment).
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Cache root; venvs live in `<cache_dir>/venvs/<key>`, default outputs in `<cache_dir>/outputs/`.
+    pub cache_dir: PathBuf,
+    /// Where to look for Python (`PythonSearch::from_env(MCP_PIPELINES_PYTHON)`).
+    pub python: PythonSearch,
+    /// Requirements added when the project's requirements.txt does not name the package,
+    /// e.g. `["cog==0.15.3", "replicate==1.1.0b3"]` from the Rulebook.
+    pub default_requirements: Vec<String>,
+    /// The server's `REPLICATE_API_TOKEN`, sent as `context.replicate_api_token` (what
+    /// `cog predict --use-replicate-token` does; replicate-python reads it before its env).
+    pub replicate_api_token: Option<String>,
+    /// `REPLICATE_BASE_URL` for the child (the fake API in tests).
+    pub replicate_base_url: Option<String>,
+    /// More variables for the child; only allow-listed names (`REPLICATE_*`, …) pass.
+    pub extra_env: Vec<(String, String)>,
+    /// Hard limit from starting the server to the result (default 300 s).
+    pub timeout: Duration,
+    /// Limit for building a venv (default 900 s).
+    pub install_timeout: Duration,
+    /// Cap on captured logs and server output, per stream (default 1 MiB).
+    pub log_cap: usize,
+    /// Parent of temp dirs for inline projects (default: the system temp dir).
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl RunConfig {
+    /// Defaults: 300 s timeout, 900 s install timeout, 1 MiB log cap, Python from this
+    /// process's PATH/pyenv (no explicit interpreter), no token.
+    pub fn new(cache_dir: impl Into<PathBuf>, default_requirements: Vec<String>) -> Self {
+        Self {
+            cache_dir: cache_dir.into(),
+            python: PythonSearch::from_env(None),
+            default_requirements,
+            replicate_api_token: None,
+            replicate_base_url: None,
+            extra_env: Vec::new(),
+            timeout: Duration::from_secs(300),
+            install_timeout: Duration::from_secs(900),
+            log_cap: 1024 * 1024,
+            temp_dir: None,
+        }
+    }
+}
+
+/// One run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// The project.
+    pub project: ProjectSource,
+    /// Inputs by name.
+    pub inputs: RunInputs,
+    /// run()'s parameters, when known: inputs are checked before anything starts and file
+    /// parameters given as local paths are sent as files.
+    pub signature: Option<RunSignature>,
+    /// Where output files go (default: a fresh dir under `<cache_dir>/outputs/`).
+    pub output_dir: Option<PathBuf>,
+    /// Overrides `RunConfig::timeout`.
+    pub timeout: Option<Duration>,
+}
+
+impl RunRequest {
+    /// A run of the project directory `dir` with `inputs`.
+    pub fn new(dir: impl Into<PathBuf>, inputs: RunInputs) -> Self {
+        Self {
+            project: ProjectSource::Dir(dir.into()),
+            inputs,
+            signature: None,
+            output_dir: None,
+            timeout: None,
+        }
+    }
+}
+
+/// Runs the pipeline once on cog's HTTP server in a cached venv.
+///
+/// Progress goes to `progress`; cancelling `cancel` (or dropping the future) kills the run.
+/// A prediction that fails is `Ok` with status `failed`; see [`RunError`] for the rest.
+pub async fn run_locally(
+    request: RunRequest,
+    config: &RunConfig,
+    progress: Option<ProgressFn>,
+    cancel: CancellationToken,
+) -> Result<RunResult, RunError> {
+    let started = Instant::now();
+    let reporter = Reporter::new(progress);
+    let mut inputs = request.inputs;
+    if let Some(signature) = &request.signature {
+        check_inputs(&inputs, signature)?;
+    }
+    let project = PreparedProject::prepare(&request.project, config.temp_dir.as_deref())?;
+    embed_files(&mut inputs, request.signature.as_ref(), &project.dir)?;
+
+    let mut timings = Timings::default();
+    let (python, venv, _lease, warnings) = {
+        let t = Instant::now();
+        reporter.stage(Stage::Python, "looking for Python >= 3.12");
+        let python = find_python(&config.python).await?;
+        timings.python_ms = millis(t);
+        let t = Instant::now();
+        let (venv, lease, warnings) =
+            venv_for(&project, &python, config, &reporter, &cancel).await?;
+        timings.venv_ms = millis(t);
+        (python, venv, lease, warnings)
+    };
+
+    let output_dir = output_dir(request.output_dir, config)?;
+    reporter.stage(Stage::Start, "starting the cog server");
+    let mut server = CogServer::start(
+        ServerSpec {
+            venv_dir: &venv.path,
+            project_dir: &project.dir,
+            predict: &project.predict,
+            cog_version: &venv.cog_version,
+            env: run_env(config),
+            log_cap: config.log_cap,
+        },
+        &reporter,
+    )?;
+    let timeout = request.timeout.unwrap_or(config.timeout);
+    let token = config.replicate_api_token.as_deref();
+    let outcome = tokio::select! {
+        outcome = drive(&mut server, &inputs, token, &reporter, &mut timings) => outcome,
+        () = tokio::time::sleep(timeout) => Err(RunError::Timeout { seconds: timeout.as_secs(), logs: server.output_tail() }),
+        () = cancel.cancelled() => Err(RunError::Cancelled),
+    };
+    server.stop().await;
+    let response = outcome?;
+
+    reporter.stage(Stage::Outputs, "collecting outputs");
+    let mut output = response.output;
+    let files = extract_files(&mut output, &output_dir)?;
+    timings.total_ms = millis(started);
+    let error = response.error.map(|e| match e {
+        Value::String(text) => text,
+        other => other.to_string(),
+    });
+    let logs = super::venv::tail(response.logs.as_deref().unwrap_or(""), config.log_cap);
+    let status = response.status.unwrap_or_else(|| "unknown".into());
+    reporter.line(format!("prediction {status}"));
+    Ok(RunResult {
+        status,
+        output,
+        files,
+        output_dir,
+        logs,
+        error,
+        metrics: response.metrics,
+        venv,
+        python,
+        timings,
+        warnings,
+    })
+}
+
+/// Builds (or finds) the venv for a project without running it: a warm-up.
+pub async fn prepare_venv(
+    project: &ProjectSource,
+    config: &RunConfig,
+    progress: Option<ProgressFn>,
+    cancel: CancellationToken,
+) -> Result<VenvInfo, RunError> {
+    let reporter = Reporter::new(progress);
+    let project = PreparedProject::prepare(project, config.temp_dir.as_deref())?;
+    reporter.stage(Stage::Python, "looking for Python >= 3.12");
+    let python = find_python(&config.python).await?;
+    let (venv, _lease, _) = venv_for(&project, &python, config, &reporter, &cancel).await?;
+    Ok(venv)
+}
+
+async fn venv_for(
+    project: &PreparedProject,
+    python: &super::python::Python,
+    config: &RunConfig,
+    reporter: &Reporter,
+    cancel: &CancellationToken,
+) -> Result<(VenvInfo, VenvLease, Vec<String>), RunError> {
+    let requirements = ResolvedRequirements::resolve(
+        project.requirements.as_deref(),
+        &config.default_requirements,
+    );
+    for warning in &requirements.warnings {
+        reporter.line(warning.clone());
+    }
+    let limits = BuildLimits {
+        timeout: config.install_timeout,
+        cancel: cancel.clone(),
+    };
+    let (venv, lease) =
+        ensure_venv(&config.cache_dir, python, &requirements, reporter, &limits).await?;
+    Ok((venv, lease, requirements.warnings))
+}
+
+async fn drive(
+    server: &mut CogServer,
+    inputs: &RunInputs,
+    token: Option<&str>,
+    reporter: &Reporter,
+    timings: &mut Timings,
+) -> Result<super::server::PredictionResponse, RunError> {
+    let t = Instant::now();
+    server.wait_ready().await?;
+    timings.server_start_ms = millis(t);
+    reporter.stage(Stage::Predict, "running the prediction");
+    let t = Instant::now();
+    let response = server.predict(inputs, token).await?;
+    timings.predict_ms = millis(t);
+    Ok(response)
+}
+
+fn run_env(config: &RunConfig) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    let mut overrides: Vec<(std::ffi::OsString, std::ffi::OsString)> = config
+        .extra_env
+        .iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    if let Some(url) = &config.replicate_base_url {
+        overrides.push(("REPLICATE_BASE_URL".into(), url.into()));
+    }
+    child_env(std::env::vars_os(), overrides, EnvFor::Run)
+}
+
+fn output_dir(requested: Option<PathBuf>, config: &RunConfig) -> Result<PathBuf, RunError> {
+    if let Some(dir) = requested {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| RunError::io(format!("creating {}", dir.display()), e))?;
+        return Ok(dir);
+    }
+    let root = config.cache_dir.join("outputs");
+    std::fs::create_dir_all(&root)
+        .map_err(|e| RunError::io(format!("creating {}", root.display()), e))?;
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("run-{stamp}-"))
+        .tempdir_in(&root)
+        .map_err(|e| RunError::io(format!("creating an output dir in {}", root.display()), e))?;
+    Ok(dir.keep())
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,331 @@
+//! The venv cache: one virtualenv per (requirements, Python version) under
+//! `<cache_dir>/venvs/<key>`, built once under an exclusive file lock and used under a
+//! shared one, with a completion marker; a venv without a valid marker or whose
+//! interpreter fails is rebuilt.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::child::{ChildSpec, GroupChild, LineFn, Stream};
+use super::env::{EnvFor, child_env};
+use super::error::RunError;
+use super::progress::{Reporter, Stage};
+use super::python::{Python, PythonVersion};
+use super::requirements::ResolvedRequirements;
+
+const MARKER: &str = ".mcp-pipelines-ready.json";
+const CHECK: &str = "import importlib.util as u, sys; sys.exit(0 if u.find_spec('cog') and u.find_spec('replicate') else 1)";
+const COG_VERSION: &str = "import importlib.metadata as m; print(m.version('cog'))";
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+const LOG_CAP: usize = 256 * 1024;
+
+/// The virtualenv a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct VenvInfo {
+    /// The venv directory.
+    pub path: PathBuf,
+    /// True when an existing venv was used and nothing was installed.
+    pub reused: bool,
+    /// The cache key (sha256 of the normalised requirements and the Python version).
+    pub key: String,
+    /// The Python version of the venv.
+    pub python_version: PythonVersion,
+    /// The installed cog version.
+    pub cog_version: String,
+}
+
+impl VenvInfo {
+    /// The venv's interpreter.
+    pub fn python(&self) -> PathBuf {
+        self.path.join("bin").join("python")
+    }
+}
+
+/// What the marker file records.
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    key: String,
+    python_version: String,
+    cog_version: String,
+    requirements: Vec<String>,
+}
+
+/// Holds the shared lock on a venv while a run uses it, so nobody rebuilds it underneath.
+#[derive(Debug)]
+pub struct VenvLease {
+    _lock: File,
+}
+
+/// Limits for building a venv.
+#[derive(Debug, Clone)]
+pub(crate) struct BuildLimits {
+    pub(crate) timeout: Duration,
+    pub(crate) cancel: CancellationToken,
+}
+
+/// Returns a ready venv for `requirements`, building it if needed.
+pub(crate) async fn ensure_venv(
+    cache_dir: &Path,
+    python: &Python,
+    requirements: &ResolvedRequirements,
+    reporter: &Reporter,
+    limits: &BuildLimits,
+) -> Result<(VenvInfo, VenvLease), RunError> {
+    let key = requirements.venv_key(python.version);
+    let venvs = cache_dir.join("venvs");
+    std::fs::create_dir_all(&venvs)
+        .map_err(|e| RunError::io(format!("creating {}", venvs.display()), e))?;
+    let dir = venvs.join(&key);
+    let lock_path = venvs.join(format!("{key}.lock"));
+    reporter.stage(
+        Stage::Venv,
+        format!("checking virtualenv {}", dir.display()),
+    );
+    let mut built = false;
+    for _ in 0..3 {
+        let shared = lock(&lock_path, true, &limits.cancel).await?;
+        if let Some(marker) = ready(&dir, &key).await {
+            return Ok((
+                VenvInfo {
+                    path: dir,
+                    reused: !built,
+                    key,
+                    python_version: python.version,
+                    cog_version: marker.cog_version,
+                },
+                VenvLease { _lock: shared },
+            ));
+        }
+        drop(shared);
+        let exclusive = lock(&lock_path, false, &limits.cancel).await?;
+        if ready(&dir, &key).await.is_none() {
+            build(&dir, &key, python, requirements, reporter, limits).await?;
+            built = true;
+        }
+        drop(exclusive);
+    }
+    Err(RunError::VenvBuild {
+        venv: dir,
+        message: "the venv was built but does not pass its check".into(),
+        log: String::new(),
+    })
+}
+
+/// Takes the lock file in a blocking thread; cancellable.
+async fn lock(path: &Path, shared: bool, cancel: &CancellationToken) -> Result<File, RunError> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| RunError::io(format!("opening {}", path.display()), e))?;
+    let task = tokio::task::spawn_blocking(move || {
+        if shared {
+            file.lock_shared()
+        } else {
+            file.lock()
+        }
+        .map(|()| file)
+    });
+    tokio::select! {
+        joined = task => match joined {
+            Ok(Ok(file)) => Ok(file),
+            Ok(Err(e)) => Err(RunError::io(format!("locking {}", path.display()), e)),
+            Err(e) => Err(RunError::io(format!("locking {}", path.display()), std::io::Error::other(e))),
+        },
+        () = cancel.cancelled() => Err(RunError::Cancelled),
+    }
+}
+
+/// The marker, if the venv is complete and its interpreter works.
+async fn ready(dir: &Path, key: &str) -> Option<Marker> {
+    let text = std::fs::read_to_string(dir.join(MARKER)).ok()?;
+    let marker: Marker = serde_json::from_str(&text).ok()?;
+    if marker.key != key {
+        return None;
+    }
+    let python = dir.join("bin").join("python");
+    let mut command = tokio::process::Command::new(&python);
+    command
+        .args(["-E", "-s", "-c", CHECK])
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    match tokio::time::timeout(CHECK_TIMEOUT, command.status()).await {
+        Ok(Ok(status)) if status.success() => Some(marker),
+        _ => {
+            tracing::warn!(venv = %dir.display(), "venv check failed; rebuilding");
+            None
+        }
+    }
+}
+
+async fn build(
+    dir: &Path,
+    key: &str,
+    python: &Python,
+    requirements: &ResolvedRequirements,
+    reporter: &Reporter,
+    limits: &BuildLimits,
+) -> Result<(), RunError> {
+    let fail = |message: String, log: String| RunError::VenvBuild {
+        venv: dir.to_path_buf(),
+        message,
+        log,
+    };
+    if dir.exists() {
+        reporter.line(format!("removing incomplete virtualenv {}", dir.display()));
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| RunError::io(format!("removing {}", dir.display()), e))?;
+    }
+    reporter.line(format!(
+        "creating virtualenv with Python {} ({})",
+        python.version,
+        python.path.display()
+    ));
+    let cwd = dir.parent().unwrap_or(dir).to_path_buf();
+    step(
+        ChildSpec {
+            program: python.path.clone(),
+            args: vec!["-m".into(), "venv".into(), dir.into()],
+            cwd: cwd.clone(),
+            env: install_env(),
+        },
+        None,
+        limits,
+    )
+    .await
+    .map_err(|(m, l)| fail(format!("python -m venv {m}"), l))?;
+
+    let requirements_file = dir.join("requirements.txt");
+    std::fs::write(&requirements_file, requirements.to_file_text())
+        .map_err(|e| RunError::io(format!("writing {}", requirements_file.display()), e))?;
+    reporter.stage(
+        Stage::Install,
+        format!(
+            "installing {} (first run with these requirements)",
+            requirements.lines.join(", ")
+        ),
+    );
+    let venv_python = dir.join("bin").join("python");
+    let line_reporter = reporter.clone();
+    let on_line: LineFn = Arc::new(move |stream, line| {
+        let line = line.trim();
+        if stream == Stream::Stdout
+            && ["Collecting", "Installing", "Successfully", "ERROR"]
+                .iter()
+                .any(|p| line.starts_with(p))
+        {
+            line_reporter.line(line.to_owned());
+        }
+    });
+    step(
+        ChildSpec {
+            program: venv_python.clone(),
+            args: [
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "-r",
+            ]
+            .iter()
+            .map(Into::into)
+            .chain([requirements_file.into_os_string()])
+            .collect(),
+            cwd: cwd.clone(),
+            env: install_env(),
+        },
+        Some(on_line),
+        limits,
+    )
+    .await
+    .map_err(|(m, l)| fail(format!("pip install {m}"), l))?;
+
+    let cog_version = query(&venv_python, COG_VERSION, &cwd).await.map_err(|m| {
+        fail(
+            format!("reading the installed cog version: {m}"),
+            String::new(),
+        )
+    })?;
+    let marker = Marker {
+        key: key.to_owned(),
+        python_version: python.version.to_string(),
+        cog_version,
+        requirements: requirements.lines.clone(),
+    };
+    let text = serde_json::to_string_pretty(&marker)
+        .map_err(|e| RunError::io("writing the venv marker", e.into()))?;
+    let tmp = dir.join(format!("{MARKER}.tmp"));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, dir.join(MARKER)))
+        .map_err(|e| RunError::io(format!("writing the marker in {}", dir.display()), e))?;
+    reporter.line(format!("virtualenv ready: {}", dir.display()));
+    Ok(())
+}
+
+fn install_env() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    child_env(std::env::vars_os(), std::iter::empty(), EnvFor::Install)
+}
+
+/// Runs one build step to completion; on failure returns (what, output tail).
+async fn step(
+    spec: ChildSpec,
+    on_line: Option<LineFn>,
+    limits: &BuildLimits,
+) -> Result<(), (String, String)> {
+    let mut child = GroupChild::spawn(&spec, LOG_CAP, on_line)
+        .map_err(|e| (format!("could not start: {e}"), String::new()))?;
+    let outcome = tokio::select! {
+        status = child.wait() => Ok(status),
+        () = tokio::time::sleep(limits.timeout) => Err(format!("timed out after {} s", limits.timeout.as_secs())),
+        () = limits.cancel.cancelled() => Err("cancelled".to_owned()),
+    };
+    let log = format!("{}{}", child.stdout_text(), child.stderr_text());
+    child.finish().await;
+    match outcome {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err((format!("failed ({status})"), tail(&log, 4000))),
+        Ok(Err(e)) => Err((format!("could not be waited for: {e}"), tail(&log, 4000))),
+        Err(why) => Err((why, tail(&log, 4000))),
+    }
+}
+
+/// Runs a one-line Python script in the venv and returns its trimmed stdout.
+async fn query(python: &Path, script: &str, cwd: &Path) -> Result<String, String> {
+    let mut command = tokio::process::Command::new(python);
+    command
+        .args(["-E", "-s", "-c", script])
+        .current_dir(cwd)
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    match tokio::time::timeout(CHECK_TIMEOUT, command.output()).await {
+        Ok(Ok(output)) if output.status.success() => {
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        }
+        Ok(Ok(output)) => Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".into()),
+    }
+}
+
+/// The last `max` bytes of `text`, cut at a character boundary.
+pub(crate) fn tail(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("[…]{}", &text[start..])
+}
