@@ -156,6 +156,21 @@ impl FakeReplicate {
         true
     }
 
+    /// The most API requests the fake was handling at the same time (with a delay set,
+    /// this shows whether a client's requests were concurrent).
+    pub fn max_in_flight(&self) -> usize {
+        self.shared
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resets [`FakeReplicate::max_in_flight`].
+    pub fn reset_max_in_flight(&self) {
+        self.shared
+            .max_in_flight
+            .store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Every prediction created so far, as the API would return it now.
     pub fn predictions(&self) -> Vec<serde_json::Value> {
         let inner = self.shared.lock();

@@ -1,6 +1,7 @@
 //! HTTP routes of the fake Replicate API.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::Router;
@@ -124,6 +125,21 @@ async fn gatekeeper(State(state): State<AppState>, req: Request, next: Next) -> 
     if !is_api {
         return next.run(req).await;
     }
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let response = api_response(req, next, delay, fault, required, authorization).await;
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+async fn api_response(
+    req: Request,
+    next: Next,
+    delay: std::time::Duration,
+    fault: Option<super::state::Fault>,
+    required: Option<String>,
+    authorization: Option<String>,
+) -> Response {
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

@@ -1,6 +1,7 @@
 //! The fake's mutable state: models, predictions, files, the request log and switches.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -102,6 +103,10 @@ pub(crate) struct Inner {
 pub(crate) struct Shared {
     pub base_url: String,
     inner: Mutex<Inner>,
+    /// API requests being handled right now.
+    pub in_flight: AtomicUsize,
+    /// The most API requests ever handled at once.
+    pub max_in_flight: AtomicUsize,
 }
 
 impl Shared {
@@ -119,6 +124,8 @@ impl Shared {
                 search_enabled: true,
                 next_seq: 0,
             }),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         }
     }
 
