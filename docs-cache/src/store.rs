@@ -524,12 +524,22 @@ impl Store {
             path: self.inner.lock_path.clone(),
             source,
         };
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.inner.lock_path)
-            .map_err(io)?;
+        let open = || {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&self.inner.lock_path)
+        };
+        let file = match open() {
+            // The cache dir was removed under us: make it again.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(&self.inner.cache_dir).map_err(io)?;
+                open()
+            }
+            other => other,
+        }
+        .map_err(io)?;
         let started = Instant::now();
         let mut pause = Duration::from_millis(1);
         loop {
