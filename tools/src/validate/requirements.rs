@@ -60,7 +60,7 @@ impl RequirementsFile {
                 // `-r other.txt`, `--index-url …`, `-e .`: pip options, not requirements.
                 continue;
             }
-            match Requirement::<pep508_rs::VerbatimUrl>::from_str(&text) {
+            match parse_requirement(&text) {
                 Ok(req) => {
                     let (specifiers, is_url) = match req.version_or_url {
                         Some(VersionOrUrl::VersionSpecifier(s)) => (s, false),
@@ -76,13 +76,10 @@ impl RequirementsFile {
                         column,
                     });
                 }
-                Err(e) => {
-                    let offset = text
-                        .char_indices()
-                        .take_while(|(i, _)| *i < e.start)
-                        .count();
+                Err((message, start)) => {
+                    let offset = text.char_indices().take_while(|(i, _)| *i < start).count();
                     errors.push(RequirementError {
-                        message: e.message.to_string(),
+                        message,
                         text,
                         line,
                         column: column + offset,
@@ -102,6 +99,30 @@ impl RequirementsFile {
     pub fn get(&self, name: &str) -> Option<&RequirementLine> {
         let name = normalize(name);
         self.requirements.iter().find(|r| r.name == name)
+    }
+}
+
+/// Parses one requirement; the error is a message and a byte offset.
+///
+/// `pep508_rs` 0.9 panics on a name ending in `.`, `-` or `_` followed by another
+/// character (e.g. `a-@`): such names are refused here first, and any other panic is caught.
+fn parse_requirement(text: &str) -> Result<Requirement<pep508_rs::VerbatimUrl>, (String, usize)> {
+    let name_len = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(text.len());
+    if let Some(last) = text[..name_len].chars().last()
+        && matches!(last, '.' | '-' | '_')
+    {
+        return Err((
+            format!("Package name must end with an alphanumeric character, not '{last}'"),
+            name_len - 1,
+        ));
+    }
+    let parsed = std::panic::catch_unwind(|| Requirement::<pep508_rs::VerbatimUrl>::from_str(text));
+    match parsed {
+        Ok(Ok(req)) => Ok(req),
+        Ok(Err(e)) => Err((e.message.to_string(), e.start)),
+        Err(_) => Err(("the requirement could not be parsed".to_string(), 0)),
     }
 }
 
@@ -186,5 +207,8 @@ mod tests {
         assert_eq!(r.errors.len(), 1);
         assert_eq!(r.errors[0].line, 8);
         assert_eq!(normalize("Scikit_Learn"), "scikit-learn");
+        let r = RequirementsFile::parse("r.txt", "a-@\nb_ ==1\n");
+        assert_eq!(r.errors.len(), 2);
+        assert_eq!(r.errors[0].column, 2);
     }
 }

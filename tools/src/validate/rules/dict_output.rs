@@ -41,7 +41,7 @@ const FIX: &str = "Define `class Output(BaseModel)` with one typed field per val
                    it (or return a `str`, e.g. JSON text)";
 
 fn check(ctx: &Context<'_>, out: &mut Findings) {
-    let Some(f) = ctx.run_function() else {
+    let (Some(py), Some(f)) = (ctx.python(), ctx.run_function()) else {
         return;
     };
     if let Some(returns) = &f.returns {
@@ -51,7 +51,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                 format!(
                     "`{}` returns `{}`; a mapping is not a supported output type",
                     f.name,
-                    node.head().unwrap_or("dict")
+                    py.text(node.span())
                 ),
                 FIX,
             ));
@@ -66,7 +66,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                         "field `{}` of `{}` is a mapping (`{}`), not a supported output type",
                         field.name,
                         class.name,
-                        node.head().unwrap_or("dict")
+                        py.text(node.span())
                     ),
                     "Replace the mapping with separate typed fields",
                 ));

@@ -135,7 +135,7 @@ fn describe(value: &Literal) -> String {
 }
 
 fn fix(input: &InputParam) -> String {
-    let mut parts = vec![format!("Pass a `{}`", input.python_type)];
+    let mut parts = vec![format!("Pass a value of type `{}`", input.python_type)];
     if let Some(choices) = &input.choices {
         let shown: Vec<String> = choices.iter().map(Value::to_string).collect();
         parts.push(format!("one of {}", shown.join(", ")));

@@ -1,0 +1,66 @@
+//! Rule fixtures: `tests/fixtures/<CODE>/{fail,pass}/` are small projects. Each `fail`
+//! project must trigger its rule, each `pass` project must be clean (no finding at all);
+//! the ruff-style text of every fixture is snapshotted.
+//!
+//! A fixture may hold `schemas.json`: the cached model schemas (`ModelSchema` list) the
+//! validator sees.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use pipelines_docs_cache::Rulebook;
+use pipelines_tools::schema::ModelSchema;
+use pipelines_tools::validate::{Project, Schemas, ValidationReport, validate};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn schemas_of(dir: &Path) -> Schemas {
+    match std::fs::read_to_string(dir.join("schemas.json")) {
+        Ok(text) => serde_json::from_str::<Vec<ModelSchema>>(&text)
+            .unwrap()
+            .into_iter()
+            .collect(),
+        Err(_) => Schemas::new(),
+    }
+}
+
+fn report_of(dir: &Path) -> ValidationReport {
+    let project = Project::from_dir(dir).unwrap();
+    ValidationReport::new(validate(&project, &Rulebook::defaults(), &schemas_of(dir)))
+}
+
+#[test]
+fn fixtures_trigger_their_rule_and_pass_fixtures_are_clean() {
+    insta::glob!("fixtures/{COG,REQ,PY}[0-9][0-9]*/{fail,pass}", |dir| {
+        if !dir.is_dir() {
+            return;
+        }
+        let kind = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let code = dir
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let report = report_of(dir);
+        let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        match kind.as_str() {
+            "fail" => assert!(
+                codes.contains(&code.as_str()),
+                "{code}/fail does not trigger {code}:\n{}",
+                report.to_text()
+            ),
+            "pass" => assert!(
+                report.diagnostics.is_empty(),
+                "{code}/pass is not clean:\n{}",
+                report.to_text()
+            ),
+            other => unreachable!("the glob only matches fail/pass, got {other}"),
+        }
+        insta::assert_snapshot!(report.to_text());
+    });
+}
