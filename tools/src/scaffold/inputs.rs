@@ -147,10 +147,10 @@ fn check_spec(spec: &InputSpec, ty: &ParamType) -> Result<(), String> {
     if (spec.ge.is_some() || spec.le.is_some()) && !numeric {
         return Err("ge/le apply only to int and float inputs".into());
     }
-    if let (Some(ge), Some(le)) = (spec.ge, spec.le) {
-        if ge > le {
-            return Err(format!("ge ({ge}) is greater than le ({le})"));
-        }
+    if let (Some(ge), Some(le)) = (spec.ge, spec.le)
+        && ge > le
+    {
+        return Err(format!("ge ({ge}) is greater than le ({le})"));
     }
     if let Some(choices) = &spec.choices {
         if is_list || !matches!(scalar, Scalar::Str | Scalar::Int) {
@@ -181,15 +181,15 @@ fn check_spec(spec: &InputSpec, ty: &ParamType) -> Result<(), String> {
     if !ok {
         return Err(format!("default {default} is not a {}", ty.ty.render()));
     }
-    if let Some(choices) = &spec.choices {
-        if !choices.contains(default) {
-            return Err(format!("default {default} is not one of the choices"));
-        }
+    if let Some(choices) = &spec.choices
+        && !choices.contains(default)
+    {
+        return Err(format!("default {default} is not one of the choices"));
     }
-    if let Some(n) = default.as_f64().filter(|_| numeric) {
-        if spec.ge.is_some_and(|ge| n < ge) || spec.le.is_some_and(|le| n > le) {
-            return Err(format!("default {default} is outside ge/le"));
-        }
+    if let Some(n) = default.as_f64().filter(|_| numeric)
+        && (spec.ge.is_some_and(|ge| n < ge) || spec.le.is_some_and(|le| n > le))
+    {
+        return Err(format!("default {default} is outside ge/le"));
     }
     Ok(())
 }

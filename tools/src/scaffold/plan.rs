@@ -229,12 +229,12 @@ fn required_source(
 ) -> (String, bool) {
     let model = model_key(&binding.reference).to_string();
     let matched = matching_param(&p.params, input, target);
-    if let Some((i, expr)) = &matched {
-        if p.params[*i].uses == 0 {
-            p.params[*i].uses += 1;
-            check_choices(p, &model, input, *i);
-            return (expr.clone(), false);
-        }
+    if let Some((i, expr)) = &matched
+        && p.params[*i].uses == 0
+    {
+        p.params[*i].uses += 1;
+        check_choices(p, &model, input, *i);
+        return (expr.clone(), false);
     }
     if let Some(expr) = previous.iter().find_map(|v| v.adapt_to(target)) {
         return (expr, true);

@@ -54,10 +54,10 @@ impl PyType {
             return PyType::Scalar(s);
         }
         for prefix in ["list[", "List[", "typing.List["] {
-            if let Some(inner) = t.strip_prefix(prefix).and_then(|r| r.strip_suffix(']')) {
-                if let Some(s) = Scalar::parse(inner) {
-                    return PyType::List(s);
-                }
+            if let Some(inner) = t.strip_prefix(prefix).and_then(|r| r.strip_suffix(']'))
+                && let Some(s) = Scalar::parse(inner)
+            {
+                return PyType::List(s);
             }
         }
         PyType::Other(t.to_string())

@@ -101,3 +101,31 @@ pub fn image_inputs() -> Vec<InputSpec> {
         input("seed", "int | None", "Random seed; empty for a random one."),
     ]
 }
+
+/// Inputs of every other kind: a file, a secret, lists, a float with bounds, a bool, an int
+/// enum, and names matching the fixtures' inputs (`text`, `image`, `question`, `temperature`).
+pub fn misc_inputs() -> Vec<InputSpec> {
+    vec![
+        input("text", "str", "Text to echo."),
+        input("image", "Path", "An image to look at."),
+        input("question", "str", "What to ask about the image."),
+        InputSpec {
+            default: Some(json!(0.5)),
+            ge: Some(0.0),
+            le: Some(2.0),
+            ..input("temperature", "float", "Sampling temperature.")
+        },
+        InputSpec {
+            default: Some(json!(2)),
+            choices: Some(vec![json!(2), json!(4)]),
+            ..input("scale", "int", "Upscaling factor.")
+        },
+        InputSpec {
+            default: Some(json!(false)),
+            ..input("uppercase", "bool", "Upper-case the echo.")
+        },
+        input("stop_sequences", "list[str] | None", "Where to stop."),
+        input("extra_images", "list[Path] | None", "More images."),
+        input("service_token", "Secret", "A token for another service."),
+    ]
+}
