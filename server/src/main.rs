@@ -4,6 +4,7 @@
 
 mod cli;
 mod config;
+mod convert;
 mod handler;
 mod http;
 mod prompts;

@@ -108,6 +108,7 @@ impl PromptTemplate {
     }
 
     /// The prompt's name.
+    #[cfg(test)]
     pub fn name(&self) -> &str {
         &self.name
     }

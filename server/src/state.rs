@@ -1,4 +1,7 @@
-//! The state every handler shares.
+//! The state every handler shares: one store, one docs cache, one Replicate client.
+
+use pipelines_docs_cache::{DocsCache, DocsConfig, SourceUrls, Store};
+use pipelines_tools::schema::{ReplicateClient, ReplicateConfig};
 
 use crate::{config::Config, prompts::Prompts};
 
@@ -8,14 +11,46 @@ pub struct AppState {
     pub config: Config,
     /// Parsed prompts.
     pub prompts: Prompts,
+    /// The docs cache (over the shared store).
+    pub docs: DocsCache,
+    /// The Replicate API client and schema cache (over the shared store).
+    pub replicate: ReplicateClient,
+    /// Whether this server exposes `run_locally` (stdio/CLI: yes; HTTP: only with `--allow-run`).
+    pub allow_run: bool,
+    /// Hosted mode: tools take inline files; paths on the server's disk are refused.
+    pub hosted: bool,
 }
 
 impl AppState {
-    /// Builds the state.
+    /// Builds the state for a local (stdio/CLI) server.
     pub fn new(config: Config) -> anyhow::Result<Self> {
+        let store = Store::open(&config.cache_dir)?;
+        let docs = DocsCache::new(docs_config(&config), store.clone())?;
+        let replicate = ReplicateClient::new(replicate_config(&config), store)?;
         Ok(Self {
-            config,
             prompts: Prompts::embedded()?,
+            docs,
+            replicate,
+            config,
+            allow_run: true,
+            hosted: false,
         })
     }
+}
+
+fn docs_config(config: &Config) -> DocsConfig {
+    let mut d = DocsConfig::new(&config.cache_dir);
+    d.urls = SourceUrls {
+        pipelines: config.docs_url.clone(),
+        runtime: config.runtime_url.clone(),
+        cog: config.cog_docs_url.clone(),
+    };
+    d.ttl = config.docs_ttl;
+    d
+}
+
+fn replicate_config(config: &Config) -> ReplicateConfig {
+    ReplicateConfig::default()
+        .with_base_url(&config.replicate_base_url)
+        .with_token(config.replicate_token.as_deref())
 }

@@ -1,13 +1,17 @@
 //! Tool logic for mcp-pipelines. No MCP, no CLI: the server crate fronts it.
 //!
 //! Layout:
+//! - `args` — the arguments of each MCP tool (their docs are the input schemas).
 //! - `schema` — the Replicate API client, schema rendering and caching.
 //! - `validate` — the pipeline validator (one rule per file).
 //! - `scaffold` — project generation from templates.
 //! - `run_local` — running a pipeline on cog's HTTP server in a cached venv.
+//! - `workflow` — steps combining the docs cache, the schema cache and the validator.
 #![deny(missing_docs)]
 
+pub mod args;
 pub mod run_local;
 pub mod scaffold;
 pub mod schema;
 pub mod validate;
+pub mod workflow;

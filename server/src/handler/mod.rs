@@ -1,6 +1,12 @@
 //! The MCP handler: one thin method per tool (parse, call the library, convert).
 //! Tool groups live in their own files, each with its own `#[tool_router]`.
 
+mod docs;
+mod resources;
+mod roots;
+mod schema;
+mod validate;
+
 use std::{collections::BTreeMap, sync::Arc};
 
 use rmcp::{
@@ -8,7 +14,8 @@ use rmcp::{
     handler::server::router::tool::ToolRouter,
     model::{
         GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-        PaginatedRequestParams, ServerCapabilities, ServerConfig,
+        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+        ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
     },
     service::RequestContext,
     tool_handler,
@@ -31,7 +38,7 @@ impl PipelinesServer {
     pub fn new(state: Arc<AppState>) -> Self {
         Self {
             state,
-            tool_router: ToolRouter::new(),
+            tool_router: Self::docs_router() + Self::schema_router() + Self::validate_router(),
         }
     }
 }
@@ -47,6 +54,7 @@ impl ServerHandler for PipelinesServer {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_prompts()
+                .enable_resources()
                 .build(),
         )
         .with_server_info(Implementation::new(
@@ -62,6 +70,36 @@ impl ServerHandler for PipelinesServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
         Ok(ListPromptsResult::with_all_items(prompts(&self.state).list()))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let server = self.clone();
+        let list = tokio::task::spawn_blocking(move || server.resource_list())
+            .await
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        Ok(ListResourcesResult::with_all_items(list))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            self.resource_templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        self.read(&request.uri).await.map(Into::into)
     }
 
     async fn get_prompt(

@@ -1,0 +1,50 @@
+//! Library results and errors → MCP tool results. The only place that knows both sides.
+//!
+//! Success: `structuredContent` is the JSON of the library's result type (its schema is the
+//! tool's `outputSchema`) and the text content is its readable rendering. Problems the agent
+//! can fix become `isError: true` results whose text says what to do next; protocol misuse
+//! stays a JSON-RPC error (raised by rmcp before we are called).
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use serde::Serialize;
+
+/// A result that has a readable text form.
+pub trait Render {
+    /// The readable text shown to the agent.
+    fn render(&self) -> String;
+}
+
+/// A successful tool result: structured content plus readable text.
+pub fn success<T: Serialize + Render>(value: &T) -> CallToolResult {
+    match serde_json::to_value(value) {
+        Ok(json) => {
+            let mut r = CallToolResult::structured(json);
+            r.content = vec![ContentBlock::text(value.render())];
+            r
+        }
+        Err(e) => failure(format!("internal error: could not encode the result: {e}")),
+    }
+}
+
+/// A tool-level error the agent can act on (`isError: true`).
+pub fn failure(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+macro_rules! render_via_to_text {
+    ($($t:ty),* $(,)?) => {
+        $(impl Render for $t {
+            fn render(&self) -> String {
+                self.to_text()
+            }
+        })*
+    };
+}
+
+render_via_to_text!(
+    pipelines_docs_cache::FetchReport,
+    pipelines_docs_cache::GetDocsResult,
+    pipelines_tools::schema::SchemaReport,
+    pipelines_tools::schema::SearchResults,
+    pipelines_tools::workflow::PipelineValidation,
+);

@@ -1,0 +1,64 @@
+//! `fetch_llms_txt` and `get_docs`.
+
+use pipelines_docs_cache::{GetDocsRequest, Source, SourceSel};
+use pipelines_tools::args::{FetchLlmsTxtArgs, GetDocsArgs};
+use rmcp::{
+    ErrorData as McpError, handler::server::common::schema_for_output,
+    handler::server::wrapper::Parameters, model::CallToolResult, tool, tool_router,
+};
+
+use super::PipelinesServer;
+use crate::convert::{failure, success};
+
+#[tool_router(router = docs_router, vis = "pub(crate)")]
+impl PipelinesServer {
+    #[tool(
+        name = "fetch_llms_txt",
+        description = include_str!("../../../prompts/tools/fetch_llms_txt.md"),
+        output_schema = schema_for_output::<pipelines_docs_cache::FetchReport>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn fetch_llms_txt(
+        &self,
+        Parameters(args): Parameters<FetchLlmsTxtArgs>,
+    ) -> Result<CallToolResult, McpError> {
+        let sel = match args.source.as_deref().map(str::parse::<SourceSel>) {
+            None => SourceSel::One(Source::Pipelines),
+            Some(Ok(sel)) => sel,
+            Some(Err(e)) => return Ok(failure(e.to_string())),
+        };
+        Ok(
+            match self.state.docs.fetch(sel, args.force.unwrap_or(false)).await {
+                Ok(report) => success(&report),
+                Err(e) => failure(e.to_string()),
+            },
+        )
+    }
+
+    #[tool(
+        name = "get_docs",
+        description = include_str!("../../../prompts/tools/get_docs.md"),
+        output_schema = schema_for_output::<pipelines_docs_cache::GetDocsResult>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn get_docs(
+        &self,
+        Parameters(args): Parameters<GetDocsArgs>,
+    ) -> Result<CallToolResult, McpError> {
+        let source = match args.source.as_deref().map(str::parse::<Source>) {
+            None => None,
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => return Ok(failure(e.to_string())),
+        };
+        let req = GetDocsRequest {
+            source,
+            section: args.section.filter(|s| !s.trim().is_empty()),
+            query: args.query.filter(|q| !q.trim().is_empty()),
+            max_chars: args.max_chars,
+        };
+        Ok(match self.state.docs.get_docs(req).await {
+            Ok(r) => success(&r),
+            Err(e) => failure(e.to_string()),
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! `fetch_model_schema` and `search_models`.
+
+use pipelines_tools::{
+    args::{FetchModelSchemaArgs, SearchModelsArgs},
+    schema::{SchemaReport, SearchResults},
+};
+use rmcp::{
+    ErrorData as McpError, handler::server::common::schema_for_output,
+    handler::server::wrapper::Parameters, model::CallToolResult, tool, tool_router,
+};
+
+use super::PipelinesServer;
+use crate::convert::{failure, success};
+
+/// Most models one call may ask for.
+const MAX_MODELS: usize = 25;
+
+#[tool_router(router = schema_router, vis = "pub(crate)")]
+impl PipelinesServer {
+    #[tool(
+        name = "fetch_model_schema",
+        description = include_str!("../../../prompts/tools/fetch_model_schema.md"),
+        output_schema = schema_for_output::<SchemaReport>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn fetch_model_schema(
+        &self,
+        Parameters(args): Parameters<FetchModelSchemaArgs>,
+    ) -> Result<CallToolResult, McpError> {
+        if args.models.is_empty() {
+            return Ok(failure(
+                "`models` is empty: pass the models the pipeline calls, e.g. [\"black-forest-labs/flux-schnell\"]",
+            ));
+        }
+        if args.models.len() > MAX_MODELS {
+            return Ok(failure(format!(
+                "{} models in one call; pass at most {MAX_MODELS} at a time",
+                args.models.len()
+            )));
+        }
+        let results = self
+            .state
+            .replicate
+            .fetch_model_schemas(&args.models, args.refresh.unwrap_or(false))
+            .await;
+        let report = SchemaReport::new(&args.models, results);
+        let mut result = success(&report);
+        if report.all_failed() {
+            result.is_error = Some(true);
+        }
+        Ok(result)
+    }
+
+    #[tool(
+        name = "search_models",
+        description = include_str!("../../../prompts/tools/search_models.md"),
+        output_schema = schema_for_output::<SearchResults>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn search_models(
+        &self,
+        Parameters(args): Parameters<SearchModelsArgs>,
+    ) -> Result<CallToolResult, McpError> {
+        Ok(
+            match self
+                .state
+                .replicate
+                .search_models(&args.query, args.limit)
+                .await
+            {
+                Ok(r) => success(&r),
+                Err(e) => failure(e.to_string()),
+            },
+        )
+    }
+}

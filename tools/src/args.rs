@@ -1,0 +1,94 @@
+//! The arguments of each MCP tool, with `///` docs that become the input schemas agents
+//! read. The scaffolder's request lives with it (`scaffold::ScaffoldRequest`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// Arguments of `fetch_llms_txt`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FetchLlmsTxtArgs {
+    /// Which document to refresh: `pipelines` (the pipeline spec, the default), `runtime`
+    /// (the runtime's package list), `cog` (cog's docs), or `all`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Re-download even when the cached copy is fresh (otherwise a conditional GET).
+    #[serde(default)]
+    pub force: Option<bool>,
+}
+
+/// Arguments of `get_docs`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetDocsArgs {
+    /// A section id from the outline (e.g. `cog/outputs`): returns that section's text.
+    /// Omit both `section` and `query` for the outline.
+    #[serde(default)]
+    pub section: Option<String>,
+    /// Words to search for: returns the best-matching sections with snippets.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Cap on the returned text in characters (default 8000).
+    #[serde(default)]
+    pub max_chars: Option<usize>,
+    /// The document: `pipelines` (default), `runtime` or `cog`.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Arguments of `fetch_model_schema`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FetchModelSchemaArgs {
+    /// The models, as `owner/name` (latest version) or `owner/name:version` (pinned).
+    /// Pass every model the pipeline will call; they are fetched concurrently.
+    pub models: Vec<String>,
+    /// Ask the API even when a cached copy is fresh.
+    #[serde(default)]
+    pub refresh: Option<bool>,
+}
+
+/// Arguments of `search_models`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchModelsArgs {
+    /// What the model should do, in a few words (e.g. `text to image`, `speech to text`).
+    pub query: String,
+    /// How many results (default 10, at most 50).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// Arguments of `validate_pipeline`: a project directory, or the files inline.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatePipelineArgs {
+    /// The project directory (the one holding `cog.yaml`). It must be inside the client's
+    /// roots (or the server's working directory when the client offers none).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The project's files inline, by relative name, e.g. `{"cog.yaml": "...",
+    /// "main.py": "...", "requirements.txt": "..."}` — for a hosted server that cannot see
+    /// your disk.
+    #[serde(default)]
+    pub files: Option<BTreeMap<String, String>>,
+}
+
+/// Arguments of `run_locally`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunLocallyArgs {
+    /// The project directory (inside the client's roots).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The project's files inline (hosted mode; needs a server started with `--allow-run`).
+    #[serde(default)]
+    pub files: Option<BTreeMap<String, String>>,
+    /// The inputs of `run()`, by name, as JSON values (files as paths).
+    #[serde(default)]
+    pub inputs: BTreeMap<String, serde_json::Value>,
+    /// Hard timeout in seconds for the prediction (default 300).
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
+}

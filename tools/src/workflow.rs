@@ -1,0 +1,100 @@
+//! The steps that combine several parts — the Rulebook from the docs cache, the schema
+//! cache, the validator — shared by the MCP tools and the CLI verbs.
+
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+
+use pipelines_docs_cache::{DocsCache, Rulebook, RulebookOrigin};
+use serde::Serialize;
+
+use crate::{
+    schema::ReplicateClient,
+    validate::{Project, ProjectError, Schemas, ValidationReport, validate_report},
+};
+
+/// Where a project comes from.
+#[derive(Debug, Clone)]
+pub enum ProjectInput {
+    /// A directory on this machine (already confined by the caller when untrusted).
+    Dir(PathBuf),
+    /// Files inline, by relative name.
+    Files(BTreeMap<String, String>),
+}
+
+impl ProjectInput {
+    /// Loads and parses the project (the only I/O of validation).
+    pub fn load(&self) -> Result<Project, ProjectError> {
+        match self {
+            ProjectInput::Dir(d) => Project::from_dir(d),
+            ProjectInput::Files(f) => Project::from_files(f),
+        }
+    }
+}
+
+/// The validator's report plus where its facts came from.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct PipelineValidation {
+    /// True when no diagnostic is an error.
+    pub ok: bool,
+    /// Every finding, ordered by file, line and column.
+    pub diagnostics: Vec<crate::validate::Diagnostic>,
+    /// Counts by severity.
+    pub summary: crate::validate::Summary,
+    /// Where the runtime package list and version pins came from: `cached spec` (with its
+    /// fetch time) or `built-in defaults` (call fetch_llms_txt to use the current spec).
+    pub rules_from: String,
+}
+
+impl PipelineValidation {
+    /// Readable text: the findings, ruff-style, and where the rules came from.
+    pub fn to_text(&self) -> String {
+        let report = ValidationReport {
+            ok: self.ok,
+            diagnostics: self.diagnostics.clone(),
+            summary: self.summary,
+        };
+        format!("{}\nRules from: {}\n", report.to_text().trim_end(), self.rules_from)
+    }
+}
+
+/// The Rulebook from the cache (no network); built-in defaults when the store fails.
+pub async fn rulebook(docs: &DocsCache) -> Arc<Rulebook> {
+    match docs.rulebook().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the cached docs; using built-in rules");
+            Arc::new(Rulebook::defaults())
+        }
+    }
+}
+
+/// Every cached schema, keyed by `owner/name`.
+pub async fn cached_schemas(replicate: &ReplicateClient) -> Schemas {
+    let cache = replicate.cache().clone();
+    tokio::task::spawn_blocking(move || cache.all_cached().into_values().collect::<Schemas>())
+        .await
+        .unwrap_or_default()
+}
+
+/// Validates a loaded project against the cached Rulebook and schemas.
+pub async fn validate(
+    project: &Project,
+    docs: &DocsCache,
+    replicate: &ReplicateClient,
+) -> PipelineValidation {
+    let rules = rulebook(docs).await;
+    let schemas = cached_schemas(replicate).await;
+    let report = validate_report(project, &rules, &schemas);
+    let rules_from = match &rules.origin {
+        RulebookOrigin::Cached { fetched_at, .. } => format!("cached spec fetched {fetched_at}"),
+        RulebookOrigin::Defaults => {
+            "built-in defaults (no cached spec: call fetch_llms_txt to check against the current spec)"
+                .to_string()
+        }
+    };
+    PipelineValidation {
+        ok: report.ok,
+        diagnostics: report.diagnostics,
+        summary: report.summary,
+        rules_from,
+    }
+}
