@@ -4,10 +4,11 @@
 //! `tests/conformance/expected-failures.yaml`. The suite fails a run on any unexpected failure
 //! and on a stale baseline entry (a listed check that now passes).
 //!
-//! The suite sends no bearer token, so the server runs with `--insecure-no-auth` on loopback;
+//! The server reads its docs from the loopback fake docs host. The suite sends no bearer token, so the server runs with `--insecure-no-auth` on loopback;
 //! auth is tested in `http_security`.
 
 use crate::{
+    fakes::Fakes,
     node,
     support::{self, HttpServer, Sandbox, run_to_end},
 };
@@ -17,7 +18,9 @@ fn baseline() -> std::path::PathBuf {
 }
 
 fn run_scenario(scenario: &str, spec_version: &str) {
-    let server = HttpServer::start(&["--insecure-no-auth"]);
+    // Resources (the docs) are read from the fake docs host, as a real host reads the web.
+    let fakes = Fakes::start();
+    let server = HttpServer::start_in(fakes.sandbox(), &["--insecure-no-auth"]);
     let scratch = Sandbox::new();
     let results = scratch.scratch().join("results");
     let mut cmd = node::conformance(scratch.scratch());

@@ -9,11 +9,13 @@
 //! - `support`: paths, spawning the binary (stdio or `serve --http`), stderr capture.
 //! - `raw_http`: a minimal HTTP/1.1 client over `TcpStream` (full control over Host/Origin).
 //! - `py`: runs `tests/e2e/py/mcp_client.py` (the Python SDK harness) on a JSON script.
+//! - `fakes`: the loopback docs host and Replicate API, on their own runtime.
 //! - `node`: locates Node 22, the Inspector CLI and the conformance suite.
 //! - the rest are the tests, one concern per file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fakes;
 mod node;
 mod py;
 mod raw_http;

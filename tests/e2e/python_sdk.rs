@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::{
+    fakes::Fakes,
     py,
     support::{HttpServer, Sandbox, VERSION},
 };
@@ -198,4 +199,60 @@ fn http_sdk_without_token_is_refused() {
     // http_security over raw HTTP.
     let fatal = run.doc["fatal"].as_str().unwrap_or_default();
     assert!(fatal.contains("MCPError"), "{fatal}\n{}", run.stderr);
+}
+
+/// Tool calls and resources through the SDK, with the docs read from the fake docs host:
+/// a success, a fixable tool error (`isError` result) and an unknown tool (JSON-RPC error).
+#[test]
+fn stdio_tool_calls_and_resources_through_the_sdk() {
+    let fakes = Fakes::start();
+    let sandbox = fakes.sandbox();
+    let doc = py::run_script(&py::stdio_script(
+        &sandbox,
+        "auto",
+        json!([
+            {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
+            {"op": "call_tool", "name": "validate_pipeline",
+             "args": {"path": sandbox.scratch().join("no-such-project").display().to_string()}},
+            {"op": "call_tool", "name": "no_such_tool", "args": {}},
+            {"op": "list_resources"},
+            {"op": "list_resource_templates"},
+        ]),
+    ));
+    let fetched = py::result(&doc, 0);
+    assert_ne!(
+        fetched["isError"], true,
+        "fetch_llms_txt from the fake host: {fetched}"
+    );
+    let invalid = py::result(&doc, 1);
+    assert_eq!(
+        invalid["isError"], true,
+        "a missing project is a tool error: {invalid}"
+    );
+    let unknown = py::error(&doc, 2);
+    assert!(unknown["code"].is_i64(), "{unknown}");
+    let resources = py::result(&doc, 3)["resources"]
+        .as_array()
+        .expect("resources")
+        .clone();
+    assert!(
+        !resources.is_empty(),
+        "the server lists its docs as resources: {doc}"
+    );
+    assert!(py::result(&doc, 4)["resourceTemplates"].is_array(), "{doc}");
+
+    // Every listed resource can be read.
+    let reads: Vec<serde_json::Value> = resources
+        .iter()
+        .map(|r| json!({"op": "read_resource", "uri": r["uri"]}))
+        .collect();
+    let doc = py::run_script(&py::stdio_script(&sandbox, "auto", json!(reads)));
+    for (i, r) in resources.iter().enumerate() {
+        let read = py::result(&doc, i);
+        assert!(
+            read["contents"].as_array().is_some_and(|c| !c.is_empty()),
+            "resource {} has contents: {read}",
+            r["uri"]
+        );
+    }
 }
