@@ -253,3 +253,21 @@ fn pins_follow_the_rulebook() {
     let plain = scaffold(&req, &rulebook(), &schemas()).unwrap();
     assert!(!plain.file_map()["cog.yaml"].contains("python_version"));
 }
+
+#[test]
+#[ignore = "manual: writes every round-trip project under $SCAFFOLD_DUMP"]
+fn dump_projects() {
+    let root = std::path::PathBuf::from(std::env::var("SCAFFOLD_DUMP").unwrap());
+    let input_sets: Vec<Option<Vec<InputSpec>>> =
+        vec![None, Some(vec![]), Some(image_inputs()), Some(misc_inputs())];
+    let mut n = 0;
+    for models in MODEL_SETS {
+        for inputs in &input_sets {
+            for output in OUTPUTS {
+                let plan = scaffold(&request(models, inputs.clone(), *output), &rulebook(), &schemas()).unwrap();
+                pipelines_tools::scaffold::apply(&plan, &root.join(format!("p{n:03}")), false, false).unwrap();
+                n += 1;
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ use pipelines_docs_cache::Rulebook;
 use super::error::ScaffoldError;
 use super::inputs::Param;
 use super::output::{Imports, Return};
-use super::plan::{Pipeline, model_key};
+use super::plan::{GIVEN_HELPER, Pipeline, model_key};
 use super::python;
 use super::render::{self, render};
 use super::types::{PyType, Scalar};
@@ -108,6 +108,12 @@ pub(crate) fn main_py(
         ));
     }
 
+    let helpers = if p.calls.iter().any(|c| !c.when_given.is_empty()) {
+        render(&render::GIVEN_HELPER, &[("name", GIVEN_HELPER)])?
+    } else {
+        String::new()
+    };
+
     let output_class = if ret.output_fields.is_empty() {
         String::new()
     } else {
@@ -133,7 +139,15 @@ pub(crate) fn main_py(
     let mut body = Vec::new();
     for call in &p.calls {
         let b = &p.bindings[call.binding];
-        let args: Vec<String> = call.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut args: Vec<String> = call.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if !call.when_given.is_empty() {
+            let given: Vec<String> = call
+                .when_given
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            args.push(format!("**{GIVEN_HELPER}({})", given.join(", ")));
+        }
         let one = format!("{} = {}({})", b.out_var, b.ident, args.join(", "));
         if one.len() + 4 <= 88 {
             body.push(one);
@@ -157,6 +171,7 @@ pub(crate) fn main_py(
             ("description", &python::docstring_text(description)),
             ("imports", &import_lines.join("\n")),
             ("bindings", &bindings.join("\n")),
+            ("helpers", &helpers),
             ("output_class", &output_class),
             ("params", &params),
             ("return_type", &ret.annotation),

@@ -23,6 +23,9 @@ pub(crate) struct Param {
     pub(crate) declared: bool,
     /// How many model calls receive it.
     pub(crate) uses: usize,
+    /// Whether it already feeds a required model input (later models then prefer an earlier
+    /// model's output).
+    pub(crate) fed_required: bool,
 }
 
 impl Param {
@@ -124,6 +127,7 @@ pub(crate) fn declared(
             le: spec.le,
             declared: true,
             uses: 0,
+            fed_required: false,
         });
     }
     Ok(params)
@@ -242,6 +246,7 @@ pub(crate) fn from_model_input(name: String, model: &str, input: &InputParam) ->
         le: input.maximum.filter(|_| numeric),
         declared: false,
         uses: 0,
+        fed_required: false,
     })
 }
 

@@ -20,6 +20,7 @@ pub(crate) const RESERVED: &[&str] = &[
     "bool",
     "float",
     "get_path_url",
+    "given",
     "int",
     "json",
     "list",

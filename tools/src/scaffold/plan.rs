@@ -2,7 +2,8 @@
 //! input's value comes from.
 //!
 //! For each input a model requires, the value is, in order of preference:
-//! 1. a `run()` parameter of the same name and a compatible type that no earlier call used;
+//! 1. a `run()` parameter of the same name and a compatible type that no earlier call used
+//!    for a required input;
 //! 2. the output of an earlier model, most recent first, when the types fit (a `list[Path]`
 //!    gives its first file to a `Path` input, a language model's `str` feeds a `str` input);
 //! 3. a `run()` parameter of the same name already passed to an earlier model;
@@ -57,7 +58,13 @@ impl Binding<'_> {
 pub(crate) struct Call {
     pub(crate) binding: usize,
     pub(crate) args: Vec<(String, String)>,
+    /// Optional `run()` parameters (default `None`) for optional model inputs: sent only when
+    /// set, because the API rejects `null` for an input (`**given(seed=seed)`).
+    pub(crate) when_given: Vec<(String, String)>,
 }
+
+/// The module-level helper that drops `None` values from keyword arguments.
+pub(crate) const GIVEN_HELPER: &str = "given";
 
 /// Everything `main.py` needs except the return.
 #[derive(Debug)]
@@ -177,31 +184,42 @@ fn plan_call(p: &mut Pipeline<'_>, index: usize, auto_inputs: bool) -> Call {
         .rev()
         .map(Binding::output)
         .collect();
-    let mut args = Vec::new();
+    let mut call = Call {
+        binding: index,
+        args: Vec::new(),
+        when_given: Vec::new(),
+    };
     let mut used_previous = false;
     for input in &binding.schema.inputs {
         let target = ParamType::parse(&input.python_type).ty;
-        let source = if input.required {
-            Some(required_source(
-                p,
-                &binding,
-                input,
-                &target,
-                &previous,
-                auto_inputs,
-            ))
-        } else {
-            optional_source(p, &binding, input, &target, &previous, used_previous)
-        };
-        if let Some((expr, from_previous)) = source {
+        if input.required {
+            let (expr, from_previous) =
+                required_source(p, &binding, input, &target, &previous, auto_inputs);
             used_previous |= from_previous;
-            args.push((input.name.clone(), expr));
+            call.args.push((input.name.clone(), expr));
+            continue;
+        }
+        match optional_source(p, &binding, input, &target, &previous, used_previous) {
+            Some(Source::Previous(expr)) => {
+                used_previous = true;
+                call.args.push((input.name.clone(), expr));
+            }
+            Some(Source::Param { expr, may_be_none }) if may_be_none => {
+                call.when_given.push((input.name.clone(), expr));
+            }
+            Some(Source::Param { expr, .. }) => call.args.push((input.name.clone(), expr)),
+            None => {}
         }
     }
-    Call {
-        binding: index,
-        args,
-    }
+    call
+}
+
+/// Where an optional model input's value comes from.
+enum Source {
+    /// A `run()` parameter; `may_be_none` when it defaults to `None`.
+    Param { expr: String, may_be_none: bool },
+    /// An earlier model's output.
+    Previous(String),
 }
 
 /// The index of a parameter named like `input` whose value fits `target`, with the
@@ -230,9 +248,10 @@ fn required_source(
     let model = model_key(&binding.reference).to_string();
     let matched = matching_param(&p.params, input, target);
     if let Some((i, expr)) = &matched
-        && p.params[*i].uses == 0
+        && !p.params[*i].fed_required
     {
         p.params[*i].uses += 1;
+        p.params[*i].fed_required = true;
         check_choices(p, &model, input, *i);
         return (expr.clone(), false);
     }
@@ -254,6 +273,7 @@ fn required_source(
         ]);
         if let Some(mut param) = inputs::from_model_input(name.clone(), &model, input) {
             param.uses = 1;
+            param.fed_required = true;
             let expr = param
                 .value()
                 .adapt_to(target)
@@ -292,12 +312,16 @@ fn optional_source(
     target: &PyType,
     previous: &[Value],
     used_previous: bool,
-) -> Option<(String, bool)> {
+) -> Option<Source> {
     if let Some((i, expr)) = matching_param(&p.params, input, target) {
         p.params[i].uses += 1;
         let model = model_key(&binding.reference).to_string();
         check_choices(p, &model, input, i);
-        return Some((expr, false));
+        let param = &p.params[i];
+        return Some(Source::Param {
+            expr,
+            may_be_none: param.ty.optional && param.default.is_none(),
+        });
     }
     let file_input = matches!(
         target,
@@ -310,7 +334,7 @@ fn optional_source(
         .iter()
         .filter(|v| v.shape.is_file())
         .find_map(|v| v.adapt_to(target))
-        .map(|expr| (expr, true))
+        .map(Source::Previous)
 }
 
 /// Notes a declared parameter whose choices the model does not all accept.

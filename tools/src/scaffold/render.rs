@@ -34,6 +34,7 @@ pub(crate) const COG_YAML: Template = template!("cog.yaml.tmpl", 1);
 pub(crate) const REQUIREMENTS: Template = template!("requirements.txt.tmpl", 1);
 pub(crate) const MAIN_PY: Template = template!("main.py.tmpl", 2);
 pub(crate) const OUTPUT_CLASS: Template = template!("output_class.py.tmpl", 0);
+pub(crate) const GIVEN_HELPER: Template = template!("given_helper.py.tmpl", 0);
 pub(crate) const README: Template = template!("README.md.tmpl", 1);
 
 /// Fills `template` with `vars`.
@@ -142,7 +143,14 @@ mod tests {
 
     #[test]
     fn embedded_templates_have_no_unclosed_placeholders() {
-        for t in [COG_YAML, REQUIREMENTS, MAIN_PY, OUTPUT_CLASS, README] {
+        for t in [
+            COG_YAML,
+            REQUIREMENTS,
+            MAIN_PY,
+            OUTPUT_CLASS,
+            GIVEN_HELPER,
+            README,
+        ] {
             assert_eq!(
                 t.text.matches("{{").count(),
                 t.text.matches("}}").count(),
