@@ -247,8 +247,8 @@ impl Store {
         value: &T,
     ) -> Result<(), StoreError> {
         let bytes = encode(tree, key, value)?;
-        self.write(|db| {
-            db_insert(db, tree, key, &bytes)?;
+        self.write(|db, w| {
+            db_insert(db, w, tree, key, bytes.clone())?;
             Ok(())
         })
     }
@@ -286,7 +286,7 @@ impl Store {
     pub fn put_version(&self, new: &NewVersion<'_>) -> Result<PutOutcome, StoreError> {
         let sha256 = sha256_hex(new.body);
         let source_key = new.source.to_owned();
-        self.write(|db| {
+        self.write(|db, w| {
             let state: Option<SourceState> = db_get(db, SOURCES_TREE, &source_key)?
                 .map(|b| decode(SOURCES_TREE, &source_key, &b))
                 .transpose()?;
@@ -314,7 +314,7 @@ impl Store {
                         sha256: sha256.clone(),
                     };
                     let k = version_key(new.source, version);
-                    db_insert(db, VERSIONS_TREE, &k, &encode(VERSIONS_TREE, &k, &v)?)?;
+                    db_insert(db, w, VERSIONS_TREE, &k, encode(VERSIONS_TREE, &k, &v)?)?;
                     (v, true)
                 }
             };
@@ -326,9 +326,10 @@ impl Store {
             };
             db_insert(
                 db,
+                w,
                 SOURCES_TREE,
                 &source_key,
-                &encode(SOURCES_TREE, &source_key, &next)?,
+                encode(SOURCES_TREE, &source_key, &next)?,
             )?;
             Ok(PutOutcome {
                 current,
@@ -338,8 +339,9 @@ impl Store {
         })
     }
 
-    /// Records that the host was asked and answered "not modified" (or that the copy was
-    /// otherwise confirmed) at `checked_at`.
+    /// Records that the host was asked and answered "not modified" at `checked_at`. When
+    /// the validators are unchanged (the usual 304) only the small `checked.<source>` file is
+    /// rewritten, so a 304 costs no database write.
     pub fn mark_checked(
         &self,
         source: &str,
@@ -347,7 +349,15 @@ impl Store {
         etag: Option<&str>,
         last_modified: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.write(|db| {
+        let Some(state) = self.get_json::<SourceState>(SOURCES_TREE, source)? else {
+            return Ok(());
+        };
+        let unchanged = etag.is_none_or(|e| state.etag.as_deref() == Some(e))
+            && last_modified.is_none_or(|l| state.last_modified.as_deref() == Some(l));
+        if unchanged {
+            return self.write_checked(source, checked_at);
+        }
+        self.write(|db, w| {
             let Some(bytes) = db_get(db, SOURCES_TREE, source)? else {
                 return Ok(());
             };
@@ -361,17 +371,26 @@ impl Store {
             }
             db_insert(
                 db,
+                w,
                 SOURCES_TREE,
                 source,
-                &encode(SOURCES_TREE, source, &state)?,
+                encode(SOURCES_TREE, source, &state)?,
             )?;
             Ok(())
         })
     }
 
-    /// The state of a source, if anything was ever stored for it.
+    /// The state of a source, if anything was ever stored for it. `checked_at` is the later
+    /// of the stored one and the last 304's.
     pub fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
-        self.get_json(SOURCES_TREE, source)
+        let mut state: Option<SourceState> = self.get_json(SOURCES_TREE, source)?;
+        if let Some(s) = state.as_mut()
+            && let Ok(checked) = fs::read_to_string(self.checked_path(source))
+            && checked.trim() > s.checked_at.as_str()
+        {
+            s.checked_at = checked.trim().to_owned();
+        }
+        Ok(state)
     }
 
     /// One stored version.
@@ -441,39 +460,76 @@ impl Store {
     }
 
     /// Runs a write, then rewrites the stamp (after sled has flushed) and drops the memo.
-    fn write<R>(&self, f: impl FnMut(&sled::Db) -> Result<R, DbFail>) -> Result<R, StoreError> {
-        let out = self.with_db(true, f)?;
+    /// The memo is updated with what was written when nothing else wrote since it was
+    /// filled; otherwise it is dropped.
+    fn write<R>(
+        &self,
+        mut f: impl FnMut(&sled::Db, &mut Vec<Written>) -> Result<R, DbFail>,
+    ) -> Result<R, StoreError> {
+        let mut written = Vec::new();
+        let (out, change) = self.with_db_stamped(true, |db| {
+            written.clear();
+            f(db, &mut written)
+        })?;
         let mut m = self.memo();
-        m.values.clear();
-        m.keys.clear();
+        match change.after {
+            Some(after) if m.stamp == change.before => {
+                for (tree, key, bytes) in written {
+                    m.keys.remove(&tree);
+                    m.values.insert((tree, key), Some(bytes));
+                }
+                m.stamp = after;
+            }
+            _ => {
+                m.values.clear();
+                m.keys.clear();
+                m.stamp.clear();
+            }
+        }
         Ok(out)
     }
 
-    /// Takes the locks, opens sled, runs `f`, flushes, closes. Rebuilds a corrupt store.
     fn with_db<R>(
         &self,
         writes: bool,
-        mut f: impl FnMut(&sled::Db) -> Result<R, DbFail>,
+        f: impl FnMut(&sled::Db) -> Result<R, DbFail>,
     ) -> Result<R, StoreError> {
+        self.with_db_stamped(writes, f).map(|(out, _)| out)
+    }
+
+    /// Takes the locks, opens sled, runs `f`, flushes, closes. Rebuilds a corrupt store.
+    fn with_db_stamped<R>(
+        &self,
+        writes: bool,
+        mut f: impl FnMut(&sled::Db) -> Result<R, DbFail>,
+    ) -> Result<(R, StampChange), StoreError> {
         let _op = self.inner.op.lock().unwrap_or_else(|e| e.into_inner());
         let _file_lock = self.lock_file()?;
+        let before = self.read_stamp();
         let mut rebuilt = false;
         loop {
-            let attempt = catch_unwind(AssertUnwindSafe(|| -> Result<R, DbFail> {
-                let db = self.open_db()?;
-                let out = f(&db)?;
-                if writes {
-                    db.flush().map_err(DbFail::from)?;
-                }
-                drop(db);
-                if writes {
+            let attempt = catch_unwind(AssertUnwindSafe(
+                || -> Result<(R, Option<Vec<u8>>), DbFail> {
+                    let db = self.open_db()?;
+                    let out = f(&db)?;
+                    if writes {
+                        db.flush().map_err(DbFail::from)?;
+                    }
+                    drop(db);
                     // After the flush, still under the lock: readers elsewhere revalidate.
-                    self.bump_stamp();
-                }
-                Ok(out)
-            }));
+                    let after = if writes { self.bump_stamp() } else { None };
+                    Ok((out, after))
+                },
+            ));
             let failure = match attempt {
-                Ok(Ok(out)) => return Ok(out),
+                Ok(Ok((out, after))) => {
+                    let before = if rebuilt {
+                        b"(rebuilt)".to_vec()
+                    } else {
+                        before
+                    };
+                    return Ok((out, StampChange { before, after }));
+                }
                 Ok(Err(DbFail::Store(e))) => return Err(e),
                 Ok(Err(DbFail::Sled(message))) => message,
                 Err(panic) => panic_message(panic.as_ref()),
@@ -560,13 +616,18 @@ impl Store {
         }
     }
 
-    fn bump_stamp(&self) {
+    /// Writes a new stamp; returns it, or `None` if it could not be written.
+    fn bump_stamp(&self) -> Option<Vec<u8>> {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let stamp = format!("{}-{nanos}", std::process::id());
-        if let Err(e) = fs::write(&self.inner.stamp_path, stamp) {
-            tracing::warn!(error = %e, "could not write the store stamp; caches may be stale");
+        let stamp = format!("{}-{nanos}", std::process::id()).into_bytes();
+        match fs::write(&self.inner.stamp_path, &stamp) {
+            Ok(()) => Some(stamp),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not write the store stamp; caches may be stale");
+                None
+            }
         }
     }
 
@@ -593,8 +654,38 @@ impl Store {
             }
         }
         self.bump_stamp();
+        let mut m = self.memo();
+        m.values.clear();
+        m.keys.clear();
+        m.stamp.clear();
         Ok(())
     }
+
+    fn checked_path(&self, source: &str) -> PathBuf {
+        let safe: String = source
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        self.inner.cache_dir.join(format!("checked.{safe}"))
+    }
+
+    /// Writes `checked.<source>` atomically (temp file + rename).
+    fn write_checked(&self, source: &str, checked_at: &str) -> Result<(), StoreError> {
+        let path = self.checked_path(source);
+        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+        fs::write(&tmp, checked_at)
+            .and_then(|()| fs::rename(&tmp, &path))
+            .map_err(|source| StoreError::Io { path, source })
+    }
+}
+
+/// (tree, key, bytes) of one write, to update the memo.
+type Written = (String, String, Vec<u8>);
+
+/// The stamp when the lock was taken, and the one written after a write.
+struct StampChange {
+    before: Vec<u8>,
+    after: Option<Vec<u8>>,
 }
 
 /// Failure inside one attempt: either a sled problem (triggers a rebuild) or a store
@@ -640,9 +731,16 @@ fn db_get(db: &sled::Db, tree: &str, key: &str) -> Result<Option<Vec<u8>>, DbFai
     Ok(t.get(key.as_bytes())?.map(|v| v.to_vec()))
 }
 
-fn db_insert(db: &sled::Db, tree: &str, key: &str, bytes: &[u8]) -> Result<(), DbFail> {
+fn db_insert(
+    db: &sled::Db,
+    written: &mut Vec<Written>,
+    tree: &str,
+    key: &str,
+    bytes: Vec<u8>,
+) -> Result<(), DbFail> {
     let t = open_tree(db, tree)?;
-    t.insert(key.as_bytes(), bytes)?;
+    t.insert(key.as_bytes(), bytes.as_slice())?;
+    written.push((tree.to_owned(), key.to_owned(), bytes));
     Ok(())
 }
 

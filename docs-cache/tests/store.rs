@@ -136,3 +136,38 @@ fn store_path_that_is_a_file_is_rebuilt() {
         Some("v")
     );
 }
+
+#[test]
+fn mark_checked_moves_checked_at_and_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    put(&store, "pipelines", "body");
+    let other = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        other.source_state("pipelines").unwrap().unwrap().checked_at,
+        "2026-01-01T00:00:00Z"
+    );
+    // A 304 with the same validators.
+    store
+        .mark_checked("pipelines", "2026-01-02T00:00:00Z", Some("\"e\""), None)
+        .unwrap();
+    let state = other.source_state("pipelines").unwrap().unwrap();
+    assert_eq!(state.checked_at, "2026-01-02T00:00:00Z");
+    assert_eq!(state.etag.as_deref(), Some("\"e\""));
+    // A 304 carrying a new ETag is stored.
+    store
+        .mark_checked("pipelines", "2026-01-03T00:00:00Z", Some("\"f\""), None)
+        .unwrap();
+    let state = other.source_state("pipelines").unwrap().unwrap();
+    assert_eq!(state.checked_at, "2026-01-03T00:00:00Z");
+    assert_eq!(state.etag.as_deref(), Some("\"f\""));
+    assert_eq!(
+        other.latest_version("pipelines").unwrap().unwrap().version,
+        1
+    );
+    // Unknown sources are ignored.
+    store
+        .mark_checked("cog", "2026-01-03T00:00:00Z", None, None)
+        .unwrap();
+    assert!(store.source_state("cog").unwrap().is_none());
+}
