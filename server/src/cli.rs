@@ -9,6 +9,12 @@ Examples:
   # What Claude Code, Cursor or Claude Desktop spawn (MCP over stdio):
   mcp-pipelines --stdio
 
+  # Read the current spec, a model's interface, and check a project:
+  mcp-pipelines docs refresh && mcp-pipelines docs show cog/outputs
+  mcp-pipelines schema black-forest-labs/flux-schnell
+  mcp-pipelines scaffold my-pipeline --model black-forest-labs/flux-schnell
+  mcp-pipelines validate my-pipeline
+
   # Host it for a team (streamable HTTP at http://HOST:8848/mcp, bearer tokens required off loopback):
   MCP_PIPELINES_AUTH_TOKENS=secret1,secret2 mcp-pipelines serve --http 0.0.0.0:8848 --allowed-host mcp.example.com
 
@@ -81,6 +87,16 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Serve MCP over streamable HTTP for a team (stateless; bearer-token auth).
     Serve(ServeArgs),
+    /// Fetch, read, search and diff the cached pipeline docs; print the Rulebook.
+    Docs(crate::commands::docs::DocsArgs),
+    /// Print the schema of Replicate models: Python signature, inputs, output.
+    Schema(crate::commands::schema::SchemaArgs),
+    /// Search Replicate models.
+    Search(crate::commands::schema::SearchArgs),
+    /// Validate a pipeline project (exit 0: no errors, 1: errors, 2: could not run).
+    Validate(crate::commands::validate::ValidateArgs),
+    /// Write a pipeline project from the cached spec and real model schemas.
+    Scaffold(crate::commands::scaffold::ScaffoldArgs),
 }
 
 /// `serve` options.
@@ -114,6 +130,11 @@ pub struct ServeArgs {
     /// Allow serving on a non-loopback address without any auth token (not recommended).
     #[arg(long)]
     pub insecure_no_auth: bool,
+
+    /// Offer run_locally to HTTP clients (on their inline files, copied to a fresh temp dir).
+    /// Off by default: it executes client-supplied code on this host.
+    #[arg(long)]
+    pub allow_run: bool,
 
     /// Largest accepted request body in bytes; larger requests get 413.
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]

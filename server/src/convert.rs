@@ -48,3 +48,9 @@ render_via_to_text!(
     pipelines_tools::schema::SearchResults,
     pipelines_tools::workflow::PipelineValidation,
 );
+
+render_via_to_text!(
+    pipelines_docs_cache::DocDiff,
+    pipelines_docs_cache::Rulebook,
+    pipelines_tools::scaffold::ScaffoldReport,
+);

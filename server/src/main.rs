@@ -3,6 +3,7 @@
 //! exit codes here and only here.
 
 mod cli;
+mod commands;
 mod config;
 mod convert;
 mod handler;
@@ -59,9 +60,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::from_args(&cli.global)?;
     match cli.command {
         Some(Command::Serve(args)) => {
-            let state = Arc::new(AppState::new(config)?);
-            http::serve(state, http_options(&args)?).await?;
+            let mut state = AppState::new(config)?;
+            state.hosted = true;
+            state.allow_run = args.allow_run;
+            http::serve(Arc::new(state), http_options(&args)?).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Docs(args)) => commands::docs::run(&AppState::new(config)?, args).await,
+        Some(Command::Schema(args)) => {
+            commands::schema::schema(&AppState::new(config)?, args).await
+        }
+        Some(Command::Search(args)) => {
+            commands::schema::search(&AppState::new(config)?, args).await
+        }
+        Some(Command::Validate(args)) => {
+            commands::validate::run(&AppState::new(config)?, args).await
+        }
+        Some(Command::Scaffold(args)) => {
+            commands::scaffold::run(&AppState::new(config)?, args).await
         }
         None if cli.stdio => {
             let state = Arc::new(AppState::new(config)?);

@@ -98,3 +98,71 @@ pub async fn validate(
         rules_from,
     }
 }
+
+/// Why a scaffold could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldFailure {
+    /// A requested model's schema could not be fetched.
+    #[error("cannot scaffold without the schema of {model}: {message}")]
+    Schema {
+        /// The model.
+        model: String,
+        /// What went wrong and what to do.
+        message: String,
+    },
+    /// The request is not valid.
+    #[error(transparent)]
+    Request(#[from] crate::scaffold::ScaffoldError),
+    /// Writing failed.
+    #[error(transparent)]
+    Write(#[from] crate::scaffold::WriteError),
+    /// An internal task failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Scaffolds a project: fetches the schemas of requested models that are not cached,
+/// generates the files from the cached Rulebook, then writes them into `dir` (never
+/// clobbering; see `ScaffoldRequest::overwrite`/`dry_run`) or, with no `dir`, returns them.
+pub async fn scaffold(
+    req: &crate::scaffold::ScaffoldRequest,
+    dir: Option<PathBuf>,
+    docs: &DocsCache,
+    replicate: &ReplicateClient,
+) -> Result<crate::scaffold::ScaffoldReport, ScaffoldFailure> {
+    let cache = replicate.cache().clone();
+    let mut schemas = tokio::task::spawn_blocking(move || cache.all_cached())
+        .await
+        .map_err(|e| ScaffoldFailure::Internal(e.to_string()))?;
+    let missing = crate::scaffold::models_needing_schemas(req, &schemas);
+    if !missing.is_empty() {
+        let fetched = replicate.fetch_model_schemas(&missing, false).await;
+        for (model, result) in missing.iter().zip(fetched) {
+            match result {
+                Ok(schema) => {
+                    schemas.insert(model.clone(), schema);
+                }
+                Err(e) => {
+                    return Err(ScaffoldFailure::Schema {
+                        model: model.clone(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    let rules = rulebook(docs).await;
+    let plan = crate::scaffold::scaffold(req, &rules, &schemas)?;
+    match dir {
+        None => Ok(crate::scaffold::inline(&plan)),
+        Some(dir) => {
+            let (overwrite, dry_run) = (req.overwrite, req.dry_run);
+            tokio::task::spawn_blocking(move || {
+                crate::scaffold::apply(&plan, &dir, overwrite, dry_run)
+            })
+            .await
+            .map_err(|e| ScaffoldFailure::Internal(e.to_string()))?
+            .map_err(ScaffoldFailure::from)
+        }
+    }
+}

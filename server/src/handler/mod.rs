@@ -4,6 +4,7 @@
 mod docs;
 mod resources;
 mod roots;
+mod scaffold;
 mod schema;
 mod validate;
 
@@ -38,7 +39,9 @@ impl PipelinesServer {
     pub fn new(state: Arc<AppState>) -> Self {
         Self {
             state,
-            tool_router: Self::docs_router() + Self::schema_router() + Self::validate_router(),
+            tool_router: Self::docs_router() + Self::schema_router()
+                + Self::validate_router()
+                + Self::scaffold_router(),
         }
     }
 }

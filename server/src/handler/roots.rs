@@ -52,3 +52,51 @@ impl PipelinesServer {
         confine(Path::new(path), &roots).map_err(|e| e.to_string())
     }
 }
+
+impl PipelinesServer {
+    /// Like [`Self::confined`] for a directory that may not exist yet: its nearest existing
+    /// ancestor must be inside the roots, and the rest may not contain `..`.
+    pub(crate) async fn confined_new(
+        &self,
+        path: &str,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<PathBuf, String> {
+        use std::path::Component;
+        if self.state.hosted {
+            return Err(
+                "this server is hosted over HTTP and cannot write to your disk: pass `inline: true` to get the files back"
+                    .to_string(),
+            );
+        }
+        let roots = self.roots(ctx).await;
+        let p = Path::new(path);
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            match roots.first() {
+                Some(r) => r.join(p),
+                None => return Err("no root directory to resolve a relative path".to_string()),
+            }
+        };
+        let mut existing = p.as_path();
+        let mut tail: Vec<std::ffi::OsString> = Vec::new();
+        while !existing.exists() {
+            match (existing.parent(), existing.components().next_back()) {
+                (Some(parent), Some(Component::Normal(name))) => {
+                    tail.push(name.to_os_string());
+                    existing = parent;
+                }
+                _ => {
+                    return Err(format!(
+                        "{path}: only plain directory names may follow an existing directory (no `..`)"
+                    ));
+                }
+            }
+        }
+        let mut base = confine(existing, &roots).map_err(|e| e.to_string())?;
+        for name in tail.into_iter().rev() {
+            base.push(name);
+        }
+        Ok(base)
+    }
+}

@@ -1,0 +1,140 @@
+//! `mcp-pipelines docs …`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use pipelines_docs_cache::{GetDocsRequest, Source, SourceSel};
+
+use super::{Format, emit};
+use crate::state::AppState;
+
+/// `docs` options.
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    #[command(subcommand)]
+    pub command: DocsCommand,
+}
+
+/// The `docs` verbs.
+#[derive(Debug, Subcommand)]
+pub enum DocsCommand {
+    /// Fetch the docs now (a conditional GET; --force downloads again).
+    Refresh {
+        /// pipelines, runtime, cog or all.
+        #[arg(long, default_value = "all")]
+        source: String,
+        /// Download even when the cached copy is fresh.
+        #[arg(long)]
+        force: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print the outline, or one section's text.
+    Show {
+        /// A section id from the outline (e.g. cog/outputs).
+        section: Option<String>,
+        /// pipelines, runtime or cog.
+        #[arg(long, default_value = "pipelines")]
+        source: String,
+        /// Cap on the printed text.
+        #[arg(long)]
+        max_chars: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Search the sections (ranked).
+    Search {
+        /// Words to search for.
+        query: String,
+        /// pipelines, runtime or cog.
+        #[arg(long, default_value = "pipelines")]
+        source: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Diff two stored versions (default: the previous and the latest).
+    Diff {
+        /// The older version number.
+        #[arg(long)]
+        from: Option<u64>,
+        /// The newer version number.
+        #[arg(long)]
+        to: Option<u64>,
+        /// pipelines, runtime or cog.
+        #[arg(long, default_value = "pipelines")]
+        source: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Print the Rulebook (runtime packages, version pins) and where each fact came from.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// Runs a `docs` verb.
+pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        DocsCommand::Refresh {
+            source,
+            force,
+            format,
+        } => {
+            let sel: SourceSel = source.parse()?;
+            let report = state.docs.fetch(sel, force).await?;
+            emit(&report, format)?;
+            let failed = report.sources.iter().any(|s| s.error.is_some());
+            Ok(super::status(!failed))
+        }
+        DocsCommand::Show {
+            section,
+            source,
+            max_chars,
+            format,
+        } => {
+            let req = GetDocsRequest {
+                source: Some(source.parse::<Source>()?),
+                section,
+                query: None,
+                max_chars,
+            };
+            emit(&state.docs.get_docs(req).await?, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DocsCommand::Search {
+            query,
+            source,
+            format,
+        } => {
+            let req = GetDocsRequest {
+                source: Some(source.parse::<Source>()?),
+                section: None,
+                query: Some(query),
+                max_chars: None,
+            };
+            emit(&state.docs.get_docs(req).await?, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DocsCommand::Diff {
+            from,
+            to,
+            source,
+            format,
+        } => {
+            let diff = state.docs.diff(source.parse::<Source>()?, from, to).await?;
+            emit(&diff, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DocsCommand::Rules { format } => {
+            let book = state.docs.rulebook().await?;
+            emit(book.as_ref(), format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

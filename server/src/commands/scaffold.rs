@@ -1,0 +1,84 @@
+//! `mcp-pipelines scaffold DIR …`.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::Args;
+use pipelines_tools::{
+    scaffold::{InputSpec, OutputChoice, ScaffoldRequest},
+    workflow,
+};
+
+use super::{Format, emit};
+use crate::state::AppState;
+
+/// `scaffold` options.
+#[derive(Debug, Args)]
+pub struct ScaffoldArgs {
+    /// The project directory (created when missing).
+    pub dir: PathBuf,
+    /// The pipeline's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// What the pipeline does.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A model run() calls, in call order (owner/name); repeatable.
+    #[arg(long = "model", value_name = "REF")]
+    pub models: Vec<String>,
+    /// An input of run(), as name:type (e.g. prompt:str, seed:int, image:Path); repeatable.
+    #[arg(long = "input", value_name = "NAME:TYPE")]
+    pub inputs: Vec<String>,
+    /// What run() returns: str, Path, list[Path] or Output.
+    #[arg(long, value_name = "KIND", value_parser = parse_output)]
+    pub output: Option<OutputChoice>,
+    /// Write nothing; print every file with its diff.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace existing files that differ.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn parse_output(s: &str) -> Result<OutputChoice, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("unknown output kind `{s}`; use str, Path, list[Path] or Output"))
+}
+
+fn parse_input(s: &str) -> anyhow::Result<InputSpec> {
+    let (name, ty) = s
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("--input `{s}`: write it as name:type, e.g. prompt:str"))?;
+    Ok(InputSpec {
+        name: name.trim().to_string(),
+        python_type: ty.trim().to_string(),
+        description: name.trim().replace('_', " "),
+        ..InputSpec::default()
+    })
+}
+
+/// Scaffolds a project directory.
+pub async fn run(state: &AppState, args: ScaffoldArgs) -> anyhow::Result<ExitCode> {
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|s| parse_input(s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let req = ScaffoldRequest {
+        path: Some(args.dir.display().to_string()),
+        inline: false,
+        name: args.name,
+        description: args.description,
+        models: (!args.models.is_empty()).then_some(args.models),
+        inputs: (!inputs.is_empty()).then_some(inputs),
+        output: args.output,
+        overwrite: args.overwrite,
+        dry_run: args.dry_run,
+    };
+    let report =
+        workflow::scaffold(&req, Some(args.dir), &state.docs, &state.replicate).await?;
+    emit(&report, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,57 @@
+//! `mcp-pipelines schema REF…` and `mcp-pipelines search QUERY`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use pipelines_tools::schema::SchemaReport;
+
+use super::{Format, emit};
+use crate::state::AppState;
+
+/// `schema` options.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Models as owner/name (latest) or owner/name:version (pinned).
+    #[arg(required = true, value_name = "REF")]
+    pub models: Vec<String>,
+    /// Ask the API even when a cached copy is fresh.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `search` options.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What the model should do, in a few words.
+    pub query: String,
+    /// How many results (at most 50).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Prints the schemas; exit 1 when any model failed.
+pub async fn schema(state: &AppState, args: SchemaArgs) -> anyhow::Result<ExitCode> {
+    let results = state
+        .replicate
+        .fetch_model_schemas(&args.models, args.refresh)
+        .await;
+    let report = SchemaReport::new(&args.models, results);
+    emit(&report, args.format)?;
+    Ok(super::status(!report.has_errors()))
+}
+
+/// Prints search results.
+pub async fn search(state: &AppState, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let results = state
+        .replicate
+        .search_models(&args.query, args.limit)
+        .await?;
+    emit(&results, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
