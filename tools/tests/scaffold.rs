@@ -254,18 +254,53 @@ fn pins_follow_the_rulebook() {
     assert!(!plain.file_map()["cog.yaml"].contains("python_version"));
 }
 
+/// Pins and `python_version` follow the Rulebook, not constants.
+#[test]
+fn pins_follow_the_rulebook() {
+    let req = request(&["acme/echo-text"], None, None);
+    let plan = scaffold(&req, &with_python_version(newer_rulebook()), &schemas()).unwrap();
+    let files = plan.file_map();
+    let reqs: Vec<&str> = files["requirements.txt"]
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(reqs, ["cog>=0.16.2", "replicate>=1.1.0b3,<2.0.0a1"]);
+    assert!(
+        files["cog.yaml"].contains("\n  python_version: \"3.13\"\n"),
+        "{}",
+        files["cog.yaml"]
+    );
+    let plain = scaffold(&req, &rulebook(), &schemas()).unwrap();
+    assert!(!plain.file_map()["cog.yaml"].contains("python_version"));
+}
+
 #[test]
 #[ignore = "manual: writes every round-trip project under $SCAFFOLD_DUMP"]
 fn dump_projects() {
     let root = std::path::PathBuf::from(std::env::var("SCAFFOLD_DUMP").unwrap());
-    let input_sets: Vec<Option<Vec<InputSpec>>> =
-        vec![None, Some(vec![]), Some(image_inputs()), Some(misc_inputs())];
+    let input_sets: Vec<Option<Vec<InputSpec>>> = vec![
+        None,
+        Some(vec![]),
+        Some(image_inputs()),
+        Some(misc_inputs()),
+    ];
     let mut n = 0;
     for models in MODEL_SETS {
         for inputs in &input_sets {
             for output in OUTPUTS {
-                let plan = scaffold(&request(models, inputs.clone(), *output), &rulebook(), &schemas()).unwrap();
-                pipelines_tools::scaffold::apply(&plan, &root.join(format!("p{n:03}")), false, false).unwrap();
+                let plan = scaffold(
+                    &request(models, inputs.clone(), *output),
+                    &rulebook(),
+                    &schemas(),
+                )
+                .unwrap();
+                pipelines_tools::scaffold::apply(
+                    &plan,
+                    &root.join(format!("p{n:03}")),
+                    false,
+                    false,
+                )
+                .unwrap();
                 n += 1;
             }
         }
