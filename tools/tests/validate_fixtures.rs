@@ -6,15 +6,11 @@
 //! validator sees.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pipelines_docs_cache::Rulebook;
 use pipelines_tools::schema::ModelSchema;
 use pipelines_tools::validate::{Project, Schemas, ValidationReport, validate};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
 
 fn schemas_of(dir: &Path) -> Schemas {
     match std::fs::read_to_string(dir.join("schemas.json")) {

@@ -13,90 +13,13 @@ use pipelines_tools::validate::{
 
 const FIXTURE_SPEC: &str = include_str!("../../tests/fakes/fixtures/docs/pipelines-llms.txt");
 
-/// Section ids of a Markdown document, by the scheme in the brief: slugs of the enclosing
-/// headings joined by `/`, duplicates suffixed `-2`, `-3`; headings in code fences ignored;
-/// setext headings count.
-fn section_ids(doc: &str) -> BTreeSet<String> {
-    fn slug(text: &str) -> String {
-        let mut out = String::new();
-        let mut dash = false;
-        for c in text.chars().flat_map(char::to_lowercase) {
-            if c.is_alphanumeric() {
-                if dash && !out.is_empty() {
-                    out.push('-');
-                }
-                dash = false;
-                out.push(c);
-            } else {
-                dash = true;
-            }
-        }
-        out
-    }
-    let lines: Vec<&str> = doc.lines().collect();
-    let mut ids = BTreeSet::new();
-    let mut stack: Vec<(usize, String)> = Vec::new();
-    let mut fence: Option<&str> = None;
-    for (i, line) in lines.iter().enumerate() {
-        let indent = line.len() - line.trim_start().len();
-        let t = line.trim();
-        if indent <= 3 && (t.starts_with("```") || t.starts_with("~~~")) {
-            let marker = &t[..3];
-            match fence {
-                Some(m) if m == marker => fence = None,
-                None => fence = Some(marker),
-                _ => {}
-            }
-            continue;
-        }
-        if fence.is_some() || indent > 3 {
-            continue;
-        }
-        let heading = if t.starts_with('#') {
-            let level = t.chars().take_while(|c| *c == '#').count();
-            let rest = &t[level..];
-            (level <= 6 && (rest.is_empty() || rest.starts_with(' ')))
-                .then(|| (level, rest.trim().trim_end_matches('#').trim().to_string()))
-        } else {
-            let next = lines.get(i + 1).map(|l| l.trim()).unwrap_or("");
-            let setext = !t.is_empty()
-                && !next.is_empty()
-                && (next.chars().all(|c| c == '=') || next.chars().all(|c| c == '-'))
-                && lines
-                    .get(i + 1)
-                    .is_some_and(|l| l.len() - l.trim_start().len() <= 3);
-            setext.then(|| (if next.starts_with('=') { 1 } else { 2 }, t.to_string()))
-        };
-        let Some((level, text)) = heading else {
-            continue;
-        };
-        while stack.last().is_some_and(|(l, _)| *l >= level) {
-            stack.pop();
-        }
-        let mut id: Vec<String> = stack.iter().map(|(_, s)| s.clone()).collect();
-        id.push(slug(&text));
-        let mut full = id.join("/");
-        let base = full.clone();
-        let mut n = 2;
-        while ids.contains(&full) {
-            full = format!("{base}-{n}");
-            n += 1;
-        }
-        ids.insert(full.clone());
-        let last = full.rsplit('/').next().unwrap_or_default().to_string();
-        stack.push((level, last));
-    }
-    ids
-}
-
-#[test]
-fn section_ids_follow_the_scheme() {
-    let ids = section_ids(include_str!(
-        "../../tests/fakes/fixtures/docs/pipelines-llms.txt"
-    ));
-    for id in ["cog", "cog/outputs", "requirements", "runtime"] {
-        assert!(ids.contains(id), "{id} missing from {ids:?}");
-    }
+/// `(id, title)` of every section of the fixture spec, split by the docs cache.
+fn fixture_sections() -> BTreeMap<String, String> {
+    pipelines_docs_cache::sections::Sectioned::parse(FIXTURE_SPEC)
+        .sections()
+        .iter()
+        .map(|s| (s.id.clone(), s.title.clone()))
+        .collect()
 }
 
 #[test]
@@ -220,17 +143,16 @@ fn every_rule_has_fail_and_pass_fixtures() {
 
 #[test]
 fn every_cited_section_exists_in_the_fixture_spec() {
-    let ids = section_ids(FIXTURE_SPEC);
+    let sections = fixture_sections();
     for rule in rules() {
         for cite in rule.cites {
-            assert!(
-                ids.contains(*cite),
-                "{} cites unknown section {cite}",
-                rule.code
-            );
-            assert!(
-                pipelines_tools::validate::builtin_title(cite).is_some(),
-                "{cite} has no built-in title"
+            let title = sections
+                .get(*cite)
+                .unwrap_or_else(|| panic!("{} cites unknown section {cite}", rule.code));
+            assert_eq!(
+                pipelines_tools::validate::builtin_title(cite),
+                Some(title.as_str()),
+                "built-in title of {cite}"
             );
         }
     }

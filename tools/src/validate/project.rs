@@ -177,6 +177,24 @@ impl Project {
         })
     }
 
+    /// The models the Python file passes to `replicate.use()` (as `owner/name`, versions
+    /// dropped, deduplicated, in source order): the schemas to fetch before validating.
+    pub fn used_models(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let Some(py) = &self.python else {
+            return out;
+        };
+        for call in &py.model.use_calls {
+            if let Some(reference) = call.reference.reference() {
+                let model = super::schemas::model_key(reference).to_string();
+                if model.contains('/') && !out.contains(&model) {
+                    out.push(model);
+                }
+            }
+        }
+        out
+    }
+
     /// The Python file `predict` names (or `main.py`), when present.
     pub fn python_path(&self) -> Option<&str> {
         self.python.as_ref().map(|p| p.path.as_str())
@@ -295,7 +313,8 @@ pub fn confine(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, ProjectError> 
             Err(e) => return Err(io_error(&candidate, e)),
         }
     }
-    if found_any || canonical_roots.is_empty() {
+    let climbs = path.components().any(|c| c == Component::ParentDir);
+    if found_any || climbs || canonical_roots.is_empty() {
         Err(outside())
     } else {
         Err(ProjectError::NotFound {
