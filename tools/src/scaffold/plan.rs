@@ -179,11 +179,12 @@ pub(crate) fn plan<'a>(
 
 fn plan_call(p: &mut Pipeline<'_>, index: usize, auto_inputs: bool) -> Call {
     let binding = p.bindings[index].clone();
-    let previous: Vec<Value> = p.bindings[..index]
+    let previous: Vec<(String, Value)> = p.bindings[..index]
         .iter()
         .rev()
-        .map(Binding::output)
+        .map(|b| (model_key(&b.reference).to_string(), b.output()))
         .collect();
+    let model = model_key(&binding.reference).to_string();
     let mut call = Call {
         binding: index,
         args: Vec::new(),
@@ -193,15 +194,18 @@ fn plan_call(p: &mut Pipeline<'_>, index: usize, auto_inputs: bool) -> Call {
     for input in &binding.schema.inputs {
         let target = ParamType::parse(&input.python_type).ty;
         if input.required {
-            let (expr, from_previous) =
-                required_source(p, &binding, input, &target, &previous, auto_inputs);
-            used_previous |= from_previous;
+            let (expr, from) = required_source(p, &binding, input, &target, &previous, auto_inputs);
+            if let Some(from) = from {
+                used_previous = true;
+                p.notes.push(chain_note(&model, &input.name, &from));
+            }
             call.args.push((input.name.clone(), expr));
             continue;
         }
         match optional_source(p, &binding, input, &target, &previous, used_previous) {
-            Some(Source::Previous(expr)) => {
+            Some(Source::Previous { expr, from }) => {
                 used_previous = true;
+                p.notes.push(chain_note(&model, &input.name, &from));
                 call.args.push((input.name.clone(), expr));
             }
             Some(Source::Param { expr, may_be_none }) if may_be_none => {
@@ -219,7 +223,16 @@ enum Source {
     /// A `run()` parameter; `may_be_none` when it defaults to `None`.
     Param { expr: String, may_be_none: bool },
     /// An earlier model's output.
-    Previous(String),
+    Previous {
+        /// The expression.
+        expr: String,
+        /// The model whose output it is.
+        from: String,
+    },
+}
+
+fn chain_note(model: &str, input: &str, from: &str) -> String {
+    format!("{model} gets `{input}` from the output of {from}.")
 }
 
 /// The index of a parameter named like `input` whose value fits `target`, with the
@@ -242,9 +255,9 @@ fn required_source(
     binding: &Binding<'_>,
     input: &InputParam,
     target: &PyType,
-    previous: &[Value],
+    previous: &[(String, Value)],
     auto_inputs: bool,
-) -> (String, bool) {
+) -> (String, Option<String>) {
     let model = model_key(&binding.reference).to_string();
     let matched = matching_param(&p.params, input, target);
     if let Some((i, expr)) = &matched
@@ -253,14 +266,17 @@ fn required_source(
         p.params[*i].uses += 1;
         p.params[*i].fed_required = true;
         check_choices(p, &model, input, *i);
-        return (expr.clone(), false);
+        return (expr.clone(), None);
     }
-    if let Some(expr) = previous.iter().find_map(|v| v.adapt_to(target)) {
-        return (expr, true);
+    if let Some((expr, from)) = previous
+        .iter()
+        .find_map(|(m, v)| v.adapt_to(target).map(|e| (e, m.clone())))
+    {
+        return (expr, Some(from));
     }
     if let Some((i, expr)) = matched {
         p.params[i].uses += 1;
-        return (expr, false);
+        return (expr, None);
     }
     let must_be_param = matches!(
         target,
@@ -286,7 +302,7 @@ fn required_source(
                 ));
             }
             p.params.push(param);
-            return (expr, false);
+            return (expr, None);
         }
     }
     let literal = literal_for(input, target);
@@ -302,7 +318,7 @@ fn required_source(
             input.name, input.python_type
         ),
     });
-    (literal.unwrap_or_else(|| "None".to_string()), false)
+    (literal.unwrap_or_else(|| "None".to_string()), None)
 }
 
 fn optional_source(
@@ -310,7 +326,7 @@ fn optional_source(
     binding: &Binding<'_>,
     input: &InputParam,
     target: &PyType,
-    previous: &[Value],
+    previous: &[(String, Value)],
     used_previous: bool,
 ) -> Option<Source> {
     if let Some((i, expr)) = matching_param(&p.params, input, target) {
@@ -332,9 +348,13 @@ fn optional_source(
     }
     previous
         .iter()
-        .filter(|v| v.shape.is_file())
-        .find_map(|v| v.adapt_to(target))
-        .map(Source::Previous)
+        .filter(|(_, v)| v.shape.is_file())
+        .find_map(|(m, v)| {
+            v.adapt_to(target).map(|expr| Source::Previous {
+                expr,
+                from: m.clone(),
+            })
+        })
 }
 
 /// Notes a declared parameter whose choices the model does not all accept.
