@@ -14,6 +14,7 @@ Examples:
   mcp-pipelines schema black-forest-labs/flux-schnell
   mcp-pipelines scaffold my-pipeline --model black-forest-labs/flux-schnell
   mcp-pipelines validate my-pipeline
+  mcp-pipelines run my-pipeline -i prompt='a cat in a hat'
 
   # Host it for a team (streamable HTTP at http://HOST:8848/mcp, bearer tokens required off loopback):
   MCP_PIPELINES_AUTH_TOKENS=secret1,secret2 mcp-pipelines serve --http 0.0.0.0:8848 --allowed-host mcp.example.com
@@ -23,6 +24,7 @@ Environment:
   REPLICATE_BASE_URL          Replicate API base URL (default https://api.replicate.com)
   MCP_PIPELINES_CACHE_DIR     Cache directory (same as --cache-dir)
   MCP_PIPELINES_AUTH_TOKENS   Comma-separated bearer tokens for `serve --http`
+  MCP_PIPELINES_PYTHON        Python >= 3.12 for local runs (default: discovered on PATH and in pyenv)
   RUST_LOG                    Log filter; logs always go to stderr (e.g. RUST_LOG=debug)";
 
 /// An MCP server that makes AI coding agents reliably good at building Replicate
@@ -97,6 +99,8 @@ pub enum Command {
     Validate(crate::commands::validate::ValidateArgs),
     /// Write a pipeline project from the cached spec and real model schemas.
     Scaffold(crate::commands::scaffold::ScaffoldArgs),
+    /// Run a pipeline locally on cog's HTTP server in a cached virtualenv (no Docker).
+    Run(crate::commands::run::RunArgs),
 }
 
 /// `serve` options.

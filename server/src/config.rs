@@ -23,6 +23,8 @@ pub struct Config {
     pub runtime_url: String,
     /// Cog docs URL.
     pub cog_docs_url: String,
+    /// `MCP_PIPELINES_PYTHON`: the interpreter for local runs (else discovered).
+    pub python: Option<PathBuf>,
 }
 
 impl fmt::Debug for Config {
@@ -38,6 +40,7 @@ impl fmt::Debug for Config {
             .field("docs_url", &self.docs_url)
             .field("runtime_url", &self.runtime_url)
             .field("cog_docs_url", &self.cog_docs_url)
+            .field("python", &self.python)
             .finish()
     }
 }
@@ -63,6 +66,9 @@ impl Config {
             docs_url: g.docs_url.clone(),
             runtime_url: g.runtime_url.clone(),
             cog_docs_url: g.cog_docs_url.clone(),
+            python: std::env::var_os("MCP_PIPELINES_PYTHON")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
         })
     }
 }

@@ -54,3 +54,5 @@ render_via_to_text!(
     pipelines_docs_cache::Rulebook,
     pipelines_tools::scaffold::ScaffoldReport,
 );
+
+render_via_to_text!(pipelines_tools::run_local::RunResult);

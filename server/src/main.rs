@@ -76,6 +76,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Validate(args)) => {
             commands::validate::run(&AppState::new(config)?, args).await
         }
+        Some(Command::Run(args)) => commands::run::run(&AppState::new(config)?, args).await,
         Some(Command::Scaffold(args)) => {
             commands::scaffold::run(&AppState::new(config)?, args).await
         }

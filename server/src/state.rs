@@ -1,7 +1,10 @@
 //! The state every handler shares: one store, one docs cache, one Replicate client.
 
 use pipelines_docs_cache::{DocsCache, DocsConfig, SourceUrls, Store};
-use pipelines_tools::schema::{ReplicateClient, ReplicateConfig};
+use pipelines_tools::{
+    run_local::{PythonSearch, RunConfig},
+    schema::{ReplicateClient, ReplicateConfig},
+};
 
 use crate::{config::Config, prompts::Prompts};
 
@@ -35,6 +38,17 @@ impl AppState {
             allow_run: true,
             hosted: false,
         })
+    }
+}
+
+impl AppState {
+    /// Settings for local runs (default requirements come from the Rulebook at run time).
+    pub fn run_config(&self) -> RunConfig {
+        let mut c = RunConfig::new(&self.config.cache_dir, Vec::new());
+        c.python = PythonSearch::from_env(self.config.python.clone());
+        c.replicate_api_token = self.config.replicate_token.clone();
+        c.replicate_base_url = Some(self.config.replicate_base_url.clone());
+        c
     }
 }
 

@@ -166,3 +166,101 @@ pub async fn scaffold(
         }
     }
 }
+
+/// Why a local run did not produce a prediction.
+#[derive(Debug, thiserror::Error)]
+pub enum RunFailure {
+    /// The project could not be read.
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    /// The project has validation errors; nothing was run.
+    #[error("the pipeline has {} validation error(s); fix them first (nothing was run):\n{}", .0.summary.errors, .0.to_text())]
+    Invalid(Box<PipelineValidation>),
+    /// The run itself failed (Python, venv, server, inputs, timeout…).
+    #[error(transparent)]
+    Run(#[from] crate::run_local::RunError),
+}
+
+/// The `run()` signature the validator parsed, in the runner's terms.
+pub fn run_signature(project: &Project) -> Option<crate::run_local::RunSignature> {
+    let params = project.predict_params()?;
+    Some(crate::run_local::RunSignature {
+        params: params
+            .into_iter()
+            .map(|p| crate::run_local::RunParam {
+                name: p.name,
+                python_type: p.annotation.unwrap_or_default(),
+                required: p.required,
+                choices: None,
+            })
+            .collect(),
+    })
+}
+
+/// `cog`/`replicate` requirement lines from the Rulebook, for projects that do not pin them.
+pub fn default_requirements(rules: &Rulebook) -> Vec<String> {
+    vec![
+        format!("cog{}", rules.cog_requirement.value),
+        format!("replicate{}", rules.replicate_requirement.value),
+    ]
+}
+
+/// Runs a pipeline locally, safely: fetches the schemas of the models it uses that are not
+/// cached, validates it (refusing to run with errors), then runs it on cog's HTTP server in
+/// a cached venv. `config.default_requirements` is filled from the Rulebook when empty.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    input: ProjectInput,
+    inputs: crate::run_local::RunInputs,
+    timeout: Option<std::time::Duration>,
+    output_dir: Option<PathBuf>,
+    docs: &DocsCache,
+    replicate: &ReplicateClient,
+    config: &crate::run_local::RunConfig,
+    progress: Option<crate::run_local::ProgressFn>,
+    cancel: tokio_util::sync::CancellationToken,
+) -> Result<crate::run_local::RunResult, RunFailure> {
+    let project = input.load()?;
+    let used = project.used_models();
+    if !used.is_empty() {
+        let cache = replicate.cache().clone();
+        let cached = tokio::task::spawn_blocking(move || cache.all_cached())
+            .await
+            .unwrap_or_default();
+        let missing: Vec<String> = used
+            .into_iter()
+            .filter(|m| !cached.contains_key(m))
+            .collect();
+        if !missing.is_empty() {
+            if let Some(p) = &progress {
+                p(crate::run_local::Progress {
+                    message: format!("fetching the schemas of {}", missing.join(", ")),
+                    progress: 0.0,
+                    total: None,
+                });
+            }
+            // Failures surface as PY016 findings below.
+            let _ = replicate.fetch_model_schemas(&missing, false).await;
+        }
+    }
+    let report = validate(&project, docs, replicate).await;
+    if !report.ok {
+        return Err(RunFailure::Invalid(Box::new(report)));
+    }
+    let mut config = config.clone();
+    if config.default_requirements.is_empty() {
+        config.default_requirements = default_requirements(&*rulebook(docs).await);
+    }
+    let source = match input {
+        ProjectInput::Dir(d) => crate::run_local::ProjectSource::Dir(d),
+        ProjectInput::Files(f) => crate::run_local::ProjectSource::Inline(f),
+    };
+    let request = crate::run_local::RunRequest {
+        project: source,
+        inputs,
+        signature: run_signature(&project),
+        output_dir,
+        timeout,
+    };
+    Ok(crate::run_local::run_locally(request, &config, progress, cancel).await?)
+}

@@ -162,7 +162,6 @@ fn every_scaffold_validates_without_findings() {
 /// The same round trip when the Rulebook states the runtime's Python: cog.yaml then carries
 /// `build.python_version` (issue 6), which COG006 currently flags as an ignored build key.
 #[test]
-#[ignore = "COG006 flags build.python_version, which issue 6 asks the scaffold to write when the Rulebook states the runtime Python"]
 fn scaffold_with_python_version_validates_without_findings() {
     let (checked, failures) = round_trip(&[with_python_version(rulebook())]);
     assert!(

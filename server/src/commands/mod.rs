@@ -2,6 +2,7 @@
 //! library calls as the MCP tools, printed as text or JSON on stdout.
 
 pub mod docs;
+pub mod run;
 pub mod scaffold;
 pub mod schema;
 pub mod validate;

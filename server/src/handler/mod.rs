@@ -3,6 +3,7 @@
 
 mod docs;
 mod resources;
+mod run;
 mod roots;
 mod scaffold;
 mod schema;
@@ -41,7 +42,8 @@ impl PipelinesServer {
             state,
             tool_router: Self::docs_router() + Self::schema_router()
                 + Self::validate_router()
-                + Self::scaffold_router(),
+                + Self::scaffold_router()
+                + Self::run_router(),
         }
     }
 }

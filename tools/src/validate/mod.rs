@@ -28,7 +28,7 @@ mod versions;
 
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
 pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
-pub use project::{MAX_FILE_BYTES, PredictTarget, Project, ProjectError, confine};
+pub use project::{MAX_FILE_BYTES, PredictParam, PredictTarget, Project, ProjectError, confine};
 pub use registry::{rule_by_code, rules};
 pub use requirements::{RequirementError, RequirementLine, RequirementsFile};
 pub use rule::Rule;

@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::cog_yaml::CogYaml;
 use super::python::PythonFile;
+use super::python::model::DefaultKind;
 use super::requirements::RequirementsFile;
 
 /// The largest file the loader reads.
@@ -64,6 +65,17 @@ pub enum ProjectError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// One parameter of the predict function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictParam {
+    /// Its name.
+    pub name: String,
+    /// Its annotation as written, e.g. `str`, `int | None`.
+    pub annotation: Option<String>,
+    /// True when it has no default (`Input()` without `default=` counts as none).
+    pub required: bool,
 }
 
 /// `predict: "file.py:function"` split into its parts.
@@ -193,6 +205,29 @@ impl Project {
             }
         }
         out
+    }
+
+    /// The parameters of the function `predict` names (default `run`), as written: what a
+    /// local run checks its inputs against. `None` when the file or function is missing.
+    pub fn predict_params(&self) -> Option<Vec<PredictParam>> {
+        let py = self.python.as_ref()?;
+        let name = self.predict.as_ref().map_or("run", |p| p.function.as_str());
+        let function = py.model.function(name)?;
+        Some(
+            function
+                .params
+                .iter()
+                .map(|p| PredictParam {
+                    name: p.name.clone(),
+                    annotation: p.annotation.as_ref().map(|a| py.text(a.span()).to_string()),
+                    required: match &p.default {
+                        DefaultKind::Missing => true,
+                        DefaultKind::Input { default } => default.is_none(),
+                        DefaultKind::None | DefaultKind::Value => false,
+                    },
+                })
+                .collect(),
+        )
     }
 
     /// The Python file `predict` names (or `main.py`), when present.

@@ -2,7 +2,8 @@ use crate::validate::rule::{Context, Finding, Findings, Location, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Flags keys under `build` in `cog.yaml` other than `python_requirements` and `gpu`.
+    /// Flags keys under `build` in `cog.yaml` other than `python_requirements` and `gpu`
+    /// (and `python_version` when the cached spec names the runtime's Python).
     ///
     /// ## Why is this bad?
     /// The pipelines runtime ignores every other build key: `python_version`,
@@ -38,6 +39,10 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     };
     for key in &config.build_keys {
         if READ_KEYS.contains(&key.value.as_str()) {
+            continue;
+        }
+        // When the spec names the runtime's Python, pinning it matches the runtime.
+        if key.value == "python_version" && ctx.rulebook.python_version.is_some() {
             continue;
         }
         out.push(Finding::new(

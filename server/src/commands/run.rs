@@ -1,0 +1,82 @@
+//! `mcp-pipelines run DIR -i key=value…`: exit 0 when the prediction succeeded, 1 when it
+//! failed or the pipeline does not validate, 2 when it could not run.
+
+use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use clap::Args;
+use pipelines_tools::{
+    run_local::{CancellationToken, Progress, parse_kv_inputs},
+    workflow::{self, ProjectInput, RunFailure},
+};
+
+use super::{Format, emit};
+use crate::state::AppState;
+
+/// `run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The project directory (holding cog.yaml).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// An input of run(): key=value, or key=@file for a file input; repeatable.
+    #[arg(short = 'i', long = "input", value_name = "KEY=VALUE")]
+    pub inputs: Vec<String>,
+    /// Hard timeout in seconds for the prediction (the server's process group is killed).
+    #[arg(long, value_name = "S", default_value_t = 300)]
+    pub timeout: u64,
+    /// Where output files are written (default: a fresh dir under the cache dir).
+    #[arg(long, value_name = "D")]
+    pub output_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Runs the pipeline; progress goes to stderr.
+pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let project = ProjectInput::Dir(args.dir.clone())
+        .load()
+        .with_context(|| format!("cannot read the project at {}", args.dir.display()))?;
+    let signature = workflow::run_signature(&project);
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let inputs = parse_kv_inputs(&args.inputs, signature.as_ref(), &cwd)?;
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let progress = Arc::new(|p: Progress| {
+        let _ = writeln!(std::io::stderr().lock(), "· {}", p.message);
+    });
+    let config = state.run_config();
+    let result = workflow::run(
+        ProjectInput::Dir(args.dir),
+        inputs,
+        Some(Duration::from_secs(args.timeout.max(1))),
+        args.output_dir,
+        &state.docs,
+        &state.replicate,
+        &config,
+        Some(progress),
+        cancel,
+    )
+    .await;
+    match result {
+        Ok(r) => {
+            emit(&r, args.format)?;
+            Ok(super::status(r.status == "succeeded"))
+        }
+        Err(RunFailure::Invalid(report)) => {
+            emit(report.as_ref(), args.format)?;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "error: not run: fix the validation errors above first"
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

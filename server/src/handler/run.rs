@@ -1,0 +1,119 @@
+//! `run_locally`, with progress notifications and cancellation.
+
+use std::{sync::Arc, time::Duration};
+
+use pipelines_tools::{
+    args::RunLocallyArgs,
+    run_local::{Progress, ProgressFn, RunResult},
+    workflow::{self, ProjectInput, RunFailure},
+};
+use rmcp::{
+    ErrorData as McpError, RoleServer,
+    handler::server::common::schema_for_output,
+    handler::server::wrapper::Parameters,
+    model::{CallToolResult, ProgressNotificationParam},
+    service::RequestContext,
+    tool, tool_router,
+};
+
+use super::PipelinesServer;
+use crate::convert::{failure, success};
+
+/// Longest timeout an agent may ask for.
+const MAX_TIMEOUT_SECS: u64 = 3600;
+
+#[tool_router(router = run_router, vis = "pub(crate)")]
+impl PipelinesServer {
+    #[tool(
+        name = "run_locally",
+        description = include_str!("../../../prompts/tools/run_locally.md"),
+        output_schema = schema_for_output::<RunResult>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+    )]
+    async fn run_locally(
+        &self,
+        Parameters(args): Parameters<RunLocallyArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        if !self.state.allow_run {
+            return Ok(failure(
+                "run_locally is off on this hosted server (it executes the pipeline's code on the host); \
+                 the operator can enable it with `serve --http … --allow-run`, or run `mcp-pipelines run DIR` on your machine",
+            ));
+        }
+        let input = if self.state.hosted {
+            match (args.path, args.files) {
+                (_, Some(files)) => ProjectInput::Files(files),
+                (_, None) => {
+                    return Ok(failure(
+                        "this server is hosted: pass the project's files inline in `files`",
+                    ));
+                }
+            }
+        } else {
+            match self.project_input(args.path, args.files, &ctx).await {
+                Ok(i) => i,
+                Err(e) => return Ok(failure(e)),
+            }
+        };
+        let timeout = args
+            .timeout_seconds
+            .map(|s| Duration::from_secs(s.clamp(1, MAX_TIMEOUT_SECS)));
+        let inputs = args.inputs.into_iter().collect();
+        let progress = progress_sink(&ctx);
+        let config = self.state.run_config();
+        let result = workflow::run(
+            input,
+            inputs,
+            timeout,
+            None,
+            &self.state.docs,
+            &self.state.replicate,
+            &config,
+            progress,
+            ctx.ct.clone(),
+        )
+        .await;
+        Ok(match result {
+            Ok(r) => {
+                let mut out = success(&r);
+                if r.status != "succeeded" {
+                    out.is_error = Some(true);
+                }
+                out
+            }
+            Err(RunFailure::Invalid(report)) => {
+                let mut out = success(report.as_ref());
+                out.is_error = Some(true);
+                out.content = vec![rmcp::model::ContentBlock::text(format!(
+                    "Not run: the pipeline has validation errors. Fix them and call run_locally again.\n\n{}",
+                    report.to_text()
+                ))];
+                out.structured_content = None;
+                out
+            }
+            Err(e) => failure(e.to_string()),
+        })
+    }
+}
+
+/// Forwards progress to the client as `notifications/progress` when it sent a token.
+fn progress_sink(ctx: &RequestContext<RoleServer>) -> Option<ProgressFn> {
+    let token = ctx.meta.get_progress_token()?;
+    let peer = ctx.peer.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+    tokio::spawn(async move {
+        let mut step = 0.0;
+        while let Some(p) = rx.recv().await {
+            step += 1.0;
+            let mut param = ProgressNotificationParam::new(token.clone(), step);
+            param.message = Some(p.message);
+            if peer.notify_progress(param).await.is_err() {
+                break;
+            }
+        }
+    });
+    Some(Arc::new(move |p: Progress| {
+        let _ = tx.send(p);
+    }))
+}
