@@ -410,3 +410,61 @@ async fn concurrent_runs_share_one_venv() {
     assert_eq!((ra.output, rb.output), (json!("a a"), json!("b b")));
     assert_eq!(ra.venv.path, rb.venv.path);
 }
+
+#[tokio::test]
+async fn file_inputs_are_sent_and_file_lists_come_back_as_files() {
+    let signature = RunSignature {
+        params: vec![
+            RunParam {
+                name: "document".into(),
+                python_type: "cog.Path".into(),
+                required: true,
+                choices: None,
+            },
+            RunParam {
+                name: "copies".into(),
+                python_type: "int".into(),
+                required: false,
+                choices: None,
+            },
+            RunParam {
+                name: "shout".into(),
+                python_type: "bool".into(),
+                required: false,
+                choices: None,
+            },
+        ],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("note.txt"), "quiet words").unwrap();
+    let parsed = parse_kv_inputs(
+        &["document=@note.txt", "copies=3", "shout=true"],
+        Some(&signature),
+        dir.path(),
+    )
+    .unwrap();
+    assert_eq!(
+        parsed["document"],
+        json!(dir.path().join("note.txt").display().to_string())
+    );
+    let mut request = RunRequest::new(fixture("files"), parsed);
+    request.signature = Some(signature);
+    request.output_dir = Some(dir.path().join("out"));
+    let result = run_locally(request, &config(), None, CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.files.len(), 3);
+    for (i, file) in result.files.iter().enumerate() {
+        assert_eq!(
+            std::fs::read_to_string(file).unwrap(),
+            format!("{i}: QUIET WORDS")
+        );
+        assert_eq!(result.output[i], json!(file.display().to_string()));
+    }
+    assert!(
+        result
+            .to_text()
+            .contains(&result.files[2].display().to_string())
+    );
+}

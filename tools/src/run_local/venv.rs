@@ -329,3 +329,141 @@ pub(crate) fn tail(text: &str, max: usize) -> String {
     }
     format!("[…]{}", &text[start..])
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// A stand-in interpreter: `-m venv DIR` copies itself to DIR/bin/python and logs the
+    /// build next to itself; pip is a no-op; `-c` scripts answer like a healthy venv.
+    const FAKE_PYTHON: &str = r#"#!/bin/sh
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  /bin/mkdir -p "$3/bin" && /bin/cp "$0" "$3/bin/python" && echo built >> "${0%/*}/builds.log"
+  exit $?
+fi
+if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then
+  echo "Collecting cog==0.15.3"
+  echo "Successfully installed cog-0.15.3"
+  exit 0
+fi
+case "$4" in
+  *metadata*) echo 0.15.3 ;;
+esac
+exit 0
+"#;
+
+    fn fake_python(dir: &Path) -> Python {
+        let path = dir.join("python");
+        std::fs::write(&path, FAKE_PYTHON).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Python {
+            path,
+            version: PythonVersion {
+                major: 3,
+                minor: 12,
+                patch: 1,
+            },
+        }
+    }
+
+    fn limits() -> BuildLimits {
+        BuildLimits {
+            timeout: Duration::from_secs(60),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    fn builds(dir: &Path) -> usize {
+        std::fs::read_to_string(dir.join("builds.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
+    #[tokio::test]
+    async fn builds_once_reuses_and_rebuilds_broken_venvs() {
+        let base = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let python = fake_python(base.path());
+        let reqs = ResolvedRequirements::resolve(None, &["cog==0.15.3".into()]);
+        let reporter = Reporter::new(None);
+
+        let (first, lease) = ensure_venv(cache.path(), &python, &reqs, &reporter, &limits())
+            .await
+            .unwrap();
+        drop(lease);
+        assert!(!first.reused);
+        assert_eq!(first.cog_version, "0.15.3");
+        assert_eq!(first.path, cache.path().join("venvs").join(&first.key));
+
+        let (second, lease) = ensure_venv(cache.path(), &python, &reqs, &reporter, &limits())
+            .await
+            .unwrap();
+        // While a run holds its lease, nobody may rebuild underneath it.
+        drop(lease);
+        assert!(second.reused);
+        assert_eq!(builds(base.path()), 1);
+
+        // Marker gone (an interrupted build) → rebuilt.
+        std::fs::remove_file(first.path.join(MARKER)).unwrap();
+        let (third, lease) = ensure_venv(cache.path(), &python, &reqs, &reporter, &limits())
+            .await
+            .unwrap();
+        drop(lease);
+        assert!(!third.reused);
+        assert_eq!(builds(base.path()), 2);
+
+        // Interpreter fails (its base Python was removed) → rebuilt.
+        std::fs::write(first.python(), "#!/bin/sh\nexit 1\n").unwrap();
+        let (fourth, _lease) = ensure_venv(cache.path(), &python, &reqs, &reporter, &limits())
+            .await
+            .unwrap();
+        assert!(!fourth.reused);
+        assert_eq!(builds(base.path()), 3);
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_build_once() {
+        let base = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let python = fake_python(base.path());
+        let reqs = ResolvedRequirements::resolve(None, &["cog==0.15.3".into()]);
+        let reporter = Reporter::new(None);
+        let limits = limits();
+        let calls = (0..4).map(|_| ensure_venv(cache.path(), &python, &reqs, &reporter, &limits));
+        let results = futures::future::join_all(calls).await;
+        let reused: Vec<bool> = results.into_iter().map(|r| r.unwrap().0.reused).collect();
+        assert_eq!(builds(base.path()), 1);
+        assert_eq!(reused.iter().filter(|r| !**r).count(), 1, "{reused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failing_install_reports_its_output() {
+        let base = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let python = fake_python(base.path());
+        let script = std::fs::read_to_string(&python.path).unwrap().replace(
+            "exit 0\nfi",
+            "echo 'ERROR: No matching distribution found for nosuchpkg' >&2; exit 1\nfi",
+        );
+        std::fs::write(&python.path, script).unwrap();
+        let reqs = ResolvedRequirements::resolve(Some("nosuchpkg==1"), &[]);
+        let err = ensure_venv(
+            cache.path(),
+            &python,
+            &reqs,
+            &Reporter::new(None),
+            &limits(),
+        )
+        .await
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("pip install failed"), "{text}");
+        assert!(
+            text.contains("No matching distribution found for nosuchpkg"),
+            "{text}"
+        );
+    }
+}
