@@ -356,6 +356,8 @@ async fn cache_hit_needs_no_network() {
     let s = setup().await;
     let first = one(&s, "acme/pixel-forge").await.unwrap();
     assert!(!first.from_cache);
+    // Writes to the store happen in the background; flush before another client reads.
+    s.client.flush().await;
     let base = s.fake.base_url.clone();
     drop(s.fake);
 
@@ -410,6 +412,7 @@ async fn expired_latest_is_refetched_and_network_down_falls_back_to_it() {
         .unwrap();
     assert!(!again.from_cache, "a stale latest schema is fetched again");
     assert!(!s.fake.requests().is_empty());
+    expired.flush().await;
 
     // Network down: the stale copy is better than nothing, also on refresh.
     let offline = ReplicateClient::new(

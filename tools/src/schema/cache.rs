@@ -1,9 +1,17 @@
 //! Schemas cached in the docs-cache [`Store`]: pinned versions forever, the latest version
 //! of a model for a TTL. The cache is also the record of which models' schemas were
 //! fetched, which the validator uses to enforce "schema before `use()`".
+//!
+//! Fresh schemas are visible in this process at once (an in-memory overlay) and written
+//! to the store by one background task per batch, so a batch's answer does not wait for
+//! N serialized store writes. [`SchemaCache::flush`] waits for those writes; a process
+//! that exits right after fetching (the CLI) must call it.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::task::JoinHandle;
 
 use pipelines_docs_cache::Store;
 use serde::{Deserialize, Serialize};
@@ -30,10 +38,15 @@ pub(crate) struct Hit {
     pub age: Duration,
 }
 
-/// Typed access to the cached schemas. Cheap to clone.
+/// Typed access to the cached schemas. Cheap to clone (clones share the overlay and the
+/// pending writes).
 #[derive(Debug, Clone)]
 pub struct SchemaCache {
     store: Store,
+    /// Entries fetched by this process, newest first in priority over the store.
+    recent: Arc<Mutex<HashMap<String, Entry>>>,
+    /// Background store writes not yet awaited.
+    pending: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 fn now_ms() -> u64 {
@@ -49,7 +62,15 @@ fn cache_error(e: impl std::fmt::Display) -> SchemaError {
 impl SchemaCache {
     /// Schemas in `store`.
     pub fn new(store: Store) -> SchemaCache {
-        SchemaCache { store }
+        SchemaCache {
+            store,
+            recent: Arc::default(),
+            pending: Arc::default(),
+        }
+    }
+
+    fn recent(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        self.recent.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The cache key of a reference.
@@ -59,7 +80,11 @@ impl SchemaCache {
 
     /// The cached schema for a reference with its age, if any (blocking).
     pub(crate) fn lookup(&self, key: &str) -> Result<Option<Hit>, SchemaError> {
-        let entry: Option<Entry> = self.store.get_json(TREE, key).map_err(cache_error)?;
+        let recent = self.recent().get(key).cloned();
+        let entry: Option<Entry> = match recent {
+            Some(entry) => Some(entry),
+            None => self.store.get_json(TREE, key).map_err(cache_error)?,
+        };
         Ok(entry.map(|e| Hit {
             age: Duration::from_millis(now_ms().saturating_sub(e.stored_at_ms)),
             schema: ModelSchema {
@@ -69,16 +94,73 @@ impl SchemaCache {
         }))
     }
 
-    /// Stores a freshly fetched schema (blocking).
-    pub(crate) fn store(&self, key: &str, schema: &ModelSchema) -> Result<(), SchemaError> {
-        let entry = Entry {
-            stored_at_ms: now_ms(),
-            schema: ModelSchema {
-                from_cache: false,
-                ..schema.clone()
-            },
+    /// Looks up several keys with one store listing: keys the store does not hold cost no
+    /// database access (blocking).
+    pub(crate) fn lookup_many(&self, keys: &[String]) -> Result<Vec<Option<Hit>>, SchemaError> {
+        let stored = self.store.list_keys(TREE).map_err(cache_error)?;
+        keys.iter()
+            .map(|key| {
+                let known = self.recent().contains_key(key) || stored.binary_search(key).is_ok();
+                if known { self.lookup(key) } else { Ok(None) }
+            })
+            .collect()
+    }
+
+    /// Records freshly fetched schemas: visible in this process at once, written to the
+    /// store in the background (see [`SchemaCache::flush`]).
+    pub(crate) fn remember(&self, schemas: Vec<(String, ModelSchema)>) {
+        if schemas.is_empty() {
+            return;
+        }
+        let entries: Vec<(String, Entry)> = schemas
+            .into_iter()
+            .map(|(key, schema)| {
+                let entry = Entry {
+                    stored_at_ms: now_ms(),
+                    schema: ModelSchema {
+                        from_cache: false,
+                        ..schema
+                    },
+                };
+                (key, entry)
+            })
+            .collect();
+        {
+            let mut recent = self.recent();
+            for (key, entry) in &entries {
+                recent.insert(key.clone(), entry.clone());
+            }
+        }
+        let store = self.store.clone();
+        let write = move || {
+            for (key, entry) in &entries {
+                if let Err(e) = store.put_json(TREE, key, entry) {
+                    tracing::warn!(key = %key, error = %e, "could not cache the schema");
+                }
+            }
         };
-        self.store.put_json(TREE, key, &entry).map_err(cache_error)
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let task = handle.spawn_blocking(write);
+                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                pending.retain(|t| !t.is_finished());
+                pending.push(task);
+            }
+            Err(_) => write(),
+        }
+    }
+
+    /// Waits until every schema fetched so far is written to the store.
+    pub async fn flush(&self) {
+        let tasks: Vec<JoinHandle<()>> = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.drain(..).collect()
+        };
+        for task in tasks {
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "schema cache write task failed");
+            }
+        }
     }
 
     /// The cached schema of `model`: `owner/name:version` exactly, or for `owner/name`
@@ -93,27 +175,31 @@ impl SchemaCache {
             return Some(hit.schema);
         }
         let prefix = format!("{model}:");
-        let keys = self.store.list_keys(TREE).ok()?;
-        keys.iter()
+        self.keys()
+            .iter()
             .filter(|k| k.starts_with(&prefix))
-            .filter_map(|k| self.store.get_json::<Entry>(TREE, k).ok().flatten())
-            .max_by_key(|e| e.stored_at_ms)
-            .map(|e| ModelSchema {
-                from_cache: true,
-                ..e.schema
-            })
+            .filter_map(|k| self.lookup(k).ok().flatten())
+            .max_by_key(|h| std::cmp::Reverse(h.age))
+            .map(|h| h.schema)
     }
 
     /// Every cached schema, keyed `owner/name` (latest) or `owner/name:version` (pinned).
     pub fn all_cached(&self) -> HashMap<String, ModelSchema> {
-        let Ok(keys) = self.store.list_keys(TREE) else {
-            return HashMap::new();
-        };
-        keys.into_iter()
+        self.keys()
+            .into_iter()
             .filter_map(|k| {
                 let hit = self.lookup(&k).ok().flatten()?;
                 Some((k, hit.schema))
             })
             .collect()
+    }
+
+    /// Keys in the store and in the overlay.
+    fn keys(&self) -> Vec<String> {
+        let mut keys = self.store.list_keys(TREE).unwrap_or_default();
+        keys.extend(self.recent().keys().cloned());
+        keys.sort();
+        keys.dedup();
+        keys
     }
 }

@@ -50,13 +50,46 @@ impl ReplicateClient {
 
     /// Fetches the schemas of `refs` concurrently; one result per reference, in order.
     /// `refresh` bypasses fresh cache entries (a failed refresh still falls back to the
-    /// cache when Replicate is unreachable).
+    /// cache when Replicate is unreachable). New schemas are written to the store in the
+    /// background: call [`ReplicateClient::flush`] before the process exits.
     pub async fn fetch_model_schemas(
         &self,
         refs: &[String],
         refresh: bool,
     ) -> Vec<Result<ModelSchema, SchemaError>> {
-        join_all(refs.iter().map(|r| self.fetch_model_schema(r, refresh))).await
+        let parsed: Vec<Result<ModelRef, SchemaError>> =
+            refs.iter().map(|r| ModelRef::parse(r)).collect();
+        // One cache pass for the whole batch (the store serialises its operations).
+        let keys: Vec<String> = parsed
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(SchemaCache::key))
+            .collect();
+        let mut hits = if refresh {
+            Vec::new()
+        } else {
+            self.lookup_many(keys).await
+        }
+        .into_iter();
+        let outcomes = join_all(parsed.into_iter().map(|r| {
+            let hit = match (&r, refresh) {
+                (Ok(_), false) => Some(hits.next().flatten()),
+                _ => None,
+            };
+            self.fetch_one(r, hit)
+        }))
+        .await;
+        let mut fresh = Vec::new();
+        let results = outcomes
+            .into_iter()
+            .map(|(result, key)| {
+                if let (Ok(schema), Some(key)) = (&result, key) {
+                    fresh.push((key, schema.clone()));
+                }
+                result
+            })
+            .collect();
+        self.cache.remember(fresh);
+        results
     }
 
     /// Fetches one schema: `owner/name` (latest version, cached for the TTL) or
@@ -67,54 +100,79 @@ impl ReplicateClient {
         reference: &str,
         refresh: bool,
     ) -> Result<ModelSchema, SchemaError> {
-        let model_ref = ModelRef::parse(reference)?;
+        let model_ref = ModelRef::parse(reference);
+        let hit = match (&model_ref, refresh) {
+            (Ok(r), false) => Some(self.lookup(&SchemaCache::key(r)).await),
+            _ => None,
+        };
+        let (result, key) = self.fetch_one(model_ref, hit).await;
+        if let (Ok(schema), Some(key)) = (&result, key) {
+            self.cache.remember(vec![(key, schema.clone())]);
+        }
+        result
+    }
+
+    /// Waits until every fetched schema is written to the store (call before exiting).
+    pub async fn flush(&self) {
+        self.cache.flush().await;
+    }
+
+    /// One reference: the result, and the cache key when it was freshly fetched.
+    /// `looked_up` is the cache lookup already made (`None` when refreshing).
+    async fn fetch_one(
+        &self,
+        model_ref: Result<ModelRef, SchemaError>,
+        looked_up: Option<Option<Hit>>,
+    ) -> (Result<ModelSchema, SchemaError>, Option<String>) {
+        let model_ref = match model_ref {
+            Ok(r) => r,
+            Err(e) => return (Err(e), None),
+        };
         let key = SchemaCache::key(&model_ref);
-        let mut cached: Option<Hit> = None;
-        if !refresh {
-            cached = self.lookup(&key).await;
-            if let Some(hit) = &cached {
-                let fresh = model_ref.version.is_some() || hit.age < self.config().latest_ttl;
-                if fresh {
-                    return Ok(hit.schema.clone());
-                }
-            }
+        let refresh = looked_up.is_none();
+        let mut cached: Option<Hit> = looked_up.flatten();
+        if let Some(hit) = &cached
+            && (model_ref.version.is_some() || hit.age < self.config().latest_ttl)
+        {
+            return (Ok(hit.schema.clone()), None);
         }
         match self.fetch_remote(&model_ref).await {
-            Ok(schema) => {
-                let cache = self.cache.clone();
-                let stored = schema.clone();
-                if let Err(e) = blocking(move || cache.store(&key, &stored)).await {
-                    tracing::warn!(model = %model_ref, error = %e, "could not cache the schema");
-                }
-                Ok(schema)
-            }
+            Ok(schema) => (Ok(schema), Some(key)),
             Err(error) if error.is_transient() => {
-                if cached.is_none() {
+                if refresh {
                     cached = self.lookup(&key).await;
                 }
                 match cached {
                     Some(hit) => {
                         tracing::warn!(model = %model_ref, %error,
                             "Replicate unavailable; serving the cached schema");
-                        Ok(hit.schema)
+                        (Ok(hit.schema), None)
                     }
-                    None => Err(error),
+                    None => (Err(error), None),
                 }
             }
-            Err(error) => Err(error),
+            Err(error) => (Err(error), None),
+        }
+    }
+
+    async fn lookup_many(&self, keys: Vec<String>) -> Vec<Option<Hit>> {
+        let cache = self.cache.clone();
+        let count = keys.len();
+        match blocking(move || cache.lookup_many(&keys)).await {
+            Ok(hits) => hits,
+            Err(e) => {
+                tracing::warn!(error = %e, "schema cache unreadable; fetching");
+                vec![None; count]
+            }
         }
     }
 
     async fn lookup(&self, key: &str) -> Option<Hit> {
-        let cache = self.cache.clone();
-        let key = key.to_owned();
-        match blocking(move || cache.lookup(&key)).await {
-            Ok(hit) => hit,
-            Err(e) => {
-                tracing::warn!(error = %e, "schema cache unreadable; fetching");
-                None
-            }
-        }
+        self.lookup_many(vec![key.to_owned()])
+            .await
+            .into_iter()
+            .next()
+            .flatten()
     }
 
     async fn fetch_remote(&self, model_ref: &ModelRef) -> Result<ModelSchema, SchemaError> {
