@@ -193,3 +193,25 @@ fn tricky_schema() {
     assert!(b.required);
     assert_eq!(b.choices.as_ref().unwrap(), &[json!("x"), json!("y")]);
 }
+
+#[test]
+fn tool_types_have_json_schemas_with_docs() {
+    let report =
+        serde_json::to_value(schemars::schema_for!(pipelines_tools::schema::SchemaReport)).unwrap();
+    let text = report.to_string();
+    assert!(text.contains("A `hint` function ready for"), "{text}");
+    assert!(text.contains("concatenated_string"));
+    let args = serde_json::to_value(schemars::schema_for!(
+        pipelines_tools::schema::FetchModelSchemaArgs
+    ))
+    .unwrap();
+    assert_eq!(args["required"], json!(["models"]));
+    let search = serde_json::to_value(schemars::schema_for!(
+        pipelines_tools::schema::SearchResults
+    ))
+    .unwrap();
+    assert!(search["$defs"]["ModelSummary"]["properties"]["ref"].is_object());
+    let parsed: pipelines_tools::schema::FetchModelSchemaArgs =
+        serde_json::from_value(json!({"models": ["acme/x"], "refresh": true})).unwrap();
+    assert_eq!(parsed.refresh, Some(true));
+}

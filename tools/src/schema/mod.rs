@@ -9,7 +9,7 @@
 //! - `cache` — schemas in the docs-cache store (pinned forever, latest for a TTL).
 //! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
 //! - `search` — [`ReplicateClient::search_models`].
-//! - `report` — the tool's structured result and its text rendering.
+//! - `params` — the tools' arguments; `report` — the structured result and its text.
 //! - `types` — [`ModelSchema`] and friends, shared with the validator and scaffolder.
 
 pub mod cache;
@@ -18,6 +18,7 @@ pub mod error;
 mod fetch;
 mod http;
 pub mod openapi;
+pub mod params;
 pub mod python;
 pub mod reference;
 pub mod report;
@@ -29,6 +30,7 @@ pub use cache::SchemaCache;
 pub use config::{DEFAULT_BASE_URL, ReplicateConfig};
 pub use error::SchemaError;
 pub use fetch::{ReplicateClient, render};
+pub use params::{FetchModelSchemaArgs, SearchModelsArgs};
 pub use reference::ModelRef;
 pub use report::{SchemaReport, SchemaResult};
 pub use search::{ModelSummary, SearchResults};
