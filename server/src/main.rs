@@ -63,26 +63,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut state = AppState::new(config)?;
             state.hosted = true;
             state.allow_run = args.allow_run;
-            http::serve(Arc::new(state), http_options(&args)?).await?;
+            let state = Arc::new(state);
+            http::serve(state.clone(), http_options(&args)?).await?;
+            state.replicate.flush().await;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Docs(args)) => commands::docs::run(&AppState::new(config)?, args).await,
-        Some(Command::Schema(args)) => {
-            commands::schema::schema(&AppState::new(config)?, args).await
-        }
-        Some(Command::Search(args)) => {
-            commands::schema::search(&AppState::new(config)?, args).await
-        }
-        Some(Command::Validate(args)) => {
-            commands::validate::run(&AppState::new(config)?, args).await
-        }
-        Some(Command::Run(args)) => commands::run::run(&AppState::new(config)?, args).await,
-        Some(Command::Scaffold(args)) => {
-            commands::scaffold::run(&AppState::new(config)?, args).await
+        Some(command) => {
+            let state = AppState::new(config)?;
+            let code = match command {
+                Command::Serve(_) => unreachable_serve(),
+                Command::Docs(args) => commands::docs::run(&state, args).await,
+                Command::Schema(args) => commands::schema::schema(&state, args).await,
+                Command::Search(args) => commands::schema::search(&state, args).await,
+                Command::Validate(args) => commands::validate::run(&state, args).await,
+                Command::Scaffold(args) => commands::scaffold::run(&state, args).await,
+                Command::Run(args) => commands::run::run(&state, args).await,
+            };
+            // Schemas fetched by this command reach the shared store before we exit.
+            state.replicate.flush().await;
+            code
         }
         None if cli.stdio => {
             let state = Arc::new(AppState::new(config)?);
-            stdio::serve(state).await?;
+            stdio::serve(state.clone()).await?;
+            state.replicate.flush().await;
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -93,6 +97,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+fn unreachable_serve() -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`serve` is handled before the CLI verbs")
 }
 
 fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
