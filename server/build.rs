@@ -12,12 +12,17 @@ fn main() -> io::Result<()> {
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
     files.sort();
-    let mut out = String::from("/// Every `prompts/*.md`, as (file name, text).\npub const PROMPT_FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Every `prompts/*.md`, as (file name, text).\npub const PROMPT_FILES: &[(&str, &str)] = &[\n",
+    );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let abs = fs::canonicalize(f)?;
-        out.push_str(&format!("    ({name:?}, include_str!({:?})),\n", abs.display().to_string()));
+        out.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            abs.display().to_string()
+        ));
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(io::Error::other)?);

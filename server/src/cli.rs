@@ -50,7 +50,12 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Where the docs, schemas and run-locally virtualenvs are cached
     /// [default: the platform cache dir, e.g. ~/.cache/mcp-pipelines].
-    #[arg(long, global = true, env = "MCP_PIPELINES_CACHE_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_PIPELINES_CACHE_DIR",
+        value_name = "DIR"
+    )]
     pub cache_dir: Option<PathBuf>,
 
     /// Replicate API base URL (as in replicate-python; paths are /v1/...).
@@ -69,18 +74,36 @@ pub struct GlobalArgs {
     pub docs_ttl: Duration,
 
     /// URL of the pipelines spec (llms.txt).
-    #[arg(long, global = true, env = "MCP_PIPELINES_DOCS_URL", value_name = "URL", hide_short_help = true,
-          default_value = "https://replicate.com/docs/reference/pipelines/llms.txt")]
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_PIPELINES_DOCS_URL",
+        value_name = "URL",
+        hide_short_help = true,
+        default_value = "https://replicate.com/docs/reference/pipelines/llms.txt"
+    )]
     pub docs_url: String,
 
     /// URL of the pipelines runtime's requirements.txt.
-    #[arg(long, global = true, env = "MCP_PIPELINES_RUNTIME_URL", value_name = "URL", hide_short_help = true,
-          default_value = "https://pipelines-runtime.replicate.delivery/requirements.txt")]
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_PIPELINES_RUNTIME_URL",
+        value_name = "URL",
+        hide_short_help = true,
+        default_value = "https://pipelines-runtime.replicate.delivery/requirements.txt"
+    )]
     pub runtime_url: String,
 
     /// URL of the cog docs (llms.txt).
-    #[arg(long, global = true, env = "MCP_PIPELINES_COG_DOCS_URL", value_name = "URL", hide_short_help = true,
-          default_value = "https://cog.run/llms.txt")]
+    #[arg(
+        long,
+        global = true,
+        env = "MCP_PIPELINES_COG_DOCS_URL",
+        value_name = "URL",
+        hide_short_help = true,
+        default_value = "https://cog.run/llms.txt"
+    )]
     pub cog_docs_url: String,
 }
 

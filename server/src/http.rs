@@ -106,7 +106,11 @@ pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -
     );
     let guard = Arc::new(Guard {
         tokens: opts.tokens.iter().map(|t| t.as_bytes().to_vec()).collect(),
-        allowed_hosts: opts.allowed_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        allowed_hosts: opts
+            .allowed_hosts
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
         allowed_origins: opts
             .allowed_origins
             .iter()
@@ -186,8 +190,10 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
                     StatusCode::UNAUTHORIZED,
                     "missing or invalid bearer token: send `Authorization: Bearer <token>`",
                 );
-                resp.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                resp.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                );
                 return resp;
             }
         }
@@ -228,10 +234,10 @@ fn token_matches(presented: &[u8], tokens: &[Vec<u8>]) -> bool {
 /// Splits `host[:port]` / `[v6]:port` into (host, port).
 fn split_authority(a: &str) -> (String, Option<&str>) {
     let a = a.trim();
-    if let Some(rest) = a.strip_prefix('[') {
-        if let Some((h, tail)) = rest.split_once(']') {
-            return (h.to_ascii_lowercase(), tail.strip_prefix(':'));
-        }
+    if let Some(rest) = a.strip_prefix('[')
+        && let Some((h, tail)) = rest.split_once(']')
+    {
+        return (h.to_ascii_lowercase(), tail.strip_prefix(':'));
     }
     match a.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()) => {
@@ -244,7 +250,8 @@ fn split_authority(a: &str) -> (String, Option<&str>) {
 fn is_loopback_host(h: &str) -> bool {
     h == "localhost"
         || h.ends_with(".localhost")
-        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn host_allowed(value: &str, extra: &[String]) -> bool {
@@ -267,7 +274,7 @@ fn host_allowed(value: &str, extra: &[String]) -> bool {
 
 fn origin_allowed(origin: &str, extra: &[String]) -> bool {
     let o = origin.trim().trim_end_matches('/').to_ascii_lowercase();
-    if extra.iter().any(|e| *e == o) {
+    if extra.contains(&o) {
         return true;
     }
     let Some((scheme, authority)) = o.split_once("://") else {
@@ -296,7 +303,10 @@ async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
             (Ok(mut int), Ok(mut term)) => {
                 tokio::select! {
                     _ = int.recv() => {},
@@ -320,11 +330,26 @@ mod tests {
 
     #[test]
     fn hosts() {
-        let extra = vec!["mcp.example.com".to_string(), "api.example.com:8443".to_string()];
-        for ok in ["localhost", "localhost:8848", "127.0.0.1:1", "[::1]:8848", "mcp.example.com:443", "api.example.com:8443"] {
+        let extra = vec![
+            "mcp.example.com".to_string(),
+            "api.example.com:8443".to_string(),
+        ];
+        for ok in [
+            "localhost",
+            "localhost:8848",
+            "127.0.0.1:1",
+            "[::1]:8848",
+            "mcp.example.com:443",
+            "api.example.com:8443",
+        ] {
             assert!(host_allowed(ok, &extra), "{ok}");
         }
-        for bad in ["evil.com", "evil.com:8848", "api.example.com:80", "127.0.0.1.evil.com"] {
+        for bad in [
+            "evil.com",
+            "evil.com:8848",
+            "api.example.com:80",
+            "127.0.0.1.evil.com",
+        ] {
             assert!(!host_allowed(bad, &extra), "{bad}");
         }
     }
@@ -332,10 +357,20 @@ mod tests {
     #[test]
     fn origins() {
         let extra = vec!["https://app.example.com".to_string()];
-        for ok in ["http://localhost:3000", "http://127.0.0.1", "https://app.example.com", "https://app.example.com:443"] {
+        for ok in [
+            "http://localhost:3000",
+            "http://127.0.0.1",
+            "https://app.example.com",
+            "https://app.example.com:443",
+        ] {
             assert!(origin_allowed(ok, &extra), "{ok}");
         }
-        for bad in ["https://evil.com", "null", "http://app.example.com", "file://localhost"] {
+        for bad in [
+            "https://evil.com",
+            "null",
+            "http://app.example.com",
+            "file://localhost",
+        ] {
             assert!(!origin_allowed(bad, &extra), "{bad}");
         }
     }

@@ -65,7 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             state.allow_run = args.allow_run;
             let state = Arc::new(state);
             http::serve(state.clone(), http_options(&args)?).await?;
-            state.replicate.flush().await;
+            state.flush().await;
             Ok(ExitCode::SUCCESS)
         }
         Some(command) => {
@@ -80,13 +80,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Run(args) => commands::run::run(&state, args).await,
             };
             // Schemas fetched by this command reach the shared store before we exit.
-            state.replicate.flush().await;
+            state.flush().await;
             code
         }
         None if cli.stdio => {
             let state = Arc::new(AppState::new(config)?);
             stdio::serve(state.clone()).await?;
-            state.replicate.flush().await;
+            state.flush().await;
             Ok(ExitCode::SUCCESS)
         }
         None => {

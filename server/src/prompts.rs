@@ -150,7 +150,11 @@ impl PromptTemplate {
         }
         let mut body = self.body.clone();
         for a in &self.arguments {
-            let value = match args.get(&a.name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            let value = match args
+                .get(&a.name)
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+            {
                 Some(v) => v.to_string(),
                 None if a.required => {
                     return Err(PromptError::MissingArgument {
@@ -199,11 +203,10 @@ impl Prompts {
             .find(|t| t.name == name)
             .ok_or_else(|| PromptError::Unknown(name.to_string()))?;
         let text = t.render(args)?;
-        Ok(GetPromptResult::new(vec![PromptMessage::new_text(
-            Role::User,
-            text,
-        )])
-        .with_description(&t.description))
+        Ok(
+            GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+                .with_description(&t.description),
+        )
     }
 }
 

@@ -8,16 +8,23 @@ use pipelines_tools::{
 
 use crate::{config::Config, prompts::Prompts};
 
+/// What the tools work with: one store shared by the docs cache and the schema cache.
+pub struct Services {
+    /// The docs cache.
+    pub docs: DocsCache,
+    /// The Replicate API client and schema cache.
+    pub replicate: ReplicateClient,
+}
+
 /// Shared by every handler and transport, behind one `Arc`.
 pub struct AppState {
     /// Configuration.
     pub config: Config,
     /// Parsed prompts.
     pub prompts: Prompts,
-    /// The docs cache (over the shared store).
-    pub docs: DocsCache,
-    /// The Replicate API client and schema cache (over the shared store).
-    pub replicate: ReplicateClient,
+    /// The store, docs cache and Replicate client, opened on first use so that start-up
+    /// (the `initialize` answer) does not wait for the store or TLS set-up.
+    services: tokio::sync::OnceCell<Services>,
     /// Whether this server exposes `run_locally` (stdio/CLI: yes; HTTP: only with `--allow-run`).
     pub allow_run: bool,
     /// Hosted mode: tools take inline files; paths on the server's disk are refused.
@@ -27,13 +34,9 @@ pub struct AppState {
 impl AppState {
     /// Builds the state for a local (stdio/CLI) server.
     pub fn new(config: Config) -> anyhow::Result<Self> {
-        let store = Store::open(&config.cache_dir)?;
-        let docs = DocsCache::new(docs_config(&config), store.clone())?;
-        let replicate = ReplicateClient::new(replicate_config(&config), store)?;
         Ok(Self {
             prompts: Prompts::embedded()?,
-            docs,
-            replicate,
+            services: tokio::sync::OnceCell::new(),
             config,
             allow_run: true,
             hosted: false,
@@ -42,6 +45,25 @@ impl AppState {
 }
 
 impl AppState {
+    /// The services, opened on first use. The error says what to fix.
+    pub async fn services(&self) -> Result<&Services, String> {
+        self.services
+            .get_or_try_init(|| async {
+                let config = self.config.clone();
+                tokio::task::spawn_blocking(move || open_services(&config))
+                    .await
+                    .map_err(|e| format!("internal error opening the cache: {e}"))?
+            })
+            .await
+    }
+
+    /// Waits for background cache writes (before the process exits).
+    pub async fn flush(&self) {
+        if let Some(s) = self.services.get() {
+            s.replicate.flush().await;
+        }
+    }
+
     /// Settings for local runs (default requirements come from the Rulebook at run time).
     pub fn run_config(&self) -> RunConfig {
         let mut c = RunConfig::new(&self.config.cache_dir, Vec::new());
@@ -50,6 +72,19 @@ impl AppState {
         c.replicate_base_url = Some(self.config.replicate_base_url.clone());
         c
     }
+}
+
+fn open_services(config: &Config) -> Result<Services, String> {
+    let store = Store::open(&config.cache_dir).map_err(|e| {
+        format!(
+            "cannot open the cache at {}: {e} (set --cache-dir or MCP_PIPELINES_CACHE_DIR to a writable directory)",
+            config.cache_dir.display()
+        )
+    })?;
+    let docs = DocsCache::new(docs_config(config), store.clone()).map_err(|e| e.to_string())?;
+    let replicate =
+        ReplicateClient::new(replicate_config(config), store).map_err(|e| e.to_string())?;
+    Ok(Services { docs, replicate })
 }
 
 fn docs_config(config: &Config) -> DocsConfig {

@@ -52,7 +52,11 @@ impl PipelineValidation {
             diagnostics: self.diagnostics.clone(),
             summary: self.summary,
         };
-        format!("{}\nRules from: {}\n", report.to_text().trim_end(), self.rules_from)
+        format!(
+            "{}\nRules from: {}\n",
+            report.to_text().trim_end(),
+            self.rules_from
+        )
     }
 }
 

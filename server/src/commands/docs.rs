@@ -80,6 +80,7 @@ pub enum DocsCommand {
 
 /// Runs a `docs` verb.
 pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
+    let svc = state.services().await.map_err(anyhow::Error::msg)?;
     match args.command {
         DocsCommand::Refresh {
             source,
@@ -87,7 +88,7 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             format,
         } => {
             let sel: SourceSel = source.parse()?;
-            let report = state.docs.fetch(sel, force).await?;
+            let report = svc.docs.fetch(sel, force).await?;
             emit(&report, format)?;
             let failed = report.sources.iter().any(|s| s.error.is_some());
             Ok(super::status(!failed))
@@ -104,7 +105,7 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
                 query: None,
                 max_chars,
             };
-            emit(&state.docs.get_docs(req).await?, format)?;
+            emit(&svc.docs.get_docs(req).await?, format)?;
             Ok(ExitCode::SUCCESS)
         }
         DocsCommand::Search {
@@ -118,7 +119,7 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
                 query: Some(query),
                 max_chars: None,
             };
-            emit(&state.docs.get_docs(req).await?, format)?;
+            emit(&svc.docs.get_docs(req).await?, format)?;
             Ok(ExitCode::SUCCESS)
         }
         DocsCommand::Diff {
@@ -127,12 +128,12 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             source,
             format,
         } => {
-            let diff = state.docs.diff(source.parse::<Source>()?, from, to).await?;
+            let diff = svc.docs.diff(source.parse::<Source>()?, from, to).await?;
             emit(&diff, format)?;
             Ok(ExitCode::SUCCESS)
         }
         DocsCommand::Rules { format } => {
-            let book = state.docs.rulebook().await?;
+            let book = svc.docs.rulebook().await?;
             emit(book.as_ref(), format)?;
             Ok(ExitCode::SUCCESS)
         }

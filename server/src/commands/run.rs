@@ -35,6 +35,7 @@ pub struct RunArgs {
 
 /// Runs the pipeline; progress goes to stderr.
 pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let svc = state.services().await.map_err(anyhow::Error::msg)?;
     let project = ProjectInput::Dir(args.dir.clone())
         .load()
         .with_context(|| format!("cannot read the project at {}", args.dir.display()))?;
@@ -57,8 +58,8 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
         inputs,
         Some(Duration::from_secs(args.timeout.max(1))),
         args.output_dir,
-        &state.docs,
-        &state.replicate,
+        &svc.docs,
+        &svc.replicate,
         &config,
         Some(progress),
         cancel,

@@ -61,6 +61,7 @@ fn parse_input(s: &str) -> anyhow::Result<InputSpec> {
 
 /// Scaffolds a project directory.
 pub async fn run(state: &AppState, args: ScaffoldArgs) -> anyhow::Result<ExitCode> {
+    let svc = state.services().await.map_err(anyhow::Error::msg)?;
     let inputs = args
         .inputs
         .iter()
@@ -77,8 +78,7 @@ pub async fn run(state: &AppState, args: ScaffoldArgs) -> anyhow::Result<ExitCod
         overwrite: args.overwrite,
         dry_run: args.dry_run,
     };
-    let report =
-        workflow::scaffold(&req, Some(args.dir), &state.docs, &state.replicate).await?;
+    let report = workflow::scaffold(&req, Some(args.dir), &svc.docs, &svc.replicate).await?;
     emit(&report, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -37,7 +37,8 @@ pub struct SearchArgs {
 
 /// Prints the schemas; exit 1 when any model failed.
 pub async fn schema(state: &AppState, args: SchemaArgs) -> anyhow::Result<ExitCode> {
-    let results = state
+    let svc = state.services().await.map_err(anyhow::Error::msg)?;
+    let results = svc
         .replicate
         .fetch_model_schemas(&args.models, args.refresh)
         .await;
@@ -48,10 +49,8 @@ pub async fn schema(state: &AppState, args: SchemaArgs) -> anyhow::Result<ExitCo
 
 /// Prints search results.
 pub async fn search(state: &AppState, args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let results = state
-        .replicate
-        .search_models(&args.query, args.limit)
-        .await?;
+    let svc = state.services().await.map_err(anyhow::Error::msg)?;
+    let results = svc.replicate.search_models(&args.query, args.limit).await?;
     emit(&results, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -22,10 +22,11 @@ pub struct ValidateArgs {
 
 /// Validates a directory.
 pub async fn run(state: &AppState, args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    let svc = state.services().await.map_err(anyhow::Error::msg)?;
     let project = ProjectInput::Dir(args.dir.clone())
         .load()
         .with_context(|| format!("cannot read the project at {}", args.dir.display()))?;
-    let report = workflow::validate(&project, &state.docs, &state.replicate).await;
+    let report = workflow::validate(&project, &svc.docs, &svc.replicate).await;
     emit(&report, args.format)?;
     Ok(super::status(report.ok))
 }

@@ -22,13 +22,17 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<FetchLlmsTxtArgs>,
     ) -> Result<CallToolResult, McpError> {
+        let svc = match self.state.services().await {
+            Ok(s) => s,
+            Err(e) => return Ok(failure(e)),
+        };
         let sel = match args.source.as_deref().map(str::parse::<SourceSel>) {
             None => SourceSel::One(Source::Pipelines),
             Some(Ok(sel)) => sel,
             Some(Err(e)) => return Ok(failure(e.to_string())),
         };
         Ok(
-            match self.state.docs.fetch(sel, args.force.unwrap_or(false)).await {
+            match svc.docs.fetch(sel, args.force.unwrap_or(false)).await {
                 Ok(report) => success(&report),
                 Err(e) => failure(e.to_string()),
             },
@@ -45,6 +49,10 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<GetDocsArgs>,
     ) -> Result<CallToolResult, McpError> {
+        let svc = match self.state.services().await {
+            Ok(s) => s,
+            Err(e) => return Ok(failure(e)),
+        };
         let source = match args.source.as_deref().map(str::parse::<Source>) {
             None => None,
             Some(Ok(s)) => Some(s),
@@ -56,7 +64,7 @@ impl PipelinesServer {
             query: args.query.filter(|q| !q.trim().is_empty()),
             max_chars: args.max_chars,
         };
-        Ok(match self.state.docs.get_docs(req).await {
+        Ok(match svc.docs.get_docs(req).await {
             Ok(r) => success(&r),
             Err(e) => failure(e.to_string()),
         })

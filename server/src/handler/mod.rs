@@ -3,8 +3,8 @@
 
 mod docs;
 mod resources;
-mod run;
 mod roots;
+mod run;
 mod scaffold;
 mod schema;
 mod validate;
@@ -40,7 +40,8 @@ impl PipelinesServer {
     pub fn new(state: Arc<AppState>) -> Self {
         Self {
             state,
-            tool_router: Self::docs_router() + Self::schema_router()
+            tool_router: Self::docs_router()
+                + Self::schema_router()
                 + Self::validate_router()
                 + Self::scaffold_router()
                 + Self::run_router(),
@@ -74,7 +75,9 @@ impl ServerHandler for PipelinesServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        Ok(ListPromptsResult::with_all_items(prompts(&self.state).list()))
+        Ok(ListPromptsResult::with_all_items(
+            prompts(&self.state).list(),
+        ))
     }
 
     async fn list_resources(
@@ -83,9 +86,16 @@ impl ServerHandler for PipelinesServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         let server = self.clone();
-        let list = tokio::task::spawn_blocking(move || server.resource_list())
-            .await
-            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        let list = tokio::task::spawn_blocking(move || {
+            let handle = tokio::runtime::Handle::current();
+            match handle.block_on(server.state.services()) {
+                Ok(svc) => Ok(server.resource_list(svc)),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map_err(|e| McpError::internal_error(e.to_string(), None))?
+        .map_err(|e| McpError::internal_error(e, None))?;
         Ok(ListResourcesResult::with_all_items(list))
     }
 

@@ -9,26 +9,29 @@ use rmcp::{
 };
 
 use super::PipelinesServer;
+use crate::state::Services;
 
 const DOCS_PREFIX: &str = "pipelines://docs/";
 const MODELS_PREFIX: &str = "pipelines://models/";
 
 impl PipelinesServer {
-    pub(crate) fn resource_list(&self) -> Vec<Resource> {
+    pub(crate) fn resource_list(&self, svc: &Services) -> Vec<Resource> {
         let mut out: Vec<Resource> = Source::ALL
             .iter()
             .map(|s| {
-                Resource::new(format!("{DOCS_PREFIX}{}", s.name()), format!("{} docs", s.name()))
-                    .with_description(match s {
-                        Source::Pipelines => "The Replicate pipelines spec (llms.txt), cached",
-                        Source::Runtime => "The pipelines runtime's Python package list, cached",
-                        Source::Cog => "The cog docs (llms.txt), cached",
-                    })
-                    .with_mime_type("text/markdown")
+                Resource::new(
+                    format!("{DOCS_PREFIX}{}", s.name()),
+                    format!("{} docs", s.name()),
+                )
+                .with_description(match s {
+                    Source::Pipelines => "The Replicate pipelines spec (llms.txt), cached",
+                    Source::Runtime => "The pipelines runtime's Python package list, cached",
+                    Source::Cog => "The cog docs (llms.txt), cached",
+                })
+                .with_mime_type("text/markdown")
             })
             .collect();
-        let mut models: Vec<String> = self
-            .state
+        let mut models: Vec<String> = svc
             .replicate
             .cache()
             .all_cached()
@@ -58,19 +61,24 @@ impl PipelinesServer {
     }
 
     pub(crate) async fn read(&self, uri: &str) -> Result<ReadResourceResult, McpError> {
+        let svc = self
+            .state
+            .services()
+            .await
+            .map_err(|e| McpError::internal_error(e, None))?;
         if let Some(rest) = uri.strip_prefix(DOCS_PREFIX) {
             let (source, section) = match rest.split_once('/') {
                 Some((s, sec)) => (s, Some(sec)),
                 None => (rest, None),
             };
-            let source: Source = source
-                .parse()
-                .map_err(|e: pipelines_docs_cache::UnknownSource| {
-                    McpError::resource_not_found(e.to_string(), None)
-                })?;
+            let source: Source =
+                source
+                    .parse()
+                    .map_err(|e: pipelines_docs_cache::UnknownSource| {
+                        McpError::resource_not_found(e.to_string(), None)
+                    })?;
             let text = match section {
-                None => self
-                    .state
+                None => svc
                     .docs
                     .document(source)
                     .await
@@ -83,8 +91,7 @@ impl PipelinesServer {
                         query: None,
                         max_chars: Some(200_000),
                     };
-                    let r = self
-                        .state
+                    let r = svc
                         .docs
                         .get_docs(req)
                         .await
@@ -103,8 +110,7 @@ impl PipelinesServer {
                     None,
                 )
             })?;
-            let schema = self
-                .state
+            let schema = svc
                 .replicate
                 .fetch_model_schema(model, false)
                 .await

@@ -13,9 +13,7 @@ impl PipelinesServer {
     /// SEP-2577 in the newest protocol, but the clients we serve still offer them.)
     #[allow(deprecated)]
     pub(crate) async fn roots(&self, ctx: &RequestContext<RoleServer>) -> Vec<PathBuf> {
-        let offers_roots = ctx
-            .client_capabilities()
-            .is_some_and(|c| c.roots.is_some());
+        let offers_roots = ctx.client_capabilities().is_some_and(|c| c.roots.is_some());
         if offers_roots {
             match ctx.peer.list_roots().await {
                 Ok(list) => {
@@ -30,7 +28,9 @@ impl PipelinesServer {
                         return roots;
                     }
                 }
-                Err(e) => tracing::debug!(error = %e, "roots/list failed; using the working directory"),
+                Err(e) => {
+                    tracing::debug!(error = %e, "roots/list failed; using the working directory")
+                }
             }
         }
         std::env::current_dir().map(|d| vec![d]).unwrap_or_default()

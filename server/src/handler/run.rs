@@ -35,6 +35,10 @@ impl PipelinesServer {
         Parameters(args): Parameters<RunLocallyArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
+        let svc = match self.state.services().await {
+            Ok(s) => s,
+            Err(e) => return Ok(failure(e)),
+        };
         if !self.state.allow_run {
             return Ok(failure(
                 "run_locally is off on this hosted server (it executes the pipeline's code on the host); \
@@ -67,8 +71,8 @@ impl PipelinesServer {
             inputs,
             timeout,
             None,
-            &self.state.docs,
-            &self.state.replicate,
+            &svc.docs,
+            &svc.replicate,
             &config,
             progress,
             ctx.ct.clone(),

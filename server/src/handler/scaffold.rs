@@ -26,8 +26,17 @@ impl PipelinesServer {
         Parameters(req): Parameters<ScaffoldRequest>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        let dir = match (req.path.as_deref().filter(|p| !p.trim().is_empty()), req.inline) {
-            (Some(_), true) => return Ok(failure("pass either `path` or `inline: true`, not both")),
+        let svc = match self.state.services().await {
+            Ok(s) => s,
+            Err(e) => return Ok(failure(e)),
+        };
+        let dir = match (
+            req.path.as_deref().filter(|p| !p.trim().is_empty()),
+            req.inline,
+        ) {
+            (Some(_), true) => {
+                return Ok(failure("pass either `path` or `inline: true`, not both"));
+            }
             (None, false) if !self.state.hosted => {
                 return Ok(failure(
                     "pass `path` (the project directory to write) or `inline: true` to get the files back",
@@ -40,7 +49,7 @@ impl PipelinesServer {
             },
         };
         Ok(
-            match workflow::scaffold(&req, dir, &self.state.docs, &self.state.replicate).await {
+            match workflow::scaffold(&req, dir, &svc.docs, &svc.replicate).await {
                 Ok(report) => success(&report),
                 Err(e) => failure(e.to_string()),
             },

@@ -27,6 +27,10 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<FetchModelSchemaArgs>,
     ) -> Result<CallToolResult, McpError> {
+        let svc = match self.state.services().await {
+            Ok(s) => s,
+            Err(e) => return Ok(failure(e)),
+        };
         if args.models.is_empty() {
             return Ok(failure(
                 "`models` is empty: pass the models the pipeline calls, e.g. [\"black-forest-labs/flux-schnell\"]",
@@ -38,8 +42,7 @@ impl PipelinesServer {
                 args.models.len()
             )));
         }
-        let results = self
-            .state
+        let results = svc
             .replicate
             .fetch_model_schemas(&args.models, args.refresh.unwrap_or(false))
             .await;
@@ -61,13 +64,12 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<SearchModelsArgs>,
     ) -> Result<CallToolResult, McpError> {
+        let svc = match self.state.services().await {
+            Ok(s) => s,
+            Err(e) => return Ok(failure(e)),
+        };
         Ok(
-            match self
-                .state
-                .replicate
-                .search_models(&args.query, args.limit)
-                .await
-            {
+            match svc.replicate.search_models(&args.query, args.limit).await {
                 Ok(r) => success(&r),
                 Err(e) => failure(e.to_string()),
             },

@@ -26,6 +26,10 @@ impl PipelinesServer {
         Parameters(args): Parameters<ValidatePipelineArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
+        let svc = match self.state.services().await {
+            Ok(s) => s,
+            Err(e) => return Ok(failure(e)),
+        };
         let input = match self.project_input(args.path, args.files, &ctx).await {
             Ok(i) => i,
             Err(e) => return Ok(failure(e)),
@@ -34,7 +38,7 @@ impl PipelinesServer {
             Ok(p) => p,
             Err(e) => return Ok(failure(e.to_string())),
         };
-        let report = workflow::validate(&project, &self.state.docs, &self.state.replicate).await;
+        let report = workflow::validate(&project, &svc.docs, &svc.replicate).await;
         Ok(success(&report))
     }
 }

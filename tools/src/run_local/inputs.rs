@@ -33,6 +33,7 @@ pub struct RunParam {
     /// True when it has no default.
     pub required: bool,
     /// `Input(choices=[…])`, if given.
+    #[schemars(with = "Option<Vec<crate::schema::types::JsonScalar>>")]
     pub choices: Option<Vec<Value>>,
 }
 

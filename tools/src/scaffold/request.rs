@@ -63,6 +63,7 @@ pub struct InputSpec {
     pub default: Option<serde_json::Value>,
     /// The allowed values (`str` or `int` inputs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<crate::schema::types::JsonScalar>>")]
     pub choices: Option<Vec<serde_json::Value>>,
     /// Inclusive minimum (`int` or `float` inputs).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -41,6 +41,7 @@ pub struct InputParam {
     pub description: Option<String>,
     /// Allowed values, when the input is an enum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<crate::schema::types::JsonScalar>>")]
     pub choices: Option<Vec<serde_json::Value>>,
     /// Inclusive minimum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,4 +78,19 @@ pub struct OutputSpec {
     pub python_type: String,
     /// One sentence on how to use the value returned by the call.
     pub usage: String,
+}
+
+/// The JSON Schema of an enum choice: a string, integer, number or boolean. (A bare
+/// `serde_json::Value` item schema is `true`, which strict MCP clients reject.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum JsonScalar {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A number.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
 }
