@@ -15,8 +15,11 @@ impl PipelinesServer {
     pub(crate) async fn roots(&self, ctx: &RequestContext<RoleServer>) -> Vec<PathBuf> {
         let offers_roots = ctx.client_capabilities().is_some_and(|c| c.roots.is_some());
         if offers_roots {
-            match ctx.peer.list_roots().await {
-                Ok(list) => {
+            // Bounded: a client that advertises roots but never answers must not hang the tool.
+            match tokio::time::timeout(std::time::Duration::from_secs(5), ctx.peer.list_roots())
+                .await
+            {
+                Ok(Ok(list)) => {
                     let roots: Vec<PathBuf> = list
                         .roots
                         .iter()
@@ -28,9 +31,10 @@ impl PipelinesServer {
                         return roots;
                     }
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::debug!(error = %e, "roots/list failed; using the working directory")
                 }
+                Err(_) => tracing::warn!("roots/list timed out; using the working directory"),
             }
         }
         std::env::current_dir().map(|d| vec![d]).unwrap_or_default()
