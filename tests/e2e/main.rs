@@ -27,3 +27,4 @@ mod http_server;
 mod inspector;
 mod python_sdk;
 mod stdio;
+mod scaffold_tools;

@@ -14,7 +14,14 @@ Script (JSON object):
   ops         list of operations, each {"op": NAME, ...}:
                 list_tools | list_prompts | list_resources | list_resource_templates
                 get_prompt {name, args}
-                call_tool {name, args}
+                call_tool {name, args, progress?, timeout_s?, cancel_on_progress?}
+                  progress: true sends a progress token; the entry gets "progress":
+                    [{"progress", "total", "message"}] in arrival order
+                  timeout_s: this call's read timeout (overrides the script's)
+                  cancel_on_progress: a substring; when a progress message contains it the
+                    call is cancelled (the SDK sends notifications/cancelled) and the entry
+                    gets "cancelled": true instead of a result
+                sleep {seconds}
                 read_resource {uri}
 
 Result (one JSON document on stdout):
@@ -68,8 +75,52 @@ def make_client(script: dict[str, Any], http: httpx2.AsyncClient | None) -> Clie
     raise ValueError(f"unknown transport {transport!r} (expected 'stdio' or 'http')")
 
 
-async def run_op(client: Client, op: dict[str, Any]) -> Any:
+async def call_tool_with_progress(client: Client, op: dict[str, Any], entry: dict[str, Any]) -> Any:
+    """`call_tool` with a progress token (and optional cancellation on a progress message)."""
+    seen: list[dict[str, Any]] = []
+    entry["progress"] = seen
+    trigger = op.get("cancel_on_progress")
+    hit = asyncio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append({"progress": progress, "total": total, "message": message})
+        if trigger is not None and message is not None and trigger in message:
+            hit.set()
+
+    timeout = op.get("timeout_s")
+    call = asyncio.ensure_future(
+        client.call_tool(
+            op["name"],
+            op.get("args"),
+            read_timeout_seconds=float(timeout) if timeout is not None else None,
+            progress_callback=on_progress if op.get("progress") or trigger else None,
+        )
+    )
+    if trigger is None:
+        return dump(await call)
+    waiter = asyncio.ensure_future(hit.wait())
+    done, _ = await asyncio.wait({call, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if call in done:
+        waiter.cancel()
+        return dump(call.result())
+    call.cancel()
+    try:
+        await call
+    except asyncio.CancelledError:
+        pass
+    entry["cancelled"] = True
+    return None
+
+
+async def run_op(client: Client, op: dict[str, Any], entry: dict[str, Any]) -> Any:
     name = op["op"]
+    if name == "call_tool" and (
+        op.get("progress") or op.get("timeout_s") is not None or op.get("cancel_on_progress")
+    ):
+        return await call_tool_with_progress(client, op, entry)
+    if name == "sleep":
+        await asyncio.sleep(float(op["seconds"]))
+        return {}
     if name == "list_tools":
         return dump(await client.list_tools())
     if name == "list_prompts":
@@ -99,12 +150,12 @@ async def run(script: dict[str, Any]) -> dict[str, Any]:
         async with make_client(script, http) as client:
             results = []
             for op in script.get("ops", []):
+                entry: dict[str, Any] = {"op": op["op"]}
                 try:
-                    results.append({"op": op["op"], "result": await run_op(client, op)})
+                    entry["result"] = await run_op(client, op, entry)
                 except MCPError as e:
-                    results.append(
-                        {"op": op["op"], "error": {"code": e.code, "message": e.message, "data": e.error.data}}
-                    )
+                    entry["error"] = {"code": e.code, "message": e.message, "data": e.error.data}
+                results.append(entry)
             return {
                 "server_info": dump(client.server_info),
                 "protocol_version": client.protocol_version,

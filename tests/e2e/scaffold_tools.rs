@@ -1,0 +1,492 @@
+//! `scaffold_pipeline` through the real binary: the Python SDK over stdio writes projects
+//! into the server's working directory (the root paths are confined to) from the fake
+//! Replicate API's schemas, `validate_pipeline` finds nothing in them, re-runs change nothing,
+//! edits are protected (diff, `overwrite`, `dry_run`), escaping paths are refused; over HTTP
+//! only `inline: true` works; and the `scaffold` / `validate` CLI verbs agree.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::{
+    fakes::Fakes,
+    py,
+    support::{self, HttpServer},
+};
+
+const HTTP_TOKEN: &str = "e2e-scaffold-token-7d21";
+
+const LLM: &str = "acme/chatter-3b";
+const IMAGE: &str = "acme/pixel-forge";
+
+/// `ops` run by a stdio server whose working directory is `cwd`.
+fn stdio_run(fakes: &Fakes, cwd: &Path, ops: Value) -> Value {
+    let sandbox = fakes.sandbox();
+    let mut script = py::stdio_script(&sandbox, "auto", ops);
+    script["cwd"] = json!(cwd.display().to_string());
+    py::run_script(&script)
+}
+
+fn call(name: &str, args: Value) -> Value {
+    json!({"op": "call_tool", "name": name, "args": args})
+}
+
+/// The text blocks of a tool result, joined.
+fn text(result: &Value) -> String {
+    result["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_error(result: &Value) -> bool {
+    result["isError"] == true
+}
+
+/// The structured report of a successful tool call.
+fn report(doc: &Value, index: usize) -> &Value {
+    let r = py::result(doc, index);
+    assert!(!is_error(r), "operation {index} is an error: {}", text(r));
+    &r["structuredContent"]
+}
+
+/// `{path: status}` of a scaffold report.
+fn statuses(report: &Value) -> Vec<(String, String)> {
+    report["files"]
+        .as_array()
+        .expect("scaffold report lists files")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn file<'a>(report: &'a Value, path: &str) -> &'a Value {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("{path} in the report: {report}"))
+}
+
+const PROJECT_FILES: [&str; 4] = ["cog.yaml", "requirements.txt", "main.py", "README.md"];
+
+fn all_with(status: &str) -> Vec<(String, String)> {
+    PROJECT_FILES
+        .iter()
+        .map(|p| (p.to_string(), status.to_string()))
+        .collect()
+}
+
+/// A validation report with no findings at all.
+fn assert_clean(validation: &Value, what: &str) {
+    assert_eq!(
+        validation["summary"],
+        json!({"errors": 0, "warnings": 0}),
+        "{what}: {validation:#}"
+    );
+    assert_eq!(validation["ok"], true, "{what}");
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name))
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.join(name).display()))
+}
+
+#[test]
+fn scaffolded_projects_validate_clean_and_rescaffolding_changes_nothing() {
+    let fakes = Fakes::start();
+    let work = tempfile::tempdir().unwrap();
+    let chain = json!({"path": "chain", "models": [IMAGE, LLM], "output": "Output",
+                       "name": "draw-and-describe", "description": "Draws, then describes."});
+    let doc = stdio_run(
+        &fakes,
+        work.path(),
+        json!([
+            // The spec from the fake docs host: pins and rules come from the cached Rulebook.
+            call("fetch_llms_txt", json!({})),
+            call("scaffold_pipeline", json!({"path": "llm", "models": [LLM]})),
+            call("validate_pipeline", json!({"path": "llm"})),
+            call(
+                "scaffold_pipeline",
+                json!({"path": "image", "models": [IMAGE]})
+            ),
+            call("validate_pipeline", json!({"path": "image"})),
+            call("scaffold_pipeline", chain.clone()),
+            call("validate_pipeline", json!({"path": "chain"})),
+            call("scaffold_pipeline", chain),
+        ]),
+    );
+    assert!(
+        !is_error(py::result(&doc, 0)),
+        "{}",
+        text(py::result(&doc, 0))
+    );
+
+    for (scaffold, validate, name, models) in [
+        (1, 2, "llm", vec![LLM]),
+        (3, 4, "image", vec![IMAGE]),
+        (5, 6, "chain", vec![IMAGE, LLM]),
+    ] {
+        let written = report(&doc, scaffold);
+        assert_eq!(
+            statuses(written),
+            all_with("created"),
+            "{name}: {written:#}"
+        );
+        assert_eq!(written["dry_run"], false);
+        let dir = work.path().join(name);
+        assert_eq!(
+            Path::new(written["dir"].as_str().unwrap())
+                .canonicalize()
+                .unwrap(),
+            dir.canonicalize().unwrap()
+        );
+        let main = read(&dir, "main.py");
+        for model in models {
+            assert!(
+                main.contains(&format!("replicate.use(\"{model}\")")),
+                "{name}: main.py binds {model}:\n{main}"
+            );
+        }
+        assert!(read(&dir, "cog.yaml").contains("main.py:run"), "{name}");
+        assert_clean(report(&doc, validate), name);
+    }
+
+    let chain_dir = work.path().join("chain");
+    let main = read(&chain_dir, "main.py");
+    assert!(main.contains("class Output(BaseModel)"), "{main}");
+    assert!(
+        read(&chain_dir, "README.md").contains("draw-and-describe"),
+        "{}",
+        read(&chain_dir, "README.md")
+    );
+
+    // The same call again: every file is already what the scaffold would write.
+    let again = report(&doc, 7);
+    assert_eq!(statuses(again), all_with("unchanged"), "{again:#}");
+    assert_eq!(read(&chain_dir, "main.py"), main);
+
+    // The server fetched the schemas from the fake API.
+    let fetched: Vec<String> = fakes
+        .replicate
+        .requests_to("/v1/models/acme/")
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    for model in [LLM, IMAGE] {
+        assert!(
+            fetched.iter().any(|p| p == &format!("/v1/models/{model}")),
+            "{model} fetched: {fetched:?}"
+        );
+    }
+}
+
+#[test]
+fn edits_are_kept_with_a_diff_until_overwrite_and_dry_runs_write_nothing() {
+    let fakes = Fakes::start();
+    let work = tempfile::tempdir().unwrap();
+    let args = json!({"path": "proj", "models": [LLM]});
+    let doc = stdio_run(
+        &fakes,
+        work.path(),
+        json!([call("scaffold_pipeline", args.clone())]),
+    );
+    assert_eq!(statuses(report(&doc, 0)), all_with("created"));
+    let dir = work.path().join("proj");
+    let generated = read(&dir, "main.py");
+    let edited = generated.replacen("import replicate", "import replicate  # my edit", 1);
+    assert_ne!(edited, generated, "main.py imports replicate:\n{generated}");
+    let edited = format!("{edited}\n# a note of mine\n");
+    std::fs::write(dir.join("main.py"), &edited).unwrap();
+
+    let mut overwrite = args.clone();
+    overwrite["overwrite"] = json!(true);
+    let mut dry = args.clone();
+    dry["dry_run"] = json!(true);
+    let fresh = json!({"path": "fresh", "models": [IMAGE], "dry_run": true});
+    let doc = stdio_run(
+        &fakes,
+        work.path(),
+        json!([
+            call("scaffold_pipeline", args.clone()),
+            call("scaffold_pipeline", dry.clone()),
+            call("scaffold_pipeline", fresh),
+        ]),
+    );
+
+    // Not clobbered: skipped, with a diff back to the generated file.
+    let kept = report(&doc, 0);
+    let main = file(kept, "main.py");
+    assert_eq!(main["status"], "skipped_exists", "{kept:#}");
+    let diff = main["diff"]
+        .as_str()
+        .expect("a skipped file carries a diff");
+    assert!(diff.contains("-import replicate  # my edit"), "{diff}");
+    assert!(diff.contains("+import replicate"), "{diff}");
+    assert!(diff.contains("-# a note of mine"), "{diff}");
+    for other in ["cog.yaml", "requirements.txt", "README.md"] {
+        assert_eq!(file(kept, other)["status"], "unchanged", "{kept:#}");
+    }
+    assert_eq!(read(&dir, "main.py"), edited, "the edit is untouched");
+    let said = text(py::result(&doc, 0));
+    assert!(
+        said.contains("overwrite"),
+        "the text says how to apply: {said}"
+    );
+
+    // A dry run over the edit reports the same and writes nothing.
+    let dry_report = report(&doc, 1);
+    assert_eq!(dry_report["dry_run"], true);
+    assert_ne!(file(dry_report, "main.py")["status"], "updated");
+    assert!(file(dry_report, "main.py")["diff"].is_string());
+    assert_eq!(read(&dir, "main.py"), edited);
+
+    // A dry run into a new directory returns every file and creates nothing.
+    let fresh_report = report(&doc, 2);
+    assert_eq!(statuses(fresh_report), all_with("would_create"));
+    for f in PROJECT_FILES {
+        assert!(
+            file(fresh_report, f)["content"]
+                .as_str()
+                .is_some_and(|c| !c.is_empty()),
+            "{f}: {fresh_report:#}"
+        );
+    }
+    assert!(!work.path().join("fresh").exists(), "dry run wrote nothing");
+
+    // overwrite: true applies the generated file.
+    let mut dry_overwrite = overwrite.clone();
+    dry_overwrite["dry_run"] = json!(true);
+    let doc = stdio_run(
+        &fakes,
+        work.path(),
+        json!([call("scaffold_pipeline", dry_overwrite)]),
+    );
+    let would = report(&doc, 0);
+    assert_eq!(
+        file(would, "main.py")["status"],
+        "would_update",
+        "{would:#}"
+    );
+    assert_eq!(
+        read(&dir, "main.py"),
+        edited,
+        "a dry run with overwrite writes nothing"
+    );
+    let doc = stdio_run(
+        &fakes,
+        work.path(),
+        json!([
+            call("scaffold_pipeline", overwrite),
+            call("scaffold_pipeline", args),
+        ]),
+    );
+    let applied = report(&doc, 0);
+    assert_eq!(file(applied, "main.py")["status"], "updated", "{applied:#}");
+    assert!(file(applied, "main.py")["diff"].is_string());
+    assert_eq!(read(&dir, "main.py"), generated);
+    assert_eq!(statuses(report(&doc, 1)), all_with("unchanged"));
+}
+
+#[test]
+fn paths_outside_the_working_directory_are_refused() {
+    let fakes = Fakes::start();
+    let base = tempfile::tempdir().unwrap();
+    let work = base.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let elsewhere = format!("/tmp/elsewhere-e2e-{}", std::process::id());
+    let outside = base.path().join("outside").display().to_string();
+    let doc = stdio_run(
+        &fakes,
+        &work,
+        json!([
+            call(
+                "scaffold_pipeline",
+                json!({"path": "../../x", "models": [LLM]})
+            ),
+            call(
+                "scaffold_pipeline",
+                json!({"path": elsewhere, "models": [LLM]})
+            ),
+            call(
+                "scaffold_pipeline",
+                json!({"path": outside, "models": [LLM]})
+            ),
+            call(
+                "scaffold_pipeline",
+                json!({"path": "ok/../../x", "models": [LLM]})
+            ),
+            call(
+                "scaffold_pipeline",
+                json!({"path": "inside/deeper", "models": [LLM]})
+            ),
+        ]),
+    );
+    for (index, what) in [
+        (0, "../../x"),
+        (1, elsewhere.as_str()),
+        (2, outside.as_str()),
+        (3, "ok/../../x"),
+    ] {
+        let r = py::result(&doc, index);
+        assert!(is_error(r), "{what} must be refused: {r:#}");
+        assert!(!text(r).trim().is_empty(), "{what}: the error says why");
+    }
+    assert!(!Path::new(&elsewhere).exists());
+    assert!(!base.path().join("outside").exists());
+    assert!(!base.path().join("x").exists());
+    assert!(!work.join("ok").exists());
+    // A new nested directory inside the root is fine.
+    assert_eq!(statuses(report(&doc, 4)), all_with("created"));
+    assert!(work.join("inside/deeper/main.py").is_file());
+}
+
+#[test]
+fn over_http_only_inline_scaffolds_and_the_files_validate() {
+    let fakes = Fakes::start();
+    let server = HttpServer::start_in(
+        fakes.sandbox().var("MCP_PIPELINES_AUTH_TOKENS", HTTP_TOKEN),
+        &[],
+    );
+    let doc = py::run_script(&py::http_script(
+        &server,
+        Some(HTTP_TOKEN),
+        "auto",
+        json!([
+            call(
+                "scaffold_pipeline",
+                json!({"inline": true, "models": [IMAGE, LLM], "output": "Output"})
+            ),
+            call(
+                "scaffold_pipeline",
+                json!({"path": "proj", "models": [LLM]})
+            ),
+            call("scaffold_pipeline", json!({"models": [LLM]})),
+        ]),
+    ));
+    let inline = report(&doc, 0);
+    assert_eq!(inline["dry_run"], true, "{inline:#}");
+    assert!(inline.get("dir").is_none(), "{inline:#}");
+    assert_eq!(statuses(inline), all_with("would_create"));
+    let files: serde_json::Map<String, Value> = inline["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["content"].clone(),
+            )
+        })
+        .collect();
+    let main = files["main.py"].as_str().unwrap();
+    insta::assert_snapshot!("http_inline_chain_main_py", main);
+    insta::assert_snapshot!(
+        "http_inline_chain_requirements_txt",
+        files["requirements.txt"].as_str().unwrap()
+    );
+
+    let refused = py::result(&doc, 1);
+    assert!(
+        is_error(refused),
+        "a path is refused over HTTP: {refused:#}"
+    );
+    assert!(text(refused).contains("inline"), "{}", text(refused));
+    // Without a path, the hosted server answers inline.
+    assert_eq!(statuses(report(&doc, 2)), all_with("would_create"));
+    assert!(!server.sandbox.scratch().join("proj").exists());
+
+    // The returned files pass validation on the same server, inline.
+    let doc = py::run_script(&py::http_script(
+        &server,
+        Some(HTTP_TOKEN),
+        "auto",
+        json!([call("validate_pipeline", json!({"files": files}))]),
+    ));
+    assert_clean(report(&doc, 0), "inline chain");
+}
+
+#[test]
+fn cli_scaffold_then_validate_exits_zero() {
+    let fakes = Fakes::start();
+    let sandbox = fakes.sandbox();
+    let dir = sandbox.scratch().join("cli-proj");
+    let dir_arg = dir.display().to_string();
+    let out = support::run_to_end(
+        &mut sandbox.command(&[
+            "scaffold",
+            &dir_arg,
+            "--name",
+            "cli-pipeline",
+            "--model",
+            IMAGE,
+            "--model",
+            LLM,
+            "--input",
+            "prompt:str",
+            "--output",
+            "Output",
+        ]),
+        b"",
+        "mcp-pipelines scaffold",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "scaffold: {stdout}\n{stderr}");
+    for f in PROJECT_FILES {
+        assert!(dir.join(f).is_file(), "{f} written:\n{stdout}");
+        assert!(stdout.contains(f), "{stdout}");
+    }
+
+    let out = support::run_to_end(
+        &mut sandbox.command(&["validate", &dir_arg, "--format", "json"]),
+        b"",
+        "mcp-pipelines validate",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "validate: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let validation: Value = serde_json::from_str(&stdout).unwrap();
+    assert_clean(&validation, "CLI project");
+
+    // Again, with --dry-run: nothing changes and the exit status is still 0.
+    let before = read(&dir, "main.py");
+    let out = support::run_to_end(
+        &mut sandbox.command(&[
+            "scaffold",
+            &dir_arg,
+            "--name",
+            "cli-pipeline",
+            "--model",
+            IMAGE,
+            "--model",
+            LLM,
+            "--input",
+            "prompt:str",
+            "--output",
+            "Output",
+            "--dry-run",
+            "--format",
+            "json",
+        ]),
+        b"",
+        "mcp-pipelines scaffold --dry-run",
+    );
+    assert!(out.status.success());
+    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(statuses(&again), all_with("unchanged"), "{again:#}");
+    assert_eq!(read(&dir, "main.py"), before);
+}
