@@ -27,4 +27,8 @@ mod http_server;
 mod inspector;
 mod python_sdk;
 mod stdio;
+mod contract;
+mod docs_tools;
+mod schema_tools;
+mod validate_tools;
 mod scaffold_tools;

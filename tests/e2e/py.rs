@@ -129,3 +129,63 @@ pub fn error(doc: &Value, index: usize) -> &Value {
     );
     &entry["error"]
 }
+
+/// `script` with its stdio server started in `dir`: the server's working directory, which is
+/// the root `path` arguments are confined to when the client offers no MCP roots.
+pub fn in_dir(mut script: Value, dir: &std::path::Path) -> Value {
+    script["cwd"] = Value::String(dir.display().to_string());
+    script
+}
+
+/// The text content blocks of a tool result, joined by newlines.
+pub fn tool_text(result: &Value) -> String {
+    result["content"]
+        .as_array()
+        .map(|blocks| {
+            blocks
+                .iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a tool result is an error result (`isError: true`).
+pub fn is_error(result: &Value) -> bool {
+    result["isError"] == true
+}
+
+/// Checks a successful tool result against the `outputSchema` that `tools/list` (`tools`, the
+/// list result) declares for `tool`: `structuredContent` is an object holding every required
+/// key and no key the schema does not declare, and the text content is not empty.
+pub fn assert_matches_output_schema(tools: &Value, tool: &str, result: &Value) {
+    let declared = tools["tools"]
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["name"] == tool))
+        .unwrap_or_else(|| panic!("tool {tool} listed: {tools}"));
+    let schema = &declared["outputSchema"];
+    let properties = schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{tool} declares an outputSchema with properties: {schema}"));
+    let content = result["structuredContent"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{tool} returns structuredContent: {result}"));
+    for key in schema["required"].as_array().into_iter().flatten() {
+        let key = key.as_str().expect("required keys are strings");
+        assert!(
+            content.contains_key(key),
+            "{tool}: structuredContent lacks required `{key}`: {result}"
+        );
+    }
+    for key in content.keys() {
+        assert!(
+            properties.contains_key(key),
+            "{tool}: structuredContent has `{key}`, which its outputSchema does not declare: {schema}"
+        );
+    }
+    assert!(
+        !tool_text(result).trim().is_empty(),
+        "{tool}: a readable text block goes with the structured content: {result}"
+    );
+}

@@ -327,3 +327,39 @@ fn parses_listening_line() {
     );
     assert_eq!(listening_addr("INFO serving"), None);
 }
+
+/// What one CLI run (`mcp-pipelines VERB …`) printed.
+pub struct CliRun {
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl CliRun {
+    /// Standard output parsed as one JSON document (for `--format json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e}); exit {:?}\nstdout:\n{}\nstderr:\n{}",
+                self.code, self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs `mcp-pipelines ARGS` in the sandbox's environment to completion (hang-guarded).
+pub fn cli(sandbox: &Sandbox, args: &[&str]) -> CliRun {
+    let out = run_to_end(
+        &mut sandbox.command(args),
+        b"",
+        &format!("mcp-pipelines {}", args.join(" ")),
+    );
+    CliRun {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

@@ -1,0 +1,67 @@
+//! The contract agents see: `tools/list` (names, descriptions, annotations, input and output
+//! schemas) and `prompts/list`, as the Python SDK receives them from the real binary, kept as
+//! insta snapshots so any change shows in review.
+
+use serde_json::{Value, json};
+
+use crate::{py, support::Sandbox};
+
+const TOOLS: [&str; 7] = [
+    "fetch_llms_txt",
+    "get_docs",
+    "fetch_model_schema",
+    "search_models",
+    "validate_pipeline",
+    "scaffold_pipeline",
+    "run_locally",
+];
+
+fn sorted_by_name(list: &Value) -> Vec<Value> {
+    let mut items = list.as_array().expect("a list").clone();
+    items.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    items
+}
+
+#[test]
+fn tools_and_prompts_lists_match_the_snapshots() {
+    let doc = py::run_script(&py::stdio_script(
+        &Sandbox::new(),
+        "auto",
+        json!([{"op": "list_tools"}, {"op": "list_prompts"}]),
+    ));
+    let tools = sorted_by_name(&py::result(&doc, 0)["tools"]);
+
+    let mut names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    let mut expected = TOOLS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(names, expected, "the tool names are a contract");
+
+    for tool in &tools {
+        let name = &tool["name"];
+        assert!(
+            tool["description"].as_str().is_some_and(|d| d.len() > 40),
+            "{name} is described"
+        );
+        for hint in [
+            "readOnlyHint",
+            "destructiveHint",
+            "idempotentHint",
+            "openWorldHint",
+        ] {
+            assert!(
+                tool["annotations"][hint].is_boolean(),
+                "{name} sets {hint} explicitly: {}",
+                tool["annotations"]
+            );
+        }
+        assert_eq!(tool["inputSchema"]["type"], "object", "{name}");
+        assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
+    }
+
+    insta::assert_json_snapshot!("tools_list", tools);
+    insta::assert_json_snapshot!(
+        "prompts_list",
+        sorted_by_name(&py::result(&doc, 1)["prompts"])
+    );
+}
