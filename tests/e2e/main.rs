@@ -32,3 +32,4 @@ mod docs_tools;
 mod schema_tools;
 mod validate_tools;
 mod scaffold_tools;
+mod run_tools;

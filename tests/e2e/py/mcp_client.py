@@ -22,6 +22,8 @@ Script (JSON object):
                     call is cancelled (the SDK sends notifications/cancelled) and the entry
                     gets "cancelled": true instead of a result
                 sleep {seconds}
+                wait_processes_gone {dir, timeout_s}: polls /proc until no live process has its
+                  working directory under dir, or timeout_s passes; result {"left": [cmdlines]}
                 read_resource {uri}
 
 Result (one JSON document on stdout):
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import traceback
 from typing import Any
@@ -112,6 +115,35 @@ async def call_tool_with_progress(client: Client, op: dict[str, Any], entry: dic
     return None
 
 
+def processes_under(root: str) -> list[str]:
+    """Command lines of live (not zombie) processes whose working directory is under root."""
+    root = os.path.realpath(root)
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, IndexError):
+            continue
+        if (cwd == root or cwd.startswith(root + os.sep)) and state not in ("Z", "X"):
+            found.append(f"{pid} {cmdline}")
+    return found
+
+
+async def wait_processes_gone(root: str, timeout: float) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    left = processes_under(root)
+    while left and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        left = processes_under(root)
+    return {"left": left}
+
+
 async def run_op(client: Client, op: dict[str, Any], entry: dict[str, Any]) -> Any:
     name = op["op"]
     if name == "call_tool" and (
@@ -121,6 +153,8 @@ async def run_op(client: Client, op: dict[str, Any], entry: dict[str, Any]) -> A
     if name == "sleep":
         await asyncio.sleep(float(op["seconds"]))
         return {}
+    if name == "wait_processes_gone":
+        return await wait_processes_gone(op["dir"], float(op.get("timeout_s", 30)))
     if name == "list_tools":
         return dump(await client.list_tools())
     if name == "list_prompts":
