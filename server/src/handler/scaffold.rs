@@ -19,7 +19,7 @@ impl PipelinesServer {
         name = "scaffold_pipeline",
         description = include_str!("../../../prompts/tools/scaffold_pipeline.md"),
         output_schema = schema_for_output::<ScaffoldReport>(),
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true)
     )]
     async fn scaffold_pipeline(
         &self,

@@ -44,7 +44,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         seen.push(model);
         out.push(Finding::new(
             ctx.py_at(call.span),
-            format!("the schema of `{model}` has not been fetched, so its calls are unchecked"),
+            format!("the schema of `{model}` has not been fetched, so its calls are unchecked: call fetch_model_schema with \"{model}\" before writing its calls"),
             format!(
                 "Call `fetch_model_schema` with model \"{model}\", write the call from its \
                  inputs, then validate again"
