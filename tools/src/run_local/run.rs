@@ -146,6 +146,7 @@ pub async fn run_locally(
         () = tokio::time::sleep(timeout) => Err(RunError::Timeout { seconds: timeout.as_secs(), logs: server.output_tail() }),
         () = cancel.cancelled() => Err(RunError::Cancelled),
     };
+    let server_output = server.output_tail();
     server.stop().await;
     let response = outcome?;
 
@@ -157,7 +158,13 @@ pub async fn run_locally(
         Value::String(text) => text,
         other => other.to_string(),
     });
-    let logs = super::venv::tail(response.logs.as_deref().unwrap_or(""), config.log_cap);
+    let mut logs = response.logs.unwrap_or_default();
+    if logs.trim().is_empty() {
+        // cog >= 0.17 answers a failed prediction with empty `logs`; what the pipeline printed
+        // is still in the server's output.
+        logs = pipeline_lines(&server_output);
+    }
+    let logs = super::venv::tail(&logs, config.log_cap);
     let status = response.status.unwrap_or_else(|| "unknown".into());
     reporter.line(format!("prediction {status}"));
     Ok(RunResult {
@@ -261,4 +268,49 @@ fn output_dir(requested: Option<PathBuf>, config: &RunConfig) -> Result<PathBuf,
 
 fn millis(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// What the pipeline itself printed, from the cog server's output: the `message` of coglet's
+/// JSON log lines that carry a `source` (the predictor's stdout/stderr), and plain lines.
+fn pipeline_lines(server_output: &str) -> String {
+    let mut out = String::new();
+    for line in server_output.lines() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with("--- ") {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(json) => {
+                let fields = json.get("fields");
+                let source = fields.and_then(|f| f.get("source"));
+                if let (Some(_), Some(Value::String(message))) =
+                    (source, fields.and_then(|f| f.get("message")))
+                {
+                    out.push_str(message);
+                    out.push('\n');
+                }
+            }
+            Err(_) => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod pipeline_lines_tests {
+    use super::pipeline_lines;
+
+    #[test]
+    fn keeps_predictor_output_and_plain_lines() {
+        let out = concat!(
+            r#"{"level":"INFO","fields":{"message":"Starting prediction"},"target":"coglet::prediction"}"#,
+            "\n",
+            r#"{"level":"INFO","fields":{"message":"step one","source":"Stdout"},"target":"coglet::prediction"}"#,
+            "\nplain line\n"
+        );
+        assert_eq!(pipeline_lines(out), "step one\nplain line\n");
+    }
 }
