@@ -468,3 +468,50 @@ async fn file_inputs_are_sent_and_file_lists_come_back_as_files() {
             .contains(&result.files[2].display().to_string())
     );
 }
+
+/// cog ≥ 0.17 (the Rust coglet server) needs `COG_PREDICT_TYPE_STUB` and the venv's bin on
+/// PATH. Builds a second venv (cog 0.23.1) in the shared cache, once per machine.
+#[tokio::test]
+async fn cog_0_17_and_later_run_on_coglet_with_the_context_token() {
+    let fake = FakeReplicate::start().await;
+    let mut config = config();
+    config.replicate_base_url = Some(fake.base_url.clone());
+    config.replicate_api_token = Some(CONTEXT_TOKEN.into());
+    config.extra_env = vec![("REPLICATE_POLL_INTERVAL".into(), "0".into())];
+    let (progress, seen) = recorder();
+    let request = RunRequest::new(
+        fixture("modern"),
+        inputs(json!({"text": "ping", "times": 2})),
+    );
+    let result = run_locally(request, &config, Some(progress), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.venv.cog_version, "0.23.1");
+    assert_eq!(result.output, json!("pingping"));
+    assert!(
+        messages(&seen).iter().any(|m| m == "echoing ping"),
+        "{:#?}",
+        messages(&seen)
+    );
+    let calls = fake.requests_to("/v1/");
+    assert!(!calls.is_empty());
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.authorization.as_deref() == Some(&format!("Bearer {CONTEXT_TOKEN}")))
+    );
+}
+
+#[tokio::test]
+async fn a_pipeline_that_cannot_load_reports_why() {
+    let request = RunRequest::new(fixture("broken"), inputs(json!({"word": "x"})));
+    let err = run_locally(request, &config(), None, CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RunError::ServerStart { .. }), "{err}");
+    assert!(
+        err.to_string().contains("helper_that_does_not_exist"),
+        "{err}"
+    );
+}

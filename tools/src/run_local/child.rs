@@ -169,8 +169,9 @@ impl GroupChild {
         self.stderr.lock().map(|b| b.text()).unwrap_or_default()
     }
 
-    /// Kills the whole group, reaps the leader and lets the readers drain what is left.
-    pub(crate) async fn finish(mut self) -> Option<ExitStatus> {
+    /// Kills the whole group, reaps the leader and lets the readers drain what is left
+    /// (the captured text stays readable).
+    pub(crate) async fn finish(&mut self) -> Option<ExitStatus> {
         self.kill_group();
         let status = self.child.wait().await.ok();
         for reader in std::mem::take(&mut self.readers) {

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -92,8 +93,31 @@ impl PythonSearch {
     }
 }
 
-/// Finds a Python ≥ 3.12, or says everything that was tried.
+/// Interpreters found so far in this process, by search: probing pyenv shims costs ~1 s.
+static FOUND: Mutex<Vec<(String, Python)>> = Mutex::new(Vec::new());
+
+/// Finds a Python ≥ 3.12, or says everything that was tried. A successful search is
+/// remembered for the life of the process (while the interpreter still exists).
 pub async fn find_python(search: &PythonSearch) -> Result<Python, RunError> {
+    let key = format!("{search:?}");
+    let cached = FOUND.lock().ok().and_then(|found| {
+        found
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, p)| p.clone())
+    });
+    if let Some(python) = cached.filter(|p| p.path.is_file()) {
+        return Ok(python);
+    }
+    let python = search_uncached(search).await?;
+    if let Ok(mut found) = FOUND.lock() {
+        found.retain(|(k, _)| *k != key);
+        found.push((key, python.clone()));
+    }
+    Ok(python)
+}
+
+async fn search_uncached(search: &PythonSearch) -> Result<Python, RunError> {
     let mut tried = Vec::new();
     if let Some(explicit) = &search.explicit {
         return match probe(explicit).await {

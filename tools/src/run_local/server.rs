@@ -125,8 +125,8 @@ impl CogServer {
     pub(crate) async fn wait_ready(&mut self) -> Result<(), RunError> {
         loop {
             if let Some(status) = self.child.try_wait() {
-                // Let the readers catch the last lines before reporting.
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                // Reap the group and drain the pipes before reporting.
+                self.child.finish().await;
                 return Err(RunError::ServerStart {
                     message: format!("the server exited early ({status})"),
                     stderr: self.output_tail(),
@@ -211,7 +211,7 @@ impl CogServer {
     }
 
     /// Kills the server's whole process group.
-    pub(crate) async fn stop(self) {
+    pub(crate) async fn stop(mut self) {
         self.child.finish().await;
     }
 }
@@ -241,22 +241,41 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, RunErro
     }
 }
 
-/// Forwards the pipeline's own output (stdout; stderr while predicting, minus cog's JSON
-/// log records) as progress lines.
+/// Forwards the pipeline's own output as progress lines: stdout, and stderr while
+/// predicting. cog 0.15 interleaves JSON log records (`"logger"`), which are skipped;
+/// coglet (cog ≥ 0.17) wraps the pipeline's lines in JSON records with
+/// `fields.source` = `Stdout`/`Stderr`, whose `fields.message` is forwarded.
 fn log_forwarder(reporter: Reporter, predicting: Arc<AtomicBool>) -> LineFn {
     Arc::new(move |stream, line| {
-        if line.trim().is_empty() {
+        let Some(text) = pipeline_line(line) else {
             return;
-        }
-        let cog_record = line.starts_with('{') && line.contains("\"logger\"");
-        let forward = match stream {
-            Stream::Stdout => !cog_record,
-            Stream::Stderr => predicting.load(Ordering::SeqCst) && !cog_record,
         };
-        if forward {
-            reporter.line(line.to_owned());
+        if stream == Stream::Stdout || predicting.load(Ordering::SeqCst) {
+            reporter.line(text);
         }
     })
+}
+
+/// The pipeline's own text in a server output line, or `None` for the server's records.
+fn pipeline_line(line: &str) -> Option<String> {
+    let trimmed = line.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    if !trimmed.starts_with('{') {
+        return Some(line.trim_end().to_owned());
+    }
+    let Ok(record) = serde_json::from_str::<Value>(trimmed) else {
+        return Some(line.trim_end().to_owned());
+    };
+    let fields = record.get("fields")?;
+    match fields.get("source").and_then(Value::as_str) {
+        Some("Stdout" | "Stderr") => fields
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    }
 }
 
 fn free_port() -> Result<u16, RunError> {
@@ -285,6 +304,25 @@ pub(crate) fn cog_at_least(version: &str, major: u32, minor: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_pipeline_lines_and_drops_server_records() {
+        assert_eq!(
+            pipeline_line("drawing a fox").as_deref(),
+            Some("drawing a fox")
+        );
+        assert_eq!(pipeline_line("   "), None);
+        let cog15 = r#"{"logger": "cog.server.runner", "severity": "INFO", "message": "starting prediction"}"#;
+        assert_eq!(pipeline_line(cog15), None);
+        let coglet = r#"{"level":"INFO","fields":{"message":"repeating hi 2 times","source":"Stdout"},"target":"coglet::prediction"}"#;
+        assert_eq!(
+            pipeline_line(coglet).as_deref(),
+            Some("repeating hi 2 times")
+        );
+        let coglet_own = r#"{"level":"INFO","fields":{"message":"Starting prediction"},"target":"coglet::prediction"}"#;
+        assert_eq!(pipeline_line(coglet_own), None);
+        assert_eq!(pipeline_line("{not json").as_deref(), Some("{not json"));
+    }
 
     #[test]
     fn compares_cog_versions() {

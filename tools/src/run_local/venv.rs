@@ -87,7 +87,9 @@ pub(crate) async fn ensure_venv(
         format!("checking virtualenv {}", dir.display()),
     );
     let mut built = false;
-    for _ in 0..3 {
+    let mut builds_tried = 0;
+    // Bounded: a venv that another run is using while it fails its check can not be rebuilt.
+    for _ in 0..600 {
         let shared = lock(&lock_path, true, &limits.cancel).await?;
         if let Some(marker) = ready(&dir, &key).await {
             return Ok((
@@ -102,18 +104,53 @@ pub(crate) async fn ensure_venv(
             ));
         }
         drop(shared);
-        let exclusive = lock(&lock_path, false, &limits.cancel).await?;
-        if ready(&dir, &key).await.is_none() {
-            build(&dir, &key, python, requirements, reporter, limits).await?;
-            built = true;
+        // Never *wait* for the exclusive lock: a caller holding a shared lease (in this
+        // process or another) would block us forever. Whoever gets it builds; the others
+        // wait on the shared lock, which they get once the build is done.
+        match try_exclusive(&lock_path)? {
+            Some(exclusive) => {
+                if ready(&dir, &key).await.is_none() {
+                    if builds_tried == 3 {
+                        break;
+                    }
+                    builds_tried += 1;
+                    build(&dir, &key, python, requirements, reporter, limits).await?;
+                    built = true;
+                }
+                drop(exclusive);
+            }
+            None => {
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+                    () = limits.cancel.cancelled() => return Err(RunError::Cancelled),
+                }
+            }
         }
-        drop(exclusive);
     }
     Err(RunError::VenvBuild {
         venv: dir,
-        message: "the venv was built but does not pass its check".into(),
+        message:
+            "the venv does not pass its check and could not be rebuilt (is another run using it?)"
+                .into(),
         log: String::new(),
     })
+}
+
+/// The exclusive lock if it is free right now.
+fn try_exclusive(path: &Path) -> Result<Option<File>, RunError> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| RunError::io(format!("opening {}", path.display()), e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(RunError::io(format!("locking {}", path.display()), e))
+        }
+    }
 }
 
 /// Takes the lock file in a blocking thread; cancellable.
@@ -289,8 +326,8 @@ async fn step(
         () = tokio::time::sleep(limits.timeout) => Err(format!("timed out after {} s", limits.timeout.as_secs())),
         () = limits.cancel.cancelled() => Err("cancelled".to_owned()),
     };
-    let log = format!("{}{}", child.stdout_text(), child.stderr_text());
     child.finish().await;
+    let log = format!("{}{}", child.stdout_text(), child.stderr_text());
     match outcome {
         Ok(Ok(status)) if status.success() => Ok(()),
         Ok(Ok(status)) => Err((format!("failed ({status})"), tail(&log, 4000))),
