@@ -515,3 +515,39 @@ async fn a_pipeline_that_cannot_load_reports_why() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_pipeline_sees_only_the_allow_listed_environment() {
+    let mut config = config();
+    config.replicate_base_url = Some("http://127.0.0.1:9".into());
+    config.extra_env = vec![
+        ("REPLICATE_POLL_INTERVAL".into(), "0".into()),
+        ("MCP_PIPELINES_AUTH_TOKENS".into(), "must-not-pass".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "must-not-pass".into()),
+    ];
+    let request = RunRequest::new(fixture("envdump"), RunInputs::new());
+    let result = run_locally(request, &config, None, CancellationToken::new())
+        .await
+        .unwrap();
+    let names: Vec<&str> = result
+        .output
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"REPLICATE_BASE_URL") && names.contains(&"REPLICATE_POLL_INTERVAL"),
+        "{names:?}"
+    );
+    for name in &names {
+        assert!(
+            !name.starts_with("MCP_PIPELINES_")
+                && !name.starts_with("AWS_")
+                && !name.starts_with("PIP_")
+                && !name.starts_with("PYENV")
+                && !name.starts_with("CARGO"),
+            "{name} leaked into the pipeline: {names:?}"
+        );
+    }
+}

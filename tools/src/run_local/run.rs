@@ -273,30 +273,12 @@ fn millis(since: Instant) -> u64 {
 /// What the pipeline itself printed, from the cog server's output: the `message` of coglet's
 /// JSON log lines that carry a `source` (the predictor's stdout/stderr), and plain lines.
 fn pipeline_lines(server_output: &str) -> String {
-    let mut out = String::new();
-    for line in server_output.lines() {
-        let line = line.trim_end();
-        if line.is_empty() || line.starts_with("--- ") {
-            continue;
-        }
-        match serde_json::from_str::<Value>(line) {
-            Ok(json) => {
-                let fields = json.get("fields");
-                let source = fields.and_then(|f| f.get("source"));
-                if let (Some(_), Some(Value::String(message))) =
-                    (source, fields.and_then(|f| f.get("message")))
-                {
-                    out.push_str(message);
-                    out.push('\n');
-                }
-            }
-            Err(_) => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
+    server_output
+        .lines()
+        .filter(|line| !line.starts_with("--- "))
+        .filter_map(super::server::pipeline_line)
+        .map(|line| line + "\n")
+        .collect()
 }
 
 #[cfg(test)]

@@ -257,7 +257,7 @@ fn log_forwarder(reporter: Reporter, predicting: Arc<AtomicBool>) -> LineFn {
 }
 
 /// The pipeline's own text in a server output line, or `None` for the server's records.
-fn pipeline_line(line: &str) -> Option<String> {
+pub(crate) fn pipeline_line(line: &str) -> Option<String> {
     let trimmed = line.trim();
     if trimmed.is_empty() {
         return None;
