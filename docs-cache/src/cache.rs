@@ -16,7 +16,7 @@ use crate::rulebook::Rulebook;
 use crate::search::SearchIndex;
 use crate::sections::Sectioned;
 use crate::source::{DocsConfig, Source, SourceSel};
-use crate::store::{DocVersion, NewVersion, Store, StoreError, VersionInfo};
+use crate::store::{DocVersion, NewVersion, SourceState, Store, StoreError, VersionInfo};
 
 /// Default cap on `get_docs` output, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 8000;
@@ -494,14 +494,7 @@ impl DocsCache {
             }
         }
         self.fetch_one(source, false).await?;
-        let store = self.inner.store.clone();
-        let (state, latest) = blocking(move || {
-            Ok((
-                store.source_state(source.name())?,
-                store.latest_version(source.name())?,
-            ))
-        })
-        .await?;
+        let (state, latest) = self.state_and_latest(source).await?;
         match (state, latest) {
             (Some(state), Some(latest)) => {
                 let freshness = self.freshness(source, &latest, &state.checked_at);
@@ -516,17 +509,25 @@ impl DocsCache {
         }
     }
 
-    async fn fetch_one(&self, source: Source, force: bool) -> Result<SourceFetch, DocsError> {
-        let _one_at_a_time = self.inner.refreshing.lock().await;
-        let url = self.url(source).to_owned();
+    /// The source's check state and its latest stored version.
+    async fn state_and_latest(
+        &self,
+        source: Source,
+    ) -> Result<(Option<SourceState>, Option<DocVersion>), DocsError> {
         let store = self.inner.store.clone();
-        let (state, latest) = blocking(move || {
+        blocking(move || {
             Ok((
                 store.source_state(source.name())?,
                 store.latest_version(source.name())?,
             ))
         })
-        .await?;
+        .await
+    }
+
+    async fn fetch_one(&self, source: Source, force: bool) -> Result<SourceFetch, DocsError> {
+        let _one_at_a_time = self.inner.refreshing.lock().await;
+        let url = self.url(source).to_owned();
+        let (state, latest) = self.state_and_latest(source).await?;
         let validators = match (&state, &latest, force) {
             (Some(s), Some(_), false) => Validators {
                 etag: s.etag.clone(),

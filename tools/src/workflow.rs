@@ -1,13 +1,17 @@
 //! The steps that combine several parts — the Rulebook from the docs cache, the schema
 //! cache, the validator — shared by the MCP tools and the CLI verbs.
 
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::PathBuf,
+    sync::Arc,
+};
 
 use pipelines_docs_cache::{DocsCache, Rulebook, RulebookOrigin};
 use serde::Serialize;
 
 use crate::{
-    schema::ReplicateClient,
+    schema::{ModelSchema, ReplicateClient},
     validate::{Project, ProjectError, Schemas, ValidationReport, validate_report},
 };
 
@@ -71,12 +75,18 @@ pub async fn rulebook(docs: &DocsCache) -> Arc<Rulebook> {
     }
 }
 
-/// Every cached schema, keyed by `owner/name`.
-pub async fn cached_schemas(replicate: &ReplicateClient) -> Schemas {
+/// Every cached schema, keyed `owner/name` (latest) or `owner/name:version` (pinned); read
+/// off the async threads (the store may wait for another process).
+async fn all_cached(replicate: &ReplicateClient) -> HashMap<String, ModelSchema> {
     let cache = replicate.cache().clone();
-    tokio::task::spawn_blocking(move || cache.all_cached().into_values().collect::<Schemas>())
+    tokio::task::spawn_blocking(move || cache.all_cached())
         .await
         .unwrap_or_default()
+}
+
+/// Every cached schema, for the validator.
+pub async fn cached_schemas(replicate: &ReplicateClient) -> Schemas {
+    all_cached(replicate).await.into_values().collect()
 }
 
 /// Validates a loaded project against the cached Rulebook and schemas.
@@ -134,10 +144,7 @@ pub async fn scaffold(
     docs: &DocsCache,
     replicate: &ReplicateClient,
 ) -> Result<crate::scaffold::ScaffoldReport, ScaffoldFailure> {
-    let cache = replicate.cache().clone();
-    let mut schemas = tokio::task::spawn_blocking(move || cache.all_cached())
-        .await
-        .map_err(|e| ScaffoldFailure::Internal(e.to_string()))?;
+    let mut schemas = all_cached(replicate).await;
     let missing = crate::scaffold::models_needing_schemas(req, &schemas);
     if !missing.is_empty() {
         let fetched = replicate.fetch_model_schemas(&missing, false).await;
@@ -227,10 +234,7 @@ pub async fn run(
     let project = input.load()?;
     let used = project.used_models();
     if !used.is_empty() {
-        let cache = replicate.cache().clone();
-        let cached = tokio::task::spawn_blocking(move || cache.all_cached())
-            .await
-            .unwrap_or_default();
+        let cached = all_cached(replicate).await;
         let missing: Vec<String> = used
             .into_iter()
             .filter(|m| !cached.contains_key(m))

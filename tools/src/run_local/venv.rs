@@ -136,14 +136,19 @@ pub(crate) async fn ensure_venv(
     })
 }
 
-/// The exclusive lock if it is free right now.
-fn try_exclusive(path: &Path) -> Result<Option<File>, RunError> {
-    let file = File::options()
+/// Opens (creating) the lock file of a venv.
+fn open_lock_file(path: &Path) -> Result<File, RunError> {
+    File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| RunError::io(format!("opening {}", path.display()), e))?;
+        .map_err(|e| RunError::io(format!("opening {}", path.display()), e))
+}
+
+/// The exclusive lock if it is free right now.
+fn try_exclusive(path: &Path) -> Result<Option<File>, RunError> {
+    let file = open_lock_file(path)?;
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -155,12 +160,7 @@ fn try_exclusive(path: &Path) -> Result<Option<File>, RunError> {
 
 /// Takes the lock file in a blocking thread; cancellable.
 async fn lock(path: &Path, shared: bool, cancel: &CancellationToken) -> Result<File, RunError> {
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| RunError::io(format!("opening {}", path.display()), e))?;
+    let file = open_lock_file(path)?;
     let task = tokio::task::spawn_blocking(move || {
         if shared {
             file.lock_shared()

@@ -126,23 +126,8 @@ fn parse_requirement(text: &str) -> Result<Requirement<pep508_rs::VerbatimUrl>, 
     }
 }
 
-/// PEP 503 normalisation: lower case, runs of `-`, `_`, `.` become `-`.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
+/// PEP 503 normalisation, shared with the Rulebook so both sides compare the same names.
+pub use pipelines_docs_cache::rulebook::normalize_package_name as normalize;
 
 /// Logical lines: continuations joined, comments stripped, blank lines dropped, each with
 /// the 1-based line and column where its text starts.
