@@ -10,6 +10,7 @@
 //! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
 //! - `search` — [`ReplicateClient::search_models`].
 //! - `params` — the tools' arguments; `report` — the structured result and its text.
+//! - `shape` — the structure of an output (object fields, list items) for the validator.
 //! - `types` — [`ModelSchema`] and friends, shared with the validator and scaffolder.
 
 pub mod cache;
@@ -23,6 +24,7 @@ pub mod python;
 pub mod reference;
 pub mod report;
 pub mod search;
+pub mod shape;
 pub mod token;
 pub mod types;
 
@@ -35,4 +37,5 @@ pub use reference::ModelRef;
 pub use report::{SchemaReport, SchemaResult};
 pub use search::{ModelSummary, SearchResults};
 pub use token::ApiToken;
+pub use shape::{OutputField, OutputShape};
 pub use types::{InputParam, ModelSchema, OutputKind, OutputSpec};

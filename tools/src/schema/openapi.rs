@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::python;
+use super::shape::OutputShape;
 use super::types::{InputParam, OutputKind, OutputSpec};
 
 /// How deep `$ref`s may nest before we stop (guards against cycles).
@@ -141,6 +142,16 @@ fn number(schema: &Value, key: &str) -> Option<f64> {
 pub fn output(openapi: &Value) -> OutputSpec {
     let resolver = Resolver::new(openapi);
     let schema = resolver.component("Output").unwrap_or(Value::Null);
+    let shape = OutputShape::of(&schema);
+    let mut out = output_of(&schema);
+    // A concatenated string iterator is one `str`; its shape is that of the whole.
+    if out.kind != OutputKind::ConcatenatedString {
+        out.shape = shape;
+    }
+    out
+}
+
+fn output_of(schema: &Value) -> OutputSpec {
     let ty = schema.get("type").and_then(Value::as_str);
     let items = schema.get("items").cloned().unwrap_or(Value::Null);
     let is_uri = |s: &Value| {
@@ -212,5 +223,6 @@ fn spec(kind: OutputKind, python_type: &str, usage: String) -> OutputSpec {
         kind,
         python_type: python_type.to_owned(),
         usage,
+        shape: OutputShape::Unknown,
     }
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::shape::OutputShape;
+
 /// One model's interface as an agent writes code against it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelSchema {
@@ -78,6 +80,9 @@ pub struct OutputSpec {
     pub python_type: String,
     /// One sentence on how to use the value returned by the call.
     pub usage: String,
+    /// The structure: object fields and list items, nested (absent when unknown).
+    #[serde(default, skip_serializing_if = "OutputShape::is_unknown")]
+    pub shape: OutputShape,
 }
 
 /// The JSON Schema of an enum choice: a string, integer, number or boolean. (A bare

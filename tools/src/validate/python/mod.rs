@@ -4,6 +4,7 @@
 //! facts the rules read (imports, `replicate.use()` calls, the predict function, classes…),
 //! so a change in the parser's API stays inside this folder.
 
+pub mod flow;
 pub mod model;
 mod types;
 

@@ -308,6 +308,8 @@ pub struct Model {
     pub functions: Vec<FunctionInfo>,
     /// Module-level classes.
     pub classes: Vec<ClassInfo>,
+    /// Values of `use()`d models followed through each function.
+    pub flow: super::flow::Flow,
 }
 
 impl Model {
@@ -426,6 +428,7 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> Model {
     model.model_calls = walker.model_calls;
     model.env_accesses = walker.env_accesses;
     model.file_type_uses = walker.file_type_uses;
+    model.flow = super::flow::extract(module, &names, &model.classes);
     model
 }
 

@@ -1,0 +1,170 @@
+//! Statements of one function, in order: bindings, loops, returns, bare calls.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::Ranged;
+
+use super::super::Span;
+use super::module::use_call;
+use super::walk::FnWalker;
+use super::{State, Use, Value};
+
+impl<'a> Visitor<'a> for FnWalker<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            // Nested scopes are not analysed.
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            Stmt::Assign(a) => {
+                if let [Expr::Name(n)] = a.targets.as_slice()
+                    && self.local_use(n.id.as_str(), &a.value)
+                {
+                    return;
+                }
+                let span = Span::from_range(a.value.range());
+                let pairs: Option<&[Expr]> = match &*a.value {
+                    Expr::Tuple(t) => Some(&t.elts),
+                    Expr::List(l) => Some(&l.elts),
+                    _ => None,
+                };
+                let targets_pairwise = pairs.is_some_and(|p| {
+                    a.targets.iter().all(|t| match t {
+                        Expr::Tuple(t) => same_shape(&t.elts, p),
+                        Expr::List(l) => same_shape(&l.elts, p),
+                        _ => false,
+                    })
+                });
+                match pairs {
+                    Some(values) if targets_pairwise => {
+                        let vals: Vec<(Option<Value>, Span)> = values
+                            .iter()
+                            .map(|v| (self.value(v), Span::from_range(v.range())))
+                            .collect();
+                        for target in &a.targets {
+                            let elts = match target {
+                                Expr::Tuple(t) => &t.elts,
+                                Expr::List(l) => &l.elts,
+                                _ => continue,
+                            };
+                            for (e, (v, s)) in elts.iter().zip(&vals) {
+                                self.bind(e, v.clone(), *s);
+                            }
+                        }
+                    }
+                    _ => {
+                        let v = self.value(&a.value);
+                        for target in &a.targets {
+                            self.bind(target, v.clone(), span);
+                        }
+                    }
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let Some(value) = &a.value {
+                    if let Expr::Name(n) = &*a.target
+                        && self.local_use(n.id.as_str(), value)
+                    {
+                        return;
+                    }
+                    let v = self.value(value);
+                    self.bind(&a.target, v, Span::from_range(value.range()));
+                }
+            }
+            Stmt::AugAssign(a) => {
+                self.visit_expr(&a.value);
+                self.bind(&a.target, None, Span::from_range(a.value.range()));
+            }
+            Stmt::For(f) => {
+                let item = self.iterate(&f.iter);
+                self.bind(&f.target, item, Span::from_range(f.iter.range()));
+                self.visit_body(&f.body);
+                self.visit_body(&f.orelse);
+            }
+            Stmt::Return(r) => {
+                if let Some(value) = &r.value
+                    && let Some(v) = self.value(value)
+                    && v.state == State::Output
+                    && !v.pending
+                {
+                    self.event(&v, Use::Return, Span::from_range(value.range()));
+                }
+            }
+            Stmt::Expr(e) => {
+                if let Some(v) = self.value(&e.value)
+                    && v.pending
+                    && v.state != State::Model
+                {
+                    self.event(&v, Use::NotAwaited, Span::from_range(e.value.range()));
+                }
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    self.visit_expr(&item.context_expr);
+                    if let Some(target) = &item.optional_vars {
+                        let span = Span::from_range(target.range());
+                        self.bind(target, None, span);
+                    }
+                }
+                self.visit_body(&w.body);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        let _ = self.value(expr);
+    }
+}
+
+impl FnWalker<'_> {
+    /// `name = replicate.use(...)` inside the function: a local model.
+    fn local_use(&mut self, name: &str, value: &Expr) -> bool {
+        let Some(model) = use_call(value, name, self.names, self.classes, Some(self.function))
+        else {
+            return false;
+        };
+        let index = self.flow.models.len();
+        let async_in_sync = model.use_async == Some(true) && !self.is_async;
+        let span = model.span;
+        self.flow.models.push(model);
+        let v = Value {
+            model: index,
+            state: State::Model,
+            path: Vec::new(),
+            pending: false,
+        };
+        if async_in_sync {
+            self.event(&v, Use::AsyncCallInSyncFunction, span);
+        }
+        if self.scope.trackable(name) {
+            self.env.insert(name.to_string(), Some(v));
+        } else {
+            self.env.remove(name);
+        }
+        if let Expr::Call(c) = value {
+            for arg in c.arguments.args.iter() {
+                self.visit_expr(arg);
+            }
+        }
+        true
+    }
+}
+
+fn same_shape(targets: &[Expr], values: &[Expr]) -> bool {
+    targets.len() == values.len()
+        && !targets.iter().any(Expr::is_starred_expr)
+        && !values.iter().any(Expr::is_starred_expr)
+}
+
+/// The names a comprehension target stores.
+pub(super) fn targets_of(target: &Expr, out: &mut Vec<String>) {
+    let mut stack = vec![target];
+    while let Some(t) = stack.pop() {
+        match t {
+            Expr::Name(n) => out.push(n.id.to_string()),
+            Expr::Tuple(t) => stack.extend(t.elts.iter()),
+            Expr::List(l) => stack.extend(l.elts.iter()),
+            Expr::Starred(s) => stack.push(&s.value),
+            _ => {}
+        }
+    }
+}
