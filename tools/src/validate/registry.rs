@@ -35,6 +35,12 @@ static RULES: &[&Rule] = &[
     &unknown_model_input::PY017,
     &missing_required_model_input::PY018,
     &invalid_model_input_value::PY019,
+    &object_output_attribute::PY020,
+    &unknown_output_field::PY021,
+    &list_output_as_single::PY022,
+    &str_output_indexed::PY023,
+    &async_misuse::PY024,
+    &prediction_output_not_called::PY025,
 ];
 
 /// Every rule, in code order.

@@ -6,6 +6,10 @@ pub(crate) const BUILTIN_TITLES: &[(&str, &str)] = &[
     ("cog/inputs", "Inputs"),
     ("cog/outputs", "Outputs"),
     ("cog/types", "Types"),
+    (
+        "miscellaneous-important-things-to-keep-in-mind",
+        "Miscellaneous important things to keep in mind",
+    ),
     ("model-library", "Model Library"),
     ("replicate-python-library", "Replicate Python Library"),
     ("replicate-python-library/api-reference", "API Reference"),

@@ -33,6 +33,18 @@ const FIXTURES: &[(&str, &str)] = &[
         "acme__upscale.x2.json",
         include_str!("../../fixtures/replicate/models/acme__upscale.x2.json"),
     ),
+    (
+        "acme__story-board.json",
+        include_str!("../../fixtures/replicate/models/acme__story-board.json"),
+    ),
+    (
+        "acme__tile-grid.json",
+        include_str!("../../fixtures/replicate/models/acme__tile-grid.json"),
+    ),
+    (
+        "acme__either-way.json",
+        include_str!("../../fixtures/replicate/models/acme__either-way.json"),
+    ),
 ];
 
 /// One model version as the API returns it.

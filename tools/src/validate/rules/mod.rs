@@ -1,6 +1,7 @@
 //! One rule per file. Each file declares its rule with `declare_rule!`; the registry lists
 //! them all.
 
+mod flow_support;
 mod helpers;
 mod pins;
 
@@ -35,3 +36,9 @@ pub(crate) mod unsupported_input_type;
 pub(crate) mod use_not_at_module_scope;
 pub(crate) mod use_ref_not_literal;
 pub(crate) mod varargs_in_run;
+pub(crate) mod object_output_attribute;
+pub(crate) mod unknown_output_field;
+pub(crate) mod list_output_as_single;
+pub(crate) mod str_output_indexed;
+pub(crate) mod async_misuse;
+pub(crate) mod prediction_output_not_called;

@@ -1,0 +1,93 @@
+use super::flow_support::{events, in_run, replace_edit};
+use crate::validate::python::Span;
+use crate::validate::python::flow::{State, Use};
+use crate::validate::rule::{Context, Finding, Findings, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a model made with `use_async=True` whose call, `create()` or `output()` is
+    /// used without `await`; `await` on a sync model's result; and an async model called
+    /// (or `use_async=True` used) inside a non-async `run`.
+    ///
+    /// ## Why is this bad?
+    /// An async model returns coroutines: without `await` the code holds a coroutine, not
+    /// the output. A sync model returns the output itself, which cannot be awaited. A
+    /// non-async `run` cannot await at all.
+    ///
+    /// ## Example
+    /// ```python
+    /// flux = replicate.use("black-forest-labs/flux-schnell", use_async=True)
+    ///
+    /// async def run(prompt: str) -> Path:
+    ///     images = flux(prompt=prompt)
+    ///     return images[0]
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```python
+    /// flux = replicate.use("black-forest-labs/flux-schnell", use_async=True)
+    ///
+    /// async def run(prompt: str) -> Path:
+    ///     images = await flux(prompt=prompt)
+    ///     return images[0]
+    /// ```
+    pub(crate) static PY024 = {
+        code: "PY024",
+        name: "async-misuse",
+        severity: Error,
+        cites: ["replicate-python-library"],
+        check: check,
+    };
+}
+
+fn check(ctx: &Context<'_>, out: &mut Findings) {
+    let Some((py, flow)) = events(ctx) else {
+        return;
+    };
+    for event in &flow.events {
+        let Some(model) = flow.model(&event.value) else {
+            continue;
+        };
+        let name = &model.name;
+        let sync_run = in_run(ctx, flow, event)
+            && flow.function(event).is_some_and(|f| !f.is_async);
+        let run = ctx.run_name();
+        let finding = match &event.kind {
+            Use::NotAwaited if !sync_run => Finding::new(
+                ctx.py_at(event.span),
+                format!(
+                    "`{name}` was made with `use_async=True`: `{}` is a coroutine used without `await`",
+                    py.text(event.span)
+                ),
+                "Put `await` before the call (inside an `async def`)",
+            ),
+            Use::AwaitSync { operand_start } => Finding::new(
+                ctx.py_at(event.span),
+                format!("`{name}` is a sync model (no `use_async=True`): its result cannot be awaited"),
+                "Remove `await`, or pass `use_async=True` to its `replicate.use()`",
+            )
+            .with_edit(replace_edit(
+                py,
+                Span {
+                    start: event.span.start,
+                    end: *operand_start,
+                },
+                "",
+            )),
+            Use::AsyncCallInSyncFunction if sync_run => {
+                let what = if event.value.state == State::Model {
+                    format!("`use_async=True` inside the non-async `{run}`")
+                } else {
+                    format!("async model `{name}` called inside the non-async `{run}`, which cannot await it")
+                };
+                Finding::new(
+                    ctx.py_at(event.span),
+                    what,
+                    format!("Declare `async def {run}(...)` and `await` each call, or drop `use_async=True`"),
+                )
+            }
+            _ => continue,
+        };
+        out.push(finding);
+    }
+}
