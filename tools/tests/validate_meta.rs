@@ -101,6 +101,12 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         ("PY017", "unknown-model-input"),
         ("PY018", "missing-required-model-input"),
         ("PY019", "invalid-model-input-value"),
+        ("PY020", "object-output-attribute"),
+        ("PY021", "unknown-output-field"),
+        ("PY022", "list-output-as-single"),
+        ("PY023", "str-output-indexed"),
+        ("PY024", "async-misuse"),
+        ("PY025", "prediction-output-not-called"),
     ]
     .into_iter()
     .map(|(code, name)| {
@@ -115,7 +121,7 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         .filter(|r| r.severity == Severity::Warning)
         .map(|r| r.code)
         .collect();
-    assert_eq!(warnings, BTreeSet::from(["COG006", "PY011", "PY015"]));
+    assert_eq!(warnings, BTreeSet::from(["COG006", "PY011", "PY015", "PY021", "PY023"]));
 }
 
 #[test]

@@ -56,10 +56,10 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             Use::NotAwaited if !sync_run => Finding::new(
                 ctx.py_at(event.span),
                 format!(
-                    "`{name}` was made with `use_async=True`: `{}` is a coroutine used without `await`",
+                    "`{name}` was made with `use_async=True`: `{}` is a coroutine, used here without `await`",
                     py.text(event.span)
                 ),
-                "Put `await` before the call (inside an `async def`)",
+                format!("Write `await` before the call of `{name}` that produced it (inside an `async def`)"),
             ),
             Use::AwaitSync { operand_start } => Finding::new(
                 ctx.py_at(event.span),

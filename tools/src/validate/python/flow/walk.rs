@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Comprehension, Expr, ExprAttribute, ExprCall, Number, UnaryOp};
+use ruff_python_ast::{
+    Comprehension, Expr, ExprAttribute, ExprCall, ExprSubscript, Number, UnaryOp,
+};
 use ruff_text_size::Ranged;
 
 use super::super::Span;
@@ -123,7 +125,7 @@ impl FnWalker<'_> {
                 Expr::Subscript(s) => {
                     let v = val.take();
                     self.visit_expr(&s.slice);
-                    val = self.subscript(v, &s.slice, Span::from_range(s.range));
+                    val = self.subscript(v, &s.slice, s);
                 }
                 Expr::Call(c) => {
                     let target = callee.take().or_else(|| match val.take() {
@@ -197,15 +199,16 @@ impl FnWalker<'_> {
         }
     }
 
-    fn subscript(&mut self, v: Option<Value>, slice: &Expr, span: Span) -> Option<Value> {
+    fn subscript(&mut self, v: Option<Value>, slice: &Expr, s: &ExprSubscript) -> Option<Value> {
         let mut v = v?;
         if v.state != State::Output {
             return None;
         }
         if v.pending {
-            self.event(&v, Use::NotAwaited, span);
+            self.event(&v, Use::NotAwaited, Span::from_range(s.value.range()));
             return None;
         }
+        let span = Span::from_range(s.range);
         let step = match slice {
             Expr::StringLiteral(s) => Step::Key(s.value.to_str().to_string()),
             Expr::NumberLiteral(n) => match &n.value {
