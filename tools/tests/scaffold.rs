@@ -64,6 +64,9 @@ const MODEL_SETS: &[&[&str]] = &[
     &["acme/chatter-3b", "acme/pixel-forge", "acme/upscale.x2"],
     &["acme/pixel-forge", "acme/scene-inspector", "acme/echo-text"],
     &["acme/quick-caption", "acme/chatter-3b"],
+    &["acme/story-board"],
+    &["acme/tile-grid", "acme/upscale.x2"],
+    &["acme/either-way", "acme/story-board", "acme/pixel-forge"],
     &[
         "acme/scene-inspector",
         "acme/upscale.x2:291a1dee3afe0277861647f199bfccab807f160e12281a64bd5721bec728fa64",

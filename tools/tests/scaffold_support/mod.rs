@@ -17,6 +17,9 @@ pub const MODELS: &[&str] = &[
     "acme/quick-caption",
     "acme/scene-inspector",
     "acme/upscale.x2",
+    "acme/story-board",
+    "acme/tile-grid",
+    "acme/either-way",
 ];
 
 fn fixtures_dir() -> PathBuf {
