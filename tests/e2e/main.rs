@@ -32,4 +32,5 @@ mod run_tools;
 mod scaffold_tools;
 mod schema_tools;
 mod stdio;
+mod validate_flow;
 mod validate_tools;
