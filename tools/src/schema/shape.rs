@@ -8,8 +8,8 @@ use serde_json::Value;
 /// How deep objects and lists may nest before the rest is [`OutputShape::Unknown`].
 const MAX_DEPTH: usize = 8;
 
-/// The structure of an output value as `replicate.use()` returns it (before the top-level
-/// concatenation of string iterators, which [`super::OutputKind`] records).
+/// The structure of an output value as `replicate.use()` returns it (a string iterator
+/// joined into one `str` is recorded by the output's `kind`, not here).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutputShape {
