@@ -25,14 +25,23 @@ def run(image: Path, prompt: str) -> Path:
     return upscale(image=images)
 "#;
 
-const MODELS: [&str; 3] = ["acme/scene-inspector", "acme/pixel-forge", "acme/upscale.x2"];
+const MODELS: [&str; 3] = [
+    "acme/scene-inspector",
+    "acme/pixel-forge",
+    "acme/upscale.x2",
+];
 
 fn flow_findings(report: &Value) -> Vec<(String, u64)> {
     report["diagnostics"]
         .as_array()
         .unwrap_or_else(|| panic!("a validation report: {report}"))
         .iter()
-        .map(|d| (d["code"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -44,15 +53,27 @@ fn assert_flow_findings(report: &Value) {
     );
     let diagnostics = report["diagnostics"].as_array().unwrap();
     let py020 = &diagnostics[0];
-    assert_eq!(py020["doc_section"], "miscellaneous-important-things-to-keep-in-mind");
+    assert_eq!(
+        py020["doc_section"],
+        "miscellaneous-important-things-to-keep-in-mind"
+    );
     assert!(
-        py020["edit"].as_str().unwrap().contains("print(result[\"answer\"])"),
+        py020["edit"]
+            .as_str()
+            .unwrap()
+            .contains("print(result[\"answer\"])"),
         "{py020}"
     );
     let py022 = &diagnostics[1];
-    assert!(py022["fix"].as_str().unwrap().contains("images[0]"), "{py022}");
     assert!(
-        py022["edit"].as_str().unwrap().contains("upscale(image=images[0])"),
+        py022["fix"].as_str().unwrap().contains("images[0]"),
+        "{py022}"
+    );
+    assert!(
+        py022["edit"]
+            .as_str()
+            .unwrap()
+            .contains("upscale(image=images[0])"),
         "{py022}"
     );
 }
@@ -68,7 +89,11 @@ fn validate_pipeline_and_cli_follow_model_outputs() {
         "build:\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n",
     )
     .unwrap();
-    fs::write(project.join("requirements.txt"), "replicate>=1.1.0b1,<2.0.0a1\n").unwrap();
+    fs::write(
+        project.join("requirements.txt"),
+        "replicate>=1.1.0b1,<2.0.0a1\n",
+    )
+    .unwrap();
     fs::write(project.join("main.py"), FLOW_MAIN).unwrap();
 
     // The MCP tool, with the schemas fetched in the same session.

@@ -77,9 +77,16 @@ async fn fixtures_match_schemas_fetched_from_the_fake() {
             let stored: Vec<ModelSchema> =
                 serde_json::from_str(&std::fs::read_to_string(dir.join("schemas.json")).unwrap())
                     .unwrap();
-            let live = validate(&project, &Rulebook::defaults(), &fetched.into_iter().collect());
-            let from_file =
-                validate(&project, &Rulebook::defaults(), &stored.into_iter().collect());
+            let live = validate(
+                &project,
+                &Rulebook::defaults(),
+                &fetched.into_iter().collect(),
+            );
+            let from_file = validate(
+                &project,
+                &Rulebook::defaults(),
+                &stored.into_iter().collect(),
+            );
             assert_eq!(verdicts(&live), verdicts(&from_file), "{code}/{kind}");
             let codes: Vec<&str> = live.iter().map(|d| d.code.as_str()).collect();
             match kind {
@@ -163,6 +170,9 @@ async fn sync_run_with_async_models_and_edits() {
     assert!(edit.contains("+    print(result[\"answer\"])"), "{edit}");
     assert!(found[0].doc_section == "miscellaneous-important-things-to-keep-in-mind");
     let edit = found[1].edit.as_deref().unwrap();
-    assert!(edit.contains("+    return upscale(image=images[0])"), "{edit}");
+    assert!(
+        edit.contains("+    return upscale(image=images[0])"),
+        "{edit}"
+    );
     assert!(found[1].fix.contains("images[0]"), "{}", found[1].fix);
 }

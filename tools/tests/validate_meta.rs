@@ -121,7 +121,10 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         .filter(|r| r.severity == Severity::Warning)
         .map(|r| r.code)
         .collect();
-    assert_eq!(warnings, BTreeSet::from(["COG006", "PY011", "PY015", "PY021", "PY023"]));
+    assert_eq!(
+        warnings,
+        BTreeSet::from(["COG006", "PY011", "PY015", "PY021", "PY023"])
+    );
 }
 
 #[test]

@@ -36,6 +36,6 @@ pub use params::{FetchModelSchemaArgs, SearchModelsArgs};
 pub use reference::ModelRef;
 pub use report::{SchemaReport, SchemaResult};
 pub use search::{ModelSummary, SearchResults};
-pub use token::ApiToken;
 pub use shape::{OutputField, OutputShape};
+pub use token::ApiToken;
 pub use types::{InputParam, ModelSchema, OutputKind, OutputSpec};

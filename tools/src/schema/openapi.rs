@@ -177,12 +177,12 @@ fn output_of(schema: &Value) -> OutputSpec {
                     "returns a list of Path (URLPath) objects; each file downloads on first use, e.g. open(output[0], \"rb\"); replicate.get_path_url(output[0]) gives its URL".to_owned(),
                 )
             } else {
-                let py = python::type_of(&schema);
+                let py = python::type_of(schema);
                 let usage = format!("returns a {py}");
                 spec(OutputKind::List, &py, usage)
             }
         }
-        Some("string") if is_uri(&schema) => spec(
+        Some("string") if is_uri(schema) => spec(
             OutputKind::Path,
             "Path",
             "returns a Path (URLPath); the file downloads on first use, e.g. open(output, \"rb\"); replicate.get_path_url(output) gives its URL".to_owned(),
@@ -211,7 +211,7 @@ fn output_of(schema: &Value) -> OutputSpec {
             spec(OutputKind::Dict, "dict", usage)
         }
         _ => {
-            let py = python::type_of(&schema);
+            let py = python::type_of(schema);
             let usage = format!("returns a {py}");
             spec(OutputKind::Value, &py, usage)
         }

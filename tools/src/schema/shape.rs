@@ -91,14 +91,17 @@ fn shape(schema: &Value, depth: usize) -> OutputShape {
             ),
         },
         Some("object") => {
-            let fields = schema.get("properties").and_then(Value::as_object).map(|p| {
-                p.iter()
-                    .map(|(name, prop)| OutputField {
-                        name: name.clone(),
-                        shape: shape(prop, depth + 1),
-                    })
-                    .collect()
-            });
+            let fields = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| {
+                    p.iter()
+                        .map(|(name, prop)| OutputField {
+                            name: name.clone(),
+                            shape: shape(prop, depth + 1),
+                        })
+                        .collect()
+                });
             // Extra keys allowed: the listed fields are not the only ones.
             let open = schema
                 .get("additionalProperties")

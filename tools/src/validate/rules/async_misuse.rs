@@ -49,8 +49,8 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             continue;
         };
         let name = &model.name;
-        let sync_run = in_run(ctx, flow, event)
-            && flow.function(event).is_some_and(|f| !f.is_async);
+        let sync_run =
+            in_run(ctx, flow, event) && flow.function(event).is_some_and(|f| !f.is_async);
         let run = ctx.run_name();
         let finding = match &event.kind {
             Use::NotAwaited if !sync_run => Finding::new(
@@ -59,11 +59,15 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                     "`{name}` was made with `use_async=True`: `{}` is a coroutine, used here without `await`",
                     py.text(event.span)
                 ),
-                format!("Write `await` before the call of `{name}` that produced it (inside an `async def`)"),
+                format!(
+                    "Write `await` before the call of `{name}` that produced it (inside an `async def`)"
+                ),
             ),
             Use::AwaitSync { operand_start } => Finding::new(
                 ctx.py_at(event.span),
-                format!("`{name}` is a sync model (no `use_async=True`): its result cannot be awaited"),
+                format!(
+                    "`{name}` is a sync model (no `use_async=True`): its result cannot be awaited"
+                ),
                 "Remove `await`, or pass `use_async=True` to its `replicate.use()`",
             )
             .with_edit(replace_edit(
@@ -78,12 +82,16 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                 let what = if event.value.state == State::Model {
                     format!("`use_async=True` inside the non-async `{run}`")
                 } else {
-                    format!("async model `{name}` called inside the non-async `{run}`, which cannot await it")
+                    format!(
+                        "async model `{name}` called inside the non-async `{run}`, which cannot await it"
+                    )
                 };
                 Finding::new(
                     ctx.py_at(event.span),
                     what,
-                    format!("Declare `async def {run}(...)` and `await` each call, or drop `use_async=True`"),
+                    format!(
+                        "Declare `async def {run}(...)` and `await` each call, or drop `use_async=True`"
+                    ),
                 )
             }
             _ => continue,

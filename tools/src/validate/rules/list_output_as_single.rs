@@ -60,7 +60,10 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                     continue;
                 }
                 let name = model_name(callee).unwrap_or("the model");
-                format!("input `{keyword}` of `{name}`, which takes one {}", input.python_type)
+                format!(
+                    "input `{keyword}` of `{name}`, which takes one {}",
+                    input.python_type
+                )
             }
             Use::Return if in_run(ctx, flow, event) => match single_return(ctx) {
                 Some(ty) => format!("`{}()`, which returns one {ty}", ctx.run_name()),

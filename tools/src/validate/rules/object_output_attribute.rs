@@ -35,8 +35,22 @@ declare_rule! {
 
 /// Attributes every `dict` has.
 const DICT_ATTRS: &[&str] = &[
-    "get", "keys", "values", "items", "copy", "pop", "popitem", "setdefault", "update",
-    "clear", "fromkeys", "__class__", "__dict__", "__len__", "__contains__", "__getitem__",
+    "get",
+    "keys",
+    "values",
+    "items",
+    "copy",
+    "pop",
+    "popitem",
+    "setdefault",
+    "update",
+    "clear",
+    "fromkeys",
+    "__class__",
+    "__dict__",
+    "__len__",
+    "__contains__",
+    "__getitem__",
 ];
 
 fn check(ctx: &Context<'_>, out: &mut Findings) {

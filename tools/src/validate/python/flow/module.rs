@@ -189,4 +189,3 @@ pub(super) fn use_call(
         function,
     })
 }
-

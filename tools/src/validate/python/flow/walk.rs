@@ -225,13 +225,7 @@ impl FnWalker<'_> {
             Expr::Slice(_) => Step::Slice,
             _ => Step::Index(None),
         };
-        self.event(
-            &v,
-            Use::Subscript {
-                step: step.clone(),
-            },
-            span,
-        );
+        self.event(&v, Use::Subscript { step: step.clone() }, span);
         v.path.push(step);
         Some(v)
     }
