@@ -8,6 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use pipelines_docs_cache::Rulebook;
+use pipelines_tools::schema::ModelSchema;
 use pipelines_tools::validate::{Project, Schemas, validate};
 
 const COG: &str = "build:\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n";
@@ -67,9 +68,16 @@ fn files(main: &str) -> BTreeMap<String, String> {
     ])
 }
 
+/// Fetched schemas of the models called (pixel-forge, quick-caption, …), so the model-call
+/// and data-flow rules run against them.
+const SCHEMAS: &str = include_str!("../tests/fixtures/PY022/pass/schemas.json");
+
 fn time(label: &str, target: Duration, files: &BTreeMap<String, String>) {
     let rulebook = Rulebook::defaults();
-    let schemas = Schemas::new();
+    let schemas: Schemas = serde_json::from_str::<Vec<ModelSchema>>(SCHEMAS)
+        .unwrap()
+        .into_iter()
+        .collect();
     let run = || {
         let project = Project::from_files(files).unwrap();
         black_box(validate(&project, &rulebook, &schemas));
