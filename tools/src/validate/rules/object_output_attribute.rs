@@ -75,6 +75,16 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         if DICT_ATTRS.contains(&first.as_str()) {
             continue;
         }
+        // Inside a double-quoted f-string, keys take single quotes.
+        let line = py
+            .source
+            .get(py.line_start(*base_end) as usize..*base_end as usize)
+            .unwrap_or_default();
+        let quote = if line.matches('"').count() % 2 == 1 {
+            '\''
+        } else {
+            '"'
+        };
         // Rewrite each attribute while the value is still an object.
         let mut current = Some(&shape);
         let mut keys = String::new();
@@ -83,7 +93,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             if !matches!(current, Some(OutputShape::Object { .. })) {
                 break;
             }
-            keys.push_str(&format!("[\"{name}\"]"));
+            keys.push_str(&format!("[{quote}{name}{quote}]"));
             dotted.push_str(&format!(".{name}"));
             current = current.and_then(|s| s.field(name));
         }
