@@ -33,6 +33,8 @@ pub struct Prose {
     pub section: String,
     /// The text, on one line.
     pub text: String,
+    /// The 1-based line of the document where it starts.
+    pub line: usize,
 }
 
 impl Sectioned {
@@ -93,6 +95,7 @@ impl Sectioned {
                 out.push(Prose {
                     section: self.section_at(start),
                     text: t,
+                    line: body[..start.min(body.len())].matches('\n').count() + 1,
                 });
             }
             text.clear();
