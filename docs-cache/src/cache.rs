@@ -9,9 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::diff::{DEFAULT_DIFF_CHARS, DocDiff};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
-use crate::results::{
-    DocumentView, FetchReport, Freshness, GetDocsResult, SourceFetch,
-};
+use crate::results::{DocumentView, FetchReport, Freshness, GetDocsResult, SourceFetch};
 use crate::rulebook::Rulebook;
 use crate::search::SearchIndex;
 use crate::sections::Sectioned;

@@ -78,7 +78,12 @@ mod tests {
         let v = section_view(&doc, a, 8000, false);
         assert!(v.section.text.contains("parent text"));
         assert!(!v.section.text.contains("child b"));
-        let ids: Vec<_> = v.section.subsections.iter().map(|e| e.id.as_str()).collect();
+        let ids: Vec<_> = v
+            .section
+            .subsections
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect();
         assert_eq!(ids, ["a/b", "a/c"]);
         assert!(!v.section.includes_subsections);
         assert!(v.note.unwrap().contains("include_subsections"));

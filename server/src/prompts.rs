@@ -243,7 +243,9 @@ mod tests {
     #[test]
     fn missing_and_unknown_arguments_are_errors() {
         let p = Prompts::embedded().unwrap();
-        let err = p.get("review_pipeline", &BTreeMap::new(), None).unwrap_err();
+        let err = p
+            .get("review_pipeline", &BTreeMap::new(), None)
+            .unwrap_err();
         assert!(err.to_string().contains("`path`"));
         let mut args = BTreeMap::new();
         args.insert("nope".to_string(), "x".to_string());

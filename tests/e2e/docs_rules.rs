@@ -22,17 +22,30 @@ fn assert_digest(text: &str) {
     for code in codes() {
         let lines = text
             .lines()
-            .filter(|l| l.starts_with(&format!("- {code}:")) || l.starts_with(&format!("- {code} (")))
+            .filter(|l| {
+                l.starts_with(&format!("- {code}:")) || l.starts_with(&format!("- {code} ("))
+            })
             .count();
         assert_eq!(lines, 1, "{code} listed once: {text}");
     }
     for fact in ["pydantic<2", "pillow", "ffmpeg", "imagemagick"] {
         assert!(text.contains(fact), "digest has {fact}: {text}");
     }
-    for topic in ["## cog.yaml", "## requirements", "## outputs", "## calling models", "## runtime", "## secrets"] {
+    for topic in [
+        "## cog.yaml",
+        "## requirements",
+        "## outputs",
+        "## calling models",
+        "## runtime",
+        "## secrets",
+    ] {
         assert!(text.contains(topic), "digest has {topic}: {text}");
     }
-    assert!(text.chars().count() <= DIGEST_CAP, "{} chars", text.chars().count());
+    assert!(
+        text.chars().count() <= DIGEST_CAP,
+        "{} chars",
+        text.chars().count()
+    );
 }
 
 fn entry<'a>(outline: &'a Value, id: &str) -> &'a Value {
@@ -73,15 +86,28 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
     py::assert_matches_output_schema(tools, "fetch_llms_txt", fetched);
     let sc = &fetched["structuredContent"];
     assert_eq!(sc["sources"][0]["version"], 1, "{sc}");
-    assert_eq!(sc["errata"]["count"], 0, "a consistent spec has no errata: {sc}");
+    assert_eq!(
+        sc["errata"]["count"], 0,
+        "a consistent spec has no errata: {sc}"
+    );
     let text = py::tool_text(fetched);
-    for line in ["cog/outputs — Outputs", "runtime/using-cog-secret-for-api-authentication — Using cog.Secret for API Authentication", "requirements — Requirements"] {
-        assert!(text.lines().any(|l| l.trim() == line), "outline line {line:?}: {text}");
+    for line in [
+        "cog/outputs — Outputs",
+        "runtime/using-cog-secret-for-api-authentication — Using cog.Secret for API Authentication",
+        "requirements — Requirements",
+    ] {
+        assert!(
+            text.lines().any(|l| l.trim() == line),
+            "outline line {line:?}: {text}"
+        );
     }
     let digest = sc["digest"]["text"].as_str().expect("a digest");
     assert_digest(digest);
     assert!(digest.contains("cog>=0.15.3"), "{digest}");
-    assert!(text.contains(digest.lines().nth(2).unwrap()), "the text carries the digest");
+    assert!(
+        text.contains(digest.lines().nth(2).unwrap()),
+        "the text carries the digest"
+    );
     assert_eq!(sc["digest"]["rules"], codes().len());
 
     // A parent section: its own text, its subsections listed (not repeated).
@@ -90,7 +116,10 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
     let s = &parent["structuredContent"]["section"];
     let own = s["text"].as_str().unwrap();
     assert!(own.contains("The smallest project has two files"), "{own}");
-    assert!(!own.contains("### Outputs") && !own.contains("Never return `dict`"), "{own}");
+    assert!(
+        !own.contains("### Outputs") && !own.contains("Never return `dict`"),
+        "{own}"
+    );
     assert_eq!(s["includes_subsections"], false);
     let subs = &s["subsections"];
     for id in ["cog/types", "cog/inputs", "cog/outputs"] {
@@ -98,16 +127,29 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
     }
     let shown = py::tool_text(parent);
     assert!(shown.contains("cog/outputs — Outputs ("), "{shown}");
-    assert!(parent["structuredContent"]["note"].as_str().unwrap().contains("include_subsections"));
+    assert!(
+        parent["structuredContent"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("include_subsections")
+    );
     let whole = py::result(&doc, 4);
     py::assert_matches_output_schema(tools, "get_docs", whole);
-    let all = whole["structuredContent"]["section"]["text"].as_str().unwrap();
-    assert!(all.contains("### Outputs") && all.contains("Never return `dict`"), "{all}");
+    let all = whole["structuredContent"]["section"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        all.contains("### Outputs") && all.contains("Never return `dict`"),
+        "{all}"
+    );
 
     // The outline shows each section's own size and its total.
     let outline = &py::result(&doc, 5)["structuredContent"]["outline"];
     let cog = entry(outline, "cog");
-    assert!(cog["own_size"].as_u64().unwrap() < cog["size"].as_u64().unwrap(), "{cog}");
+    assert!(
+        cog["own_size"].as_u64().unwrap() < cog["size"].as_u64().unwrap(),
+        "{cog}"
+    );
     let outputs = entry(outline, "cog/outputs");
     assert_eq!(outputs["own_size"], outputs["size"], "a leaf: {outputs}");
 
@@ -122,7 +164,14 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
         .expect("prompt text")
         .to_owned();
     assert!(prompt.contains(digest.trim_end()), "{prompt}");
-    for step in ["fetch_model_schema", "`steps`", "output_fields", "validate_pipeline", "`mocks`", "`calls`"] {
+    for step in [
+        "fetch_model_schema",
+        "`steps`",
+        "output_fields",
+        "validate_pipeline",
+        "`mocks`",
+        "`calls`",
+    ] {
         assert!(prompt.contains(step), "prompt names {step}: {prompt}");
     }
 }
@@ -153,28 +202,58 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
         .collect();
     assert_eq!(
         sections,
-        ["instructions", "replicate-python-library/async-mode", "runtime/using-cog-secret-for-api-authentication"]
+        [
+            "instructions",
+            "replicate-python-library/async-mode",
+            "runtime/using-cog-secret-for-api-authentication"
+        ]
     );
     // A binding statement no rule enforces is advice.
     let digest = fetched["digest"]["text"].as_str().unwrap();
     assert_digest(digest);
     assert!(
-        digest.lines().any(|l| l.starts_with("- advice:") && l.contains("you must read fields") && l.ends_with("[miscellaneous-important-things-to-keep-in-mind]")),
+        digest.lines().any(|l| l.starts_with("- advice:")
+            && l.contains("you must read fields")
+            && l.ends_with("[miscellaneous-important-things-to-keep-in-mind]")),
         "{digest}"
     );
-    assert!(!digest.contains("advice: Never return"), "enforced by PY003: {digest}");
+    assert!(
+        !digest.contains("advice: Never return"),
+        "enforced by PY003: {digest}"
+    );
 
     let secret = py::result(&doc, 1);
-    let notes = secret["structuredContent"]["errata"].as_array().expect("notes");
+    let notes = secret["structuredContent"]["errata"]
+        .as_array()
+        .expect("notes");
     assert_eq!(notes.len(), 1, "{secret}");
     let note = notes[0].as_str().unwrap();
-    assert!(note.starts_with("Note:") && note.contains("PY003") && note.contains("follow `cog/outputs`"), "{note}");
+    assert!(
+        note.starts_with("Note:")
+            && note.contains("PY003")
+            && note.contains("follow `cog/outputs`"),
+        "{note}"
+    );
     assert!(py::tool_text(secret).contains(note));
     let async_mode = &py::result(&doc, 2)["structuredContent"]["errata"][0];
-    assert!(async_mode.as_str().unwrap().contains("PY001"), "{async_mode}");
+    assert!(
+        async_mode.as_str().unwrap().contains("PY001"),
+        "{async_mode}"
+    );
     let instructions = &py::result(&doc, 3)["structuredContent"]["errata"][0];
-    assert!(instructions.as_str().unwrap().contains("\"Local Development\""), "{instructions}");
-    assert!(py::result(&doc, 4)["structuredContent"].get("errata").is_none(), "no notes where the spec is consistent");
+    assert!(
+        instructions
+            .as_str()
+            .unwrap()
+            .contains("\"Local Development\""),
+        "{instructions}"
+    );
+    assert!(
+        py::result(&doc, 4)["structuredContent"]
+            .get("errata")
+            .is_none(),
+        "no notes where the spec is consistent"
+    );
 
     let lint = cli(&sandbox, &["docs", "lint", "--format", "json"]);
     assert_eq!(lint.code, Some(0), "{}", lint.stderr);
@@ -183,19 +262,41 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
     assert_eq!(errata.len(), 3, "{lint}");
     let kinds: Vec<(&str, &str)> = errata
         .iter()
-        .map(|e| (e["kind"].as_str().unwrap(), e["code"].as_str().unwrap_or("")))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["code"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
-    assert_eq!(kinds, [("reference", ""), ("example", "PY001"), ("example", "PY003")]);
+    assert_eq!(
+        kinds,
+        [
+            ("reference", ""),
+            ("example", "PY001"),
+            ("example", "PY003")
+        ]
+    );
     let text = cli(&sandbox, &["docs", "lint"]).stdout;
     assert!(text.contains("3 errata in 3 section(s)"), "{text}");
 
     // The consistent spec: none.
-    fakes.docs.set_body(Doc::Pipelines, pipelines_test_fakes::docs_host::PIPELINES_LLMS);
-    let refresh = cli(&sandbox, &["docs", "refresh", "--source", "pipelines", "--force"]);
+    fakes.docs.set_body(
+        Doc::Pipelines,
+        pipelines_test_fakes::docs_host::PIPELINES_LLMS,
+    );
+    let refresh = cli(
+        &sandbox,
+        &["docs", "refresh", "--source", "pipelines", "--force"],
+    );
     assert_eq!(refresh.code, Some(0), "{}", refresh.stderr);
     let clean = cli(&sandbox, &["docs", "lint", "--format", "json"]).json();
     assert_eq!(clean["errata"], json!([]), "{clean}");
-    assert!(cli(&sandbox, &["docs", "lint"]).stdout.contains("no errata"));
+    assert!(
+        cli(&sandbox, &["docs", "lint"])
+            .stdout
+            .contains("no errata")
+    );
 }
 
 #[test]

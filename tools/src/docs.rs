@@ -109,10 +109,11 @@ pub async fn rules_digest(docs: &DocsCache) -> RulesDigest {
 /// The digest from what is cached, without any network; `None` when nothing is cached.
 pub async fn cached_digest(docs: &DocsCache) -> Option<RulesDigest> {
     let store = docs.store().clone();
-    let latest = tokio::task::spawn_blocking(move || store.latest_version(Source::Pipelines.name()))
-        .await
-        .ok()?
-        .ok()??;
+    let latest =
+        tokio::task::spawn_blocking(move || store.latest_version(Source::Pipelines.name()))
+            .await
+            .ok()?
+            .ok()??;
     let spec = linted(&latest.body);
     let label = format!(
         "pipelines spec v{}, fetched {}",

@@ -120,7 +120,10 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
                 max_chars,
                 include_subsections,
             };
-            emit(&pipelines_tools::docs::get_docs(&svc.docs, req).await?, format)?;
+            emit(
+                &pipelines_tools::docs::get_docs(&svc.docs, req).await?,
+                format,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         DocsCommand::Search {
@@ -160,7 +163,10 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             digest: true,
             format,
         } => {
-            emit(&pipelines_tools::docs::rules_digest(&svc.docs).await, format)?;
+            emit(
+                &pipelines_tools::docs::rules_digest(&svc.docs).await,
+                format,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         DocsCommand::Lint { format } => {

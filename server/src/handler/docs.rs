@@ -65,9 +65,11 @@ impl PipelinesServer {
             max_chars: args.max_chars,
             include_subsections: args.include_subsections.unwrap_or(false),
         };
-        Ok(match pipelines_tools::docs::get_docs(&svc.docs, req).await {
-            Ok(r) => success(&r),
-            Err(e) => failure(e.to_string()),
-        })
+        Ok(
+            match pipelines_tools::docs::get_docs(&svc.docs, req).await {
+                Ok(r) => success(&r),
+                Err(e) => failure(e.to_string()),
+            },
+        )
     }
 }

@@ -7,8 +7,18 @@ use crate::validate::Rule;
 
 /// Words that make a sentence binding (case-sensitive, whole words).
 const MARKERS: &[&str] = &[
-    "IMPORTANT", "CRITICAL", "NOT", "must", "MUST", "Never", "NEVER", "never",
+    "IMPORTANT",
+    "CRITICAL",
+    "NOT",
+    "must",
+    "MUST",
+    "Never",
+    "NEVER",
+    "never",
 ];
+
+/// Abbreviations whose dot does not end a sentence.
+const ABBREVIATIONS: &[&str] = &["e.g.", "i.e.", "etc.", "vs.", "(e.g.", "(i.e."];
 
 /// A binding sentence and its section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +46,8 @@ fn sentences(text: &str) -> Vec<String> {
         }
         let end = matches!(c, '.' | '!' | '?')
             && !in_code
-            && chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+            && chars.get(i + 1).is_none_or(|n| n.is_whitespace())
+            && !ABBREVIATIONS.iter().any(|a| cur.ends_with(a));
         if end {
             out.push(cur.trim().to_owned());
             cur.clear();
@@ -81,7 +92,10 @@ fn code_spans(text: &str) -> Vec<String> {
     text.split('`')
         .skip(1)
         .step_by(2)
-        .map(|s| s.trim_end_matches("()").trim_start_matches("replicate.").to_owned())
+        .map(|s| {
+            let s = s.trim_start_matches("replicate.");
+            s.split(['[', '(']).next().unwrap_or(s).to_owned()
+        })
         .filter(|s| !s.is_empty())
         .collect()
 }
@@ -110,14 +124,20 @@ mod tests {
     #[test]
     fn finds_binding_sentences() {
         let doc = Sectioned::parse(
-            "# A\n\nThis is fine. You must not do `x`. **IMPORTANT: Do NOT return `dict`!** Tail.\n",
+            "# A\n\nThis is fine. You must not do `x`, e.g. this. **IMPORTANT: Do NOT return `dict`!** Tail.\n",
         );
         let st = statements(&doc);
         let texts: Vec<_> = st.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(
             texts,
-            ["You must not do `x`.", "IMPORTANT: Do NOT return `dict`!"]
+            [
+                "You must not do `x`, e.g. this.",
+                "IMPORTANT: Do NOT return `dict`!"
+            ]
         );
-        assert_eq!(code_spans("use `replicate.use()` and `Output`"), ["use", "Output"]);
+        assert_eq!(
+            code_spans("use `replicate.use()`, `Output` and `list[Output]`"),
+            ["use", "Output", "list"]
+        );
     }
 }

@@ -111,7 +111,11 @@ fn drop_asides(text: &str) -> String {
     } else {
         out.clone()
     };
-    kept.split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",")
+    kept.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" ,", ",")
+        .replace(" :", ":")
 }
 
 /// One rule as "what to do": the first sentence of its `## What it does`, imperative.
@@ -270,7 +274,12 @@ mod tests {
     fn every_rule_once_and_within_the_cap() {
         let d = digest(None, &Rulebook::defaults(), "built-in defaults");
         for r in rules() {
-            assert_eq!(d.text.matches(&format!("- {}", r.code)).count(), 1, "{}", r.code);
+            assert_eq!(
+                d.text.matches(&format!("- {}", r.code)).count(),
+                1,
+                "{}",
+                r.code
+            );
         }
         assert!(d.text.contains("pydantic<2") && d.text.contains("ffmpeg"));
         assert!(d.text.chars().count() <= MAX_DIGEST_CHARS);

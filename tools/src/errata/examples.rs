@@ -17,6 +17,79 @@ const SNIPPET_RULES: &[&str] = &[
     "PY013", "PY014",
 ];
 
+/// The snippet's findings of the snippet rules: as written (its `run`), and, when it has no
+/// `run`, once for each module-level function that takes cog inputs (`Secret`, `Input(…)`)
+/// as if it were the predict function. Nothing when the snippet does not parse.
+fn findings(
+    code: &str,
+    rules: &Rulebook,
+    schemas: &Schemas,
+) -> Vec<(Option<String>, Vec<crate::validate::Diagnostic>)> {
+    let mut targets: Vec<Option<String>> = vec![None];
+    if !code
+        .lines()
+        .any(|l| l.starts_with("def run(") || l.starts_with("async def run("))
+    {
+        targets.extend(cog_shaped_functions(code).into_iter().map(Some));
+    }
+    let mut out = Vec::new();
+    for target in targets {
+        let mut files = BTreeMap::from([("main.py".to_owned(), code.to_owned())]);
+        if let Some(name) = &target {
+            files.insert(
+                "cog.yaml".to_owned(),
+                format!("predict: \"main.py:{name}\"\n"),
+            );
+        }
+        let Ok(project) = Project::from_files(&files) else {
+            return Vec::new();
+        };
+        let found = validate(&project, rules, schemas);
+        if found.iter().any(|d| d.code == "PY000") {
+            return Vec::new();
+        }
+        let kept: Vec<_> = found
+            .into_iter()
+            .filter(|d| SNIPPET_RULES.contains(&d.code.as_str()))
+            .filter(|d| {
+                // A function-level finding belongs to the function checked, not again to `run`.
+                !out.iter().any(
+                    |(_, prev): &(Option<String>, Vec<crate::validate::Diagnostic>)| {
+                        prev.iter().any(|p| p.code == d.code && p.line == d.line)
+                    },
+                )
+            })
+            .collect();
+        if !kept.is_empty() {
+            out.push((target, kept));
+        }
+    }
+    out
+}
+
+/// Module-level functions whose signature takes a `Secret` or an `Input(…)`.
+fn cog_shaped_functions(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in code.match_indices("def ") {
+        let line_start = code[..at].rfind('\n').map_or(0, |i| i + 1);
+        let prefix = &code[line_start..at];
+        if !(prefix.is_empty() || prefix == "async ") {
+            continue;
+        }
+        let rest = &code[at + 4..];
+        let Some(open) = rest.find('(') else { continue };
+        let name = rest[..open].trim();
+        let signature = rest.find(":\n").map_or(rest, |end| &rest[..end]);
+        if !name.is_empty()
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && (signature.contains("Secret") || signature.contains("Input("))
+        {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
 /// Markers of a deliberate counter-example.
 const WRONG_MARKERS: &[&str] = &["❌", "wrong", "not supported", "don't", "do not", "bad:"];
 
@@ -32,36 +105,31 @@ pub(super) fn check(doc: &Sectioned) -> Vec<Erratum> {
         if WRONG_MARKERS.iter().any(|m| lower.contains(m)) {
             continue;
         }
-        let files = BTreeMap::from([("main.py".to_owned(), block.code.clone())]);
-        let Ok(project) = Project::from_files(&files) else {
-            continue;
-        };
-        let found = validate(&project, &rules, &schemas);
-        if found.iter().any(|d| d.code == "PY000") {
-            continue;
-        }
-        for d in found
-            .into_iter()
-            .filter(|d| SNIPPET_RULES.contains(&d.code.as_str()))
-        {
-            let rule = if d.doc_section == block.section {
-                "an explicit rule stated in this section".to_owned()
-            } else {
-                format!("an explicit rule of `{}`", d.doc_section)
+        for (target, found) in findings(&block.code, &rules, &schemas) {
+            let used_as = match &target {
+                Some(name) => format!(" (its `{name}` used as the pipeline's `run()`)"),
+                None => String::new(),
             };
-            out.push(Erratum {
-                section: block.section.clone(),
-                kind: ErratumKind::Example,
-                line: block.line + d.line,
-                note: format!(
-                    "Note: the example at line {} breaks {rule} ({}: {}); explicit rules win over examples, so follow `{}`, not the example.",
-                    block.line + d.line,
-                    d.code,
-                    d.message.trim_end_matches('.'),
-                    d.doc_section
-                ),
-                code: Some(d.code),
-            });
+            for d in found {
+                let rule = if d.doc_section == block.section {
+                    "an explicit rule stated in this section".to_owned()
+                } else {
+                    format!("an explicit rule of `{}`", d.doc_section)
+                };
+                let line = block.line + d.line;
+                out.push(Erratum {
+                    section: block.section.clone(),
+                    kind: ErratumKind::Example,
+                    line,
+                    note: format!(
+                        "Note: the example at line {line}{used_as} breaks {rule} ({}: {}); explicit rules win over examples, so follow `{}`, not the example.",
+                        d.code,
+                        d.message.trim_end_matches('.'),
+                        d.doc_section
+                    ),
+                    code: Some(d.code),
+                });
+            }
         }
     }
     out

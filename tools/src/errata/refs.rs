@@ -13,15 +13,16 @@ const LEADS: &[&str] = &["the", "see", "in", "to", "at"];
 
 pub(super) fn check(doc: &Sectioned) -> Vec<Erratum> {
     let mut out = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
     for p in doc.prose() {
         let mut names = named_before_section(&p.text);
         names.extend(parenthesised_see(&p.text));
-        let mut seen = Vec::new();
         for name in names {
-            if seen.contains(&name) || resolves(doc, &name) {
+            let key = (p.section.clone(), name.clone());
+            if seen.contains(&key) || resolves(doc, &name) {
                 continue;
             }
-            seen.push(name.clone());
+            seen.push(key);
             let suggestions = doc.suggest(&name);
             let hint = if suggestions.is_empty() {
                 String::new()
@@ -73,7 +74,9 @@ fn named_before_section(text: &str) -> Vec<String> {
         if before.last().is_some_and(|l| l.ends_with(is_quote)) {
             if let Some(start) = before.iter().rposition(|x| x.starts_with(is_quote)) {
                 let quoted = before[start..].join(" ");
-                let name = quoted.trim_matches(|c: char| is_quote(c) || c == ',').trim();
+                let name = quoted
+                    .trim_matches(|c: char| is_quote(c) || c == ',')
+                    .trim();
                 if !name.is_empty() {
                     out.push(name.to_owned());
                 }
@@ -157,7 +160,10 @@ mod tests {
             ["Using cog.Secret for API Authentication"]
         );
         assert!(named_before_section("A section is a part. This section says.").is_empty());
-        assert_eq!(parenthesised_see("x (see Streaming section below)"), ["Streaming"]);
+        assert_eq!(
+            parenthesised_see("x (see Streaming section below)"),
+            ["Streaming"]
+        );
         assert!(parenthesised_see("x (see https://cog.run)").is_empty());
     }
 
