@@ -3,7 +3,9 @@
 //! `pipelines://rules`, `docs rules --digest`, the create_pipeline prompt), and the spec's
 //! errata (`get_docs` notes, `docs lint`) — through the real binary against the fake docs host.
 
-use pipelines_test_fakes::docs_host::{Doc, PIPELINES_LLMS_ERRATA, PIPELINES_LLMS_V2};
+use pipelines_test_fakes::docs_host::{
+    Doc, PIPELINES_LLMS_ERRATA, PIPELINES_LLMS_V2, RUNTIME_REQUIREMENTS,
+};
 use serde_json::{Value, json};
 
 use crate::{fakes::Fakes, py, support::cli};
@@ -311,11 +313,20 @@ fn the_digest_follows_the_spec() {
     assert_digest(&v1);
     assert!(!v1.contains("numpy"), "{v1}");
 
+    // A new pin in the spec and a new package in the runtime's list change the digest.
     fakes.docs.set_body(Doc::Pipelines, PIPELINES_LLMS_V2);
-    let refresh = cli(&sandbox, &["docs", "refresh", "--source", "pipelines"]);
+    fakes.docs.set_body(
+        Doc::Runtime,
+        &format!("{RUNTIME_REQUIREMENTS}numpy==2.3.1\n"),
+    );
+    let refresh = cli(&sandbox, &["docs", "refresh"]);
     assert_eq!(refresh.code, Some(0), "{}", refresh.stderr);
     let v2 = cli(&sandbox, &["docs", "rules", "--digest"]).stdout;
     assert_digest(&v2);
-    assert!(v2.contains("numpy<3") && v2.contains(">=0.16.0"), "{v2}");
+    assert!(
+        v2.contains("cog>=0.16.0") && v2.contains("numpy==2.3.1"),
+        "{v2}"
+    );
+    assert!(v1.contains("cog>=0.15.3"), "{v1}");
     assert_ne!(v1.trim_end(), v2.trim_end());
 }
