@@ -134,3 +134,39 @@ pub(super) fn check(doc: &Sectioned) -> Vec<Erratum> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(code: &str) -> Sectioned {
+        Sectioned::parse(&format!(
+            "# Cog\n\n## Outputs\n\nNever return `dict`.\n\n# Secrets\n\n```py\n{code}```\n"
+        ))
+    }
+
+    #[test]
+    fn an_example_breaking_a_rule_is_noted_and_counter_examples_are_not() {
+        let found = check(&spec(
+            "from cog import Secret\n\ndef call(q: str, key: Secret) -> dict:\n    return {}\n",
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code.as_deref(), Some("PY003"));
+        assert_eq!(found[0].section, "secrets");
+        assert!(
+            found[0].note.contains("follow `cog/outputs`"),
+            "{}",
+            found[0].note
+        );
+        assert!(
+            found[0]
+                .note
+                .contains("`call` used as the pipeline's `run()`")
+        );
+        // A helper without cog inputs, a marked counter-example, a fragment: nothing.
+        assert!(check(&spec("def helper(x: int) -> dict:\n    return {}\n")).is_empty());
+        assert!(check(&spec("# ❌ WRONG\ndef run() -> dict:\n    return {}\n")).is_empty());
+        assert!(check(&spec("use(ref, *, hint=None) -> Function\n")).is_empty());
+        assert!(check(&spec("def run() -> str:\n    return 'ok'\n")).is_empty());
+    }
+}
