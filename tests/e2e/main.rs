@@ -23,6 +23,7 @@ mod support;
 
 mod conformance;
 mod contract;
+mod docs_rules;
 mod docs_tools;
 mod http_security;
 mod http_server;

@@ -22,10 +22,14 @@ pub struct FetchLlmsTxtArgs {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetDocsArgs {
-    /// A section id from the outline (e.g. `cog/outputs`): returns that section's text.
-    /// Omit both `section` and `query` for the outline.
+    /// A section id from the outline (e.g. `cog/outputs`): returns that section's own text
+    /// and a list of its subsections, with any spec errata notes for it. `rules` returns
+    /// the rules digest. Omit both `section` and `query` for the outline.
     #[serde(default)]
     pub section: Option<String>,
+    /// With `section`: include the subsections' text instead of listing them.
+    #[serde(default)]
+    pub include_subsections: Option<bool>,
     /// Words to search for: returns the best-matching sections with snippets.
     #[serde(default)]
     pub query: Option<String>,
