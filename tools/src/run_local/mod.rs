@@ -11,6 +11,9 @@
 //! - `outputs` / `data_uri` — `data:` outputs written to files.
 //! - `project` — a directory or inline files in a fresh temp dir.
 //! - `progress` / `result` / `error` — what callers receive.
+//! - `sandbox` / `reaper` — Landlock confinement; no process outlives its run.
+//! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
+//! - `uv` — building venvs with uv when it is available.
 
 mod child;
 mod data_uri;
@@ -21,10 +24,13 @@ mod outputs;
 mod progress;
 mod project;
 mod python;
+mod reaper;
 mod requirements;
 mod result;
 mod run;
+mod sandbox;
 mod server;
+mod sniff;
 mod venv;
 
 pub use error::RunError;
@@ -33,6 +39,7 @@ pub use progress::{Progress, ProgressFn};
 pub use project::ProjectSource;
 pub use python::{MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python};
 pub use requirements::ResolvedRequirements;
+pub use sandbox::landlock_abi;
 pub use result::{RunResult, Timings};
 pub use run::{RunConfig, RunRequest, prepare_venv, run_locally};
 pub use tokio_util::sync::CancellationToken;
