@@ -15,11 +15,13 @@
 //! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
 //! - `uv` — building venvs with uv when it is available.
 
+mod advice;
 mod child;
 mod data_uri;
 mod env;
 mod error;
 mod inputs;
+mod logs;
 mod outputs;
 mod progress;
 mod project;
@@ -28,9 +30,11 @@ mod reaper;
 mod requirements;
 mod result;
 mod run;
+mod rundir;
 mod sandbox;
 mod server;
 mod sniff;
+mod uv;
 mod venv;
 
 pub use error::RunError;
@@ -39,9 +43,9 @@ pub use progress::{Progress, ProgressFn};
 pub use project::ProjectSource;
 pub use python::{MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python};
 pub use requirements::ResolvedRequirements;
-pub use sandbox::landlock_abi;
 pub use result::{RunResult, Timings};
 pub use run::{RunConfig, RunRequest, prepare_venv, run_locally};
+pub use sandbox::landlock_abi;
 pub use tokio_util::sync::CancellationToken;
 pub use venv::{VenvInfo, VenvLease};
 

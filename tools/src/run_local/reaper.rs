@@ -61,7 +61,10 @@ impl Reaper {
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("WATCH_MARK", format!("{MARKER}={}", self.id))
-            .env("WATCH_PGID", pgid.map(|p| p.to_string()).unwrap_or_default())
+            .env(
+                "WATCH_PGID",
+                pgid.map(|p| p.to_string()).unwrap_or_default(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null());

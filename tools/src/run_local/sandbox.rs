@@ -22,7 +22,17 @@ const TARGET_ABI: ABI = ABI::V6;
 
 /// System directories a run may read (and execute from).
 const SYSTEM_READ: &[&str] = &[
-    "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys", "/dev",
+    "/usr",
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/bin",
+    "/sbin",
+    "/etc",
+    "/opt",
+    "/proc",
+    "/sys",
+    "/dev",
     "/run/systemd/resolve",
 ];
 
