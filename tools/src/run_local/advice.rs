@@ -29,6 +29,25 @@ pub(crate) fn for_failure(text: &str, runtime_packages: &[String]) -> Vec<String
     advice
 }
 
+/// Adds the advice for missing modules to an error whose server never got ready.
+pub(crate) fn add_to_error(
+    error: super::error::RunError,
+    runtime_packages: &[String],
+) -> super::error::RunError {
+    match error {
+        super::error::RunError::ServerStart { message, stderr } => {
+            let advice = for_failure(&stderr, runtime_packages);
+            let message = if advice.is_empty() {
+                message
+            } else {
+                format!("{message}\nadvice: {}", advice.join("\nadvice: "))
+            };
+            super::error::RunError::ServerStart { message, stderr }
+        }
+        other => other,
+    }
+}
+
 /// Module names from `No module named 'x'` messages.
 fn missing_modules(text: &str) -> Vec<String> {
     const NEEDLE: &str = "No module named ";

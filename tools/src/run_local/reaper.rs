@@ -1,5 +1,5 @@
 //! Nothing a run started outlives it. Every process of a run carries an environment
-//! marker (`MCP_PIPELINES_RUN=<id>`); when the run ends, its process group is killed and
+//! marker (`PIPELINES_RUN_ID=<id>`); when the run ends, its process group is killed and
 //! `/proc` is swept for processes with the marker — so children that started a new session
 //! (`start_new_session=True`) or left the group go too. A watchdog (`/bin/sh`, in its own
 //! process group) does the same if this process dies without cleaning up (SIGKILL): it
@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 /// The name of the environment marker every process of a run carries.
-pub(crate) const MARKER: &str = "MCP_PIPELINES_RUN";
+pub(crate) const MARKER: &str = "PIPELINES_RUN_ID";
 
 /// Kills the group, then sweeps `/proc` for the marker; run when the pipe closes without
 /// `done` (this process died).
@@ -127,7 +127,7 @@ pub(crate) fn kill_marked(id: &str) {
     }
 }
 
-/// Live processes whose initial environment has `MCP_PIPELINES_RUN=<id>`.
+/// Live processes whose initial environment has `PIPELINES_RUN_ID=<id>`.
 pub(crate) fn marked_processes(id: &str) -> Vec<u32> {
     let wanted = format!("{MARKER}={id}");
     let Ok(entries) = std::fs::read_dir("/proc") else {

@@ -190,7 +190,7 @@ pub async fn run_locally(
     let server_output = server.output_tail();
     server.stop().await;
     isolation.reaper.finish();
-    let response = outcome?;
+    let response = outcome.map_err(|e| super::advice::add_to_error(e, &config.runtime_packages))?;
 
     reporter.stage(Stage::Outputs, "collecting outputs");
     let mut output = response.output;

@@ -1,5 +1,6 @@
 //! The Landlock sandbox of a run (Linux): the cog server and everything it starts may write
-//! only to the run's own copy of the project and its private tmp, and read only the venv,
+//! only to the run's own copy of the project, its private tmp (`TMPDIR`) and `/tmp`, and read
+//! only the venv,
 //! the Python install, system directories (libraries, certificates, `/proc`, `/dev`) and the
 //! run's files. Not the user's home, not the cache's other dirs, not the original project.
 //!
@@ -36,14 +37,16 @@ const SYSTEM_READ: &[&str] = &[
     "/run/systemd/resolve",
 ];
 
-/// Device files and shared memory a run may write (`/dev/null`, POSIX semaphores of
-/// Python's multiprocessing in `/dev/shm`).
+/// Device files, shared memory and the system tmp a run may write: `/dev/null`, POSIX
+/// semaphores of Python's multiprocessing in `/dev/shm`, and `/tmp`, where pipelines (and
+/// cog's examples) put their outputs, e.g. `Path("/tmp/out.png")`, as the runtime allows.
 const SYSTEM_WRITE: &[&str] = &[
     "/dev/null",
     "/dev/zero",
     "/dev/full",
     "/dev/tty",
     "/dev/shm",
+    "/tmp",
 ];
 
 /// What a sandboxed run may touch.
@@ -191,7 +194,8 @@ mod tests {
             eprintln!("skipped: Landlock is not available on this kernel");
             return;
         }
-        let secret_home = tempfile::tempdir().unwrap();
+        let outside_tmp = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+        let secret_home = tempfile::tempdir_in(&outside_tmp).unwrap();
         let secret = secret_home.path().join("id_rsa");
         std::fs::write(&secret, "PRIVATE KEY").unwrap();
         let run = tempfile::tempdir().unwrap();

@@ -225,9 +225,10 @@ async fn build(
             .map_err(|e| RunError::io(format!("removing {}", dir.display()), e))?;
     }
     reporter.line(format!(
-        "creating virtualenv with Python {} ({})",
+        "creating virtualenv with Python {} ({}), installing with {}",
         python.version,
-        python.path.display()
+        python.path.display(),
+        if limits.uv.is_some() { "uv" } else { "pip" }
     ));
     let cwd = dir.parent().unwrap_or(dir).to_path_buf();
     let (program, args, what) = match &limits.uv {
