@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use crate::fakes::Fakes;
 use crate::run_tools::{
-    CHAIN_MAIN, COG_YAML, REQUIREMENTS, is_error, run_call, run_sandbox, stdio_run,
-    text, write_project,
+    CHAIN_MAIN, COG_YAML, REQUIREMENTS, is_error, run_call, run_sandbox, stdio_run, text,
+    write_project,
 };
 use crate::support::{self, Sandbox};
 
@@ -159,7 +159,10 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
     let project = write_project(work.path(), "probe", PROBE_MAIN);
     std::fs::write(project.join("helper.py"), "NAME = 'helper imported'\n").unwrap();
     let before = files_under(&project);
-    let sandbox = run_sandbox(&fakes).var("HOME", &home.display().to_string());
+    // pyenv is found through HOME: name the interpreter explicitly.
+    let sandbox = run_sandbox(&fakes)
+        .var("HOME", &home.display().to_string())
+        .var("MCP_PIPELINES_PYTHON", &base_python().display().to_string());
     let args = |extra: &[&str]| {
         let mut a = vec![
             "run".to_string(),
@@ -404,4 +407,16 @@ fn venvs_are_built_with_uv_when_available_and_with_pip_otherwise() {
         );
         assert!(venv.join("bin/python").exists());
     }
+}
+
+/// The interpreter the e2e venv was built from (its `pyvenv.cfg` `home`).
+fn base_python() -> PathBuf {
+    let venv = support::target_dir().join("e2e-venv");
+    let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg")).expect("run scripts/test-setup");
+    let home = cfg
+        .lines()
+        .find_map(|l| l.split_once('=').filter(|(k, _)| k.trim() == "home"))
+        .map(|(_, v)| PathBuf::from(v.trim()))
+        .expect("pyvenv.cfg names its home");
+    home.join("python3")
 }

@@ -59,9 +59,20 @@ pub(crate) fn install_args(venv_python: &Path, requirements: &Path) -> Vec<OsStr
     ]
 }
 
-/// Environment for uv: never download an interpreter (we name one).
+/// Environment for uv: never download an interpreter (we name one), and trust the
+/// platform's certificate store as pip does (a TLS-intercepting proxy's CA lives there),
+/// unless the user configured these.
 pub(crate) fn env_overrides() -> Vec<(OsString, OsString)> {
-    vec![("UV_PYTHON_DOWNLOADS".into(), "never".into())]
+    [
+        ("UV_PYTHON_DOWNLOADS", "never"),
+        // uv >= 0.9 reads UV_SYSTEM_CERTS; older releases UV_NATIVE_TLS.
+        ("UV_SYSTEM_CERTS", "true"),
+        ("UV_NATIVE_TLS", "true"),
+    ]
+    .into_iter()
+    .filter(|(name, _)| std::env::var_os(name).is_none())
+    .map(|(name, value)| (name.into(), value.into()))
+    .collect()
 }
 
 /// The uv output lines worth showing as progress.
