@@ -219,6 +219,30 @@ mod tests {
     }
 
     #[test]
+    fn tcp_connections_can_be_limited_to_given_ports() {
+        if landlock_abi().is_none_or(|abi| abi < 4) {
+            eprintln!("skipped: Landlock network rules need ABI 4");
+            return;
+        }
+        let allowed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = |l: &std::net::TcpListener| l.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = SandboxSpec::for_run(dir.path(), dir.path(), dir.path());
+        spec.connect_ports = Some(vec![port(&allowed)]);
+        let (to_allowed, to_other) = spec
+            .spawn_confined(|| {
+                Ok((
+                    std::net::TcpStream::connect(("127.0.0.1", port(&allowed))).is_ok(),
+                    std::net::TcpStream::connect(("127.0.0.1", port(&other))).is_ok(),
+                ))
+            })
+            .unwrap();
+        assert!(to_allowed);
+        assert!(!to_other, "connected to a port outside the rules");
+    }
+
+    #[test]
     fn python_home_comes_from_pyvenv_cfg() {
         let venv = tempfile::tempdir().unwrap();
         std::fs::write(
