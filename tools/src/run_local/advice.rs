@@ -10,7 +10,7 @@ pub(crate) fn for_failure(text: &str, runtime_packages: &[String]) -> Vec<String
     for module in missing_modules(text) {
         let top = module.split('.').next().unwrap_or(&module).to_owned();
         let dist = distribution_for(&top);
-        let line = if runtime_packages.iter().any(|p| *p == dist) {
+        let line = if runtime_packages.contains(&dist) {
             format!(
                 "`{module}` is not installed locally: the pipelines runtime provides `{dist}`, \
                  so add `{dist}` to requirements.txt (REQ005 runtime-package-not-listed) and run again"

@@ -67,10 +67,7 @@ fn push(text: &mut String, line: &str) {
 /// An error message said once: `Prediction failed: Prediction failed: x` → `Prediction failed: x`.
 pub(crate) fn said_once(error: &str) -> String {
     let mut text = error.trim();
-    loop {
-        let Some((head, rest)) = text.split_once(": ") else {
-            break;
-        };
+    while let Some((head, rest)) = text.split_once(": ") {
         let rest = rest.trim_start();
         if rest.starts_with(&format!("{head}: ")) || rest == head {
             text = rest;

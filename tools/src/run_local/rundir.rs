@@ -88,28 +88,6 @@ fn copy_tree(from: &Path, to: &Path, budget: &mut u64) -> Result<(), RunError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copies_the_project_without_caches() {
-        let project = tempfile::tempdir().unwrap();
-        std::fs::write(project.path().join("main.py"), "x = 1\n").unwrap();
-        std::fs::create_dir_all(project.path().join("lib/__pycache__")).unwrap();
-        std::fs::write(project.path().join("lib/util.py"), "").unwrap();
-        std::fs::write(project.path().join("lib/__pycache__/util.pyc"), "").unwrap();
-        let run = RunDir::copy_of(project.path(), None).unwrap();
-        assert!(run.project.join("main.py").is_file());
-        assert!(run.project.join("lib/util.py").is_file());
-        assert!(!run.project.join("lib/__pycache__").exists());
-        assert!(run.tmp.is_dir());
-        let root = run.project.parent().unwrap().to_path_buf();
-        drop(run);
-        assert!(!root.exists());
-    }
-}
-
 /// Everything that keeps a run to itself: its directory, its sandbox and its reaper.
 pub(crate) struct Isolation {
     pub(crate) dir: RunDir,
@@ -167,5 +145,27 @@ impl Isolation {
         }
         env.retain(|(k, _)| !own.iter().any(|(o, _)| o == k));
         env.extend(own);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_the_project_without_caches() {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(project.path().join("main.py"), "x = 1\n").unwrap();
+        std::fs::create_dir_all(project.path().join("lib/__pycache__")).unwrap();
+        std::fs::write(project.path().join("lib/util.py"), "").unwrap();
+        std::fs::write(project.path().join("lib/__pycache__/util.pyc"), "").unwrap();
+        let run = RunDir::copy_of(project.path(), None).unwrap();
+        assert!(run.project.join("main.py").is_file());
+        assert!(run.project.join("lib/util.py").is_file());
+        assert!(!run.project.join("lib/__pycache__").exists());
+        assert!(run.tmp.is_dir());
+        let root = run.project.parent().unwrap().to_path_buf();
+        drop(run);
+        assert!(!root.exists());
     }
 }
