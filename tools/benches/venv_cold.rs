@@ -20,6 +20,10 @@ fn main() {
 
 async fn bench() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    println!(
+        "Landlock ABI: {:?}",
+        pipelines_tools::run_local::landlock_abi()
+    );
     let project = ProjectSource::Dir(root.join("tests/fixtures/run_local/trivial"));
     let requirements = vec!["cog==0.15.3".into(), "replicate==1.1.0b3".into()];
     let probe = RunConfig::new(std::env::temp_dir(), requirements.clone());
