@@ -420,3 +420,39 @@ fn base_python() -> PathBuf {
         .expect("pyvenv.cfg names its home");
     home.join("python3")
 }
+
+#[test]
+fn a_hosted_server_keeps_the_sandbox_and_reads_no_local_input_files() {
+    let fakes = Fakes::start();
+    let token = "e2e-isolation-token-5c1d";
+    let server = support::HttpServer::start_in(
+        run_sandbox(&fakes).var("MCP_PIPELINES_AUTH_TOKENS", token),
+        &["--allow-run"],
+    );
+    let files = crate::run_tools::project_files(FILE_INPUT_MAIN);
+    let mut script = crate::py::http_script(
+        &server,
+        Some(token),
+        "auto",
+        json!([
+            run_call(
+                json!({"files": files, "inputs": {"image": "/etc/hostname"}, "sandbox": false})
+            ),
+            run_call(json!({"files": files, "inputs": {"image": "/etc/passwd"}})),
+        ]),
+    );
+    script["timeout_s"] = json!(crate::run_tools::CALL_TIMEOUT_S);
+    let doc = crate::py::run_script(&script);
+    let unsandboxed = crate::py::result(&doc, 0);
+    assert!(is_error(unsandboxed), "{unsandboxed:#}");
+    assert!(
+        text(unsandboxed).contains("sandbox"),
+        "{}",
+        text(unsandboxed)
+    );
+    let local_file = crate::py::result(&doc, 1);
+    assert!(is_error(local_file), "{local_file:#}");
+    let said = text(local_file);
+    assert!(said.contains("image") && said.contains("hosted"), "{said}");
+    assert!(fakes.replicate.predictions().is_empty());
+}

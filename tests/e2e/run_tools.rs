@@ -89,7 +89,7 @@ def run(seconds: int = Input(description="How long to wait.", default=600)) -> s
 "#;
 
 /// The project files with `main` as main.py.
-fn project_files(main: &str) -> BTreeMap<String, String> {
+pub(crate) fn project_files(main: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("cog.yaml".to_string(), COG_YAML.to_string()),
         ("requirements.txt".to_string(), REQUIREMENTS.to_string()),
