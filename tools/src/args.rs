@@ -95,4 +95,7 @@ pub struct RunLocallyArgs {
     /// Hard timeout in seconds for the prediction (default 300).
     #[serde(default)]
     pub timeout_seconds: Option<u64>,
+    /// `false` runs the pipeline without the Landlock sandbox (local servers only; default true).
+    #[serde(default)]
+    pub sandbox: Option<bool>,
 }

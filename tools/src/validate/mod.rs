@@ -15,6 +15,7 @@ mod cog_yaml;
 mod diagnostic;
 mod edit;
 mod import_names;
+pub(crate) use import_names::distribution_for;
 mod project;
 pub mod python;
 mod registry;
