@@ -152,7 +152,7 @@ async fn batch_is_concurrent_and_in_order() {
         s.fake.max_in_flight()
     );
 
-    let report = SchemaReport::new(&batch, results);
+    let report = SchemaReport::new(&batch, results, None);
     assert!(report.has_errors());
     assert!(!report.all_failed());
     let text = report.to_text();
@@ -515,7 +515,7 @@ async fn token_never_appears_in_any_output() {
             }
         }
     }
-    let report = SchemaReport::new(&batch, results);
+    let report = SchemaReport::new(&batch, results, None);
     texts.push(report.to_text());
     texts.push(serde_json::to_string(&report).unwrap());
     for status in [401, 429, 500] {
