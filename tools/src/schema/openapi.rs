@@ -192,7 +192,13 @@ fn output_kind(openapi: &Value) -> OutputSpec {
             let fields: Vec<String> = shape
                 .fields
                 .iter()
-                .map(|f| format!("output[{}]", python::literal(&Value::String(f.name.clone()))))
+                .map(|f| {
+                    format!(
+                        "output[{}] ({})",
+                        python::literal(&Value::String(f.name.clone())),
+                        f.shape.python_type
+                    )
+                })
                 .collect();
             let mut usage = if fields.is_empty() {
                 "returns a dict; read fields as output[\"name\"]".to_owned()

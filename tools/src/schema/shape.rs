@@ -134,8 +134,10 @@ impl OutputShape {
         }
         if let Some(items) = &self.items {
             let item_expr = format!("{expr}[0]");
-            out.push(format!("{indent}{item_expr}: {}", items.describe()));
-            if items.is_nested() {
+            if items.cut.is_some() || !items.is_nested() {
+                items.collect_leaf(&item_expr, depth, out);
+            } else {
+                out.push(format!("{indent}{item_expr}: {}", items.describe()));
                 items.collect_lines(&item_expr, depth + 1, out);
             }
             return;
@@ -153,6 +155,15 @@ impl OutputShape {
             if field.shape.is_nested() {
                 field.shape.collect_lines(&field_expr, depth + 1, out);
             }
+        }
+    }
+
+    /// One line for a part that is not expanded further.
+    fn collect_leaf(&self, expr: &str, depth: usize, out: &mut Vec<String>) {
+        let indent = "  ".repeat(depth);
+        match &self.cut {
+            Some(cut) => out.push(format!("{indent}{expr}: {} ({cut})", self.python_type)),
+            None => out.push(format!("{indent}{expr}: {}", self.describe())),
         }
     }
 
