@@ -490,3 +490,44 @@ fn cli_scaffold_then_validate_exits_zero() {
     assert_eq!(statuses(&again), all_with("unchanged"), "{again:#}");
     assert_eq!(read(&dir, "main.py"), before);
 }
+
+/// A model whose schema requires nothing is never called without arguments: the scaffold
+/// adds a run() input for its prompt (and validates clean), or, when the declared inputs
+/// leave nothing to pass, refuses with the model's inputs. `Output` fields are named by what
+/// they hold; the README's example passes an audio file for an audio input.
+#[test]
+fn wiring_never_calls_a_model_without_arguments() {
+    let fakes = Fakes::start();
+    let work = tempfile::tempdir().unwrap();
+    let doc = stdio_run(
+        &fakes,
+        work.path(),
+        json!([
+            call("fetch_model_schema", json!({"models": ["shapes/vision-chat", "shapes/transcriber", IMAGE, LLM]})),
+            call("scaffold_pipeline", json!({"path": "vision", "models": ["shapes/vision-chat"]})),
+            call("validate_pipeline", json!({"path": "vision"})),
+            call("scaffold_pipeline", json!({"inline": true, "models": ["shapes/vision-chat"], "inputs": []})),
+            call("scaffold_pipeline", json!({"inline": true, "models": ["shapes/transcriber", LLM], "output": "Output"})),
+        ]),
+    );
+    let main = std::fs::read_to_string(work.path().join("vision/main.py")).unwrap();
+    assert!(main.contains("vision_chat(prompt=prompt)"), "{main}");
+    let validated = report(&doc, 2);
+    assert_eq!(validated["summary"]["errors"], 0, "{validated}");
+    assert_eq!(validated["summary"]["warnings"], 0, "{validated}");
+
+    let refused = py::result(&doc, 3);
+    assert!(is_error(refused), "{refused}");
+    let message = text(refused);
+    assert!(
+        message.contains("no arguments") && message.contains("image: Path, prompt: str"),
+        "{message}"
+    );
+
+    let audio = report(&doc, 4);
+    let main = file(audio, "main.py")["content"].as_str().unwrap();
+    assert!(main.contains("    text: str"), "{main}");
+    assert!(!main.contains("chatter_3b: str"), "{main}");
+    let readme = file(audio, "README.md")["content"].as_str().unwrap();
+    assert!(readme.contains("-i audio=@input.wav"), "{readme}");
+}

@@ -138,10 +138,11 @@ fn batch_fetch_gives_per_model_results_and_fails_only_when_all_fail() {
         missing.contains("acme/nope") && missing.contains("search_models"),
         "{missing}"
     );
+    // Four models: brief text by default.
     let text = py::tool_text(batch);
     for needle in [
-        "def chatter_3b(",
-        "def pixel_forge(",
+        "chatter_3b(prompt: str, ",
+        "pixel_forge(prompt: str, ",
         "a/b/c: error",
         "acme/nope: error",
     ] {
@@ -503,7 +504,7 @@ fn nested_output_shapes_examples_and_brief_detail() {
         "transcriber(audio: Path, language: str=\"auto\" {\"auto\"|\"en\"|\"fr\"|\"de\"}) -> dict",
         "shape: dict{language: str, segments: list[dict{end: float, start: float, text: str, words?: list[dict{probability?: float, word: str}]}], srt_file?: Path}",
         "embedder(texts: str) -> list[list[float]]",
-        "shape: list[str] | Path",
+        "any_format(text: str) -> list[str] | Path",
     ] {
         assert!(text.contains(needle), "{needle}:\n{text}");
     }

@@ -31,6 +31,19 @@ pub enum ScaffoldError {
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// A model would be called with no arguments and nothing decides which input to fill.
+    #[error(
+        "{model} would be called with no arguments (its schema requires none, so it would \
+         silently run on its defaults), and no run() input or earlier output fits one of its \
+         inputs. Declare a run() input for the one it should get, or omit `inputs` to let the \
+         scaffold add one. Its inputs: {inputs}"
+    )]
+    CallWithoutInputs {
+        /// `owner/name`.
+        model: String,
+        /// The model's inputs as `name: type`.
+        inputs: String,
+    },
     /// A template refers to a value the generator does not provide (a bug).
     #[error("template {template}: {reason}")]
     Template {

@@ -274,7 +274,17 @@ fn example_arg(param: &Param) -> String {
             serde_json::Value::String(s) => s.clone(),
             v => v.to_string(),
         },
-        (_, PyType::Scalar(Scalar::Path)) => "@input.png".to_string(),
+        (_, PyType::Scalar(Scalar::Path) | PyType::List(Scalar::Path)) => {
+            let words = format!("{} {}", param.name, param.description).to_ascii_lowercase();
+            match super::output::kind_of_words(&words) {
+                "audio" => "@input.wav",
+                "video" => "@input.mp4",
+                "file" if !words.contains("file") => "@input.png",
+                "file" => "@input.txt",
+                _ => "@input.png",
+            }
+            .to_string()
+        }
         (_, PyType::Scalar(Scalar::Int)) => param.ge.map_or(1, |g| g.ceil() as i64).to_string(),
         (_, PyType::Scalar(Scalar::Float)) => param.ge.map_or(1.0, |g| g).to_string(),
         (_, PyType::Scalar(Scalar::Bool)) => "true".to_string(),
