@@ -44,6 +44,22 @@ pub enum ScaffoldError {
         /// The model's inputs as `name: type`.
         inputs: String,
     },
+    /// A step of `steps` is unusable.
+    #[error("steps[{index}]: {reason}")]
+    InvalidStep {
+        /// Position in `steps`.
+        index: usize,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// An entry of `output_fields` is unusable.
+    #[error("output_fields[{field:?}]: {reason}")]
+    InvalidOutputField {
+        /// The field name as given.
+        field: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// A template refers to a value the generator does not provide (a bug).
     #[error("template {template}: {reason}")]
     Template {

@@ -148,17 +148,34 @@ pub(crate) fn main_py(
                 .collect();
             args.push(format!("**{GIVEN_HELPER}({})", given.join(", ")));
         }
-        let one = format!("{} = {}({})", b.out_var, b.ident, args.join(", "));
+        let out_var = p.call_var(call);
+        if let Some(over) = &call.over {
+            let mut fan_args = args.clone();
+            fan_args.push(format!("{}={}", over.input, over.var));
+            body.push(format!(
+                "# One prediction per {}, run in parallel; .output() waits for each.",
+                over.input
+            ));
+            body.push(format!(
+                "{} = [\n    {}.create({})\n    for {} in [{}]\n]",
+                over.predictions,
+                b.ident,
+                fan_args.join(", "),
+                over.var,
+                over.values.join(", ")
+            ));
+            body.push(format!(
+                "{out_var} = [prediction.output() for prediction in {}]",
+                over.predictions
+            ));
+            continue;
+        }
+        let one = format!("{} = {}({})", out_var, b.ident, args.join(", "));
         if one.len() + 4 <= 88 {
             body.push(one);
         } else {
             let lines: Vec<String> = args.iter().map(|a| format!("    {a},")).collect();
-            body.push(format!(
-                "{} = {}(\n{}\n)",
-                b.out_var,
-                b.ident,
-                lines.join("\n")
-            ));
+            body.push(format!("{} = {}(\n{}\n)", out_var, b.ident, lines.join("\n")));
         }
     }
     body.extend(ret.stmts.iter().cloned());

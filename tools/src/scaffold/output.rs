@@ -61,7 +61,7 @@ pub(crate) fn plan_return(
     choice: Option<OutputChoice>,
     imports: &mut Imports,
 ) -> Return {
-    let last = p.bindings.last().map(|b| b.output());
+    let last = p.calls.last().map(|c| p.call_value(c));
     let source = last.clone().or_else(|| {
         p.params
             .iter()
@@ -80,15 +80,20 @@ pub(crate) fn plan_return(
         Target::Output => {
             imports.cog.insert("BaseModel");
             ret.annotation = "Output".to_string();
-            let values: Vec<(String, Value)> = if p.bindings.is_empty() {
+            let values: Vec<(String, Value)> = if !p.output_fields.is_empty() {
+                p.output_fields
+                    .iter()
+                    .map(|(name, call)| (name.clone(), p.call_value(&p.calls[*call])))
+                    .collect()
+            } else if p.calls.is_empty() {
                 vec![("text".to_string(), text_or_default(source))]
             } else {
                 let mut counts: Vec<(&'static str, usize)> = Vec::new();
-                p.bindings
+                p.calls
                     .iter()
-                    .map(|b| {
-                        let value = b.output();
-                        let kind = content_name(b, &value);
+                    .map(|c| {
+                        let value = p.call_value(c);
+                        let kind = content_name(&p.bindings[c.binding], &value);
                         let n = match counts.iter_mut().find(|(k, _)| *k == kind) {
                             Some((_, n)) => {
                                 *n += 1;

@@ -61,6 +61,38 @@ pub(crate) struct Call {
     /// Optional `run()` parameters (default `None`) for optional model inputs: sent only when
     /// set, because the API rejects `null` for an input (`**given(seed=seed)`).
     pub(crate) when_given: Vec<(String, String)>,
+    /// The variable holding this call's result, when not the binding's (`steps`).
+    pub(crate) out_var: Option<String>,
+    /// The result, when not the binding's output (a fan-out, `steps`).
+    pub(crate) output: Option<Value>,
+    /// One `create()` per value of one input, run in parallel (`steps[].over`).
+    pub(crate) over: Option<FanOut>,
+}
+
+/// A fan-out: `input` takes each of `values` (Python literals) in its own prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FanOut {
+    pub(crate) input: String,
+    pub(crate) values: Vec<String>,
+    /// The loop variable and the list of predictions.
+    pub(crate) var: String,
+    pub(crate) predictions: String,
+}
+
+impl Pipeline<'_> {
+    /// The variable holding a call's result.
+    pub(crate) fn call_var(&self, call: &Call) -> String {
+        call.out_var
+            .clone()
+            .unwrap_or_else(|| self.bindings[call.binding].out_var.clone())
+    }
+
+    /// A call's result as a value.
+    pub(crate) fn call_value(&self, call: &Call) -> Value {
+        call.output
+            .clone()
+            .unwrap_or_else(|| self.bindings[call.binding].output())
+    }
 }
 
 /// The module-level helper that drops `None` values from keyword arguments.
@@ -74,6 +106,8 @@ pub(crate) struct Pipeline<'a> {
     pub(crate) calls: Vec<Call>,
     pub(crate) namer: Namer,
     pub(crate) notes: Vec<String>,
+    /// `Output` fields named by the request (`output_fields`): (name, call index).
+    pub(crate) output_fields: Vec<(String, usize)>,
 }
 
 /// `owner/name:version` → `owner/name`.
@@ -124,6 +158,9 @@ pub(crate) fn plan<'a>(
     req: &ScaffoldRequest,
     schemas: &'a HashMap<String, ModelSchema>,
 ) -> Result<Pipeline<'a>, ScaffoldError> {
+    if let Some(steps) = req.steps.as_deref() {
+        return super::steps::plan_steps(req, steps, schemas);
+    }
     let mut namer = Namer::new();
     let mut notes = Vec::new();
     let params = inputs::declared(req.inputs.as_deref().unwrap_or_default(), &mut namer)?;
@@ -159,6 +196,7 @@ pub(crate) fn plan<'a>(
         calls: Vec::new(),
         namer,
         notes,
+        output_fields: Vec::new(),
     };
     let auto_inputs = req.inputs.is_none();
     for index in 0..pipeline.bindings.len() {
@@ -192,6 +230,9 @@ fn plan_call(p: &mut Pipeline<'_>, index: usize, auto_inputs: bool) -> Call {
         binding: index,
         args: Vec::new(),
         when_given: Vec::new(),
+        out_var: None,
+        output: None,
+        over: None,
     };
     let mut used_previous = false;
     for input in &binding.schema.inputs {
