@@ -520,7 +520,7 @@ fn nested_output_shapes_examples_and_brief_detail() {
         full_text.len()
     );
     assert!(
-        brief_text.contains("num_images: int=1 [1..50]"),
+        brief_text.contains("sizing_strategy: str=\"width/height\" {\"width/height\"|"),
         "{brief_text}"
     );
 

@@ -15,6 +15,7 @@
 
 mod apply;
 mod error;
+mod fill;
 mod generate;
 mod inputs;
 mod names;

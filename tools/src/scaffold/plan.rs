@@ -66,33 +66,7 @@ pub(crate) struct Call {
     /// The result, when not the binding's output (a fan-out, `steps`).
     pub(crate) output: Option<Value>,
     /// One `create()` per value of one input, run in parallel (`steps[].over`).
-    pub(crate) over: Option<FanOut>,
-}
-
-/// A fan-out: `input` takes each of `values` (Python literals) in its own prediction.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct FanOut {
-    pub(crate) input: String,
-    pub(crate) values: Vec<String>,
-    /// The loop variable and the list of predictions.
-    pub(crate) var: String,
-    pub(crate) predictions: String,
-}
-
-impl Pipeline<'_> {
-    /// The variable holding a call's result.
-    pub(crate) fn call_var(&self, call: &Call) -> String {
-        call.out_var
-            .clone()
-            .unwrap_or_else(|| self.bindings[call.binding].out_var.clone())
-    }
-
-    /// A call's result as a value.
-    pub(crate) fn call_value(&self, call: &Call) -> Value {
-        call.output
-            .clone()
-            .unwrap_or_else(|| self.bindings[call.binding].output())
-    }
+    pub(crate) over: Option<super::steps::FanOut>,
 }
 
 /// The module-level helper that drops `None` values from keyword arguments.
@@ -202,7 +176,7 @@ pub(crate) fn plan<'a>(
     for index in 0..pipeline.bindings.len() {
         let mut call = plan_call(&mut pipeline, index, auto_inputs);
         if call.args.is_empty() && call.when_given.is_empty() {
-            fill_one_input(&mut pipeline, &mut call, auto_inputs)?;
+            super::fill::fill_one_input(&mut pipeline, &mut call, auto_inputs)?;
         }
         pipeline.calls.push(call);
     }
@@ -262,81 +236,6 @@ fn plan_call(p: &mut Pipeline<'_>, index: usize, auto_inputs: bool) -> Call {
     call
 }
 
-/// A model whose schema requires nothing would be called with no arguments (PY030): give
-/// it its main input — the first text input (`prompt` first), else its first input — from
-/// an unused run() input, an earlier model's output, or (when `inputs` was omitted) a new
-/// run() input.
-fn fill_one_input(
-    p: &mut Pipeline<'_>,
-    call: &mut Call,
-    auto_inputs: bool,
-) -> Result<(), ScaffoldError> {
-    let binding = p.bindings[call.binding].clone();
-    let inputs = &binding.schema.inputs;
-    if inputs.is_empty() {
-        return Ok(());
-    }
-    let model = model_key(&binding.reference).to_string();
-    let is_text = |i: &&InputParam| ParamType::parse(&i.python_type).ty == PyType::Scalar(Scalar::Str);
-    let input = inputs
-        .iter()
-        .find(|i| i.name == "prompt")
-        .or_else(|| inputs.iter().find(is_text))
-        .unwrap_or(&inputs[0]);
-    let target = ParamType::parse(&input.python_type).ty;
-    let unused = p
-        .params
-        .iter()
-        .position(|param| param.uses == 0 && param.value().adapt_to(&target).is_some());
-    if let Some(i) = unused {
-        p.params[i].uses += 1;
-        let expr = p.params[i].value().adapt_to(&target).unwrap_or_default();
-        p.notes.push(format!(
-            "{model} requires no input; run() input `{}` is passed as its `{}`: confirm that is \
-             what it should get.",
-            p.params[i].name, input.name
-        ));
-        call.args.push((input.name.clone(), expr));
-        return Ok(());
-    }
-    let previous = p.bindings[..call.binding]
-        .iter()
-        .rev()
-        .find_map(|b| b.output().adapt_to(&target).map(|e| (e, model_key(&b.reference).to_string())));
-    if let Some((expr, from)) = previous {
-        p.notes.push(chain_note(&model, &input.name, &from));
-        call.args.push((input.name.clone(), expr));
-        return Ok(());
-    }
-    if auto_inputs {
-        let name = p.namer.fresh(&[
-            input.name.clone(),
-            format!("{}_{}", binding.ident, input.name),
-        ]);
-        if let Some(mut param) = inputs::from_model_input(name.clone(), &model, input) {
-            param.uses = 1;
-            param.default = None;
-            param.ty.optional = false;
-            let expr = param.value().adapt_to(&target).unwrap_or_else(|| name.clone());
-            p.notes.push(format!(
-                "{model} requires no input; added run() input `{name}` for its `{}`.",
-                input.name
-            ));
-            p.params.push(param);
-            call.args.push((input.name.clone(), expr));
-            return Ok(());
-        }
-    }
-    Err(ScaffoldError::CallWithoutInputs {
-        model,
-        inputs: inputs
-            .iter()
-            .map(|i| format!("{}: {}", i.name, i.python_type))
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
-}
-
 /// Where an optional model input's value comes from.
 enum Source {
     /// A `run()` parameter; `may_be_none` when it defaults to `None`.
@@ -350,7 +249,7 @@ enum Source {
     },
 }
 
-fn chain_note(model: &str, input: &str, from: &str) -> String {
+pub(crate) fn chain_note(model: &str, input: &str, from: &str) -> String {
     format!("{model} gets `{input}` from the output of {from}.")
 }
 
@@ -395,6 +294,14 @@ fn required_source(
     }
     if let Some((i, expr)) = matched {
         p.params[i].uses += 1;
+        if *target == PyType::Scalar(Scalar::Str) {
+            p.notes.push(format!(
+                "run() input `{}` is also passed to {model} as its `{}`: confirm it should get \
+                 the user's text rather than an earlier output or a fixed instruction (use \
+                 `steps` to say).",
+                p.params[i].name, input.name
+            ));
+        }
         return (expr, None);
     }
     let must_be_param = matches!(

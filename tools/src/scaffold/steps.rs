@@ -7,11 +7,37 @@ use std::collections::HashMap;
 use super::error::ScaffoldError;
 use super::inputs::{self, Param};
 use super::names::{Namer, to_identifier};
-use super::plan::{Binding, Call, FanOut, Pipeline, is_model_ref, model_key};
+use super::plan::{Binding, Call, Pipeline, is_model_ref, model_key};
 use super::python;
 use super::request::{ScaffoldRequest, StepInput, StepSpec};
 use super::types::{ParamType, PyType, Scalar, Shape, Value};
 use crate::schema::{InputParam, ModelSchema, OutputShape};
+
+/// A fan-out: `input` takes each of `values` (Python literals) in its own prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FanOut {
+    pub(crate) input: String,
+    pub(crate) values: Vec<String>,
+    /// The loop variable and the list of predictions.
+    pub(crate) var: String,
+    pub(crate) predictions: String,
+}
+
+impl Pipeline<'_> {
+    /// The variable holding a call's result.
+    pub(crate) fn call_var(&self, call: &Call) -> String {
+        call.out_var
+            .clone()
+            .unwrap_or_else(|| self.bindings[call.binding].out_var.clone())
+    }
+
+    /// A call's result as a value.
+    pub(crate) fn call_value(&self, call: &Call) -> Value {
+        call.output
+            .clone()
+            .unwrap_or_else(|| self.bindings[call.binding].output())
+    }
+}
 
 fn bad(index: usize, reason: String) -> ScaffoldError {
     ScaffoldError::InvalidStep { index, reason }
@@ -79,9 +105,9 @@ pub(crate) fn plan_steps<'a>(
         names.push((label, p.calls.len()));
         p.calls.push(call);
     }
-    for param in p.params.iter().filter(|param| param.uses == 0) {
+    if let Some((index, param)) = p.params.iter().enumerate().find(|(_, param)| param.uses == 0) {
         return Err(ScaffoldError::InvalidInput {
-            index: 0,
+            index,
             name: param.name.clone(),
             reason: "no step uses this run() input; pass it with {\"input\": \"NAME\"} or remove it"
                 .to_string(),
