@@ -503,11 +503,23 @@ fn wiring_never_calls_a_model_without_arguments() {
         &fakes,
         work.path(),
         json!([
-            call("fetch_model_schema", json!({"models": ["shapes/vision-chat", "shapes/transcriber", IMAGE, LLM]})),
-            call("scaffold_pipeline", json!({"path": "vision", "models": ["shapes/vision-chat"]})),
+            call(
+                "fetch_model_schema",
+                json!({"models": ["shapes/vision-chat", "shapes/transcriber", IMAGE, LLM]})
+            ),
+            call(
+                "scaffold_pipeline",
+                json!({"path": "vision", "models": ["shapes/vision-chat"]})
+            ),
             call("validate_pipeline", json!({"path": "vision"})),
-            call("scaffold_pipeline", json!({"inline": true, "models": ["shapes/vision-chat"], "inputs": []})),
-            call("scaffold_pipeline", json!({"inline": true, "models": ["shapes/transcriber", LLM], "output": "Output"})),
+            call(
+                "scaffold_pipeline",
+                json!({"inline": true, "models": ["shapes/vision-chat"], "inputs": []})
+            ),
+            call(
+                "scaffold_pipeline",
+                json!({"inline": true, "models": ["shapes/transcriber", LLM], "output": "Output"})
+            ),
         ]),
     );
     let main = std::fs::read_to_string(work.path().join("vision/main.py")).unwrap();
@@ -548,18 +560,27 @@ fn steps_and_output_fields_through_the_tool_and_the_cli() {
         &fakes,
         work.path(),
         json!([
-            call("scaffold_pipeline", json!({"path": "fan", "steps": fan_out, "output": "str"})),
+            call(
+                "scaffold_pipeline",
+                json!({"path": "fan", "steps": fan_out, "output": "str"})
+            ),
             call("validate_pipeline", json!({"path": "fan"})),
-            call("scaffold_pipeline", json!({"inline": true, "steps": [
-                {"model": "acme/pixel-forge", "inputs": {"prompt": {"input": "prompt"}}},
-                {"model": "acme/nope-not-fetched", "inputs": {}}
-            ]})),
-            call("scaffold_pipeline", json!({"inline": true, "steps": [
+            call(
+                "scaffold_pipeline",
+                json!({"inline": true, "steps": [
+                    {"model": "acme/pixel-forge", "inputs": {"prompt": {"input": "prompt"}}},
+                    {"model": "acme/nope-not-fetched", "inputs": {}}
+                ]})
+            ),
+            call(
+                "scaffold_pipeline",
+                json!({"inline": true, "steps": [
                 {"model": IMAGE, "inputs": {"prompt": {"input": "prompt"}}},
                 {"model": "shapes/vision-chat", "id": "describe", "inputs": {
                     "image": {"step": IMAGE, "pick": "first"},
                     "prompt": {"value": "Describe this image."}}}
-            ], "output_fields": {"picture": IMAGE, "caption": "describe"}})),
+            ], "output_fields": {"picture": IMAGE, "caption": "describe"}})
+            ),
         ]),
     );
     let main = std::fs::read_to_string(work.path().join("fan/main.py")).unwrap();
@@ -569,12 +590,19 @@ fn steps_and_output_fields_through_the_tool_and_the_cli() {
         "{main}"
     );
     assert_clean(report(&doc, 1), "fan-out");
-    assert!(is_error(py::result(&doc, 2)), "{}", text(py::result(&doc, 2)));
+    assert!(
+        is_error(py::result(&doc, 2)),
+        "{}",
+        text(py::result(&doc, 2))
+    );
     let chain = report(&doc, 3);
     let main = file(chain, "main.py")["content"].as_str().unwrap();
     assert!(main.contains("prompt=\"Describe this image.\""), "{main}");
     assert!(main.contains("image=pixel_forge_output[0]"), "{main}");
-    assert!(main.contains("    caption: str\n    picture: Path"), "{main}");
+    assert!(
+        main.contains("    caption: str\n    picture: Path"),
+        "{main}"
+    );
 
     // The CLI: --steps @file.json and --output-field.
     let sandbox = fakes.sandbox();
@@ -611,8 +639,14 @@ fn steps_and_output_fields_through_the_tool_and_the_cli() {
         String::from_utf8_lossy(&out.stderr)
     );
     let main = read(&dir, "main.py");
-    assert!(main.contains("verdict = safety_check(prompt=prompt)"), "{main}");
-    assert!(main.contains("return Output(answer=answer, verdict=verdict)"), "{main}");
+    assert!(
+        main.contains("verdict = safety_check(prompt=prompt)"),
+        "{main}"
+    );
+    assert!(
+        main.contains("return Output(answer=answer, verdict=verdict)"),
+        "{main}"
+    );
     let out = support::run_to_end(
         &mut sandbox.command(&["validate", &dir_arg, "--format", "json"]),
         b"",

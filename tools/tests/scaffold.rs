@@ -145,7 +145,9 @@ fn round_trip(rulebooks: &[Rulebook]) -> (usize, Vec<String>) {
                         main.contains(&format!("{}()", name.replace(['-', '.'], "_")))
                     });
                     if let Some(m) = zero_arg {
-                        failures.push(format!("models={models:?}: {m} called with no arguments\n{main}"));
+                        failures.push(format!(
+                            "models={models:?}: {m} called with no arguments\n{main}"
+                        ));
                     }
                     let project = Project::from_files(&plan.file_map()).unwrap();
                     let report = ValidationReport::new(validate(&project, rb, &schema_set));

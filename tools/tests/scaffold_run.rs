@@ -152,7 +152,11 @@ async fn fan_out_creates_one_prediction_per_value() {
         .collect();
     tones.sort();
     assert_eq!(tones, ["Be poetic.", "Be technical.", "Be terse."]);
-    assert!(predictions.iter().all(|p| p["input"]["prompt"] == "a red fox"));
+    assert!(
+        predictions
+            .iter()
+            .all(|p| p["input"]["prompt"] == "a red fox")
+    );
     let text = result.output.as_str().unwrap();
     assert_eq!(text.lines().count(), 3, "{text}");
     assert!(text.contains("Here is my answer to: a red fox"), "{text}");

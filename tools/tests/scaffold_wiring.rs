@@ -28,12 +28,19 @@ fn file(plan: &pipelines_tools::scaffold::ScaffoldPlan, name: &str) -> String {
 #[test]
 fn a_model_without_required_inputs_gets_a_run_input() {
     let models = ["shapes/vision-chat"];
-    let plan = scaffold(&request(&models, None, None), &rulebook(), &schemas(&models)).unwrap();
+    let plan = scaffold(
+        &request(&models, None, None),
+        &rulebook(),
+        &schemas(&models),
+    )
+    .unwrap();
     let main = file(&plan, "main.py");
     assert!(main.contains("vision_chat(prompt=prompt)"), "{main}");
     assert!(!main.contains("vision_chat()"), "{main}");
     assert!(
-        plan.notes.iter().any(|n| n.contains("added run() input `prompt`")),
+        plan.notes
+            .iter()
+            .any(|n| n.contains("added run() input `prompt`")),
         "{:?}",
         plan.notes
     );
@@ -96,12 +103,22 @@ fn output_fields_are_named_by_what_they_hold() {
 #[test]
 fn readme_examples_match_input_types() {
     let models = ["shapes/transcriber"];
-    let plan = scaffold(&request(&models, None, None), &rulebook(), &schemas(&models)).unwrap();
+    let plan = scaffold(
+        &request(&models, None, None),
+        &rulebook(),
+        &schemas(&models),
+    )
+    .unwrap();
     let readme = file(&plan, "README.md");
     assert!(readme.contains("-i audio=@input.wav"), "{readme}");
     assert!(!readme.contains("@input.png"), "{readme}");
     let models = ["acme/quick-caption"];
-    let plan = scaffold(&request(&models, None, None), &rulebook(), &schemas(&models)).unwrap();
+    let plan = scaffold(
+        &request(&models, None, None),
+        &rulebook(),
+        &schemas(&models),
+    )
+    .unwrap();
     assert!(file(&plan, "README.md").contains("-i image=@input.png"));
 }
 
@@ -162,7 +179,10 @@ fn snapshot_fan_out_over_three_styles() {
         "output": "str"
     }));
     let text = checked_plan(&req);
-    assert!(text.contains("quick_caption.create(image=image, style=style)"), "{text}");
+    assert!(
+        text.contains("quick_caption.create(image=image, style=style)"),
+        "{text}"
+    );
     assert!(text.contains("[prediction.output() for prediction in captions_predictions]"));
     insta::assert_snapshot!(text);
 }
@@ -223,7 +243,9 @@ fn bad_steps_get_actionable_errors() {
         ),
     ];
     for (req, needle) in cases {
-        let err = scaffold(&steps(req), &rulebook(), &all).unwrap_err().to_string();
+        let err = scaffold(&steps(req), &rulebook(), &all)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }

@@ -22,7 +22,8 @@ pub(crate) fn fill_one_input(
         return Ok(());
     }
     let model = model_key(&binding.reference).to_string();
-    let is_text = |i: &&InputParam| ParamType::parse(&i.python_type).ty == PyType::Scalar(Scalar::Str);
+    let is_text =
+        |i: &&InputParam| ParamType::parse(&i.python_type).ty == PyType::Scalar(Scalar::Str);
     let input = inputs
         .iter()
         .find(|i| i.name == "prompt")
@@ -44,10 +45,11 @@ pub(crate) fn fill_one_input(
         call.args.push((input.name.clone(), expr));
         return Ok(());
     }
-    let previous = p.bindings[..call.binding]
-        .iter()
-        .rev()
-        .find_map(|b| b.output().adapt_to(&target).map(|e| (e, model_key(&b.reference).to_string())));
+    let previous = p.bindings[..call.binding].iter().rev().find_map(|b| {
+        b.output()
+            .adapt_to(&target)
+            .map(|e| (e, model_key(&b.reference).to_string()))
+    });
     if let Some((expr, from)) = previous {
         p.notes.push(chain_note(&model, &input.name, &from));
         call.args.push((input.name.clone(), expr));
@@ -62,7 +64,10 @@ pub(crate) fn fill_one_input(
             param.uses = 1;
             param.default = None;
             param.ty.optional = false;
-            let expr = param.value().adapt_to(&target).unwrap_or_else(|| name.clone());
+            let expr = param
+                .value()
+                .adapt_to(&target)
+                .unwrap_or_else(|| name.clone());
             p.notes.push(format!(
                 "{model} requires no input; added run() input `{name}` for its `{}`.",
                 input.name
@@ -81,4 +86,3 @@ pub(crate) fn fill_one_input(
             .join(", "),
     })
 }
-

@@ -175,7 +175,12 @@ pub(crate) fn main_py(
             body.push(one);
         } else {
             let lines: Vec<String> = args.iter().map(|a| format!("    {a},")).collect();
-            body.push(format!("{} = {}(\n{}\n)", out_var, b.ident, lines.join("\n")));
+            body.push(format!(
+                "{} = {}(\n{}\n)",
+                out_var,
+                b.ident,
+                lines.join("\n")
+            ));
         }
     }
     body.extend(ret.stmts.iter().cloned());

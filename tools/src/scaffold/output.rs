@@ -190,11 +190,24 @@ pub(crate) fn kind_of_words(text: &str) -> &'static str {
     let has = |keys: &[&str]| keys.iter().any(|k| text.contains(k));
     if has(&["video", "mp4", "webm", "movie", "clip"]) {
         "video"
-    } else if has(&["audio", "speech", "voice", "sound", "music", "wav", "mp3", "flac", "tts"]) {
+    } else if has(&[
+        "audio", "speech", "voice", "sound", "music", "wav", "mp3", "flac", "tts",
+    ]) {
         "audio"
     } else if has(&[
-        "image", "img", "png", "jpg", "jpeg", "webp", "photo", "picture", "pixel", "flux",
-        "sdxl", "diffusion", "upscale",
+        "image",
+        "img",
+        "png",
+        "jpg",
+        "jpeg",
+        "webp",
+        "photo",
+        "picture",
+        "pixel",
+        "flux",
+        "sdxl",
+        "diffusion",
+        "upscale",
     ]) {
         "image"
     } else {

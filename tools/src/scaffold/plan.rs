@@ -249,6 +249,15 @@ enum Source {
     },
 }
 
+/// Notes that a model input is fed from a run() input (every automatic link is listed).
+fn param_note(p: &mut Pipeline<'_>, model: &str, input: &str, param: usize) {
+    let note = format!(
+        "{model} gets `{input}` from run() input `{}`.",
+        p.params[param].name
+    );
+    p.notes.push(note);
+}
+
 pub(crate) fn chain_note(model: &str, input: &str, from: &str) -> String {
     format!("{model} gets `{input}` from the output of {from}.")
 }
@@ -284,6 +293,7 @@ fn required_source(
         p.params[*i].uses += 1;
         p.params[*i].fed_required = true;
         check_choices(p, &model, input, *i);
+        param_note(p, &model, &input.name, *i);
         return (expr.clone(), None);
     }
     if let Some((expr, from)) = previous
@@ -359,6 +369,7 @@ fn optional_source(
         p.params[i].uses += 1;
         let model = model_key(&binding.reference).to_string();
         check_choices(p, &model, input, i);
+        param_note(p, &model, &input.name, i);
         let param = &p.params[i];
         return Some(Source::Param {
             expr,

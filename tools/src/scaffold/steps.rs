@@ -105,12 +105,18 @@ pub(crate) fn plan_steps<'a>(
         names.push((label, p.calls.len()));
         p.calls.push(call);
     }
-    if let Some((index, param)) = p.params.iter().enumerate().find(|(_, param)| param.uses == 0) {
+    if let Some((index, param)) = p
+        .params
+        .iter()
+        .enumerate()
+        .find(|(_, param)| param.uses == 0)
+    {
         return Err(ScaffoldError::InvalidInput {
             index,
             name: param.name.clone(),
-            reason: "no step uses this run() input; pass it with {\"input\": \"NAME\"} or remove it"
-                .to_string(),
+            reason:
+                "no step uses this run() input; pass it with {\"input\": \"NAME\"} or remove it"
+                    .to_string(),
         });
     }
     for (field, step) in req.output_fields.iter().flatten() {
@@ -147,13 +153,20 @@ fn plan_step(
     let schema = p.bindings[binding].schema;
     let model = model_key(&p.bindings[binding].reference).to_string();
     let known = |name: &str| -> Result<&InputParam, ScaffoldError> {
-        schema.inputs.iter().find(|i| i.name == name).ok_or_else(|| {
-            let all: Vec<&str> = schema.inputs.iter().map(|i| i.name.as_str()).collect();
-            bad(
-                index,
-                format!("{model} has no input {name:?}; its inputs: {}", all.join(", ")),
-            )
-        })
+        schema
+            .inputs
+            .iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| {
+                let all: Vec<&str> = schema.inputs.iter().map(|i| i.name.as_str()).collect();
+                bad(
+                    index,
+                    format!(
+                        "{model} has no input {name:?}; its inputs: {}",
+                        all.join(", ")
+                    ),
+                )
+            })
     };
     let mut call = Call {
         binding,
@@ -167,17 +180,21 @@ fn plan_step(
         let input = known(name)?;
         let target = ParamType::parse(&input.python_type).ty;
         let expr = match source {
-            StepInput::Value { value } => python::literal(value, Some(&target)).ok_or_else(|| {
-                bad(
-                    index,
-                    format!("{value} is not a {} literal for `{name}`", input.python_type),
-                )
-            })?,
+            StepInput::Value { value } => {
+                python::literal(value, Some(&target)).ok_or_else(|| {
+                    bad(
+                        index,
+                        format!(
+                            "{value} is not a {} literal for `{name}`",
+                            input.python_type
+                        ),
+                    )
+                })?
+            }
             StepInput::Input { input: param } => run_input(p, index, &model, input, param)?,
             StepInput::Step { step: from, pick } => {
-                let call = find(names, from).ok_or_else(|| {
-                    bad(index, format!("no earlier step is named {from:?}"))
-                })?;
+                let call = find(names, from)
+                    .ok_or_else(|| bad(index, format!("no earlier step is named {from:?}")))?;
                 let value = picked(p, &p.calls[call], pick.as_deref())
                     .map_err(|reason| bad(index, reason))?;
                 value.adapt_to(&target).ok_or_else(|| {
@@ -201,7 +218,10 @@ fn plan_step(
         let mut values = Vec::new();
         for v in &over.values {
             values.push(python::literal(v, Some(&target)).ok_or_else(|| {
-                bad(index, format!("{v} is not a {} for `{}`", input.python_type, over.input))
+                bad(
+                    index,
+                    format!("{v} is not a {} for `{}`", input.python_type, over.input),
+                )
             })?);
         }
         if values.is_empty() {
@@ -212,7 +232,9 @@ fn plan_step(
         call.over = Some(FanOut {
             input: over.input.clone(),
             values,
-            var: p.namer.fresh(&[to_identifier(&over.input), "value".to_string()]),
+            var: p
+                .namer
+                .fresh(&[to_identifier(&over.input), "value".to_string()]),
             predictions: p.namer.fresh(&[format!("{base}_predictions")]),
         });
         let item = p.bindings[binding].output();
@@ -230,7 +252,9 @@ fn plan_step(
             },
         });
     } else if let Some(id) = &step.id {
-        let var = p.namer.fresh(&[to_identifier(id), format!("{}_output", to_identifier(id))]);
+        let var = p
+            .namer
+            .fresh(&[to_identifier(id), format!("{}_output", to_identifier(id))]);
         let mut value = p.bindings[binding].output();
         value.expr = var.clone();
         call.out_var = Some(var);
@@ -289,15 +313,21 @@ fn run_input(
             format!("`{name}` cannot be a run() input name; pick another identifier"),
         ));
     }
-    let mut param: Param = inputs::from_model_input(name.to_string(), model, input)
-        .ok_or_else(|| {
+    let mut param: Param =
+        inputs::from_model_input(name.to_string(), model, input).ok_or_else(|| {
             bad(
                 index,
-                format!("{model}'s `{}` ({}) cannot be a run() input", input.name, input.python_type),
+                format!(
+                    "{model}'s `{}` ({}) cannot be a run() input",
+                    input.name, input.python_type
+                ),
             )
         })?;
     param.uses = 1;
-    let expr = param.value().adapt_to(&target).unwrap_or_else(|| name.to_string());
+    let expr = param
+        .value()
+        .adapt_to(&target)
+        .unwrap_or_else(|| name.to_string());
     p.params.push(param);
     Ok(expr)
 }

@@ -28,7 +28,11 @@ pub enum Detail {
 impl Detail {
     /// `full` for one or two models, `brief` for more.
     pub fn default_for(models: usize) -> Detail {
-        if models > 2 { Detail::Brief } else { Detail::Full }
+        if models > 2 {
+            Detail::Brief
+        } else {
+            Detail::Full
+        }
     }
 }
 

@@ -147,7 +147,11 @@ impl OutputShape {
                 "{expr}[{}]",
                 python::literal(&Value::String(field.name.clone()))
             );
-            let presence = if field.required { "" } else { ", may be absent" };
+            let presence = if field.required {
+                ""
+            } else {
+                ", may be absent"
+            };
             out.push(format!(
                 "{indent}{field_expr}: {}{presence}",
                 field.shape.describe()
@@ -217,7 +221,11 @@ impl<'a> ShapeBuilder<'a> {
 
     /// `schema` with its `$ref` followed and its `allOf` members merged (one level of
     /// structure; nested schemas stay as they are). Followed names are pushed on `stack`.
-    fn flatten(&self, schema: &Value, stack: &mut Vec<String>) -> Result<Map<String, Value>, String> {
+    fn flatten(
+        &self,
+        schema: &Value,
+        stack: &mut Vec<String>,
+    ) -> Result<Map<String, Value>, String> {
         let Some(map) = schema.as_object() else {
             return Ok(Map::new());
         };
@@ -263,10 +271,8 @@ impl<'a> ShapeBuilder<'a> {
             .or_else(|| schema.get("oneOf"))
             .and_then(Value::as_array)
         {
-            let shapes: Vec<OutputShape> = members
-                .iter()
-                .map(|m| self.node(m, depth, stack))
-                .collect();
+            let shapes: Vec<OutputShape> =
+                members.iter().map(|m| self.node(m, depth, stack)).collect();
             let (nulls, mut values): (Vec<_>, Vec<_>) =
                 shapes.into_iter().partition(|s| s.python_type == "None");
             if values.len() == 1 {
@@ -312,7 +318,9 @@ impl<'a> ShapeBuilder<'a> {
             };
             if depth >= MAX_DEPTH {
                 return OutputShape {
-                    cut: Some(format!("nested deeper than {MAX_DEPTH} levels; not expanded")),
+                    cut: Some(format!(
+                        "nested deeper than {MAX_DEPTH} levels; not expanded"
+                    )),
                     ..OutputShape::leaf("dict".to_owned())
                 };
             }

@@ -85,7 +85,10 @@ impl ModelSchema {
             None => "versionless: call it as owner/name, without a version".to_owned(),
         };
         let origin = if self.from_cache { ", from cache" } else { "" };
-        format!("{} ({version}; fetched {}{origin})", self.model, self.fetched_at)
+        format!(
+            "{} ({version}; fetched {}{origin})",
+            self.model, self.fetched_at
+        )
     }
 
     fn variable(&self) -> String {
@@ -133,7 +136,11 @@ impl ModelSchema {
             out.push('\n');
         }
         if let Some(example) = &self.example {
-            let cut = if example.cut { " (long values cut)" } else { "" };
+            let cut = if example.cut {
+                " (long values cut)"
+            } else {
+                ""
+            };
             out.push_str(&format!(
                 "\nThe model's example{cut}:\n  input: {}\n  output: {}\n",
                 example_json(&example.input),
