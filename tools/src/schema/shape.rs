@@ -209,7 +209,7 @@ impl<'a> ShapeBuilder<'a> {
     fn node(&self, schema: &Value, depth: usize, stack: &mut Vec<String>) -> OutputShape {
         let before = stack.len();
         let shape = match self.flatten(schema, stack) {
-            Ok(merged) => self.from_merged(&merged, depth, stack),
+            Ok(merged) => self.shape_of_merged(&merged, depth, stack),
             Err(cut) => OutputShape {
                 cut: Some(cut),
                 ..OutputShape::leaf("dict".to_owned())
@@ -260,7 +260,7 @@ impl<'a> ShapeBuilder<'a> {
         Ok(out)
     }
 
-    fn from_merged(
+    fn shape_of_merged(
         &self,
         schema: &Map<String, Value>,
         depth: usize,
