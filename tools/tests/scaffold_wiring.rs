@@ -76,6 +76,7 @@ fn nothing_to_fill_it_with_is_an_error_listing_the_inputs() {
     .unwrap_err();
     assert!(matches!(err, ScaffoldError::CallWithoutInputs { .. }));
     let text = err.to_string();
+    assert!(text.contains("`steps`"), "{text}");
     assert!(
         text.contains("image: Path, prompt: str, max_tokens: int"),
         "{text}"

@@ -35,8 +35,9 @@ pub enum ScaffoldError {
     #[error(
         "{model} would be called with no arguments (its schema requires none, so it would \
          silently run on its defaults), and no run() input or earlier output fits one of its \
-         inputs. Declare a run() input for the one it should get, or omit `inputs` to let the \
-         scaffold add one. Its inputs: {inputs}"
+         inputs. Pass `steps` to say what each model gets (e.g. {{\"prompt\": {{\"input\": \
+         \"prompt\"}}}}), declare a run() input for it, or omit `inputs` to let the scaffold \
+         add one. Its inputs: {inputs}"
     )]
     CallWithoutInputs {
         /// `owner/name`.

@@ -184,7 +184,7 @@ pub(crate) fn plan<'a>(
         if !pipeline.bindings.is_empty() {
             pipeline.notes.push(format!(
                 "run() input `{}` is not passed to any model (no model input has that name and \
-                 type); use it in run() or remove it.",
+                 type); wire it with `steps`, use it in run(), or remove it.",
                 p.name
             ));
         }
