@@ -51,6 +51,12 @@ pub struct FetchModelSchemaArgs {
     /// Ask the API even when a cached copy is fresh.
     #[serde(default)]
     pub refresh: Option<bool>,
+    /// How much text per model: `brief` (the signature with choices and bounds inline, the
+    /// output's whole shape in a line) or `full` (every input with its description, the
+    /// output's shape field by field, the model's own example, the optional typing hint).
+    /// Default: `full` for one or two models, `brief` for more.
+    #[serde(default)]
+    pub detail: Option<crate::schema::Detail>,
 }
 
 /// Arguments of `search_models`.

@@ -4,7 +4,8 @@
 //! - `config`, `token` — settings; the token is redacted from every `Debug`/`Display`.
 //! - `reference` — `owner/name[:version]` parsing, checked before any request.
 //! - `http` — requests with timeouts, bounded retries honouring `Retry-After`.
-//! - `openapi` — `$ref`/`allOf` dereferencing, inputs by `x-order`, the output's shape.
+//! - `openapi` — `$ref`/`allOf` dereferencing, inputs by `x-order`, the output's kind;
+//!   `shape` — the output's whole nested shape; `example` — the model's own example.
 //! - `python` — Python types, literals, the signature and the `hint` function.
 //! - `cache` — schemas in the docs-cache store (pinned forever, latest for a TTL).
 //! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
@@ -15,6 +16,7 @@
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod example;
 mod fetch;
 mod http;
 pub mod openapi;
@@ -23,16 +25,20 @@ pub mod python;
 pub mod reference;
 pub mod report;
 pub mod search;
+pub mod shape;
+mod text;
 pub mod token;
 pub mod types;
 
 pub use cache::SchemaCache;
 pub use config::{DEFAULT_BASE_URL, ReplicateConfig};
 pub use error::SchemaError;
+pub use example::ModelExample;
 pub use fetch::{ReplicateClient, render};
-pub use params::{FetchModelSchemaArgs, SearchModelsArgs};
+pub use params::{Detail, FetchModelSchemaArgs, SearchModelsArgs};
 pub use reference::ModelRef;
 pub use report::{SchemaReport, SchemaResult};
 pub use search::{ModelSummary, SearchResults};
+pub use shape::{OutputField, OutputShape};
 pub use token::ApiToken;
 pub use types::{InputParam, ModelSchema, OutputKind, OutputSpec};

@@ -17,6 +17,11 @@ pub const MODELS: &[&str] = &[
     "acme/quick-caption",
     "acme/scene-inspector",
     "acme/upscale.x2",
+    "shapes/vision-chat",
+    "shapes/safety-check",
+    "shapes/transcriber",
+    "shapes/tree-parser",
+    "shapes/embedder",
 ];
 
 fn fixtures_dir() -> PathBuf {
