@@ -7,11 +7,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::diff::{DEFAULT_DIFF_CHARS, DocDiff, cap_at_line};
+use crate::diff::{DEFAULT_DIFF_CHARS, DocDiff};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
-use crate::results::{
-    DocumentView, FetchReport, Freshness, GetDocsResult, SectionText, SourceFetch,
-};
+use crate::results::{DocumentView, FetchReport, Freshness, GetDocsResult, SourceFetch};
 use crate::rulebook::Rulebook;
 use crate::search::SearchIndex;
 use crate::sections::Sectioned;
@@ -127,6 +125,8 @@ pub struct GetDocsRequest {
     pub query: Option<String>,
     /// Output cap in characters (default 8000).
     pub max_chars: Option<usize>,
+    /// With `section`: include the subsections' text instead of listing them.
+    pub include_subsections: bool,
 }
 
 fn now() -> String {
@@ -208,6 +208,7 @@ impl DocsCache {
             hits: None,
             truncated: false,
             note: None,
+            errata: Vec::new(),
         };
         let scope = match req
             .section
@@ -260,47 +261,11 @@ impl DocsCache {
                 result.hits = Some(hits);
             }
             (Some(s), None) => {
-                let full = doc.text(s);
-                let total_chars = full.chars().count();
-                let (text, truncated) = cap_at_line(full, max_chars);
-                let subsections: Vec<_> = doc
-                    .children(s)
-                    .into_iter()
-                    .map(|c| crate::sections::OutlineEntry {
-                        id: c.id.clone(),
-                        title: c.title.clone(),
-                        level: c.level,
-                        size: doc.text(c).chars().count(),
-                    })
-                    .collect();
-                if truncated {
-                    let shown = text.chars().count();
-                    let subs = if subsections.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " Its subsections can be read one at a time: {}.",
-                            subsections
-                                .iter()
-                                .map(|c| format!("{} ({} chars)", c.id, c.size))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    };
-                    result.truncated = true;
-                    result.note = Some(format!(
-                        "Section `{}` cut at {shown} of {total_chars} chars.{subs} Or call again with max_chars={total_chars}.",
-                        s.id
-                    ));
-                }
-                result.section = Some(SectionText {
-                    id: s.id.clone(),
-                    title: s.title.clone(),
-                    level: s.level,
-                    text,
-                    total_chars,
-                    subsections,
-                });
+                let view =
+                    crate::section_view::section_view(doc, s, max_chars, req.include_subsections);
+                result.truncated = view.truncated;
+                result.note = view.note;
+                result.section = Some(view.section);
             }
             (None, None) => {
                 let mut outline = doc.outline();

@@ -5,8 +5,9 @@
 //! - `store` — the sled store under the cache dir (every fetched version of each source),
 //!   safe for several processes sharing one cache dir.
 //! - `fetch` — conditional GETs with timeouts.
-//! - `sections` — Markdown split into sections with stable ids; the outline.
-//! - `search` — BM25 over sections.
+//! - `sections` — Markdown split into sections with stable ids; the outline; `blocks` —
+//!   their code blocks and prose, for linting.
+//! - `search` — BM25 over sections; `section_view` — one section as `get_docs` shows it.
 //! - `diff` — unified diff and per-section summary between two versions.
 //! - `rulebook` / `extract` — the facts the validator and scaffolder apply, derived from
 //!   the cached docs, each citing its section; built-in defaults otherwise.
@@ -14,6 +15,7 @@
 //! - `cache` — [`DocsCache`], the facade the server calls.
 #![deny(missing_docs)]
 
+pub mod blocks;
 pub mod cache;
 pub mod diff;
 pub mod extract;
@@ -21,6 +23,7 @@ pub mod fetch;
 pub mod results;
 pub mod rulebook;
 pub mod search;
+mod section_view;
 pub mod sections;
 pub mod source;
 pub mod store;

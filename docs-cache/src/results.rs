@@ -129,11 +129,15 @@ impl FetchReport {
                     out.push('\n');
                 }
             }
-            if !s.outline.is_empty() && s.source == Source::Pipelines {
+            if !s.outline.is_empty() {
                 out.push_str(&format!(
-                    "  {} sections; read one with get_docs(section=\"<id>\")\n",
-                    s.outline.len()
+                    "  Outline ({} sections; read one with get_docs(source=\"{}\", section=\"<id>\")):\n",
+                    s.outline.len(),
+                    s.source
                 ));
+                for e in &s.outline {
+                    out.push_str(&format!("  {} — {}\n", e.id, e.title));
+                }
             }
         }
         out
@@ -149,11 +153,14 @@ pub struct SectionText {
     pub title: String,
     /// The heading level.
     pub level: u8,
-    /// The Markdown text, subsections included, cut at `max_chars` when the result says `truncated`.
+    /// The Markdown text — the section's own text, or with its subsections when
+    /// `includes_subsections` — cut at `max_chars` when the result says `truncated`.
     pub text: String,
-    /// The full section's size in characters.
+    /// The size in characters of what `text` holds before any cut.
     pub total_chars: usize,
-    /// Direct subsections, each readable on its own.
+    /// True when `text` includes the subsections (asked for, or there are none).
+    pub includes_subsections: bool,
+    /// Direct subsections (id, title, size), each readable on its own.
     pub subsections: Vec<OutlineEntry>,
 }
 
@@ -176,6 +183,10 @@ pub struct GetDocsResult {
     /// How to get the rest, or other advice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Spec errata for the section shown: where an example contradicts an explicit rule,
+    /// or a cross-reference points nowhere. Follow the note, not the example.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errata: Vec<String>,
 }
 
 impl GetDocsResult {
@@ -183,10 +194,13 @@ impl GetDocsResult {
     pub fn to_text(&self) -> String {
         let mut out = format!("{}\n", self.freshness.to_text());
         if let Some(outline) = &self.outline {
-            out.push_str("\nSections (id — title, chars):\n");
+            out.push_str("\nSections (id — title, own chars / total chars):\n");
             for e in outline {
                 let indent = "  ".repeat(usize::from(e.level.max(1)) - 1);
-                out.push_str(&format!("{indent}{} — {} ({})\n", e.id, e.title, e.size));
+                out.push_str(&format!(
+                    "{indent}{} — {} ({} / {})\n",
+                    e.id, e.title, e.own_size, e.size
+                ));
             }
         }
         if let Some(s) = &self.section {
@@ -195,6 +209,15 @@ impl GetDocsResult {
             if !out.ends_with('\n') {
                 out.push('\n');
             }
+            if !s.includes_subsections && !s.subsections.is_empty() {
+                out.push_str("\nSubsections (id — title, chars):\n");
+                for c in &s.subsections {
+                    out.push_str(&format!("  {} — {} ({})\n", c.id, c.title, c.size));
+                }
+            }
+        }
+        for e in &self.errata {
+            out.push_str(&format!("\n{e}\n"));
         }
         if let Some(hits) = &self.hits {
             if hits.is_empty() {

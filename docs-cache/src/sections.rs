@@ -45,6 +45,8 @@ pub struct OutlineEntry {
     pub level: u8,
     /// Size in characters, subsections included.
     pub size: usize,
+    /// Size in characters of the section's own text, up to its first subsection.
+    pub own_size: usize,
 }
 
 /// A document split into sections.
@@ -105,17 +107,20 @@ impl Sectioned {
             .collect()
     }
 
-    /// The outline: every section's id, title, level and size.
+    /// The outline: every section's id, title, level and sizes.
     pub fn outline(&self) -> Vec<OutlineEntry> {
-        self.sections
-            .iter()
-            .map(|s| OutlineEntry {
-                id: s.id.clone(),
-                title: s.title.clone(),
-                level: s.level,
-                size: self.text(s).chars().count(),
-            })
-            .collect()
+        self.sections.iter().map(|s| self.entry(s)).collect()
+    }
+
+    /// One section's outline line: id, title, level, total and own size.
+    pub fn entry(&self, section: &Section) -> OutlineEntry {
+        OutlineEntry {
+            id: section.id.clone(),
+            title: section.title.clone(),
+            level: section.level,
+            size: self.text(section).chars().count(),
+            own_size: self.own_text(section).chars().count(),
+        }
     }
 
     /// Ids that look like `wanted` (same last segment, or containing it), for "did you mean".

@@ -25,6 +25,7 @@ Environment:
   MCP_PIPELINES_CACHE_DIR     Cache directory (same as --cache-dir)
   MCP_PIPELINES_AUTH_TOKENS   Comma-separated bearer tokens for `serve --http`
   MCP_PIPELINES_PYTHON        Python >= 3.12 for local runs (default: discovered on PATH and in pyenv)
+  MCP_PIPELINES_UV            uv binary for building run venvs (default: uv on PATH; `off`: pip)
   RUST_LOG                    Log filter; logs always go to stderr (e.g. RUST_LOG=debug)";
 
 /// An MCP server that makes AI coding agents reliably good at building Replicate
@@ -162,6 +163,11 @@ pub struct ServeArgs {
     /// Off by default: it executes client-supplied code on this host.
     #[arg(long)]
     pub allow_run: bool,
+
+    /// With --allow-run on a kernel without Landlock: run client code unconfined anyway
+    /// (otherwise the server refuses to start).
+    #[arg(long, requires = "allow_run")]
+    pub allow_run_unsandboxed: bool,
 
     /// Largest accepted request body in bytes; larger requests get 413.
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]

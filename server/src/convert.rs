@@ -56,3 +56,9 @@ render_via_to_text!(
 );
 
 render_via_to_text!(pipelines_tools::run_local::RunResult);
+
+render_via_to_text!(
+    pipelines_tools::docs::DocsFetch,
+    pipelines_tools::digest::RulesDigest,
+    pipelines_tools::errata::ErrataReport,
+);

@@ -63,6 +63,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut state = AppState::new(config)?;
             state.hosted = true;
             state.allow_run = args.allow_run;
+            if args.allow_run
+                && !args.allow_run_unsandboxed
+                && pipelines_tools::run_local::landlock_abi().is_none()
+            {
+                anyhow::bail!(
+                    "--allow-run needs the Landlock sandbox, which this kernel does not offer: \
+                     runs would execute client code with this user's full access; pass \
+                     --allow-run-unsandboxed to accept that"
+                );
+            }
             let state = Arc::new(state);
             http::serve(state.clone(), http_options(&args)?).await?;
             state.flush().await;

@@ -8,6 +8,9 @@ use serde::Deserialize;
 
 include!(concat!(env!("OUT_DIR"), "/prompt_files.rs"));
 
+/// What stands in for the rules digest when no spec is cached.
+const NO_DIGEST: &str = "(No spec is cached yet: call `fetch_llms_txt` first — it returns the rules digest, every rule this pipeline must follow.)";
+
 /// The server instructions sent at initialize.
 pub const INSTRUCTIONS: &str = include_str!("../../prompts/server/instructions.md");
 
@@ -191,18 +194,23 @@ impl Prompts {
         self.templates.iter().map(PromptTemplate::listing).collect()
     }
 
-    /// Renders one prompt for `prompts/get`.
+    /// Renders one prompt for `prompts/get`; `{{rules_digest}}` becomes the cached rules
+    /// digest, or, when nothing is cached, an instruction to call `fetch_llms_txt` first.
     pub fn get(
         &self,
         name: &str,
         args: &BTreeMap<String, String>,
+        digest: Option<&str>,
     ) -> Result<GetPromptResult, PromptError> {
         let t = self
             .templates
             .iter()
             .find(|t| t.name == name)
             .ok_or_else(|| PromptError::Unknown(name.to_string()))?;
-        let text = t.render(args)?;
+        let text = t.render(args)?.replace(
+            "{{rules_digest}}",
+            digest.map(str::trim_end).unwrap_or(NO_DIGEST),
+        );
         Ok(
             GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
                 .with_description(&t.description),
@@ -222,9 +230,12 @@ mod tests {
         assert!(names.contains(&"review_pipeline".to_string()));
         let mut args = BTreeMap::new();
         args.insert("task".to_string(), "caption images".to_string());
-        let r = p.get("create_pipeline", &args).unwrap();
+        let r = p.get("create_pipeline", &args, None).unwrap();
         let text = serde_json::to_string(&r).unwrap();
         assert!(text.contains("caption images"));
+        assert!(text.contains("call `fetch_llms_txt` first"));
+        let with = p.get("create_pipeline", &args, Some("- PY003: x")).unwrap();
+        assert!(serde_json::to_string(&with).unwrap().contains("- PY003: x"));
         assert!(text.contains("search_models"), "default for models is used");
         assert!(!text.contains("{{"), "no placeholder left: {text}");
     }
@@ -232,12 +243,14 @@ mod tests {
     #[test]
     fn missing_and_unknown_arguments_are_errors() {
         let p = Prompts::embedded().unwrap();
-        let err = p.get("review_pipeline", &BTreeMap::new()).unwrap_err();
+        let err = p
+            .get("review_pipeline", &BTreeMap::new(), None)
+            .unwrap_err();
         assert!(err.to_string().contains("`path`"));
         let mut args = BTreeMap::new();
         args.insert("nope".to_string(), "x".to_string());
-        let err = p.get("review_pipeline", &args).unwrap_err();
+        let err = p.get("review_pipeline", &args, None).unwrap_err();
         assert!(err.to_string().contains("no argument `nope`"));
-        assert!(p.get("nope", &BTreeMap::new()).is_err());
+        assert!(p.get("nope", &BTreeMap::new(), None).is_err());
     }
 }

@@ -23,11 +23,13 @@ mod support;
 
 mod conformance;
 mod contract;
+mod docs_rules;
 mod docs_tools;
 mod http_security;
 mod http_server;
 mod inspector;
 mod python_sdk;
+mod run_isolation;
 mod run_tools;
 mod scaffold_tools;
 mod schema_tools;

@@ -24,16 +24,16 @@ const HTTP_TOKEN: &str = "e2e-run-token-90b4";
 
 /// Read timeout of one run_locally call: the first run on a machine builds the venv
 /// (pip install from PyPI). A hang guard, not a performance assertion.
-const CALL_TIMEOUT_S: u64 = 170;
+pub(crate) const CALL_TIMEOUT_S: u64 = 170;
 
 /// The requirements `scaffold_pipeline` writes from the Rulebook defaults.
-const REQUIREMENTS: &str = "cog>=0.15.3\nreplicate>=1.1.0b1,<2.0.0a1\n";
+pub(crate) const REQUIREMENTS: &str = "cog>=0.15.3\nreplicate>=1.1.0b1,<2.0.0a1\n";
 
-const COG_YAML: &str =
+pub(crate) const COG_YAML: &str =
     "build:\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n";
 
 /// Draws a picture with one model, has another describe it. Both bound at module scope.
-const CHAIN_MAIN: &str = r#""""Draws a picture, then has a chat model describe it."""
+pub(crate) const CHAIN_MAIN: &str = r#""""Draws a picture, then has a chat model describe it."""
 
 import replicate
 from cog import BaseModel, Input, Path
@@ -75,7 +75,7 @@ def run(prompt: str = Input(description="Anything.")) -> str:
 "#;
 
 /// Starts a grandchild that outlives nothing, then sleeps far past any test's timeout.
-const SLEEPY_MAIN: &str = r#"import subprocess
+pub(crate) const SLEEPY_MAIN: &str = r#"import subprocess
 import time
 
 from cog import Input
@@ -89,7 +89,7 @@ def run(seconds: int = Input(description="How long to wait.", default=600)) -> s
 "#;
 
 /// The project files with `main` as main.py.
-fn project_files(main: &str) -> BTreeMap<String, String> {
+pub(crate) fn project_files(main: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("cog.yaml".to_string(), COG_YAML.to_string()),
         ("requirements.txt".to_string(), REQUIREMENTS.to_string()),
@@ -98,7 +98,7 @@ fn project_files(main: &str) -> BTreeMap<String, String> {
 }
 
 /// Writes a project into `dir/name`, returning its path.
-fn write_project(dir: &Path, name: &str, main: &str) -> PathBuf {
+pub(crate) fn write_project(dir: &Path, name: &str, main: &str) -> PathBuf {
     let project = dir.join(name);
     std::fs::create_dir_all(&project).unwrap();
     for (file, text) in project_files(main) {
@@ -108,12 +108,12 @@ fn write_project(dir: &Path, name: &str, main: &str) -> PathBuf {
 }
 
 /// The cache shared by every run test (venvs take a pip install to build).
-fn shared_cache() -> PathBuf {
+pub(crate) fn shared_cache() -> PathBuf {
     support::target_dir().join("e2e-run-cache")
 }
 
 /// The fakes' sandbox with the shared cache; the client polls predictions without delay.
-fn run_sandbox(fakes: &Fakes) -> Sandbox {
+pub(crate) fn run_sandbox(fakes: &Fakes) -> Sandbox {
     fakes
         .sandbox()
         .var(
@@ -124,13 +124,13 @@ fn run_sandbox(fakes: &Fakes) -> Sandbox {
 }
 
 /// A run_locally call with a progress token.
-fn run_call(args: Value) -> Value {
+pub(crate) fn run_call(args: Value) -> Value {
     json!({"op": "call_tool", "name": "run_locally", "args": args,
            "progress": true, "timeout_s": CALL_TIMEOUT_S})
 }
 
 /// `ops` on a stdio server whose working directory is `cwd`.
-fn stdio_run(sandbox: &Sandbox, cwd: &Path, ops: Value) -> Value {
+pub(crate) fn stdio_run(sandbox: &Sandbox, cwd: &Path, ops: Value) -> Value {
     let mut script = py::stdio_script(sandbox, "auto", ops);
     script["cwd"] = json!(cwd.display().to_string());
     script["timeout_s"] = json!(CALL_TIMEOUT_S);
@@ -138,7 +138,7 @@ fn stdio_run(sandbox: &Sandbox, cwd: &Path, ops: Value) -> Value {
 }
 
 /// The text blocks of a tool result, joined.
-fn text(result: &Value) -> String {
+pub(crate) fn text(result: &Value) -> String {
     result["content"]
         .as_array()
         .into_iter()
@@ -148,12 +148,12 @@ fn text(result: &Value) -> String {
         .join("\n")
 }
 
-fn is_error(result: &Value) -> bool {
+pub(crate) fn is_error(result: &Value) -> bool {
     result["isError"] == true
 }
 
 /// The progress messages operation `index` received.
-fn progress_messages(doc: &Value, index: usize) -> Vec<String> {
+pub(crate) fn progress_messages(doc: &Value, index: usize) -> Vec<String> {
     doc["results"][index]["progress"]
         .as_array()
         .expect("the call asked for progress")
@@ -163,7 +163,7 @@ fn progress_messages(doc: &Value, index: usize) -> Vec<String> {
 }
 
 /// Live (not zombie) processes whose working directory is under `root`.
-fn live_processes_under(root: &Path) -> Vec<String> {
+pub(crate) fn live_processes_under(root: &Path) -> Vec<String> {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {

@@ -22,10 +22,14 @@ pub struct FetchLlmsTxtArgs {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetDocsArgs {
-    /// A section id from the outline (e.g. `cog/outputs`): returns that section's text.
-    /// Omit both `section` and `query` for the outline.
+    /// A section id from the outline (e.g. `cog/outputs`): returns that section's own text
+    /// and a list of its subsections, with any spec errata notes for it. `rules` returns
+    /// the rules digest. Omit both `section` and `query` for the outline.
     #[serde(default)]
     pub section: Option<String>,
+    /// With `section`: include the subsections' text instead of listing them.
+    #[serde(default)]
+    pub include_subsections: Option<bool>,
     /// Words to search for: returns the best-matching sections with snippets.
     #[serde(default)]
     pub query: Option<String>,
@@ -47,6 +51,12 @@ pub struct FetchModelSchemaArgs {
     /// Ask the API even when a cached copy is fresh.
     #[serde(default)]
     pub refresh: Option<bool>,
+    /// How much text per model: `brief` (the signature with choices and bounds inline, the
+    /// output's whole shape in a line) or `full` (every input with its description, the
+    /// output's shape field by field, the model's own example, the optional typing hint).
+    /// Default: `full` for one or two models, `brief` for more.
+    #[serde(default)]
+    pub detail: Option<crate::schema::Detail>,
 }
 
 /// Arguments of `search_models`.
@@ -91,4 +101,7 @@ pub struct RunLocallyArgs {
     /// Hard timeout in seconds for the prediction (default 300).
     #[serde(default)]
     pub timeout_seconds: Option<u64>,
+    /// `false` runs the pipeline without the Landlock sandbox (local servers only; default true).
+    #[serde(default)]
+    pub sandbox: Option<bool>,
 }

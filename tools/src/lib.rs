@@ -7,9 +7,14 @@
 //! - `scaffold` — project generation from templates.
 //! - `run_local` — running a pipeline on cog's HTTP server in a cached venv.
 //! - `workflow` — steps combining the docs cache, the schema cache and the validator.
+//! - `docs` — the docs tools' answers with `digest` (the rules digest) and `errata` (the
+//!   spec linted against itself).
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod digest;
+pub mod docs;
+pub mod errata;
 pub mod run_local;
 pub mod scaffold;
 pub mod schema;

@@ -256,8 +256,16 @@ pub async fn run(
         return Err(RunFailure::Invalid(Box::new(report)));
     }
     let mut config = config.clone();
+    let rules = rulebook(docs).await;
     if config.default_requirements.is_empty() {
-        config.default_requirements = default_requirements(&*rulebook(docs).await);
+        config.default_requirements = default_requirements(&rules);
+    }
+    if config.runtime_packages.is_empty() {
+        config.runtime_packages = rules
+            .python_packages
+            .iter()
+            .map(|p| p.name.clone())
+            .collect();
     }
     let source = match input {
         ProjectInput::Dir(d) => crate::run_local::ProjectSource::Dir(d),
@@ -269,6 +277,7 @@ pub async fn run(
         signature: run_signature(&project),
         output_dir,
         timeout,
+        sandbox: None,
     };
     Ok(crate::run_local::run_locally(request, &config, progress, cancel).await?)
 }

@@ -94,7 +94,7 @@ async fn llm_image_upscale_returns_an_output_object_with_files() {
     );
     let (result, _dir) = scaffold_and_run(&req, json!({"prompt": "a red fox"}), &fake).await;
     let out = result.output.as_object().unwrap();
-    assert!(out["chatter_3b"].is_string());
+    assert!(out["text"].is_string());
     assert_eq!(result.files.len(), 2, "{}", result.to_text());
     assert_eq!(
         called_models(&fake),
@@ -102,7 +102,7 @@ async fn llm_image_upscale_returns_an_output_object_with_files() {
     );
     // The language model's answer became the image prompt.
     let predictions = fake.predictions();
-    assert_eq!(predictions[1]["input"]["prompt"], out["chatter_3b"]);
+    assert_eq!(predictions[1]["input"]["prompt"], out["text"]);
 }
 
 #[tokio::test]
@@ -127,4 +127,37 @@ async fn optional_inputs_are_sent_only_when_set() {
     assert_eq!(predictions[1]["input"]["seed"], 7);
     assert_eq!(predictions[1]["input"]["num_outputs"], 2);
     assert_eq!(predictions[1]["input"]["aspect_ratio"], "16:9");
+}
+
+/// A fan-out (`steps[].over`) really runs: one prediction per value, created in parallel,
+/// each output collected with `.output()`.
+#[tokio::test]
+async fn fan_out_creates_one_prediction_per_value() {
+    let fake = FakeReplicate::start().await;
+    let req: ScaffoldRequest = serde_json::from_value(json!({
+        "name": "three-tones",
+        "steps": [{"model": "acme/chatter-3b", "id": "answers",
+                   "inputs": {"prompt": {"input": "prompt"}},
+                   "over": {"input": "system_prompt",
+                            "values": ["Be terse.", "Be poetic.", "Be technical."]}}],
+        "output": "str"
+    }))
+    .unwrap();
+    let (result, _dir) = scaffold_and_run(&req, json!({"prompt": "a red fox"}), &fake).await;
+    let predictions = fake.predictions();
+    assert_eq!(predictions.len(), 3, "{predictions:#?}");
+    let mut tones: Vec<String> = predictions
+        .iter()
+        .map(|p| p["input"]["system_prompt"].as_str().unwrap().to_string())
+        .collect();
+    tones.sort();
+    assert_eq!(tones, ["Be poetic.", "Be technical.", "Be terse."]);
+    assert!(
+        predictions
+            .iter()
+            .all(|p| p["input"]["prompt"] == "a red fox")
+    );
+    let text = result.output.as_str().unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.contains("Here is my answer to: a red fox"), "{text}");
 }

@@ -119,7 +119,7 @@ async fn versionless_model_has_no_version() {
     assert_eq!(schema.version, None);
     assert_eq!(
         schema.hint,
-        "def hint(*, image: Path, max_words: int = 30, style: str | None = None) -> str: ..."
+        "def quick_caption_hint(\n    *,\n    image: Path,\n    max_words: int = 30,\n    style: str | None = None\n) -> str: ..."
     );
     assert!(schema.to_text().contains("versionless"));
 }
@@ -152,14 +152,15 @@ async fn batch_is_concurrent_and_in_order() {
         s.fake.max_in_flight()
     );
 
-    let report = SchemaReport::new(&batch, results);
+    // More than two models: brief text by default.
+    let report = SchemaReport::new(&batch, results, None);
     assert!(report.has_errors());
     assert!(!report.all_failed());
     let text = report.to_text();
     assert!(text.contains(
         "acme/missing: error: no model acme/missing on Replicate (404); try search_models"
     ));
-    assert!(text.contains("def pixel_forge("));
+    assert!(text.contains("pixel_forge(prompt: str, aspect_ratio: str=\"1:1\""));
 }
 
 #[tokio::test]
@@ -515,7 +516,7 @@ async fn token_never_appears_in_any_output() {
             }
         }
     }
-    let report = SchemaReport::new(&batch, results);
+    let report = SchemaReport::new(&batch, results, None);
     texts.push(report.to_text());
     texts.push(serde_json::to_string(&report).unwrap());
     for status in [401, 429, 500] {

@@ -199,7 +199,7 @@ fn tool_types_have_json_schemas_with_docs() {
     let report =
         serde_json::to_value(schemars::schema_for!(pipelines_tools::schema::SchemaReport)).unwrap();
     let text = report.to_string();
-    assert!(text.contains("A `hint` function ready for"), "{text}");
+    assert!(text.contains("Optional typing help"), "{text}");
     assert!(text.contains("concatenated_string"));
     let args = serde_json::to_value(schemars::schema_for!(
         pipelines_tools::schema::FetchModelSchemaArgs
@@ -214,4 +214,57 @@ fn tool_types_have_json_schemas_with_docs() {
     let parsed: pipelines_tools::schema::FetchModelSchemaArgs =
         serde_json::from_value(json!({"models": ["acme/x"], "refresh": true})).unwrap();
     assert_eq!(parsed.refresh, Some(true));
+}
+
+/// The output shapes of the `shapes/*` fixtures: an object with list-of-object fields
+/// behind `$ref`/`allOf`, a cycle, a list of lists, an `anyOf`.
+#[test]
+fn nested_output_shapes() {
+    let mut text = String::new();
+    for model in [
+        "shapes/transcriber",
+        "shapes/tree-parser",
+        "shapes/embedder",
+        "shapes/any-format",
+    ] {
+        let schema = rendered(model);
+        let shape = schema.output.shape.as_ref().unwrap();
+        text.push_str(&format!(
+            "{model}: {}\n  usage: {}\n  compact: {}\n{}\n\n",
+            schema.output.python_type,
+            schema.output.usage,
+            shape.compact(),
+            shape.lines("output").join("\n")
+        ));
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn default_example_is_cut_and_rendered() {
+    let (_, _, _) = fixture("shapes/transcriber");
+    let file = fixtures_dir().join("shapes__transcriber.json");
+    let parsed: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let mut schema = rendered("shapes/transcriber");
+    schema.example = pipelines_tools::schema::ModelExample::from_model(&parsed["model"]);
+    schema.fetched_at = "2026-01-01T00:00:00Z".to_owned();
+    let example = schema.example.as_ref().unwrap();
+    assert!(example.cut);
+    assert_eq!(example.output["segments"].as_array().unwrap().len(), 4);
+    insta::assert_snapshot!(schema.to_text());
+}
+
+#[test]
+fn brief_is_at_most_half_of_full_for_a_real_18_input_schema() {
+    let mut schema = rendered("shapes/latent-consistency-model");
+    schema.fetched_at = "2026-01-01T00:00:00Z".to_owned();
+    assert_eq!(schema.inputs.len(), 18);
+    let (brief, full) = (schema.to_brief(), schema.to_text());
+    assert!(
+        brief.len() * 2 <= full.len(),
+        "brief {} vs full {}:\n{brief}",
+        brief.len(),
+        full.len()
+    );
+    insta::assert_snapshot!(brief);
 }

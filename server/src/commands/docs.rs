@@ -40,6 +40,9 @@ pub enum DocsCommand {
         /// Cap on the printed text.
         #[arg(long)]
         max_chars: Option<usize>,
+        /// Print the subsections' text too, instead of listing them.
+        #[arg(long)]
+        include_subsections: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -70,8 +73,18 @@ pub enum DocsCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Print the Rulebook (runtime packages, version pins) and where each fact came from.
+    /// Print the Rulebook (runtime packages, version pins) and where each fact came from;
+    /// with --digest, the rules digest (every rule, the facts, binding advice).
     Rules {
+        /// Print the rules digest instead of the Rulebook.
+        #[arg(long)]
+        digest: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List the spec's errata: examples that break its explicit rules, dangling references.
+    Lint {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -88,15 +101,16 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             format,
         } => {
             let sel: SourceSel = source.parse()?;
-            let report = svc.docs.fetch(sel, force).await?;
+            let report = pipelines_tools::docs::fetch(&svc.docs, sel, force).await?;
             emit(&report, format)?;
-            let failed = report.sources.iter().any(|s| s.error.is_some());
+            let failed = report.report.sources.iter().any(|s| s.error.is_some());
             Ok(super::status(!failed))
         }
         DocsCommand::Show {
             section,
             source,
             max_chars,
+            include_subsections,
             format,
         } => {
             let req = GetDocsRequest {
@@ -104,8 +118,12 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
                 section,
                 query: None,
                 max_chars,
+                include_subsections,
             };
-            emit(&svc.docs.get_docs(req).await?, format)?;
+            emit(
+                &pipelines_tools::docs::get_docs(&svc.docs, req).await?,
+                format,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         DocsCommand::Search {
@@ -118,6 +136,7 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
                 section: None,
                 query: Some(query),
                 max_chars: None,
+                include_subsections: false,
             };
             emit(&svc.docs.get_docs(req).await?, format)?;
             Ok(ExitCode::SUCCESS)
@@ -132,9 +151,26 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             emit(&diff, format)?;
             Ok(ExitCode::SUCCESS)
         }
-        DocsCommand::Rules { format } => {
+        DocsCommand::Rules {
+            digest: false,
+            format,
+        } => {
             let book = svc.docs.rulebook().await?;
             emit(book.as_ref(), format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DocsCommand::Rules {
+            digest: true,
+            format,
+        } => {
+            emit(
+                &pipelines_tools::docs::rules_digest(&svc.docs).await,
+                format,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        DocsCommand::Lint { format } => {
+            emit(&pipelines_tools::docs::errata(&svc.docs).await?, format)?;
             Ok(ExitCode::SUCCESS)
         }
     }

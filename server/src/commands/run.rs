@@ -28,6 +28,13 @@ pub struct RunArgs {
     /// Where output files are written (default: a fresh dir under the cache dir).
     #[arg(long, value_name = "D")]
     pub output_dir: Option<PathBuf>,
+    /// Run without the Landlock sandbox (the pipeline gets this user's full access).
+    #[arg(long)]
+    pub no_sandbox: bool,
+    /// A directory file inputs (`-i key=@file`) may come from, besides the working and
+    /// project directories; repeatable.
+    #[arg(long = "allow-input-dir", value_name = "D")]
+    pub allow_input_dirs: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -43,16 +50,15 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let inputs = parse_kv_inputs(&args.inputs, signature.as_ref(), &cwd)?;
     let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
+    cancel_on_signals(cancel.clone())?;
     let progress = Arc::new(|p: Progress| {
         let _ = writeln!(std::io::stderr().lock(), "· {}", p.message);
     });
-    let config = state.run_config();
+    let mut config = state.run_config();
+    config.sandbox = !args.no_sandbox;
+    let mut roots = vec![cwd, args.dir.clone()];
+    roots.extend(args.allow_input_dirs.iter().cloned());
+    config.input_roots = Some(roots);
     let result = workflow::run(
         ProjectInput::Dir(args.dir),
         inputs,
@@ -80,4 +86,20 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// SIGINT and SIGTERM cancel the run: its process group and every process it started are
+/// killed before the CLI exits. (A SIGKILL is covered by the run's watchdog.)
+fn cancel_on_signals(cancel: CancellationToken) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        cancel.cancel();
+    });
+    Ok(())
 }

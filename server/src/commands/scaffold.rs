@@ -1,10 +1,10 @@
 //! `mcp-pipelines scaffold DIR …`.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{collections::BTreeMap, path::PathBuf, process::ExitCode};
 
 use clap::Args;
 use pipelines_tools::{
-    scaffold::{InputSpec, OutputChoice, ScaffoldRequest},
+    scaffold::{InputSpec, OutputChoice, ScaffoldRequest, StepSpec},
     workflow,
 };
 
@@ -28,6 +28,15 @@ pub struct ScaffoldArgs {
     /// An input of run(), as name:type (e.g. prompt:str, seed:int, image:Path); repeatable.
     #[arg(long = "input", value_name = "NAME:TYPE")]
     pub inputs: Vec<String>,
+    /// The model calls in order, as JSON (or @file.json): a list of
+    /// {"model": "owner/name", "id"?, "inputs": {"<model input>": {"input": "<run() input>"} |
+    /// {"step": "<id or model>", "pick"?: "first"|"all"|"<field>"} | {"value": ...}},
+    /// "over"?: {"input": "<model input>", "values": [...]}}. Replaces the automatic wiring.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub steps: Option<String>,
+    /// Names a field of the returned Output after a step (id or model); repeatable.
+    #[arg(long = "output-field", value_name = "NAME=STEP")]
+    pub output_fields: Vec<String>,
     /// What run() returns: str, Path, list[Path] or Output.
     #[arg(long, value_name = "KIND", value_parser = parse_output)]
     pub output: Option<OutputChoice>,
@@ -59,6 +68,27 @@ fn parse_input(s: &str) -> anyhow::Result<InputSpec> {
     })
 }
 
+fn parse_steps(text: &str) -> anyhow::Result<Vec<StepSpec>> {
+    let json = match text.strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("--steps @{file}: cannot read it: {e}"))?,
+        None => text.to_string(),
+    };
+    serde_json::from_str(&json).map_err(|e| {
+        anyhow::anyhow!(
+            "--steps: {e}; expected a JSON list like \
+             [{{\"model\": \"owner/name\", \"inputs\": {{\"prompt\": {{\"input\": \"prompt\"}}}}}}]"
+        )
+    })
+}
+
+fn parse_output_field(s: &str) -> anyhow::Result<(String, String)> {
+    let (name, step) = s.split_once('=').ok_or_else(|| {
+        anyhow::anyhow!("--output-field `{s}`: write it as NAME=STEP, e.g. caption=describe")
+    })?;
+    Ok((name.trim().to_string(), step.trim().to_string()))
+}
+
 /// Scaffolds a project directory.
 pub async fn run(state: &AppState, args: ScaffoldArgs) -> anyhow::Result<ExitCode> {
     let svc = state.services().await.map_err(anyhow::Error::msg)?;
@@ -67,7 +97,15 @@ pub async fn run(state: &AppState, args: ScaffoldArgs) -> anyhow::Result<ExitCod
         .iter()
         .map(|s| parse_input(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let steps = args.steps.as_deref().map(parse_steps).transpose()?;
+    let output_fields = args
+        .output_fields
+        .iter()
+        .map(|s| parse_output_field(s))
+        .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
     let req = ScaffoldRequest {
+        steps,
+        output_fields: (!output_fields.is_empty()).then_some(output_fields),
         path: Some(args.dir.display().to_string()),
         inline: false,
         name: args.name,

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use pipelines_tools::schema::SchemaReport;
+use pipelines_tools::schema::{Detail, SchemaReport};
 
 use super::{Format, emit};
 use crate::state::AppState;
@@ -17,9 +17,32 @@ pub struct SchemaArgs {
     /// Ask the API even when a cached copy is fresh.
     #[arg(long)]
     pub refresh: bool,
+    /// How much text per model: brief (signature with choices and bounds inline, output
+    /// shape in a line) or full (descriptions, whole output shape, the model's example,
+    /// typing hint). Default: full for one or two models, brief for more.
+    #[arg(long, value_enum)]
+    pub detail: Option<DetailArg>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// `--detail` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DetailArg {
+    /// Signature with choices and bounds inline; the output's shape in a line.
+    Brief,
+    /// Every input with its description, the whole output shape, the example, the hint.
+    Full,
+}
+
+impl From<DetailArg> for Detail {
+    fn from(d: DetailArg) -> Detail {
+        match d {
+            DetailArg::Brief => Detail::Brief,
+            DetailArg::Full => Detail::Full,
+        }
+    }
 }
 
 /// `search` options.
@@ -42,7 +65,7 @@ pub async fn schema(state: &AppState, args: SchemaArgs) -> anyhow::Result<ExitCo
         .replicate
         .fetch_model_schemas(&args.models, args.refresh)
         .await;
-    let report = SchemaReport::new(&args.models, results);
+    let report = SchemaReport::new(&args.models, results, args.detail.map(Detail::from));
     emit(&report, args.format)?;
     Ok(super::status(!report.has_errors()))
 }

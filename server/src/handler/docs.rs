@@ -15,7 +15,7 @@ impl PipelinesServer {
     #[tool(
         name = "fetch_llms_txt",
         description = include_str!("../../../prompts/tools/fetch_llms_txt.md"),
-        output_schema = schema_for_output::<pipelines_docs_cache::FetchReport>(),
+        output_schema = schema_for_output::<pipelines_tools::docs::DocsFetch>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
     )]
     async fn fetch_llms_txt(
@@ -32,7 +32,7 @@ impl PipelinesServer {
             Some(Err(e)) => return Ok(failure(e.to_string())),
         };
         Ok(
-            match svc.docs.fetch(sel, args.force.unwrap_or(false)).await {
+            match pipelines_tools::docs::fetch(&svc.docs, sel, args.force.unwrap_or(false)).await {
                 Ok(report) => success(&report),
                 Err(e) => failure(e.to_string()),
             },
@@ -63,10 +63,13 @@ impl PipelinesServer {
             section: args.section.filter(|s| !s.trim().is_empty()),
             query: args.query.filter(|q| !q.trim().is_empty()),
             max_chars: args.max_chars,
+            include_subsections: args.include_subsections.unwrap_or(false),
         };
-        Ok(match svc.docs.get_docs(req).await {
-            Ok(r) => success(&r),
-            Err(e) => failure(e.to_string()),
-        })
+        Ok(
+            match pipelines_tools::docs::get_docs(&svc.docs, req).await {
+                Ok(r) => success(&r),
+                Err(e) => failure(e.to_string()),
+            },
+        )
     }
 }

@@ -134,7 +134,17 @@ impl ServerHandler for PipelinesServer {
                 (k, v)
             })
             .collect();
-        match prompts(&self.state).get(&request.name, &args) {
+        let digest = if request.name == "create_pipeline" {
+            match self.state.services().await {
+                Ok(svc) => pipelines_tools::docs::cached_digest(&svc.docs)
+                    .await
+                    .map(|d| d.text),
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        match prompts(&self.state).get(&request.name, &args, digest.as_deref()) {
             Ok(r) => Ok(r.into()),
             Err(e @ PromptError::Unknown(_)) => Err(McpError::invalid_params(e.to_string(), None)),
             Err(e) => Err(McpError::invalid_params(e.to_string(), None)),

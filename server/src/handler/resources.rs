@@ -1,5 +1,5 @@
 //! Resources: the cached docs (`pipelines://docs/{source}` and one section at
-//! `pipelines://docs/{source}/{section}`) and model schemas
+//! `pipelines://docs/{source}/{section}`), the rules digest (`pipelines://rules`) and model schemas
 //! (`pipelines://models/{owner}/{name}/schema`).
 
 use pipelines_docs_cache::{GetDocsRequest, Source};
@@ -13,6 +13,7 @@ use crate::state::Services;
 
 const DOCS_PREFIX: &str = "pipelines://docs/";
 const MODELS_PREFIX: &str = "pipelines://models/";
+const RULES_URI: &str = "pipelines://rules";
 
 impl PipelinesServer {
     pub(crate) fn resource_list(&self, svc: &Services) -> Vec<Resource> {
@@ -31,6 +32,13 @@ impl PipelinesServer {
                 .with_mime_type("text/markdown")
             })
             .collect();
+        out.push(
+            Resource::new(RULES_URI, "rules digest")
+                .with_description(
+                    "Every validator rule, the runtime's facts and the spec's binding advice, one line each, from the cached spec",
+                )
+                .with_mime_type("text/markdown"),
+        );
         let mut models: Vec<String> = svc
             .replicate
             .cache()
@@ -66,6 +74,12 @@ impl PipelinesServer {
             .services()
             .await
             .map_err(|e| McpError::internal_error(e, None))?;
+        if uri == RULES_URI {
+            let digest = pipelines_tools::docs::rules_digest(&svc.docs).await;
+            return Ok(ReadResourceResult::new(vec![
+                ResourceContents::text(digest.text, uri).with_mime_type("text/markdown"),
+            ]));
+        }
         if let Some(rest) = uri.strip_prefix(DOCS_PREFIX) {
             let (source, section) = match rest.split_once('/') {
                 Some((s, sec)) => (s, Some(sec)),
@@ -90,10 +104,9 @@ impl PipelinesServer {
                         section: Some(section.to_string()),
                         query: None,
                         max_chars: Some(200_000),
+                        include_subsections: true,
                     };
-                    let r = svc
-                        .docs
-                        .get_docs(req)
+                    let r = pipelines_tools::docs::get_docs(&svc.docs, req)
                         .await
                         .map_err(|e| McpError::resource_not_found(e.to_string(), None))?;
                     r.to_text()

@@ -65,7 +65,21 @@ impl PipelinesServer {
             .map(|s| Duration::from_secs(s.clamp(1, MAX_TIMEOUT_SECS)));
         let inputs = args.inputs.into_iter().collect();
         let progress = progress_sink(&ctx);
-        let config = self.state.run_config();
+        let mut config = self.state.run_config();
+        if args.sandbox == Some(false) {
+            if self.state.hosted {
+                return Ok(failure(
+                    "`sandbox: false` is for local servers only: a hosted server always confines runs",
+                ));
+            }
+            config.sandbox = false;
+        }
+        // File inputs obey the same confinement as project paths; a hosted server reads none.
+        config.input_roots = Some(if self.state.hosted {
+            Vec::new()
+        } else {
+            self.roots(&ctx).await
+        });
         let result = workflow::run(
             input,
             inputs,

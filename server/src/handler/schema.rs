@@ -46,7 +46,7 @@ impl PipelinesServer {
             .replicate
             .fetch_model_schemas(&args.models, args.refresh.unwrap_or(false))
             .await;
-        let report = SchemaReport::new(&args.models, results);
+        let report = SchemaReport::new(&args.models, results, args.detail);
         let mut result = success(&report);
         if report.all_failed() {
             result.is_error = Some(true);

@@ -34,6 +34,11 @@ pub const PIPELINES_LLMS_V2: &str = include_str!("../fixtures/docs/pipelines-llm
 /// A reworded spec whose sections and facts cannot be parsed: the Rulebook falls back.
 pub const PIPELINES_LLMS_REWORDED: &str =
     include_str!("../fixtures/docs/pipelines-llms-reworded.txt");
+/// A spec that contradicts itself: its Secret example returns `dict` (which its Outputs
+/// section forbids), its Async example calls `use()` inside a function, and it refers to a
+/// "Local Development" section it does not have. Its Miscellaneous list has a binding
+/// statement ("must") that no rule enforces.
+pub const PIPELINES_LLMS_ERRATA: &str = include_str!("../fixtures/docs/pipelines-llms-errata.txt");
 /// The runtime's package list (`requirements.txt` format, with pins).
 pub const RUNTIME_REQUIREMENTS: &str = include_str!("../fixtures/docs/runtime-requirements.txt");
 /// A short cog llms.txt.

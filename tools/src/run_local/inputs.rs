@@ -359,18 +359,25 @@ fn is_url(text: &str) -> bool {
 }
 
 /// Replaces local files given for file parameters (or as `file://` URIs) by `data:` URIs.
-/// Relative paths are relative to the project directory.
+/// Relative paths are relative to the project directory. With `roots`, a file must lie
+/// inside one of them (the same confinement as project paths; none: no local files).
 pub(crate) fn embed_files(
     inputs: &mut RunInputs,
     signature: Option<&RunSignature>,
     project_dir: &Path,
+    roots: Option<&[PathBuf]>,
 ) -> Result<(), RunError> {
     let mut problems = Vec::new();
     for (name, value) in inputs.iter_mut() {
         let is_file_param = signature
             .and_then(|s| s.param(name))
             .is_some_and(|p| PyType::parse(&p.python_type).is_file());
-        embed(value, is_file_param, project_dir, name, &mut problems);
+        let at = Place {
+            dir: project_dir,
+            roots,
+            name,
+        };
+        embed(value, is_file_param, &at, &mut problems);
     }
     if problems.is_empty() {
         Ok(())
@@ -379,17 +386,19 @@ pub(crate) fn embed_files(
     }
 }
 
-fn embed(
-    value: &mut Value,
-    is_file_param: bool,
-    dir: &Path,
-    name: &str,
-    problems: &mut Vec<String>,
-) {
+/// Where an input's files are looked up.
+struct Place<'a> {
+    dir: &'a Path,
+    roots: Option<&'a [PathBuf]>,
+    name: &'a str,
+}
+
+fn embed(value: &mut Value, is_file_param: bool, at: &Place<'_>, problems: &mut Vec<String>) {
+    let name = at.name;
     match value {
         Value::Array(items) => {
             for item in items {
-                embed(item, is_file_param, dir, name, problems);
+                embed(item, is_file_param, at, problems);
             }
         }
         Value::String(text) => {
@@ -401,11 +410,31 @@ fn embed(
             let Some(local) = local else {
                 return;
             };
-            let path = absolute(dir, &local);
+            let mut path = absolute(at.dir, &local);
+            if let Some(roots) = at.roots {
+                match crate::validate::confine(&path, roots) {
+                    Ok(real) => path = real,
+                    Err(_) if roots.is_empty() => {
+                        problems.push(format!(
+                            "`{name}`: {} is a path on the server's disk, which this hosted server does not read; pass the file as a URL or a data: URI",
+                            path.display()
+                        ));
+                        return;
+                    }
+                    Err(e) => {
+                        problems.push(format!(
+                            "`{name}`: {e}; file inputs must lie inside the allowed directories like the project (copy the file there)"
+                        ));
+                        return;
+                    }
+                }
+            }
             match read_limited(&path) {
                 Ok(bytes) => {
                     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    *text = data_uri::encode(data_uri::media_type_for(file_name), &bytes);
+                    let media_type = super::sniff::media_type(&bytes)
+                        .unwrap_or_else(|| data_uri::media_type_for(file_name));
+                    *text = data_uri::encode(media_type, &bytes);
                 }
                 Err(why) => {
                     problems.push(format!("`{name}`: cannot read {}: {why}", path.display()))
@@ -528,11 +557,25 @@ mod tests {
             .as_object()
             .unwrap()
             .clone();
-        embed_files(&mut inputs, Some(&sig()), dir.path()).unwrap();
+        embed_files(&mut inputs, Some(&sig()), dir.path(), None).unwrap();
         assert_eq!(inputs["image"], "data:text/plain;base64,aGk=");
         assert_eq!(inputs["other"], "data:text/plain;base64,aGk=");
         assert_eq!(inputs["prompt"], "in.txt");
         let mut missing = json!({"image": "nope.png"}).as_object().unwrap().clone();
-        assert!(embed_files(&mut missing, Some(&sig()), dir.path()).is_err());
+        assert!(embed_files(&mut missing, Some(&sig()), dir.path(), None).is_err());
+        // Outside the roots: refused, whatever the file is.
+        let mut outside = json!({"image": "/etc/passwd"}).as_object().unwrap().clone();
+        let roots = [dir.path().to_path_buf()];
+        let Err(RunError::InvalidInputs { problems }) =
+            embed_files(&mut outside, Some(&sig()), dir.path(), Some(&roots))
+        else {
+            panic!("/etc/passwd was read")
+        };
+        assert!(problems[0].contains("image"), "{problems:?}");
+        assert_eq!(outside["image"], "/etc/passwd");
+        let mut inside = json!({"image": "in.txt"}).as_object().unwrap().clone();
+        embed_files(&mut inside, Some(&sig()), dir.path(), Some(&roots)).unwrap();
+        let mut hosted = json!({"image": "in.txt"}).as_object().unwrap().clone();
+        assert!(embed_files(&mut hosted, Some(&sig()), dir.path(), Some(&[])).is_err());
     }
 }

@@ -11,20 +11,30 @@
 //! - `outputs` / `data_uri` — `data:` outputs written to files.
 //! - `project` — a directory or inline files in a fresh temp dir.
 //! - `progress` / `result` / `error` — what callers receive.
+//! - `sandbox` / `reaper` — Landlock confinement; no process outlives its run.
+//! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
+//! - `uv` — building venvs with uv when it is available.
 
+mod advice;
 mod child;
 mod data_uri;
 mod env;
 mod error;
 mod inputs;
+mod logs;
 mod outputs;
 mod progress;
 mod project;
 mod python;
+mod reaper;
 mod requirements;
 mod result;
 mod run;
+mod rundir;
+mod sandbox;
 mod server;
+mod sniff;
+mod uv;
 mod venv;
 
 pub use error::RunError;
@@ -35,6 +45,7 @@ pub use python::{MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python};
 pub use requirements::ResolvedRequirements;
 pub use result::{RunResult, Timings};
 pub use run::{RunConfig, RunRequest, prepare_venv, run_locally};
+pub use sandbox::landlock_abi;
 pub use tokio_util::sync::CancellationToken;
 pub use venv::{VenvInfo, VenvLease};
 

@@ -22,6 +22,9 @@ pub struct RunResult {
     pub output_dir: PathBuf,
     /// What the pipeline printed during the prediction (capped; the head is dropped first).
     pub logs: String,
+    /// What the harness printed: cog's own records and warnings (e.g. its
+    /// `ExperimentalFeatureWarning`), the server's chatter (capped).
+    pub harness_logs: String,
     /// The error message when the prediction failed.
     pub error: Option<String>,
     /// cog's metrics, e.g. `{"predict_time": 0.01}`.

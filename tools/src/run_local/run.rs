@@ -16,6 +16,7 @@ use super::project::{PreparedProject, ProjectSource};
 use super::python::{PythonSearch, find_python};
 use super::requirements::ResolvedRequirements;
 use super::result::{RunResult, Timings};
+use super::rundir::Isolation;
 use super::server::{CogServer, ServerSpec};
 use super::venv::{BuildLimits, VenvInfo, VenvLease, ensure_venv};
 
@@ -42,8 +43,19 @@ pub struct RunConfig {
     pub install_timeout: Duration,
     /// Cap on captured logs and server output, per stream (default 1 MiB).
     pub log_cap: usize,
-    /// Parent of temp dirs for inline projects (default: the system temp dir).
+    /// Parent of temp dirs for inline projects and run copies (default: the system temp dir).
     pub temp_dir: Option<PathBuf>,
+    /// Confine runs with Landlock where the kernel has it (default true).
+    pub sandbox: bool,
+    /// When set (and Landlock ABI ≥ 4), sandboxed runs may open TCP connections only to these ports.
+    pub sandbox_connect_ports: Option<Vec<u16>>,
+    /// Build venvs with this uv binary (default: `MCP_PIPELINES_UV`, else `uv` on PATH; else pip).
+    pub uv: Option<PathBuf>,
+    /// When set, local files given as inputs must lie inside one of these directories (the
+    /// MCP roots, or the CLI's working and project dirs); empty: no local files at all.
+    pub input_roots: Option<Vec<PathBuf>>,
+    /// The runtime's Python distributions (PEP 503 names), for advice on missing modules.
+    pub runtime_packages: Vec<String>,
 }
 
 impl RunConfig {
@@ -61,6 +73,14 @@ impl RunConfig {
             install_timeout: Duration::from_secs(900),
             log_cap: 1024 * 1024,
             temp_dir: None,
+            sandbox: true,
+            sandbox_connect_ports: None,
+            uv: super::uv::find_uv(
+                std::env::var_os("MCP_PIPELINES_UV").as_deref(),
+                std::env::var_os("PATH").as_deref(),
+            ),
+            runtime_packages: Vec::new(),
+            input_roots: None,
         }
     }
 }
@@ -79,6 +99,8 @@ pub struct RunRequest {
     pub output_dir: Option<PathBuf>,
     /// Overrides `RunConfig::timeout`.
     pub timeout: Option<Duration>,
+    /// Overrides `RunConfig::sandbox` (`false`: run unconfined).
+    pub sandbox: Option<bool>,
 }
 
 impl RunRequest {
@@ -90,6 +112,7 @@ impl RunRequest {
             signature: None,
             output_dir: None,
             timeout: None,
+            sandbox: None,
         }
     }
 }
@@ -111,7 +134,12 @@ pub async fn run_locally(
         check_inputs(&inputs, signature)?;
     }
     let project = PreparedProject::prepare(&request.project, config.temp_dir.as_deref())?;
-    embed_files(&mut inputs, request.signature.as_ref(), &project.dir)?;
+    embed_files(
+        &mut inputs,
+        request.signature.as_ref(),
+        &project.dir,
+        config.input_roots.as_deref(),
+    )?;
 
     let mut timings = Timings::default();
     let (python, venv, _lease, warnings) = {
@@ -127,18 +155,31 @@ pub async fn run_locally(
     };
 
     let output_dir = output_dir(request.output_dir, config)?;
+    let mut isolation = Isolation::prepare(
+        &project.dir,
+        &venv.path,
+        config.temp_dir.as_deref(),
+        request.sandbox.unwrap_or(config.sandbox),
+        config.sandbox_connect_ports.as_deref(),
+    )?;
+    let mut warnings = warnings;
+    warnings.append(&mut isolation.warnings);
+    let mut env = run_env(config);
+    isolation.add_env(&mut env);
     reporter.stage(Stage::Start, "starting the cog server");
     let mut server = CogServer::start(
         ServerSpec {
             venv_dir: &venv.path,
-            project_dir: &project.dir,
+            project_dir: &isolation.dir.project,
             predict: &project.predict,
             cog_version: &venv.cog_version,
-            env: run_env(config),
+            env,
             log_cap: config.log_cap,
+            sandbox: isolation.sandbox.as_ref(),
         },
         &reporter,
     )?;
+    isolation.reaper.watch(server.pgid());
     let timeout = request.timeout.unwrap_or(config.timeout);
     let token = config.replicate_api_token.as_deref();
     let outcome = tokio::select! {
@@ -148,23 +189,26 @@ pub async fn run_locally(
     };
     let server_output = server.output_tail();
     server.stop().await;
-    let response = outcome?;
+    isolation.reaper.finish();
+    let response = outcome.map_err(|e| super::advice::add_to_error(e, &config.runtime_packages))?;
 
     reporter.stage(Stage::Outputs, "collecting outputs");
     let mut output = response.output;
     let files = extract_files(&mut output, &output_dir)?;
     timings.total_ms = millis(started);
     let error = response.error.map(|e| match e {
-        Value::String(text) => text,
+        Value::String(text) => super::logs::said_once(&text),
         other => other.to_string(),
     });
-    let mut logs = response.logs.unwrap_or_default();
-    if logs.trim().is_empty() {
-        // cog >= 0.17 answers a failed prediction with empty `logs`; what the pipeline printed
-        // is still in the server's output.
-        logs = pipeline_lines(&server_output);
+    // cog >= 0.17 answers a failed prediction with empty `logs`; what the pipeline printed
+    // is still in the server's output.
+    let split = super::logs::split(response.logs.as_deref().unwrap_or(""), &server_output);
+    let logs = super::venv::tail(&split.pipeline, config.log_cap);
+    let harness_logs = super::venv::tail(&split.harness, config.log_cap);
+    if let Some(error) = &error {
+        let text = format!("{error}\n{logs}");
+        warnings.extend(super::advice::for_failure(&text, &config.runtime_packages));
     }
-    let logs = super::venv::tail(&logs, config.log_cap);
     let status = response.status.unwrap_or_else(|| "unknown".into());
     reporter.line(format!("prediction {status}"));
     Ok(RunResult {
@@ -173,6 +217,7 @@ pub async fn run_locally(
         files,
         output_dir,
         logs,
+        harness_logs,
         error,
         metrics: response.metrics,
         venv,
@@ -214,6 +259,7 @@ async fn venv_for(
     let limits = BuildLimits {
         timeout: config.install_timeout,
         cancel: cancel.clone(),
+        uv: config.uv.clone(),
     };
     let (venv, lease) =
         ensure_venv(&config.cache_dir, python, &requirements, reporter, &limits).await?;
@@ -268,31 +314,4 @@ fn output_dir(requested: Option<PathBuf>, config: &RunConfig) -> Result<PathBuf,
 
 fn millis(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// What the pipeline itself printed, from the cog server's output: the `message` of coglet's
-/// JSON log lines that carry a `source` (the predictor's stdout/stderr), and plain lines.
-fn pipeline_lines(server_output: &str) -> String {
-    server_output
-        .lines()
-        .filter(|line| !line.starts_with("--- "))
-        .filter_map(super::server::pipeline_line)
-        .map(|line| line + "\n")
-        .collect()
-}
-
-#[cfg(test)]
-mod pipeline_lines_tests {
-    use super::pipeline_lines;
-
-    #[test]
-    fn keeps_predictor_output_and_plain_lines() {
-        let out = concat!(
-            r#"{"level":"INFO","fields":{"message":"Starting prediction"},"target":"coglet::prediction"}"#,
-            "\n",
-            r#"{"level":"INFO","fields":{"message":"step one","source":"Stdout"},"target":"coglet::prediction"}"#,
-            "\nplain line\n"
-        );
-        assert_eq!(pipeline_lines(out), "step one\nplain line\n");
-    }
 }

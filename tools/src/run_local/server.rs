@@ -48,10 +48,12 @@ pub(crate) struct ServerSpec<'a> {
     /// The allow-listed environment (PATH is prefixed with the venv's bin here).
     pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) log_cap: usize,
+    /// Confine the server (and all it starts) to these rules.
+    pub(crate) sandbox: Option<&'a super::sandbox::SandboxSpec>,
 }
 
 impl CogServer {
-    /// Starts `python -E -s -u -m cog.server.http --host 127.0.0.1` with `PORT` set.
+    /// Starts `python -B -E -s -u -m cog.server.http --host 127.0.0.1` with `PORT` set.
     pub(crate) fn start(spec: ServerSpec<'_>, reporter: &Reporter) -> Result<Self, RunError> {
         let port = free_port()?;
         let bin = spec.venv_dir.join("bin");
@@ -77,6 +79,7 @@ impl CogServer {
         let child_spec = ChildSpec {
             program: bin.join("python"),
             args: [
+                "-B",
                 "-E",
                 "-s",
                 "-u",
@@ -91,8 +94,13 @@ impl CogServer {
             cwd: PathBuf::from(spec.project_dir),
             env,
         };
-        let child = GroupChild::spawn(&child_spec, spec.log_cap, Some(on_line))
-            .map_err(|e| RunError::io(format!("starting {}", child_spec.program.display()), e))?;
+        let spawn = || GroupChild::spawn(&child_spec, spec.log_cap, Some(on_line));
+        let child = match spec.sandbox {
+            Some(sandbox) => sandbox.spawn_confined(spawn)?,
+            None => spawn().map_err(|e| {
+                RunError::io(format!("starting {}", child_spec.program.display()), e)
+            })?,
+        };
         tracing::debug!(pgid = ?child.pgid(), port, "cog server started");
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -108,6 +116,11 @@ impl CogServer {
             client,
             predicting,
         })
+    }
+
+    /// The server's process group.
+    pub(crate) fn pgid(&self) -> Option<i32> {
+        self.child.pgid()
     }
 
     /// Everything the server printed so far (stderr, then stdout), capped.

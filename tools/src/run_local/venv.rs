@@ -66,6 +66,8 @@ pub struct VenvLease {
 pub(crate) struct BuildLimits {
     pub(crate) timeout: Duration,
     pub(crate) cancel: CancellationToken,
+    /// Build with this uv binary instead of `python -m venv` + pip.
+    pub(crate) uv: Option<PathBuf>,
 }
 
 /// Returns a ready venv for `requirements`, building it if needed.
@@ -223,15 +225,28 @@ async fn build(
             .map_err(|e| RunError::io(format!("removing {}", dir.display()), e))?;
     }
     reporter.line(format!(
-        "creating virtualenv with Python {} ({})",
+        "creating virtualenv with Python {} ({}), installing with {}",
         python.version,
-        python.path.display()
+        python.path.display(),
+        if limits.uv.is_some() { "uv" } else { "pip" }
     ));
     let cwd = dir.parent().unwrap_or(dir).to_path_buf();
+    let (program, args, what) = match &limits.uv {
+        Some(uv) => (
+            uv.clone(),
+            super::uv::venv_args(&python.path, dir),
+            "uv venv",
+        ),
+        None => (
+            python.path.clone(),
+            vec!["-m".into(), "venv".into(), dir.into()],
+            "python -m venv",
+        ),
+    };
     step(
         ChildSpec {
-            program: python.path.clone(),
-            args: vec!["-m".into(), "venv".into(), dir.into()],
+            program,
+            args,
             cwd: cwd.clone(),
             env: install_env(),
         },
@@ -239,7 +254,7 @@ async fn build(
         limits,
     )
     .await
-    .map_err(|(m, l)| fail(format!("python -m venv {m}"), l))?;
+    .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
 
     let requirements_file = dir.join("requirements.txt");
     std::fs::write(&requirements_file, requirements.to_file_text())
@@ -254,19 +269,25 @@ async fn build(
     let venv_python = dir.join("bin").join("python");
     let line_reporter = reporter.clone();
     let on_line: LineFn = Arc::new(move |stream, line| {
+        let uv_line = super::uv::is_progress_line(line);
         let line = line.trim();
-        if stream == Stream::Stdout
+        let pip_line = stream == Stream::Stdout
             && ["Collecting", "Installing", "Successfully", "ERROR"]
                 .iter()
-                .any(|p| line.starts_with(p))
-        {
+                .any(|p| line.starts_with(p));
+        if pip_line || uv_line {
             line_reporter.line(line.to_owned());
         }
     });
-    step(
-        ChildSpec {
-            program: venv_python.clone(),
-            args: [
+    let (program, args, what) = match &limits.uv {
+        Some(uv) => (
+            uv.clone(),
+            super::uv::install_args(&venv_python, &requirements_file),
+            "uv pip install",
+        ),
+        None => (
+            venv_python.clone(),
+            [
                 "-m",
                 "pip",
                 "install",
@@ -278,6 +299,13 @@ async fn build(
             .map(Into::into)
             .chain([requirements_file.into_os_string()])
             .collect(),
+            "pip install",
+        ),
+    };
+    step(
+        ChildSpec {
+            program,
+            args,
             cwd: cwd.clone(),
             env: install_env(),
         },
@@ -285,7 +313,7 @@ async fn build(
         limits,
     )
     .await
-    .map_err(|(m, l)| fail(format!("pip install {m}"), l))?;
+    .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
 
     let cog_version = query(&venv_python, COG_VERSION, &cwd).await.map_err(|m| {
         fail(
@@ -310,7 +338,11 @@ async fn build(
 }
 
 fn install_env() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
-    child_env(std::env::vars_os(), std::iter::empty(), EnvFor::Install)
+    child_env(
+        std::env::vars_os(),
+        super::uv::env_overrides(),
+        EnvFor::Install,
+    )
 }
 
 /// Runs one build step to completion; on failure returns (what, output tail).
@@ -409,6 +441,7 @@ exit 0
         BuildLimits {
             timeout: Duration::from_secs(60),
             cancel: CancellationToken::new(),
+            uv: None,
         }
     }
 

@@ -31,6 +31,36 @@ pub enum ScaffoldError {
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// A model would be called with no arguments and nothing decides which input to fill.
+    #[error(
+        "{model} would be called with no arguments (its schema requires none, so it would \
+         silently run on its defaults), and no run() input or earlier output fits one of its \
+         inputs. Pass `steps` to say what each model gets (e.g. {{\"prompt\": {{\"input\": \
+         \"prompt\"}}}}), declare a run() input for it, or omit `inputs` to let the scaffold \
+         add one. Its inputs: {inputs}"
+    )]
+    CallWithoutInputs {
+        /// `owner/name`.
+        model: String,
+        /// The model's inputs as `name: type`.
+        inputs: String,
+    },
+    /// A step of `steps` is unusable.
+    #[error("steps[{index}]: {reason}")]
+    InvalidStep {
+        /// Position in `steps`.
+        index: usize,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// An entry of `output_fields` is unusable.
+    #[error("output_fields[{field:?}]: {reason}")]
+    InvalidOutputField {
+        /// The field name as given.
+        field: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// A template refers to a value the generator does not provide (a bug).
     #[error("template {template}: {reason}")]
     Template {

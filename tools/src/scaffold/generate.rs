@@ -148,14 +148,36 @@ pub(crate) fn main_py(
                 .collect();
             args.push(format!("**{GIVEN_HELPER}({})", given.join(", ")));
         }
-        let one = format!("{} = {}({})", b.out_var, b.ident, args.join(", "));
+        let out_var = p.call_var(call);
+        if let Some(over) = &call.over {
+            let mut fan_args = args.clone();
+            fan_args.push(format!("{}={}", over.input, over.var));
+            body.push(format!(
+                "# One prediction per {}, run in parallel; .output() waits for each.",
+                over.input
+            ));
+            body.push(format!(
+                "{} = [\n    {}.create({})\n    for {} in [{}]\n]",
+                over.predictions,
+                b.ident,
+                fan_args.join(", "),
+                over.var,
+                over.values.join(", ")
+            ));
+            body.push(format!(
+                "{out_var} = [prediction.output() for prediction in {}]",
+                over.predictions
+            ));
+            continue;
+        }
+        let one = format!("{} = {}({})", out_var, b.ident, args.join(", "));
         if one.len() + 4 <= 88 {
             body.push(one);
         } else {
             let lines: Vec<String> = args.iter().map(|a| format!("    {a},")).collect();
             body.push(format!(
                 "{} = {}(\n{}\n)",
-                b.out_var,
+                out_var,
                 b.ident,
                 lines.join("\n")
             ));
@@ -274,7 +296,17 @@ fn example_arg(param: &Param) -> String {
             serde_json::Value::String(s) => s.clone(),
             v => v.to_string(),
         },
-        (_, PyType::Scalar(Scalar::Path)) => "@input.png".to_string(),
+        (_, PyType::Scalar(Scalar::Path) | PyType::List(Scalar::Path)) => {
+            let words = format!("{} {}", param.name, param.description).to_ascii_lowercase();
+            match super::output::kind_of_words(&words) {
+                "audio" => "@input.wav",
+                "video" => "@input.mp4",
+                "file" if !words.contains("file") => "@input.png",
+                "file" => "@input.txt",
+                _ => "@input.png",
+            }
+            .to_string()
+        }
         (_, PyType::Scalar(Scalar::Int)) => param.ge.map_or(1, |g| g.ceil() as i64).to_string(),
         (_, PyType::Scalar(Scalar::Float)) => param.ge.map_or(1.0, |g| g).to_string(),
         (_, PyType::Scalar(Scalar::Bool)) => "true".to_string(),

@@ -15,6 +15,7 @@
 
 mod apply;
 mod error;
+mod fill;
 mod generate;
 mod inputs;
 mod names;
@@ -24,6 +25,7 @@ mod python;
 mod render;
 mod report;
 mod request;
+mod steps;
 mod types;
 
 use std::collections::HashMap;
@@ -36,7 +38,7 @@ use crate::schema::ModelSchema;
 pub use apply::{apply, inline, unified_diff};
 pub use error::{ScaffoldError, WriteError};
 pub use report::{FileReport, FileStatus, ScaffoldReport};
-pub use request::{InputSpec, OutputChoice, ScaffoldRequest};
+pub use request::{InputSpec, OutputChoice, ScaffoldRequest, StepInput, StepOver, StepSpec};
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +76,8 @@ pub fn models_needing_schemas(
     cached: &HashMap<String, ModelSchema>,
 ) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for reference in req.models.iter().flatten() {
+    let step_models = req.steps.iter().flatten().map(|s| &s.model);
+    for reference in req.models.iter().flatten().chain(step_models) {
         let reference = reference.trim();
         if !plan::is_model_ref(reference) {
             continue;
@@ -99,7 +102,12 @@ pub fn scaffold(
 ) -> Result<ScaffoldPlan, ScaffoldError> {
     let mut pipeline = plan::plan(req, schemas)?;
     let mut imports = output::Imports::default();
-    let ret = output::plan_return(&mut pipeline, req.output, &mut imports);
+    let choice = if pipeline.output_fields.is_empty() {
+        req.output
+    } else {
+        Some(OutputChoice::Output)
+    };
+    let ret = output::plan_return(&mut pipeline, choice, &mut imports);
     let name = generate::display_name(req.name.as_deref(), req.path.as_deref());
     let description = req
         .description

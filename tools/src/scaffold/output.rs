@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::plan::Pipeline;
+use super::plan::{Binding, Pipeline};
 use super::python;
 use super::request::OutputChoice;
 use super::types::{Scalar, Shape, Value};
@@ -61,7 +61,7 @@ pub(crate) fn plan_return(
     choice: Option<OutputChoice>,
     imports: &mut Imports,
 ) -> Return {
-    let last = p.bindings.last().map(|b| b.output());
+    let last = p.calls.last().map(|c| p.call_value(c));
     let source = last.clone().or_else(|| {
         p.params
             .iter()
@@ -80,12 +80,37 @@ pub(crate) fn plan_return(
         Target::Output => {
             imports.cog.insert("BaseModel");
             ret.annotation = "Output".to_string();
-            let values: Vec<(String, Value)> = if p.bindings.is_empty() {
+            let values: Vec<(String, Value)> = if !p.output_fields.is_empty() {
+                p.output_fields
+                    .iter()
+                    .map(|(name, call)| (name.clone(), p.call_value(&p.calls[*call])))
+                    .collect()
+            } else if p.calls.is_empty() {
                 vec![("text".to_string(), text_or_default(source))]
             } else {
-                p.bindings
+                let mut counts: Vec<(&'static str, usize)> = Vec::new();
+                p.calls
                     .iter()
-                    .map(|b| (b.ident.clone(), b.output()))
+                    .map(|c| {
+                        let value = p.call_value(c);
+                        let kind = content_name(&p.bindings[c.binding], &value);
+                        let n = match counts.iter_mut().find(|(k, _)| *k == kind) {
+                            Some((_, n)) => {
+                                *n += 1;
+                                *n
+                            }
+                            None => {
+                                counts.push((kind, 1));
+                                1
+                            }
+                        };
+                        let name = if n == 1 {
+                            kind.to_string()
+                        } else {
+                            format!("{kind}_{n}")
+                        };
+                        (name, value)
+                    })
                     .collect()
             };
             let mut args = Vec::new();
@@ -133,6 +158,61 @@ pub(crate) fn plan_return(
         }
     }
     ret
+}
+
+/// An `Output` field's name from what it holds (`image`, `text`, `audio`, `video`,
+/// `file`, …), never from the model.
+fn content_name(b: &Binding<'_>, value: &Value) -> &'static str {
+    match value.shape {
+        Shape::Path | Shape::PathList => media_kind(b),
+        Shape::Dict => "result",
+        Shape::List => "items",
+        Shape::Int | Shape::Float | Shape::Bool => "value",
+        _ => "text",
+    }
+}
+
+/// What kind of file a model makes, from its name and its output-format choices.
+pub(crate) fn media_kind(b: &Binding<'_>) -> &'static str {
+    let mut words = vec![b.reference.to_ascii_lowercase()];
+    for input in b.schema.inputs.iter().filter(|i| i.name.contains("format")) {
+        for c in input.choices.iter().flatten() {
+            if let Some(s) = c.as_str() {
+                words.push(s.to_ascii_lowercase());
+            }
+        }
+    }
+    kind_of_words(&words.join(" "))
+}
+
+/// `video`, `audio`, `image` or `file` from words that mention a media type.
+pub(crate) fn kind_of_words(text: &str) -> &'static str {
+    let has = |keys: &[&str]| keys.iter().any(|k| text.contains(k));
+    if has(&["video", "mp4", "webm", "movie", "clip"]) {
+        "video"
+    } else if has(&[
+        "audio", "speech", "voice", "sound", "music", "wav", "mp3", "flac", "tts",
+    ]) {
+        "audio"
+    } else if has(&[
+        "image",
+        "img",
+        "png",
+        "jpg",
+        "jpeg",
+        "webp",
+        "photo",
+        "picture",
+        "pixel",
+        "flux",
+        "sdxl",
+        "diffusion",
+        "upscale",
+    ]) {
+        "image"
+    } else {
+        "file"
+    }
 }
 
 fn shape_of(s: Scalar) -> Shape {

@@ -61,6 +61,12 @@ pub(crate) struct Call {
     /// Optional `run()` parameters (default `None`) for optional model inputs: sent only when
     /// set, because the API rejects `null` for an input (`**given(seed=seed)`).
     pub(crate) when_given: Vec<(String, String)>,
+    /// The variable holding this call's result, when not the binding's (`steps`).
+    pub(crate) out_var: Option<String>,
+    /// The result, when not the binding's output (a fan-out, `steps`).
+    pub(crate) output: Option<Value>,
+    /// One `create()` per value of one input, run in parallel (`steps[].over`).
+    pub(crate) over: Option<super::steps::FanOut>,
 }
 
 /// The module-level helper that drops `None` values from keyword arguments.
@@ -74,6 +80,8 @@ pub(crate) struct Pipeline<'a> {
     pub(crate) calls: Vec<Call>,
     pub(crate) namer: Namer,
     pub(crate) notes: Vec<String>,
+    /// `Output` fields named by the request (`output_fields`): (name, call index).
+    pub(crate) output_fields: Vec<(String, usize)>,
 }
 
 /// `owner/name:version` → `owner/name`.
@@ -124,6 +132,9 @@ pub(crate) fn plan<'a>(
     req: &ScaffoldRequest,
     schemas: &'a HashMap<String, ModelSchema>,
 ) -> Result<Pipeline<'a>, ScaffoldError> {
+    if let Some(steps) = req.steps.as_deref() {
+        return super::steps::plan_steps(req, steps, schemas);
+    }
     let mut namer = Namer::new();
     let mut notes = Vec::new();
     let params = inputs::declared(req.inputs.as_deref().unwrap_or_default(), &mut namer)?;
@@ -159,17 +170,21 @@ pub(crate) fn plan<'a>(
         calls: Vec::new(),
         namer,
         notes,
+        output_fields: Vec::new(),
     };
     let auto_inputs = req.inputs.is_none();
     for index in 0..pipeline.bindings.len() {
-        let call = plan_call(&mut pipeline, index, auto_inputs);
+        let mut call = plan_call(&mut pipeline, index, auto_inputs);
+        if call.args.is_empty() && call.when_given.is_empty() {
+            super::fill::fill_one_input(&mut pipeline, &mut call, auto_inputs)?;
+        }
         pipeline.calls.push(call);
     }
     for p in pipeline.params.iter().filter(|p| p.declared && p.uses == 0) {
         if !pipeline.bindings.is_empty() {
             pipeline.notes.push(format!(
                 "run() input `{}` is not passed to any model (no model input has that name and \
-                 type); use it in run() or remove it.",
+                 type); wire it with `steps`, use it in run(), or remove it.",
                 p.name
             ));
         }
@@ -189,6 +204,9 @@ fn plan_call(p: &mut Pipeline<'_>, index: usize, auto_inputs: bool) -> Call {
         binding: index,
         args: Vec::new(),
         when_given: Vec::new(),
+        out_var: None,
+        output: None,
+        over: None,
     };
     let mut used_previous = false;
     for input in &binding.schema.inputs {
@@ -231,7 +249,16 @@ enum Source {
     },
 }
 
-fn chain_note(model: &str, input: &str, from: &str) -> String {
+/// Notes that a model input is fed from a run() input (every automatic link is listed).
+fn param_note(p: &mut Pipeline<'_>, model: &str, input: &str, param: usize) {
+    let note = format!(
+        "{model} gets `{input}` from run() input `{}`.",
+        p.params[param].name
+    );
+    p.notes.push(note);
+}
+
+pub(crate) fn chain_note(model: &str, input: &str, from: &str) -> String {
     format!("{model} gets `{input}` from the output of {from}.")
 }
 
@@ -266,6 +293,7 @@ fn required_source(
         p.params[*i].uses += 1;
         p.params[*i].fed_required = true;
         check_choices(p, &model, input, *i);
+        param_note(p, &model, &input.name, *i);
         return (expr.clone(), None);
     }
     if let Some((expr, from)) = previous
@@ -276,6 +304,14 @@ fn required_source(
     }
     if let Some((i, expr)) = matched {
         p.params[i].uses += 1;
+        if *target == PyType::Scalar(Scalar::Str) {
+            p.notes.push(format!(
+                "run() input `{}` is also passed to {model} as its `{}`: confirm it should get \
+                 the user's text rather than an earlier output or a fixed instruction (use \
+                 `steps` to say).",
+                p.params[i].name, input.name
+            ));
+        }
         return (expr, None);
     }
     let must_be_param = matches!(
@@ -333,6 +369,7 @@ fn optional_source(
         p.params[i].uses += 1;
         let model = model_key(&binding.reference).to_string();
         check_choices(p, &model, input, i);
+        param_note(p, &model, &input.name, i);
         let param = &p.params[i];
         return Some(Source::Param {
             expr,

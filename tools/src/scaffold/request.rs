@@ -28,6 +28,20 @@ pub struct ScaffoldRequest {
     /// fetched first when not cached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
+    /// The model calls in order, when the wiring is not obvious (it replaces the automatic
+    /// wiring; `models` may then be omitted). Each step is
+    /// `{"model": "owner/name", "id"?: "describe", "inputs": {"<model input>": SOURCE},
+    /// "over"?: {"input": "<model input>", "values": [...]}}` where SOURCE is
+    /// `{"input": "<run() input>"}`, `{"step": "<id or model>", "pick"?: "first" | "all" |
+    /// "<output field>"}` or `{"value": <JSON literal>}`. `over` runs the call once per
+    /// value, in parallel (`create()` each, then `.output()`), giving a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<StepSpec>>,
+    /// Names the fields of `Output`: `{"<field>": "<step id or model>"}` (implies
+    /// `output: "Output"`). Without it, fields are named by what they hold (`image`, `text`,
+    /// `audio`, `video`, `file`, numbered when repeated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_fields: Option<std::collections::BTreeMap<String, String>>,
     /// The inputs of `run()`. When omitted, the models' required inputs that no earlier model
     /// supplies become the inputs. An input whose name and type match a model input is passed
     /// to it.
@@ -101,4 +115,58 @@ impl OutputChoice {
             OutputChoice::Output => "Output",
         }
     }
+}
+
+/// One model call of `steps`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// The model, `owner/name` (or `owner/name:version`).
+    pub model: String,
+    /// A name for the step, used by later steps and `output_fields` (default: the model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Where each model input's value comes from, by model input name.
+    #[serde(default)]
+    pub inputs: std::collections::BTreeMap<String, StepInput>,
+    /// Run the call once per value of one input, in parallel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over: Option<StepOver>,
+}
+
+/// Where a model input's value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum StepInput {
+    /// A `run()` input.
+    Input {
+        /// The `run()` input's name.
+        input: String,
+    },
+    /// An earlier step's output.
+    Step {
+        /// The step's `id` or model.
+        step: String,
+        /// `first` (the first item of a list), `all` (the whole list), or an output field
+        /// name (`output["field"]`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pick: Option<String>,
+    },
+    /// A fixed value.
+    Value {
+        /// A JSON literal (string, number, boolean, list).
+        #[schemars(with = "crate::schema::types::JsonScalar")]
+        value: serde_json::Value,
+    },
+}
+
+/// A fan-out: one prediction per value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepOver {
+    /// The model input that takes each value.
+    pub input: String,
+    /// The values (JSON literals), one prediction each.
+    #[schemars(with = "Vec<crate::schema::types::JsonScalar>")]
+    pub values: Vec<serde_json::Value>,
 }

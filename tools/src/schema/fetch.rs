@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::cache::{Hit, SchemaCache};
 use super::config::ReplicateConfig;
 use super::error::SchemaError;
+use super::example::ModelExample;
 use super::http::{Api, ApiFailure};
 use super::reference::ModelRef;
 use super::types::ModelSchema;
@@ -178,7 +179,7 @@ impl ReplicateClient {
     async fn fetch_remote(&self, model_ref: &ModelRef) -> Result<ModelSchema, SchemaError> {
         let model = model_ref.model();
         let config = self.config();
-        let (version, versionless) = match &model_ref.version {
+        let (version, versionless, example) = match &model_ref.version {
             Some(version_id) => {
                 let path = format!("/v1/models/{model}/versions/{version_id}");
                 let version = self.api.get(&path, &[]).await.map_err(|f| {
@@ -187,7 +188,7 @@ impl ReplicateClient {
                         version: version_id.clone(),
                     })
                 })?;
-                (version, false)
+                (version, false, None)
             }
             None => {
                 let path = format!("/v1/models/{model}");
@@ -211,7 +212,7 @@ impl ReplicateClient {
                     }
                 };
                 let latest = found.get("latest_version").cloned().unwrap_or(Value::Null);
-                (latest, versionless)
+                (latest, versionless, ModelExample::from_model(&found))
             }
         };
         let openapi = version
@@ -221,11 +222,13 @@ impl ReplicateClient {
                 model: model.clone(),
             })?;
         let version_id = version.get("id").and_then(Value::as_str).map(str::to_owned);
-        Ok(render(
+        let mut schema = render(
             model_ref,
             openapi,
             if versionless { None } else { version_id },
-        ))
+        );
+        schema.example = example;
+        Ok(schema)
     }
 }
 
@@ -237,7 +240,8 @@ pub fn render(model_ref: &ModelRef, openapi: &Value, version: Option<String>) ->
         model: model_ref.model(),
         version,
         signature: python::signature(&model_ref.name, &inputs, &output),
-        hint: python::hint(&inputs, &output),
+        hint: python::hint(&model_ref.name, &inputs, &output),
+        example: None,
         inputs,
         output,
         fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -4,18 +4,19 @@
 //! - `config`, `token` — settings; the token is redacted from every `Debug`/`Display`.
 //! - `reference` — `owner/name[:version]` parsing, checked before any request.
 //! - `http` — requests with timeouts, bounded retries honouring `Retry-After`.
-//! - `openapi` — `$ref`/`allOf` dereferencing, inputs by `x-order`, the output's shape.
+//! - `openapi` — `$ref`/`allOf` dereferencing, inputs by `x-order`, the output's kind;
+//!   `shape` — the output's whole nested shape; `example` — the model's own example.
 //! - `python` — Python types, literals, the signature and the `hint` function.
 //! - `cache` — schemas in the docs-cache store (pinned forever, latest for a TTL).
 //! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
 //! - `search` — [`ReplicateClient::search_models`].
 //! - `params` — the tools' arguments; `report` — the structured result and its text.
-//! - `shape` — the structure of an output (object fields, list items) for the validator.
 //! - `types` — [`ModelSchema`] and friends, shared with the validator and scaffolder.
 
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod example;
 mod fetch;
 mod http;
 pub mod openapi;
@@ -25,14 +26,16 @@ pub mod reference;
 pub mod report;
 pub mod search;
 pub mod shape;
+mod text;
 pub mod token;
 pub mod types;
 
 pub use cache::SchemaCache;
 pub use config::{DEFAULT_BASE_URL, ReplicateConfig};
 pub use error::SchemaError;
+pub use example::ModelExample;
 pub use fetch::{ReplicateClient, render};
-pub use params::{FetchModelSchemaArgs, SearchModelsArgs};
+pub use params::{Detail, FetchModelSchemaArgs, SearchModelsArgs};
 pub use reference::ModelRef;
 pub use report::{SchemaReport, SchemaResult};
 pub use search::{ModelSummary, SearchResults};

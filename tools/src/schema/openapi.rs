@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::python;
-use super::shape::OutputShape;
+use super::shape::{OutputShape, ShapeBuilder};
 use super::types::{InputParam, OutputKind, OutputSpec};
 
 /// How deep `$ref`s may nest before we stop (guards against cycles).
@@ -138,20 +138,20 @@ fn number(schema: &Value, key: &str) -> Option<f64> {
     schema.get(key).and_then(Value::as_f64)
 }
 
-/// The output's shape and how `replicate.use()` hands it back (replicate-python 1.1.0b3).
+/// The output's kind, its whole shape, and how `replicate.use()` hands it back
+/// (replicate-python 1.1.0b3).
 pub fn output(openapi: &Value) -> OutputSpec {
-    let resolver = Resolver::new(openapi);
-    let schema = resolver.component("Output").unwrap_or(Value::Null);
-    let shape = OutputShape::of(&schema);
-    let mut out = output_of(&schema);
-    // A concatenated string iterator is one `str`; its shape is that of the whole.
-    if out.kind != OutputKind::ConcatenatedString {
-        out.shape = shape;
-    }
-    out
+    let mut spec = output_kind(openapi);
+    spec.shape = Some(match spec.kind {
+        OutputKind::ConcatenatedString => OutputShape::text(),
+        _ => ShapeBuilder::new(openapi).output(),
+    });
+    spec
 }
 
-fn output_of(schema: &Value) -> OutputSpec {
+fn output_kind(openapi: &Value) -> OutputSpec {
+    let resolver = Resolver::new(openapi);
+    let schema = resolver.component("Output").unwrap_or(Value::Null);
     let ty = schema.get("type").and_then(Value::as_str);
     let items = schema.get("items").cloned().unwrap_or(Value::Null);
     let is_uri = |s: &Value| {
@@ -177,41 +177,44 @@ fn output_of(schema: &Value) -> OutputSpec {
                     "returns a list of Path (URLPath) objects; each file downloads on first use, e.g. open(output[0], \"rb\"); replicate.get_path_url(output[0]) gives its URL".to_owned(),
                 )
             } else {
-                let py = python::type_of(schema);
+                let py = python::type_of(&schema);
                 let usage = format!("returns a {py}");
                 spec(OutputKind::List, &py, usage)
             }
         }
-        Some("string") if is_uri(schema) => spec(
+        Some("string") if is_uri(&schema) => spec(
             OutputKind::Path,
             "Path",
             "returns a Path (URLPath); the file downloads on first use, e.g. open(output, \"rb\"); replicate.get_path_url(output) gives its URL".to_owned(),
         ),
         Some("object") => {
-            let fields: Vec<String> = schema
-                .get("properties")
-                .and_then(Value::as_object)
-                .map(|props| {
-                    props
-                        .iter()
-                        .map(|(name, prop)| {
-                            format!("output[{}] ({})", python::literal(&Value::String(name.clone())), python::type_of(prop))
-                        })
-                        .collect()
+            let shape = ShapeBuilder::new(openapi).output();
+            let fields: Vec<String> = shape
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "output[{}] ({})",
+                        python::literal(&Value::String(f.name.clone())),
+                        f.shape.python_type
+                    )
                 })
-                .unwrap_or_default();
-            let usage = if fields.is_empty() {
+                .collect();
+            let mut usage = if fields.is_empty() {
                 "returns a dict; read fields as output[\"name\"]".to_owned()
             } else {
                 format!(
-                    "returns a dict (not an object with attributes): read {}; uri fields are Path (URLPath)",
+                    "returns a dict (not an object with attributes): read {}",
                     fields.join(", ")
                 )
             };
+            if shape.has_files() {
+                usage.push_str("; file fields are Path (URLPath)");
+            }
             spec(OutputKind::Dict, "dict", usage)
         }
         _ => {
-            let py = python::type_of(schema);
+            let py = python::type_of(&schema);
             let usage = format!("returns a {py}");
             spec(OutputKind::Value, &py, usage)
         }
@@ -223,6 +226,6 @@ fn spec(kind: OutputKind, python_type: &str, usage: String) -> OutputSpec {
         kind,
         python_type: python_type.to_owned(),
         usage,
-        shape: OutputShape::Unknown,
+        shape: None,
     }
 }

@@ -14,6 +14,28 @@ pub struct FetchModelSchemaArgs {
     pub refresh: Option<bool>,
 }
 
+/// How much of a schema the text shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Detail {
+    /// The signature with choices and bounds inline, the output's shape in a few lines.
+    Brief,
+    /// Every input with its description, the output's whole shape, the model's example,
+    /// the typing hint.
+    Full,
+}
+
+impl Detail {
+    /// `full` for one or two models, `brief` for more.
+    pub fn default_for(models: usize) -> Detail {
+        if models > 2 {
+            Detail::Brief
+        } else {
+            Detail::Full
+        }
+    }
+}
+
 /// Arguments of `search_models`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -171,14 +171,20 @@ pub fn signature(model_name: &str, inputs: &[InputParam], output: &OutputSpec) -
     render_def(&identifier(model_name), &params, &output.python_type)
 }
 
-/// A keyword-only `hint` function for `replicate.use(ref, hint=hint)`.
-pub fn hint(inputs: &[InputParam], output: &OutputSpec) -> String {
+/// The name of a model's hint function: `sdxl_hint`.
+pub fn hint_name(model_name: &str) -> String {
+    format!("{}_hint", identifier(model_name).trim_end_matches('_'))
+}
+
+/// A keyword-only stub named after the model (`sdxl_hint`), optional typing help for
+/// `replicate.use(ref, hint=sdxl_hint)`.
+pub fn hint(model_name: &str, inputs: &[InputParam], output: &OutputSpec) -> String {
     let mut params = vec!["*".to_owned()];
     params.extend(inputs.iter().map(parameter));
     if inputs.is_empty() {
         params.clear();
     }
-    render_def("hint", &params, &output.python_type)
+    render_def(&hint_name(model_name), &params, &output.python_type)
 }
 
 #[cfg(test)]

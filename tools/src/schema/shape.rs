@@ -1,134 +1,377 @@
-//! The structure of a model's output (fields of objects, items of lists), read from the
-//! dereferenced OpenAPI `Output` schema. The validator follows output values through a
-//! pipeline with it; anything it cannot decide is [`OutputShape::Unknown`].
+//! The whole shape of a model's output: fields of objects, items of lists, the members of
+//! `anyOf`, followed through `$ref` and `allOf` (depth-limited, cycles cut), and how to
+//! read each part from the value `replicate.use()` returns.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-/// How deep objects and lists may nest before the rest is [`OutputShape::Unknown`].
-const MAX_DEPTH: usize = 8;
+use super::python;
 
-/// The structure of an output value as `replicate.use()` returns it (a string iterator
-/// joined into one `str` is recorded by the output's `kind`, not here).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum OutputShape {
-    /// Not known: no schema, an unresolved or cyclic `$ref`, an `anyOf` of different
-    /// kinds, or nested too deep.
-    #[default]
-    Unknown,
-    /// A file (`format: uri`): a `Path` (URLPath).
-    Path,
-    /// A string.
-    Str,
-    /// A number, boolean or other plain value.
-    Value,
-    /// A list.
-    List {
-        /// The shape of each item.
-        items: Box<OutputShape>,
-    },
-    /// An object, returned as a `dict`.
-    Object {
-        /// Its fields in schema order; `None` when the schema does not list them.
-        fields: Option<Vec<OutputField>>,
-    },
+/// Objects nested deeper than this are not expanded (their shape is marked as cut).
+const MAX_DEPTH: usize = 6;
+/// `$ref` chains longer than this are not followed.
+const MAX_REFS: usize = 32;
+
+/// The shape of (part of) a model's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OutputShape {
+    /// The type as Python: `str`, `Path`, `dict`, `list[dict]`, `list[str] | Path`, …
+    pub python_type: String,
+    /// Whether the value is a file (a `Path`, i.e. a URLPath downloaded on first use).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub file: bool,
+    /// For an object: its fields, read as `value["name"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<OutputField>,
+    /// For a list: the shape of each item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<OutputShape>>,
+    /// For `anyOf`/`oneOf`: the alternatives (a value is one of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<OutputShape>,
+    /// Why the shape is not expanded further (a cycle, or the depth limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<String>,
 }
 
 /// One field of an object output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutputField {
-    /// The key.
+    /// The key, read as `value["name"]`.
     pub name: String,
+    /// Whether the schema lists it as required (always present).
+    pub required: bool,
     /// Its shape.
     pub shape: OutputShape,
 }
 
 impl OutputShape {
-    /// Whether nothing is known.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, OutputShape::Unknown)
+    fn leaf(python_type: String) -> OutputShape {
+        OutputShape {
+            file: python_type == "Path",
+            python_type,
+            fields: Vec::new(),
+            items: None,
+            any_of: Vec::new(),
+            cut: None,
+        }
     }
 
-    /// The shape of a dereferenced JSON schema (`$ref`s inlined, `allOf` merged).
-    pub fn of(schema: &Value) -> OutputShape {
-        shape(schema, 0)
+    /// A plain `str` (e.g. a concatenated stream).
+    pub fn text() -> OutputShape {
+        OutputShape::leaf("str".to_owned())
     }
 
-    /// A field of an object shape.
-    pub fn field(&self, name: &str) -> Option<&OutputShape> {
-        match self {
-            OutputShape::Object { fields: Some(f) } => {
-                f.iter().find(|f| f.name == name).map(|f| &f.shape)
+    /// Whether any part of the shape is a file.
+    pub fn has_files(&self) -> bool {
+        self.file
+            || self.fields.iter().any(|f| f.shape.has_files())
+            || self.items.as_deref().is_some_and(OutputShape::has_files)
+            || self.any_of.iter().any(OutputShape::has_files)
+    }
+
+    /// Whether the shape has structure worth listing (fields, nested lists, alternatives).
+    pub fn is_nested(&self) -> bool {
+        !self.fields.is_empty()
+            || !self.any_of.is_empty()
+            || self.items.as_deref().is_some_and(OutputShape::is_nested)
+            || self.cut.is_some()
+    }
+
+    /// The shape as one compact type expression, e.g.
+    /// `dict{segments: list[dict{start: float, text: str}], language?: str}` (`?`: not
+    /// always present).
+    pub fn compact(&self) -> String {
+        if let Some(cut) = &self.cut {
+            return format!("{}(…{cut})", self.python_type);
+        }
+        if !self.any_of.is_empty() {
+            let parts: Vec<String> = self.any_of.iter().map(OutputShape::compact).collect();
+            return parts.join(" | ");
+        }
+        if let Some(items) = &self.items {
+            return format!("list[{}]", items.compact());
+        }
+        if !self.fields.is_empty() {
+            let fields: Vec<String> = self
+                .fields
+                .iter()
+                .map(|f| {
+                    let mark = if f.required { "" } else { "?" };
+                    format!("{}{mark}: {}", f.name, f.shape.compact())
+                })
+                .collect();
+            return format!("dict{{{}}}", fields.join(", "));
+        }
+        self.python_type.clone()
+    }
+
+    /// One line per readable part, each with the Python expression that reads it from
+    /// `root` (e.g. `output["segments"][0]["text"]: str`), indented by depth.
+    pub fn lines(&self, root: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_lines(root, 0, &mut out);
+        out
+    }
+
+    fn collect_lines(&self, expr: &str, depth: usize, out: &mut Vec<String>) {
+        let indent = "  ".repeat(depth);
+        if !self.any_of.is_empty() {
+            for member in &self.any_of {
+                out.push(format!("{indent}{expr} when it is {}:", member.python_type));
+                member.collect_children(expr, depth + 1, out);
             }
-            _ => None,
+            return;
+        }
+        self.collect_children(expr, depth, out);
+    }
+
+    fn collect_children(&self, expr: &str, depth: usize, out: &mut Vec<String>) {
+        let indent = "  ".repeat(depth);
+        if let Some(cut) = &self.cut {
+            out.push(format!("{indent}{expr}: {} ({cut})", self.python_type));
+            return;
+        }
+        if let Some(items) = &self.items {
+            let item_expr = format!("{expr}[0]");
+            if items.cut.is_some() || !items.is_nested() {
+                items.collect_leaf(&item_expr, depth, out);
+            } else {
+                out.push(format!("{indent}{item_expr}: {}", items.describe()));
+                items.collect_lines(&item_expr, depth + 1, out);
+            }
+            return;
+        }
+        for field in &self.fields {
+            let field_expr = format!(
+                "{expr}[{}]",
+                python::literal(&Value::String(field.name.clone()))
+            );
+            let presence = if field.required {
+                ""
+            } else {
+                ", may be absent"
+            };
+            out.push(format!(
+                "{indent}{field_expr}: {}{presence}",
+                field.shape.describe()
+            ));
+            if field.shape.is_nested() {
+                field.shape.collect_lines(&field_expr, depth + 1, out);
+            }
+        }
+    }
+
+    /// One line for a part that is not expanded further.
+    fn collect_leaf(&self, expr: &str, depth: usize, out: &mut Vec<String>) {
+        let indent = "  ".repeat(depth);
+        match &self.cut {
+            Some(cut) => out.push(format!("{indent}{expr}: {} ({cut})", self.python_type)),
+            None => out.push(format!("{indent}{expr}: {}", self.describe())),
+        }
+    }
+
+    /// The type with a file marker: `Path (file)`, `list[Path] (files)`.
+    fn describe(&self) -> String {
+        if self.file {
+            format!("{} (file)", self.python_type)
+        } else if self.items.as_deref().is_some_and(|i| i.file) {
+            format!("{} (files)", self.python_type)
+        } else {
+            self.python_type.clone()
         }
     }
 }
 
-fn shape(schema: &Value, depth: usize) -> OutputShape {
-    if depth > MAX_DEPTH || schema.get("$ref").is_some() {
-        return OutputShape::Unknown;
-    }
-    if let Some(members) = schema
-        .get("anyOf")
-        .or_else(|| schema.get("oneOf"))
-        .and_then(Value::as_array)
-    {
-        return any_of(members, depth);
-    }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") if schema.get("format").and_then(Value::as_str) == Some("uri") => {
-            OutputShape::Path
+/// Builds output shapes from one OpenAPI document's components.
+pub struct ShapeBuilder<'a> {
+    components: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> ShapeBuilder<'a> {
+    /// A builder for one OpenAPI document.
+    pub fn new(openapi: &'a Value) -> ShapeBuilder<'a> {
+        ShapeBuilder {
+            components: openapi
+                .pointer("/components/schemas")
+                .and_then(Value::as_object),
         }
-        Some("string") => OutputShape::Str,
-        Some("integer" | "number" | "boolean") => OutputShape::Value,
-        Some("array") => OutputShape::List {
-            items: Box::new(
-                schema
-                    .get("items")
-                    .map_or(OutputShape::Unknown, |i| shape(i, depth + 1)),
-            ),
-        },
-        Some("object") => {
-            let fields = schema
-                .get("properties")
-                .and_then(Value::as_object)
-                .map(|p| {
-                    p.iter()
-                        .map(|(name, prop)| OutputField {
-                            name: name.clone(),
-                            shape: shape(prop, depth + 1),
-                        })
-                        .collect()
-                });
-            // Extra keys allowed: the listed fields are not the only ones.
-            let open = schema
-                .get("additionalProperties")
-                .is_some_and(|a| a != &Value::Bool(false));
-            OutputShape::Object {
-                fields: if open { None } else { fields },
+    }
+
+    /// The shape of the `Output` component (`Any` when there is none).
+    pub fn output(&self) -> OutputShape {
+        match self.components.and_then(|c| c.get("Output")) {
+            Some(schema) => self.node(schema, 0, &mut vec!["Output".to_owned()]),
+            None => OutputShape::leaf("Any".to_owned()),
+        }
+    }
+
+    fn node(&self, schema: &Value, depth: usize, stack: &mut Vec<String>) -> OutputShape {
+        let before = stack.len();
+        let shape = match self.flatten(schema, stack) {
+            Ok(merged) => self.shape_of_merged(&merged, depth, stack),
+            Err(cut) => OutputShape {
+                cut: Some(cut),
+                ..OutputShape::leaf("dict".to_owned())
+            },
+        };
+        stack.truncate(before);
+        shape
+    }
+
+    /// `schema` with its `$ref` followed and its `allOf` members merged (one level of
+    /// structure; nested schemas stay as they are). Followed names are pushed on `stack`.
+    fn flatten(
+        &self,
+        schema: &Value,
+        stack: &mut Vec<String>,
+    ) -> Result<Map<String, Value>, String> {
+        let Some(map) = schema.as_object() else {
+            return Ok(Map::new());
+        };
+        let mut out = Map::new();
+        if let Some(target) = map.get("$ref").and_then(Value::as_str) {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or(target);
+            if stack.iter().any(|s| s == name) {
+                return Err(format!("cycle: the same shape as {name} above"));
+            }
+            if stack.len() >= MAX_REFS {
+                return Err("reference chain too long".to_owned());
+            }
+            if let Some(resolved) = self.components.and_then(|c| c.get(name)) {
+                stack.push(name.to_owned());
+                out = self.flatten(resolved, stack)?;
             }
         }
-        _ => OutputShape::Unknown,
+        if let Some(members) = map.get("allOf").and_then(Value::as_array) {
+            for member in members {
+                let flat = self.flatten(member, stack)?;
+                merge(&mut out, flat);
+            }
+        }
+        let own: Map<String, Value> = map
+            .iter()
+            .filter(|(k, _)| k.as_str() != "$ref" && k.as_str() != "allOf")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        merge(&mut out, own);
+        Ok(out)
+    }
+
+    fn shape_of_merged(
+        &self,
+        schema: &Map<String, Value>,
+        depth: usize,
+        stack: &mut Vec<String>,
+    ) -> OutputShape {
+        if let Some(members) = schema
+            .get("anyOf")
+            .or_else(|| schema.get("oneOf"))
+            .and_then(Value::as_array)
+        {
+            let shapes: Vec<OutputShape> =
+                members.iter().map(|m| self.node(m, depth, stack)).collect();
+            let (nulls, mut values): (Vec<_>, Vec<_>) =
+                shapes.into_iter().partition(|s| s.python_type == "None");
+            if values.len() == 1 {
+                let mut only = values.remove(0);
+                if !nulls.is_empty() {
+                    only.python_type.push_str(" | None");
+                }
+                return only;
+            }
+            if !values.is_empty() {
+                let mut types: Vec<String> = Vec::new();
+                for t in values.iter().map(|s| s.python_type.clone()) {
+                    if !types.contains(&t) {
+                        types.push(t);
+                    }
+                }
+                if !nulls.is_empty() {
+                    types.push("None".to_owned());
+                }
+                return OutputShape {
+                    python_type: types.join(" | "),
+                    any_of: values,
+                    ..OutputShape::leaf(String::new())
+                };
+            }
+        }
+        let ty = schema.get("type").and_then(Value::as_str);
+        if ty == Some("array") {
+            let items = match schema.get("items") {
+                Some(items) => self.node(items, depth + 1, stack),
+                None => OutputShape::leaf("Any".to_owned()),
+            };
+            return OutputShape {
+                python_type: format!("list[{}]", items.python_type),
+                items: Some(Box::new(items)),
+                ..OutputShape::leaf(String::new())
+            };
+        }
+        let properties = schema.get("properties").and_then(Value::as_object);
+        if ty == Some("object") || properties.is_some() {
+            let Some(properties) = properties.filter(|p| !p.is_empty()) else {
+                return OutputShape::leaf("dict".to_owned());
+            };
+            if depth >= MAX_DEPTH {
+                return OutputShape {
+                    cut: Some(format!(
+                        "nested deeper than {MAX_DEPTH} levels; not expanded"
+                    )),
+                    ..OutputShape::leaf("dict".to_owned())
+                };
+            }
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut fields: Vec<(i64, OutputField)> = properties
+                .iter()
+                .map(|(name, prop)| {
+                    let order = prop
+                        .get("x-order")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(i64::MAX);
+                    let field = OutputField {
+                        name: name.clone(),
+                        required: required.contains(&name.as_str()),
+                        shape: self.node(prop, depth + 1, stack),
+                    };
+                    (order, field)
+                })
+                .collect();
+            fields.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+            return OutputShape {
+                fields: fields.into_iter().map(|(_, f)| f).collect(),
+                ..OutputShape::leaf("dict".to_owned())
+            };
+        }
+        OutputShape::leaf(python::type_of(&Value::Object(schema.clone())))
     }
 }
 
-/// `anyOf`: the common shape of the non-null members, else unknown.
-fn any_of(members: &[Value], depth: usize) -> OutputShape {
-    let mut common: Option<OutputShape> = None;
-    for member in members {
-        if member.get("type").and_then(Value::as_str) == Some("null") {
-            continue;
-        }
-        let s = shape(member, depth + 1);
-        match &common {
-            None => common = Some(s),
-            Some(c) if *c == s => {}
-            Some(_) => return OutputShape::Unknown,
+/// Merges `from` into `into`: `properties` are united, `required` lists joined, other
+/// keys replaced.
+fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
+    for (k, v) in from {
+        match (k.as_str(), into.get_mut(&k), v) {
+            ("properties", Some(Value::Object(have)), Value::Object(more)) => have.extend(more),
+            ("required", Some(Value::Array(have)), Value::Array(more)) => {
+                for name in more {
+                    if !have.contains(&name) {
+                        have.push(name);
+                    }
+                }
+            }
+            (_, _, v) => {
+                into.insert(k, v);
+            }
         }
     }
-    common.unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -136,40 +379,49 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn nested_objects_lists_and_any_of() {
-        let s = OutputShape::of(&json!({
-            "type": "object",
-            "properties": {
-                "scenes": {"type": "array", "items": {"type": "object", "properties": {
-                    "image": {"type": "string", "format": "uri"}}}},
-                "either": {"anyOf": [{"type": "string"}, {"type": "object"}]},
-                "maybe": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-                "loop": {"$ref": "#/components/schemas/Loop"}
-            }
-        }));
-        let Some(OutputShape::List { items }) = s.field("scenes") else {
-            panic!("{s:?}")
-        };
-        assert_eq!(items.field("image"), Some(&OutputShape::Path));
-        assert_eq!(s.field("either"), Some(&OutputShape::Unknown));
-        assert_eq!(s.field("maybe"), Some(&OutputShape::Str));
-        assert_eq!(s.field("loop"), Some(&OutputShape::Unknown));
+    fn shape_of(components: Value) -> OutputShape {
+        let doc = json!({"components": {"schemas": components}});
+        ShapeBuilder::new(&doc).output()
     }
 
     #[test]
-    fn depth_is_bounded() {
-        let mut v = json!({"type": "string"});
-        for _ in 0..40 {
-            v = json!({"type": "array", "items": v});
+    fn cycles_are_cut() {
+        let shape = shape_of(json!({
+            "Output": {"$ref": "#/components/schemas/Node"},
+            "Node": {"type": "object", "properties": {
+                "name": {"type": "string"},
+                "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}
+            }}
+        }));
+        let children = &shape.fields[0];
+        assert_eq!(children.name, "children");
+        let item = children.shape.items.as_deref().unwrap();
+        assert!(item.cut.as_deref().unwrap().contains("Node"));
+    }
+
+    #[test]
+    fn depth_is_limited() {
+        let mut inner = json!({"type": "string"});
+        for _ in 0..10 {
+            inner = json!({"type": "object", "properties": {"next": inner}});
         }
-        let mut s = OutputShape::of(&v);
-        let mut depth = 0;
-        while let OutputShape::List { items } = s {
-            s = *items;
-            depth += 1;
+        let shape = shape_of(json!({ "Output": inner }));
+        let mut node = &shape;
+        let mut levels = 0;
+        while let Some(f) = node.fields.first() {
+            node = &f.shape;
+            levels += 1;
         }
-        assert_eq!(s, OutputShape::Unknown);
-        assert!(depth <= MAX_DEPTH + 1);
+        assert!(levels <= MAX_DEPTH);
+        assert!(node.cut.is_some());
+    }
+
+    #[test]
+    fn optional_any_of_collapses() {
+        let shape = shape_of(json!({
+            "Output": {"anyOf": [{"type": "string", "format": "uri"}, {"type": "null"}]}
+        }));
+        assert_eq!(shape.python_type, "Path | None");
+        assert!(shape.file);
     }
 }

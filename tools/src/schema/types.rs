@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::shape::OutputShape;
-
 /// One model's interface as an agent writes code against it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelSchema {
@@ -18,8 +16,14 @@ pub struct ModelSchema {
     pub output: OutputSpec,
     /// A Python signature, e.g. `def flux_schnell(prompt: str, …) -> list[Path]: ...`.
     pub signature: String,
-    /// A `hint` function ready for `replicate.use(ref, hint=hint)`.
+    /// Optional typing help: a stub function named after the model (`sdxl_hint`) that
+    /// `replicate.use(ref, hint=sdxl_hint)` accepts for type checking. `use()` works
+    /// without it.
     pub hint: String,
+    /// The model's own example (input and output, cut to a readable size), when the API's
+    /// model object has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<super::example::ModelExample>,
     /// When the schema was fetched from the API (RFC 3339).
     pub fetched_at: String,
     /// Whether this answer came from the local cache.
@@ -80,9 +84,9 @@ pub struct OutputSpec {
     pub python_type: String,
     /// One sentence on how to use the value returned by the call.
     pub usage: String,
-    /// The structure: object fields and list items, nested (absent when unknown).
-    #[serde(default, skip_serializing_if = "OutputShape::is_unknown")]
-    pub shape: OutputShape,
+    /// The whole shape: fields of objects, items of lists, alternatives, files marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<super::shape::OutputShape>,
 }
 
 /// The JSON Schema of an enum choice: a string, integer, number or boolean. (A bare

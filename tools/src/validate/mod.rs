@@ -15,6 +15,7 @@ mod cog_yaml;
 mod diagnostic;
 mod edit;
 mod import_names;
+pub(crate) use import_names::distribution_for;
 mod project;
 pub mod python;
 mod registry;
@@ -24,6 +25,7 @@ mod rules;
 mod schemas;
 mod stdlib;
 mod titles;
+mod value_shape;
 mod versions;
 
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};

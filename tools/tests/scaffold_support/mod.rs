@@ -20,6 +20,11 @@ pub const MODELS: &[&str] = &[
     "acme/story-board",
     "acme/tile-grid",
     "acme/either-way",
+    "shapes/vision-chat",
+    "shapes/safety-check",
+    "shapes/transcriber",
+    "shapes/tree-parser",
+    "shapes/embedder",
 ];
 
 fn fixtures_dir() -> PathBuf {

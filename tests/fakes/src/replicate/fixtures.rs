@@ -45,6 +45,35 @@ const FIXTURES: &[(&str, &str)] = &[
         "acme__either-way.json",
         include_str!("../../fixtures/replicate/models/acme__either-way.json"),
     ),
+    // Output shapes and scaffold wiring (fetch_model_schema, scaffold_pipeline).
+    (
+        "shapes__any-format.json",
+        include_str!("../../fixtures/replicate/models/shapes__any-format.json"),
+    ),
+    (
+        "shapes__embedder.json",
+        include_str!("../../fixtures/replicate/models/shapes__embedder.json"),
+    ),
+    (
+        "shapes__latent-consistency-model.json",
+        include_str!("../../fixtures/replicate/models/shapes__latent-consistency-model.json"),
+    ),
+    (
+        "shapes__safety-check.json",
+        include_str!("../../fixtures/replicate/models/shapes__safety-check.json"),
+    ),
+    (
+        "shapes__transcriber.json",
+        include_str!("../../fixtures/replicate/models/shapes__transcriber.json"),
+    ),
+    (
+        "shapes__tree-parser.json",
+        include_str!("../../fixtures/replicate/models/shapes__tree-parser.json"),
+    ),
+    (
+        "shapes__vision-chat.json",
+        include_str!("../../fixtures/replicate/models/shapes__vision-chat.json"),
+    ),
 ];
 
 /// One model version as the API returns it.

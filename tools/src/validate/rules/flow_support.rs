@@ -1,13 +1,14 @@
 //! Shared by the data-flow rules (PY020–PY025): each followed value resolved against the
 //! fetched schema of its model, as `replicate.use()` returns it.
 
-use crate::schema::{OutputKind, OutputShape};
+use crate::schema::OutputKind;
 use crate::validate::edit;
 use crate::validate::python::PythonFile;
 use crate::validate::python::flow::{Event, Flow, FlowModel, State, Step, Value};
 use crate::validate::python::{Span, TypeExpr};
 use crate::validate::rule::Context;
 use crate::validate::schemas::model_key;
+use crate::validate::value_shape::ValueShape;
 
 /// What a followed output value is.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +16,7 @@ pub(crate) enum Resolved {
     /// One `str`: the chunks of a string iterator joined (no `streaming=True`).
     Concatenated,
     /// A value of this shape.
-    Shape(OutputShape),
+    Shape(ValueShape),
 }
 
 /// The predict file's flow facts and its events.
@@ -41,14 +42,22 @@ pub(crate) fn resolve(ctx: &Context<'_>, flow: &Flow, value: &Value) -> Option<R
     let schema = ctx.schemas.get(model.reference.as_deref()?)?;
     let mut current = match schema.output.kind {
         OutputKind::ConcatenatedString => Resolved::Concatenated,
-        _ if !schema.output.shape.is_unknown() => Resolved::Shape(schema.output.shape.clone()),
-        OutputKind::Path => Resolved::Shape(OutputShape::Path),
-        OutputKind::PathList => Resolved::Shape(OutputShape::List {
-            items: Box::new(OutputShape::Path),
+        _ if let Some(shape) = schema
+            .output
+            .shape
+            .as_ref()
+            .map(ValueShape::of)
+            .filter(|s| !s.is_unknown()) =>
+        {
+            Resolved::Shape(shape)
+        }
+        OutputKind::Path => Resolved::Shape(ValueShape::Path),
+        OutputKind::PathList => Resolved::Shape(ValueShape::List {
+            items: Box::new(ValueShape::Path),
         }),
-        OutputKind::Dict => Resolved::Shape(OutputShape::Object { fields: None }),
-        OutputKind::List => Resolved::Shape(OutputShape::List {
-            items: Box::new(OutputShape::Unknown),
+        OutputKind::Dict => Resolved::Shape(ValueShape::Object { fields: None }),
+        OutputKind::List => Resolved::Shape(ValueShape::List {
+            items: Box::new(ValueShape::Unknown),
         }),
         OutputKind::Value => return None,
     };
@@ -57,9 +66,9 @@ pub(crate) fn resolve(ctx: &Context<'_>, flow: &Flow, value: &Value) -> Option<R
             return None;
         };
         let next = match (shape, step) {
-            (OutputShape::Object { .. }, Step::Key(k)) => shape.field(k)?.clone(),
-            (OutputShape::List { items }, Step::Index(_) | Step::Item) => (**items).clone(),
-            (OutputShape::List { .. }, Step::Slice) => shape.clone(),
+            (ValueShape::Object { .. }, Step::Key(k)) => shape.field(k)?.clone(),
+            (ValueShape::List { items }, Step::Index(_) | Step::Item) => (**items).clone(),
+            (ValueShape::List { .. }, Step::Slice) => shape.clone(),
             _ => return None,
         };
         if next.is_unknown() {
@@ -95,14 +104,14 @@ pub(crate) fn single_return(ctx: &Context<'_>) -> Option<&'static str> {
 }
 
 /// How a shape reads in a message: `list[Path]`, `dict`, `str`.
-pub(crate) fn type_name(shape: &OutputShape) -> String {
+pub(crate) fn type_name(shape: &ValueShape) -> String {
     match shape {
-        OutputShape::Unknown => "value".into(),
-        OutputShape::Path => "Path".into(),
-        OutputShape::Str => "str".into(),
-        OutputShape::Value => "value".into(),
-        OutputShape::List { items } => format!("list[{}]", type_name(items)),
-        OutputShape::Object { .. } => "dict".into(),
+        ValueShape::Unknown => "value".into(),
+        ValueShape::Path => "Path".into(),
+        ValueShape::Str => "str".into(),
+        ValueShape::Value => "value".into(),
+        ValueShape::List { items } => format!("list[{}]", type_name(items)),
+        ValueShape::Object { .. } => "dict".into(),
     }
 }
 

@@ -1,9 +1,9 @@
 use super::flow_support::{
     Resolved, events, in_run, insert_edit, model_name, resolve, single_return, type_name,
 };
-use crate::schema::OutputShape;
 use crate::validate::python::flow::Use;
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
+use crate::validate::value_shape::ValueShape;
 
 declare_rule! {
     /// ## What it does
@@ -39,7 +39,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         return;
     };
     for event in &flow.events {
-        let Some(Resolved::Shape(shape @ OutputShape::List { .. })) =
+        let Some(Resolved::Shape(shape @ ValueShape::List { .. })) =
             resolve(ctx, flow, &event.value)
         else {
             continue;

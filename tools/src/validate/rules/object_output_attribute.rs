@@ -1,8 +1,8 @@
 use super::flow_support::{Resolved, events, model_name, replace_edit, resolve};
-use crate::schema::OutputShape;
 use crate::validate::python::Span;
 use crate::validate::python::flow::Use;
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
+use crate::validate::value_shape::ValueShape;
 
 declare_rule! {
     /// ## What it does
@@ -66,7 +66,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         else {
             continue;
         };
-        let Some(Resolved::Shape(shape @ OutputShape::Object { .. })) =
+        let Some(Resolved::Shape(shape @ ValueShape::Object { .. })) =
             resolve(ctx, flow, &event.value)
         else {
             continue;
@@ -90,7 +90,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         let mut keys = String::new();
         let mut dotted = String::new();
         for name in names {
-            if !matches!(current, Some(OutputShape::Object { .. })) {
+            if !matches!(current, Some(ValueShape::Object { .. })) {
                 break;
             }
             keys.push_str(&format!("[{quote}{name}{quote}]"));

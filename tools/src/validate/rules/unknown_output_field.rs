@@ -1,8 +1,8 @@
 use super::flow_support::{Resolved, events, model_name, resolve};
 use super::helpers::list_names;
-use crate::schema::OutputShape;
 use crate::validate::python::flow::{Step, Use};
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
+use crate::validate::value_shape::ValueShape;
 
 declare_rule! {
     /// ## What it does
@@ -44,7 +44,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         else {
             continue;
         };
-        let Some(Resolved::Shape(OutputShape::Object {
+        let Some(Resolved::Shape(ValueShape::Object {
             fields: Some(fields),
         })) = resolve(ctx, flow, &event.value)
         else {

@@ -1,0 +1,131 @@
+//! What the pipeline printed (`logs`) apart from what the harness printed (`harness_logs`):
+//! cog's own records and warnings, the server's chatter, warnings raised inside installed
+//! packages (e.g. cog's `ExperimentalFeatureWarning`).
+
+use super::server::pipeline_line;
+
+/// The two kinds of text of a run.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct SplitLogs {
+    pub(crate) pipeline: String,
+    pub(crate) harness: String,
+}
+
+/// Splits the prediction's `logs` (empty with coglet when it failed: then the pipeline's
+/// lines are taken from the server output) and the server's own output.
+pub(crate) fn split(prediction_logs: &str, server_output: &str) -> SplitLogs {
+    let mut out = SplitLogs::default();
+    let from_server = prediction_logs.trim().is_empty();
+    if !from_server {
+        classify_lines(prediction_logs.lines(), &mut out);
+    }
+    for line in server_output.lines().filter(|l| !l.starts_with("--- ")) {
+        match pipeline_line(line) {
+            Some(text) if from_server => classify_lines(std::iter::once(text.as_str()), &mut out),
+            Some(_) => {}
+            None if line.trim().is_empty() => {}
+            None => push(&mut out.harness, line),
+        }
+    }
+    out
+}
+
+fn classify_lines<'a>(lines: impl Iterator<Item = &'a str>, out: &mut SplitLogs) {
+    let mut after_warning = false;
+    for line in lines {
+        // Python's warnings module prints the offending source line, indented, next.
+        let continuation = after_warning && line.starts_with("  ");
+        after_warning = false;
+        if continuation {
+            push(&mut out.harness, line);
+        } else if is_harness_warning(line) {
+            push(&mut out.harness, line);
+            after_warning = true;
+        } else {
+            push(&mut out.pipeline, line);
+        }
+    }
+}
+
+/// `…/site-packages/x.py:12: SomeWarning: …`, and anything naming cog's experimental warning.
+fn is_harness_warning(line: &str) -> bool {
+    if line.contains("ExperimentalFeatureWarning") {
+        return true;
+    }
+    line.contains("/site-packages/")
+        && line
+            .split(": ")
+            .nth(1)
+            .is_some_and(|category| category.ends_with("Warning"))
+}
+
+fn push(text: &mut String, line: &str) {
+    text.push_str(line);
+    text.push('\n');
+}
+
+/// An error message said once: `Prediction failed: Prediction failed: x` → `Prediction failed: x`.
+pub(crate) fn said_once(error: &str) -> String {
+    let mut text = error.trim();
+    while let Some((head, rest)) = text.split_once(": ") {
+        let rest = rest.trim_start();
+        if rest.starts_with(&format!("{head}: ")) || rest == head {
+            text = rest;
+        } else {
+            break;
+        }
+    }
+    // The whole message repeated on two lines.
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() == 2 && lines[0].trim() == lines[1].trim() {
+        return lines[0].trim().to_owned();
+    }
+    text.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cog_warnings_go_to_the_harness() {
+        let logs = "step one\n/venv/lib/python3.13/site-packages/cog/server/scope.py:21: ExperimentalFeatureWarning: current_scope is an experimental internal function.\n  warnings.warn(\nstep two\n  indented output of the pipeline\n";
+        let split = split(logs, "");
+        assert_eq!(
+            split.pipeline,
+            "step one\nstep two\n  indented output of the pipeline\n"
+        );
+        assert!(split.harness.contains("ExperimentalFeatureWarning"));
+        assert!(split.harness.contains("warnings.warn("));
+    }
+
+    #[test]
+    fn server_records_are_harness_and_coglet_lines_fill_empty_logs() {
+        let server = concat!(
+            r#"{"level":"INFO","fields":{"message":"Starting prediction"},"target":"coglet::prediction"}"#,
+            "\n",
+            r#"{"level":"INFO","fields":{"message":"drawing","source":"Stdout"},"target":"coglet::prediction"}"#,
+            "\n"
+        );
+        let split = split("", server);
+        assert_eq!(split.pipeline, "drawing\n");
+        assert!(split.harness.contains("Starting prediction"));
+        // With the prediction's own logs, the server's copy of the pipeline lines is dropped.
+        let split = super::split("drawing\n", server);
+        assert_eq!(split.pipeline, "drawing\n");
+        assert!(!split.harness.contains("drawing"));
+    }
+
+    #[test]
+    fn errors_are_said_once() {
+        assert_eq!(
+            said_once("Prediction failed: Prediction failed: out of credit"),
+            "Prediction failed: out of credit"
+        );
+        assert_eq!(
+            said_once("ValueError: bad: worse"),
+            "ValueError: bad: worse"
+        );
+        assert_eq!(said_once("boom\nboom"), "boom");
+    }
+}

@@ -1,0 +1,191 @@
+//! A model's schema as readable text, in two levels of detail: `full` (every input with
+//! its description, the output's whole shape, the model's example, the typing hint) and
+//! `brief` (the signature with choices and bounds inline, the output's shape in a line).
+
+use serde_json::Value;
+
+use super::python;
+use super::types::{InputParam, ModelSchema};
+
+/// Example JSON longer than this is cut in the text (the structured result keeps it).
+const MAX_EXAMPLE_TEXT: usize = 1200;
+
+fn number(n: f64) -> String {
+    format!("{n}")
+}
+
+fn input_line(input: &InputParam) -> String {
+    let mut line = format!("- {}: {}", input.name, input.python_type);
+    match &input.default {
+        Some(default) => line.push_str(&format!(" = {}", python::literal(default))),
+        None if input.required => line.push_str(" (required)"),
+        None => line.push_str(" (optional, no default)"),
+    }
+    if let Some(choices) = &input.choices {
+        let listed: Vec<String> = choices.iter().map(python::literal).collect();
+        line.push_str(&format!("; one of {}", listed.join(", ")));
+    }
+    match (input.minimum, input.maximum) {
+        (Some(min), Some(max)) => {
+            line.push_str(&format!("; {} ≤ value ≤ {}", number(min), number(max)))
+        }
+        (Some(min), None) => line.push_str(&format!("; ≥ {}", number(min))),
+        (None, Some(max)) => line.push_str(&format!("; ≤ {}", number(max))),
+        (None, None) => {}
+    }
+    if let Some(d) = input
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        line.push_str(&format!(" — {d}"));
+    }
+    line
+}
+
+/// `name: T = default` with choices (`{a|b}`) and bounds (`[0..100]`) inline.
+fn brief_param(input: &InputParam) -> String {
+    let mut out = format!("{}: {}", input.name, input.python_type);
+    match &input.default {
+        Some(d) => out.push_str(&format!("={}", short_literal(d))),
+        None if input.required => {}
+        None => out.push_str("=None"),
+    }
+    if let Some(choices) = &input.choices {
+        let listed: Vec<String> = choices.iter().map(short_literal).collect();
+        out.push_str(&format!(" {{{}}}", listed.join("|")));
+    }
+    match (input.minimum, input.maximum) {
+        (None, None) => {}
+        (min, max) => out.push_str(&format!(
+            " [{}..{}]",
+            min.map(number).unwrap_or_default(),
+            max.map(number).unwrap_or_default()
+        )),
+    }
+    out
+}
+
+/// A literal, long strings cut.
+fn short_literal(value: &Value) -> String {
+    match value {
+        Value::String(s) if s.chars().count() > 40 => {
+            let kept: String = s.chars().take(37).collect();
+            python::literal(&Value::String(format!("{kept}…")))
+        }
+        other => python::literal(other),
+    }
+}
+
+impl ModelSchema {
+    fn head(&self) -> String {
+        let version = match &self.version {
+            Some(v) => format!("version {v}"),
+            None => "versionless: call it as owner/name, without a version".to_owned(),
+        };
+        let origin = if self.from_cache { ", from cache" } else { "" };
+        format!(
+            "{} ({version}; fetched {}{origin})",
+            self.model, self.fetched_at
+        )
+    }
+
+    fn variable(&self) -> String {
+        python::identifier(self.model.rsplit('/').next().unwrap_or(&self.model))
+    }
+
+    fn bind_line(&self) -> String {
+        format!(
+            "{} = replicate.use({})",
+            self.variable(),
+            python::literal(&Value::String(self.model.clone()))
+        )
+    }
+
+    /// The output's shape as indented lines reading each part from `output`, when it has
+    /// structure beyond its type.
+    fn shape_lines(&self) -> Vec<String> {
+        match &self.output.shape {
+            Some(shape) if shape.is_nested() => shape
+                .lines("output")
+                .into_iter()
+                .map(|l| format!("  {l}"))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Readable text: the signature, every input, the output's whole shape, the model's
+    /// example, and the optional typing hint.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{}\n\n{}\n\nInputs:\n", self.head(), self.signature);
+        if self.inputs.is_empty() {
+            out.push_str("(none)\n");
+        }
+        for input in &self.inputs {
+            out.push_str(&input_line(input));
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "\nOutput: {} — {}\n",
+            self.output.python_type, self.output.usage
+        ));
+        for line in self.shape_lines() {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if let Some(example) = &self.example {
+            let cut = if example.cut {
+                " (long values cut)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "\nThe model's example{cut}:\n  input: {}\n  output: {}\n",
+                example_json(&example.input),
+                example_json(&example.output)
+            ));
+        }
+        out.push_str(&format!(
+            "\nBind it at module scope:\n{}\n\nOptional typing help (use() works without it; \
+             pass hint={} for type checking):\n{}\n",
+            self.bind_line(),
+            python::hint_name(self.model.rsplit('/').next().unwrap_or(&self.model)),
+            self.hint,
+        ));
+        out
+    }
+
+    /// Compact text: the signature with choices and bounds inline, the output's whole
+    /// shape in a line, the binding.
+    pub fn to_brief(&self) -> String {
+        let params: Vec<String> = self.inputs.iter().map(brief_param).collect();
+        let output = self
+            .output
+            .shape
+            .as_ref()
+            .map(|s| s.compact())
+            .filter(|c| c != &self.output.python_type)
+            .map(|c| format!("\n  shape: {c}"))
+            .unwrap_or_default();
+        format!(
+            "{}\n{}({}) -> {}\n  output: {}{output}\n  {}\n",
+            self.head(),
+            self.variable(),
+            params.join(", "),
+            self.output.python_type,
+            self.output.usage,
+            self.bind_line(),
+        )
+    }
+}
+
+fn example_json(value: &Value) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    if text.chars().count() <= MAX_EXAMPLE_TEXT {
+        return text;
+    }
+    let kept: String = text.chars().take(MAX_EXAMPLE_TEXT).collect();
+    format!("{kept}… (cut; the structured result has more)")
+}
