@@ -13,6 +13,7 @@
 
 mod cog_yaml;
 mod diagnostic;
+mod bounded;
 mod edit;
 mod import_names;
 mod project;
@@ -23,16 +24,21 @@ mod rule;
 mod rules;
 mod schemas;
 mod stdlib;
+mod suppress;
 mod titles;
 mod versions;
 
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
+pub use bounded::{
+    BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, on_big_stack, on_big_stack_async,
+};
 pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
 pub use project::{MAX_FILE_BYTES, PredictParam, PredictTarget, Project, ProjectError, confine};
 pub use registry::{rule_by_code, rules};
 pub use requirements::{RequirementError, RequirementLine, RequirementsFile};
 pub use rule::Rule;
 pub use schemas::Schemas;
+pub use suppress::{MAX_PER_FILE, MAX_PER_RULE_PER_FILE};
 pub use titles::builtin_title;
 
 use pipelines_docs_cache::Rulebook;
@@ -87,7 +93,8 @@ pub fn validate_with_titles(
             &b.code,
         ))
     });
-    out
+    suppress::apply_noqa(project, &mut out);
+    suppress::cap(out)
 }
 
 /// Runs every rule and wraps the result in a [`ValidationReport`].

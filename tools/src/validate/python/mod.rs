@@ -4,6 +4,7 @@
 //! facts the rules read (imports, `replicate.use()` calls, the predict function, classes…),
 //! so a change in the parser's API stays inside this folder.
 
+mod depth;
 pub mod model;
 mod types;
 
@@ -16,6 +17,7 @@ pub use model::{
     ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model, ModelCall, ParamInfo,
     UseCall, UseRef,
 };
+pub use depth::NESTING_LIMIT;
 pub use types::TypeExpr;
 
 /// A byte range in a Python source.
@@ -61,8 +63,25 @@ pub struct PythonFile {
 
 impl PythonFile {
     /// Parses `source` (never fails: syntax errors are recorded, the tree is recovered).
+    /// Sources nested deeper than [`NESTING_LIMIT`] are not parsed: they get one syntax
+    /// error "nested too deeply" and no facts (the parser and the walkers recurse).
     pub fn parse(path: impl Into<String>, source: impl Into<String>) -> Self {
         let source = source.into();
+        if let Some(at) = depth::too_deep(&source, NESTING_LIMIT) {
+            let at = u32::try_from(at).unwrap_or(u32::MAX);
+            return PythonFile {
+                path: path.into(),
+                line_index: LineIndex::from_source_text(&source),
+                source,
+                syntax_errors: vec![SyntaxError {
+                    message: format!(
+                        "nested too deeply (limit {NESTING_LIMIT}): the file was not analysed"
+                    ),
+                    span: Span { start: at, end: at },
+                }],
+                model: Model::default(),
+            };
+        }
         let options =
             ParseOptions::from(PySourceType::Python).with_target_version(PythonVersion::PY313);
         let parsed = parse_unchecked(&source, options).try_into_module();
