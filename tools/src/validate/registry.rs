@@ -35,6 +35,12 @@ static RULES: &[&Rule] = &[
     &unknown_model_input::PY017,
     &missing_required_model_input::PY018,
     &invalid_model_input_value::PY019,
+    &legacy_pipeline_api::PY026,
+    &replicate_run_instead_of_use::PY027,
+    &class_predictor::PY028,
+    &unused_run_input::PY029,
+    &model_call_without_inputs::PY030,
+    &runtime_package_not_listed::REQ005,
 ];
 
 /// Every rule, in code order.

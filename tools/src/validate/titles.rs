@@ -7,6 +7,7 @@ pub(crate) const BUILTIN_TITLES: &[(&str, &str)] = &[
     ("cog/outputs", "Outputs"),
     ("cog/types", "Types"),
     ("model-library", "Model Library"),
+    ("overview", "Overview"),
     ("replicate-python-library", "Replicate Python Library"),
     ("replicate-python-library/api-reference", "API Reference"),
     ("requirements", "Requirements"),

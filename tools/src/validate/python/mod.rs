@@ -7,6 +7,7 @@
 mod depth;
 pub mod model;
 mod types;
+pub mod usage;
 
 use ruff_python_ast::{PySourceType, PythonVersion};
 use ruff_python_parser::{ParseOptions, parse_unchecked};
@@ -19,6 +20,7 @@ pub use model::{
 };
 pub use depth::NESTING_LIMIT;
 pub use types::TypeExpr;
+pub use usage::{DirectRun, LegacyUse, Usage};
 
 /// A byte range in a Python source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,6 +61,8 @@ pub struct PythonFile {
     pub syntax_errors: Vec<SyntaxError>,
     /// Facts the rules read.
     pub model: Model,
+    /// How the module uses APIs (legacy pipeline APIs, `replicate.run`, names read).
+    pub usage: Usage,
 }
 
 impl PythonFile {
@@ -73,6 +77,7 @@ impl PythonFile {
                 path: path.into(),
                 line_index: LineIndex::from_source_text(&source),
                 source,
+                usage: Usage::default(),
                 syntax_errors: vec![SyntaxError {
                     message: format!(
                         "nested too deeply (limit {NESTING_LIMIT}): the file was not analysed"
@@ -86,7 +91,7 @@ impl PythonFile {
             ParseOptions::from(PySourceType::Python).with_target_version(PythonVersion::PY313);
         let parsed = parse_unchecked(&source, options).try_into_module();
         let line_index = LineIndex::from_source_text(&source);
-        let (syntax_errors, model) = match parsed {
+        let (syntax_errors, model, usage) = match parsed {
             Some(parsed) => {
                 let mut errors: Vec<SyntaxError> = parsed
                     .errors()
@@ -106,9 +111,10 @@ impl PythonFile {
                         }),
                 );
                 errors.sort_by_key(|e| e.span.start);
-                (errors, model::extract(parsed.syntax(), &source))
+                let (model, usage) = model::extract(parsed.syntax(), &source);
+                (errors, model, usage)
             }
-            None => (Vec::new(), Model::default()),
+            None => (Vec::new(), Model::default(), Usage::default()),
         };
         PythonFile {
             path: path.into(),
@@ -116,6 +122,7 @@ impl PythonFile {
             line_index,
             syntax_errors,
             model,
+            usage,
         }
     }
 

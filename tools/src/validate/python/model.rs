@@ -330,7 +330,7 @@ impl Model {
     }
 }
 
-pub(crate) fn extract(module: &ModModule, _source: &str) -> Model {
+pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage::Usage) {
     let mut names = Names::default();
     let mut imports = ImportCollector {
         names: &mut names,
@@ -434,7 +434,8 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> Model {
     model.model_calls = walker.model_calls;
     model.env_accesses = walker.env_accesses;
     model.file_type_uses = walker.file_type_uses;
-    model
+    let usage = super::usage::extract(module, &names);
+    (model, usage)
 }
 
 fn resolve_base_models(classes: &mut [ClassInfo]) {
