@@ -101,6 +101,12 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         ("PY017", "unknown-model-input"),
         ("PY018", "missing-required-model-input"),
         ("PY019", "invalid-model-input-value"),
+        ("PY026", "legacy-pipeline-api"),
+        ("PY027", "replicate-run-instead-of-use"),
+        ("PY028", "class-predictor"),
+        ("PY029", "unused-run-input"),
+        ("PY030", "model-call-without-inputs"),
+        ("REQ005", "runtime-package-not-listed"),
     ]
     .into_iter()
     .map(|(code, name)| {
@@ -115,7 +121,12 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         .filter(|r| r.severity == Severity::Warning)
         .map(|r| r.code)
         .collect();
-    assert_eq!(warnings, BTreeSet::from(["COG006", "PY011", "PY015"]));
+    assert_eq!(
+        warnings,
+        BTreeSet::from([
+            "COG006", "PY011", "PY015", "PY027", "PY028", "PY029", "PY030", "REQ005"
+        ])
+    );
 }
 
 #[test]
@@ -246,7 +257,7 @@ fn the_cog_and_replicate_specifiers_come_from_the_rulebook() {
 fn inline_files_and_json_shape() {
     let project = inline(&[
         ("cog.yaml", "predict: \"main.py:run\"\n"),
-        ("main.py", "def run(prompt: str) -> dict:\n    return {}\n"),
+        ("main.py", "def run(prompt: str) -> dict:\n    return {\"p\": prompt}\n"),
     ]);
     let report = ValidationReport::new(validate(&project, &Rulebook::defaults(), &Schemas::new()));
     assert!(!report.ok);
