@@ -5,7 +5,8 @@ declare_rule! {
     /// ## What it does
     /// Flags a call of a `use()`d model with no arguments at all while the model's fetched
     /// schema has inputs: the message names what the model will silently run on (the
-    /// defaults of its inputs). Calls that pass `**kwargs` are left alone.
+    /// defaults of its inputs). Calls that pass `**kwargs` are left alone; required inputs
+    /// the call lacks are PY018's.
     ///
     /// ## Why is this bad?
     /// The call succeeds and the model runs on its own defaults, e.g. its example prompt:
@@ -39,8 +40,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         if call.has_splat || call.positional > 0 || !call.keywords.is_empty() {
             continue;
         }
-        // A missing required input is PY018's finding.
-        if schema.inputs.is_empty() || schema.inputs.iter().any(|i| i.required) {
+        if schema.inputs.is_empty() {
             continue;
         }
         let defaults: Vec<String> = schema
@@ -48,9 +48,10 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             .iter()
             .filter_map(|i| i.default.as_ref().map(|d| format!("`{}` = {}", i.name, short(d))))
             .collect();
-        let silently = if defaults.is_empty() {
-            "no input at all".to_string()
-        } else {
+        if defaults.is_empty() {
+            continue; // only required inputs without defaults: the call fails, PY018 says so
+        }
+        let silently = {
             let more = defaults.len().saturating_sub(SHOWN);
             let mut text = format!(
                 "the default{} of {}",
