@@ -32,9 +32,15 @@ fn deep_calls(n: usize) -> String {
 fn hostile_mains() -> Vec<(&'static str, String)> {
     vec![
         ("100k-deep calls", deep_calls(100_000)),
-        ("lambda chain", format!("g = {}0\n", "lambda: ".repeat(100_000))),
+        (
+            "lambda chain",
+            format!("g = {}0\n", "lambda: ".repeat(100_000)),
+        ),
         ("1M-term sum", format!("x = {}a\n", "a+".repeat(1_000_000))),
-        ("1M attribute chain", format!("x = a{}\n", ".b".repeat(1_000_000))),
+        (
+            "1M attribute chain",
+            format!("x = a{}\n", ".b".repeat(1_000_000)),
+        ),
     ]
 }
 
@@ -68,8 +74,15 @@ fn the_cli_reports_every_hostile_input_quickly() {
         let dir = sandbox.scratch().join(what.replace(' ', "-"));
         write(&dir, COG_YAML, REQUIREMENTS, &main);
         let started = Instant::now();
-        let out = cli(&sandbox, &["validate", dir.to_str().unwrap(), "--format", "json"]);
-        assert!(started.elapsed() < GUARD, "{what} took {:?}", started.elapsed());
+        let out = cli(
+            &sandbox,
+            &["validate", dir.to_str().unwrap(), "--format", "json"],
+        );
+        assert!(
+            started.elapsed() < GUARD,
+            "{what} took {:?}",
+            started.elapsed()
+        );
         assert_eq!(out.code, Some(1), "{what}: {}\n{}", out.stdout, out.stderr);
         assert!(nested_too_deeply(&out.json()), "{what}: {}", out.stdout);
     }
@@ -78,19 +91,32 @@ fn the_cli_reports_every_hostile_input_quickly() {
     let nested = format!("{}{}\n", "[".repeat(100_000), "]".repeat(100_000));
     write(&yaml, &nested, REQUIREMENTS, CLEAN_MAIN);
     let started = Instant::now();
-    let out = cli(&sandbox, &["validate", yaml.to_str().unwrap(), "--format", "json"]);
+    let out = cli(
+        &sandbox,
+        &["validate", yaml.to_str().unwrap(), "--format", "json"],
+    );
     assert!(started.elapsed() < GUARD, "{:?}", started.elapsed());
     assert_eq!(out.code, Some(1), "{}", out.stdout);
     assert!(
-        diagnostics(&out.json()).iter().any(|d| d["code"] == "COG002"),
+        diagnostics(&out.json())
+            .iter()
+            .any(|d| d["code"] == "COG002"),
         "{}",
         out.stdout
     );
 
     let reqs = sandbox.scratch().join("huge-requirements");
     let lines: String = (0..150_000).map(|i| format!("pkg{i}\n")).collect();
-    write(&reqs, COG_YAML, &format!("{REQUIREMENTS}{lines}"), CLEAN_MAIN);
-    let out = cli(&sandbox, &["validate", reqs.to_str().unwrap(), "--format", "json"]);
+    write(
+        &reqs,
+        COG_YAML,
+        &format!("{REQUIREMENTS}{lines}"),
+        CLEAN_MAIN,
+    );
+    let out = cli(
+        &sandbox,
+        &["validate", reqs.to_str().unwrap(), "--format", "json"],
+    );
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     assert!(out.stdout.len() < 200_000, "{} bytes", out.stdout.len());
     let report = out.json();

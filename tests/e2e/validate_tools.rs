@@ -540,7 +540,10 @@ fn assert_misuse_found(report: &Value) {
     assert_complete(report);
     let at = |code: &str| {
         let d = find(report, code);
-        (d["line"].as_u64().unwrap(), d["file"].as_str().unwrap().to_string())
+        (
+            d["line"].as_u64().unwrap(),
+            d["file"].as_str().unwrap().to_string(),
+        )
     };
     assert_eq!(at("PY026"), (4, "main.py".to_string()), "{report}");
     assert_eq!(at("PY030"), (11, "main.py".to_string()), "{report}");
@@ -570,13 +573,20 @@ fn second_level_rules_and_noqa_through_the_cli_and_the_mcp_tool() {
     write_project(&project, COG_YAML, MISUSE_MAIN);
     let dir = project.to_str().unwrap();
 
-    let schema = cli(&sandbox, &["schema", "acme/pixel-forge", "--format", "json"]);
+    let schema = cli(
+        &sandbox,
+        &["schema", "acme/pixel-forge", "--format", "json"],
+    );
     assert_eq!(schema.code, Some(0), "{}", schema.stderr);
     let out = cli(&sandbox, &["validate", dir, "--format", "json"]);
     assert_eq!(out.code, Some(1), "PY026 is an error: {}", out.stdout);
     assert_misuse_found(&out.json());
     let text = cli(&sandbox, &["validate", dir]);
-    assert!(text.stdout.contains("main.py:4:10: PY026"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("main.py:4:10: PY026"),
+        "{}",
+        text.stdout
+    );
 
     // With the whole line silenced, PY026 goes; the rest (PY018's error included) stays.
     let silenced = MISUSE_MAIN.replace(

@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::{
     schema::{ModelSchema, ReplicateClient},
     validate::{
-        BoundedError, PARSE_BUDGET, Project, ProjectError, Schemas, ValidationReport,
-        on_big_stack, on_big_stack_async, validate_report,
+        BoundedError, PARSE_BUDGET, Project, ProjectError, Schemas, ValidationReport, on_big_stack,
+        on_big_stack_async, validate_report,
     },
 };
 

@@ -158,7 +158,10 @@ def run(prompt: str, seed: int, steps: int) -> str:  # noqa: PY029
 "#;
     let d = check(&[
         ("cog.yaml", COG),
-        ("requirements.txt", "replicate>=1.1.0b1,<2.0.0a1\nnumpy  # noqa\n"),
+        (
+            "requirements.txt",
+            "replicate>=1.1.0b1,<2.0.0a1\nnumpy  # noqa\n",
+        ),
         ("main.py", main),
     ]);
     // Only the `replicate.run` on line 7 stays: its noqa names other codes.
@@ -177,7 +180,8 @@ fn findings_are_capped_per_rule_and_file() {
     assert_eq!(req003, pipelines_tools::validate::MAX_PER_RULE_PER_FILE + 1);
     let last = d.iter().rfind(|d| d.code == "REQ003").unwrap();
     assert!(
-        last.message.starts_with("… and 149950 more REQ003 findings"),
+        last.message
+            .starts_with("… and 149950 more REQ003 findings"),
         "{}",
         last.message
     );
@@ -190,7 +194,11 @@ fn hostile_python_gets_a_nested_too_deeply_finding() {
     let sums = format!("x = {}a\n", "a+".repeat(1_000_000));
     let attrs = format!("x = a{}\n", ".b".repeat(1_000_000));
     for main in [deep_calls, lambdas, sums, attrs] {
-        let d = check(&[("cog.yaml", COG), ("requirements.txt", REQ), ("main.py", &main)]);
+        let d = check(&[
+            ("cog.yaml", COG),
+            ("requirements.txt", REQ),
+            ("main.py", &main),
+        ]);
         let py000: Vec<&Diagnostic> = d.iter().filter(|d| d.code == "PY000").collect();
         assert_eq!(py000.len(), 1, "{:?}", codes(&d));
         assert!(
@@ -204,7 +212,11 @@ fn hostile_python_gets_a_nested_too_deeply_finding() {
 #[test]
 fn a_long_but_shallow_attribute_chain_inside_the_limit_is_analysed() {
     let chain = format!("import os\nx = os{}\n", ".path".repeat(150));
-    let d = check(&[("cog.yaml", COG), ("requirements.txt", REQ), ("main.py", &chain)]);
+    let d = check(&[
+        ("cog.yaml", COG),
+        ("requirements.txt", REQ),
+        ("main.py", &chain),
+    ]);
     assert!(!d.iter().any(|d| d.code == "PY000"), "{:?}", codes(&d));
 }
 
@@ -214,8 +226,15 @@ fn hostile_cog_yaml_is_refused_quickly() {
     let d = check(&[("cog.yaml", &nested), ("requirements.txt", REQ)]);
     let cog002: Vec<&Diagnostic> = d.iter().filter(|d| d.code == "COG002").collect();
     assert_eq!(cog002.len(), 1, "{:?}", codes(&d));
-    assert!(cog002[0].message.contains("nested too deeply"), "{}", cog002[0].message);
+    assert!(
+        cog002[0].message.contains("nested too deeply"),
+        "{}",
+        cog002[0].message
+    );
     let big = format!("predict: \"main.py:run\"\n# {}\n", "x".repeat(100_000));
     let d = check(&[("cog.yaml", &big), ("requirements.txt", REQ)]);
-    assert!(d.iter().any(|d| d.code == "COG002" && d.message.contains("limit")));
+    assert!(
+        d.iter()
+            .any(|d| d.code == "COG002" && d.message.contains("limit"))
+    );
 }

@@ -257,7 +257,10 @@ fn the_cog_and_replicate_specifiers_come_from_the_rulebook() {
 fn inline_files_and_json_shape() {
     let project = inline(&[
         ("cog.yaml", "predict: \"main.py:run\"\n"),
-        ("main.py", "def run(prompt: str) -> dict:\n    return {\"p\": prompt}\n"),
+        (
+            "main.py",
+            "def run(prompt: str) -> dict:\n    return {\"p\": prompt}\n",
+        ),
     ]);
     let report = ValidationReport::new(validate(&project, &Rulebook::defaults(), &Schemas::new()));
     assert!(!report.ok);

@@ -11,9 +11,9 @@
 //!
 //! `validate` is pure and cannot fail: a syntax error is a diagnostic.
 
+mod bounded;
 mod cog_yaml;
 mod diagnostic;
-mod bounded;
 mod edit;
 mod import_names;
 mod project;
@@ -28,10 +28,8 @@ mod suppress;
 mod titles;
 mod versions;
 
+pub use bounded::{BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, on_big_stack, on_big_stack_async};
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
-pub use bounded::{
-    BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, on_big_stack, on_big_stack_async,
-};
 pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
 pub use project::{MAX_FILE_BYTES, PredictParam, PredictTarget, Project, ProjectError, confine};
 pub use registry::{rule_by_code, rules};

@@ -151,3 +151,27 @@ pub(crate) fn cap(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noqa_directives_read_like_ruff() {
+        assert_eq!(parse_noqa("x = 1  # noqa"), Some(Noqa::All));
+        assert_eq!(parse_noqa("x = 1  #NOQA"), Some(Noqa::All));
+        assert_eq!(
+            parse_noqa("x = 1  # noqa: PY029, REQ005"),
+            Some(Noqa::Codes(vec!["PY029".into(), "REQ005".into()]))
+        );
+        assert_eq!(
+            parse_noqa("x = 1  # type: ignore  # noqa:PY001 PY002"),
+            Some(Noqa::Codes(vec!["PY001".into(), "PY002".into()]))
+        );
+        assert_eq!(parse_noqa("x = 1  # noqaX"), None);
+        assert_eq!(parse_noqa("x = 1  # a comment"), None);
+        assert_eq!(parse_noqa("x = 1"), None);
+        assert!(Noqa::Codes(vec!["py029".into()]).covers("PY029"));
+        assert!(!Noqa::Codes(vec!["PY029".into()]).covers("PY030"));
+    }
+}

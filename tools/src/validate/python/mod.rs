@@ -14,11 +14,11 @@ use ruff_python_parser::{ParseOptions, parse_unchecked};
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextSize;
 
+pub use depth::NESTING_LIMIT;
 pub use model::{
     ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model, ModelCall, ParamInfo,
     UseCall, UseRef,
 };
-pub use depth::NESTING_LIMIT;
 pub use types::TypeExpr;
 pub use usage::{DirectRun, LegacyUse, Usage};
 

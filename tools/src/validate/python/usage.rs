@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{ExprContext, ModModule, Stmt};
 use ruff_python_ast::{Expr, ExprCall};
+use ruff_python_ast::{ExprContext, ModModule, Stmt};
 use ruff_text_size::Ranged;
 
 use super::Span;
@@ -139,7 +139,10 @@ impl UsageWalker<'_> {
             }
             let (base, method) = q.split_once('.')?;
             if self.clients.contains(base)
-                && matches!(method, "run" | "async_run" | "stream" | "predictions.create")
+                && matches!(
+                    method,
+                    "run" | "async_run" | "stream" | "predictions.create"
+                )
             {
                 return Some(format!("replicate.Client(...).{method}"));
             }

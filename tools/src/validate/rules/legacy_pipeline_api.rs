@@ -49,9 +49,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                  only through `replicate.use()`",
                 used.api
             ),
-            format!(
-                "Replace it with {replacement} at module scope, and call the model it returns"
-            ),
+            format!("Replace it with {replacement} at module scope, and call the model it returns"),
         ));
     }
 }

@@ -46,7 +46,11 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         let defaults: Vec<String> = schema
             .inputs
             .iter()
-            .filter_map(|i| i.default.as_ref().map(|d| format!("`{}` = {}", i.name, short(d))))
+            .filter_map(|i| {
+                i.default
+                    .as_ref()
+                    .map(|d| format!("`{}` = {}", i.name, short(d)))
+            })
             .collect();
         if defaults.is_empty() {
             continue; // only required inputs without defaults: the call fails, PY018 says so
@@ -63,10 +67,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             }
             text
         };
-        let first = schema
-            .inputs
-            .first()
-            .map_or("prompt", |i| i.name.as_str());
+        let first = schema.inputs.first().map_or("prompt", |i| i.name.as_str());
         out.push(Finding::new(
             ctx.py_at(call.span),
             format!("`{model}` is called with no inputs: it will silently run on {silently}"),

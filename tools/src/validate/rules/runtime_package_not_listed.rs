@@ -71,9 +71,14 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                 Finding::new(
                     at(file, import.span),
                     format!(
-                        "`{top}` comes from `{}`, which {} does not list: a local run fails \
-                         with `ModuleNotFoundError: No module named '{top}'`",
-                        runtime.name, reqs.path
+                        "{} is provided by the runtime but {} does not list it: a local run \
+                         fails with `ModuleNotFoundError: No module named '{top}'`",
+                        if dist == top {
+                            format!("`{top}`")
+                        } else {
+                            format!("`{top}` (from `{}`)", runtime.name)
+                        },
+                        reqs.path
                     ),
                     format!("Add `{line}` to {}", reqs.path),
                 )
