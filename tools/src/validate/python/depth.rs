@@ -43,15 +43,13 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
                 chains.push(0);
                 total += 1;
             }
-            b')' | b']' | b'}' => {
-                if chains.len() > 1 {
-                    let inner = chains.pop().unwrap_or_default();
-                    total -= inner + 1;
-                    // The closed bracket is a call/subscript/atom in the outer chain.
-                    if let Some(outer) = chains.last_mut() {
-                        *outer += 1;
-                        total += 1;
-                    }
+            b')' | b']' | b'}' if chains.len() > 1 => {
+                let inner = chains.pop().unwrap_or_default();
+                total -= inner + 1;
+                // The closed bracket is a call/subscript/atom in the outer chain.
+                if let Some(outer) = chains.last_mut() {
+                    *outer += 1;
+                    total += 1;
                 }
             }
             b',' | b';' => reset_top(&mut chains, &mut total),
