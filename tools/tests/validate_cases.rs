@@ -238,3 +238,23 @@ fn hostile_cog_yaml_is_refused_quickly() {
             .any(|d| d.code == "COG002" && d.message.contains("limit"))
     );
 }
+
+#[test]
+fn nesting_just_inside_the_limit_parses_on_the_big_stack() {
+    use pipelines_tools::validate::{NESTING_LIMIT, PARSE_BUDGET, on_big_stack};
+    let n = NESTING_LIMIT - 10;
+    let main = format!(
+        "def run(x: int) -> int:\n    return {}x{}\n",
+        "abs(".repeat(n),
+        ")".repeat(n)
+    );
+    let d = on_big_stack(PARSE_BUDGET, move || {
+        check(&[
+            ("cog.yaml", COG),
+            ("requirements.txt", REQ),
+            ("main.py", &main),
+        ])
+    })
+    .unwrap();
+    assert!(d.is_empty(), "{:?}", codes(&d));
+}

@@ -54,12 +54,27 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
             }
             b',' | b';' => reset_top(&mut chains, &mut total),
             b'\n' if chains.len() == 1 => reset_top(&mut chains, &mut total),
-            b'.' | b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'<' | b'>'
-            | b'=' | b'!' | b'~' => {
-                // Each operator character counts (`----a` nests four unary nodes); digits
-                // after a `.` are a float, not an attribute.
-                let is_float = b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
-                if !is_float {
+            b'.' => {
+                // Digits after a `.` are a float, not an attribute.
+                if !bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                    bump(&mut chains, &mut total);
+                }
+            }
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'<' | b'>' | b'='
+            | b'!' | b'~' => {
+                // One binary operator (`**`, `==`, `//=`) counts once; a run of unary signs
+                // (`----a`) nests one node per sign.
+                let start = i;
+                while bytes.get(i + 1).is_some_and(|c| is_operator(*c)) {
+                    i += 1;
+                }
+                let run = &bytes[start..=i];
+                let count = if run.iter().all(|c| matches!(c, b'+' | b'-' | b'~')) {
+                    run.len()
+                } else {
+                    1
+                };
+                for _ in 0..count {
                     bump(&mut chains, &mut total);
                 }
             }
@@ -88,6 +103,25 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+fn is_operator(b: u8) -> bool {
+    matches!(
+        b,
+        b'+' | b'-'
+            | b'*'
+            | b'/'
+            | b'%'
+            | b'@'
+            | b'&'
+            | b'|'
+            | b'^'
+            | b'<'
+            | b'>'
+            | b'='
+            | b'!'
+            | b'~'
+    )
 }
 
 fn bump(chains: &mut [usize], total: &mut usize) {
@@ -142,6 +176,8 @@ mod tests {
         let long_list = format!("x = [{}]\n", "a.b, ".repeat(100_000));
         assert_eq!(too_deep(&long_list, 20), None);
         let many_lines = "x = a.b.c + d\n".repeat(100_000);
+        let comparisons = format!("ok = {}\n", "a == 1 or ".repeat(60) + "a <= 2");
+        assert_eq!(too_deep(&comparisons, NESTING_LIMIT), None);
         assert_eq!(too_deep(&many_lines, 20), None);
     }
 
