@@ -33,4 +33,5 @@ mod run_tools;
 mod scaffold_tools;
 mod schema_tools;
 mod stdio;
+mod validate_rules;
 mod validate_tools;

@@ -54,12 +54,11 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
             }
             b',' | b';' => reset_top(&mut chains, &mut total),
             b'\n' if chains.len() == 1 => reset_top(&mut chains, &mut total),
-            b'.' => {
-                // Digits after a `.` are a float, not an attribute.
-                if !bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-                    bump(&mut chains, &mut total);
-                }
+            // Digits after a `.` are a float, not an attribute.
+            b'.' if !bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                bump(&mut chains, &mut total);
             }
+            b'.' => {}
             b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'<' | b'>' | b'='
             | b'!' | b'~' => {
                 // One binary operator (`**`, `==`, `//=`) counts once; a run of unary signs
