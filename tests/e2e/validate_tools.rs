@@ -14,11 +14,13 @@ use crate::{
     support::{HttpServer, Sandbox, cli},
 };
 
-const COG_YAML: &str =
+pub(crate) const COG_YAML: &str =
     "build:\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n";
 const COG_YAML_GPU: &str =
     "build:\n  gpu: true\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n";
 const REQUIREMENTS: &str = "replicate>=1.1.0b1,<2.0.0a1\n";
+/// What [`CLEAN_MAIN`] needs: it imports PIL, so `pillow` is listed (REQ005 otherwise).
+const CLEAN_REQUIREMENTS: &str = "replicate>=1.1.0b1,<2.0.0a1\npillow\n";
 
 /// A pipeline without mistakes (it imports PIL, which the runtime provides).
 const CLEAN_MAIN: &str = r#"from cog import Input
@@ -46,14 +48,19 @@ def run(prompt: str) -> dict:
     return {"images": images, "key": key}
 "#;
 
-fn write_project(dir: &Path, cog_yaml: &str, main_py: &str) {
+pub(crate) fn write_project(dir: &Path, cog_yaml: &str, main_py: &str) {
     fs::create_dir_all(dir).unwrap();
     fs::write(dir.join("cog.yaml"), cog_yaml).unwrap();
-    fs::write(dir.join("requirements.txt"), REQUIREMENTS).unwrap();
+    let requirements = if main_py == CLEAN_MAIN {
+        CLEAN_REQUIREMENTS
+    } else {
+        REQUIREMENTS
+    };
+    fs::write(dir.join("requirements.txt"), requirements).unwrap();
     fs::write(dir.join("main.py"), main_py).unwrap();
 }
 
-fn inline_files(cog_yaml: &str, main_py: &str) -> Value {
+pub(crate) fn inline_files(cog_yaml: &str, main_py: &str) -> Value {
     json!({"cog.yaml": cog_yaml, "main.py": main_py, "requirements.txt": REQUIREMENTS})
 }
 
@@ -63,14 +70,14 @@ fn diagnostics(report: &Value) -> &Vec<Value> {
         .unwrap_or_else(|| panic!("a validation report: {report}"))
 }
 
-fn codes(report: &Value) -> BTreeSet<String> {
+pub(crate) fn codes(report: &Value) -> BTreeSet<String> {
     diagnostics(report)
         .iter()
         .map(|d| d["code"].as_str().unwrap().to_string())
         .collect()
 }
 
-fn find<'a>(report: &'a Value, code: &str) -> &'a Value {
+pub(crate) fn find<'a>(report: &'a Value, code: &str) -> &'a Value {
     diagnostics(report)
         .iter()
         .find(|d| d["code"] == code)
@@ -79,7 +86,7 @@ fn find<'a>(report: &'a Value, code: &str) -> &'a Value {
 
 /// Every diagnostic is complete: code, name, severity, file, 1-based position, message,
 /// the cited section and a fix.
-fn assert_complete(report: &Value) {
+pub(crate) fn assert_complete(report: &Value) {
     for d in diagnostics(report) {
         for key in ["code", "name", "file", "message", "doc_section", "fix"] {
             assert!(

@@ -12,7 +12,10 @@ use serde::Serialize;
 
 use crate::{
     schema::{ModelSchema, ReplicateClient},
-    validate::{Project, ProjectError, Schemas, ValidationReport, validate_report},
+    validate::{
+        BoundedError, PARSE_BUDGET, Project, ProjectError, Schemas, ValidationReport, on_big_stack,
+        on_big_stack_async, validate_report,
+    },
 };
 
 /// Where a project comes from.
@@ -25,12 +28,34 @@ pub enum ProjectInput {
 }
 
 impl ProjectInput {
-    /// Loads and parses the project (the only I/O of validation).
+    /// Loads and parses the project (the only I/O of validation) on a big-stack thread
+    /// within [`PARSE_BUDGET`], blocking the caller; async callers use
+    /// [`ProjectInput::load_async`].
     pub fn load(&self) -> Result<Project, ProjectError> {
+        let input = self.clone();
+        on_big_stack(PARSE_BUDGET, move || input.load_here()).unwrap_or_else(|e| Err(budget(e)))
+    }
+
+    /// [`ProjectInput::load`] without blocking an async worker.
+    pub async fn load_async(&self) -> Result<Project, ProjectError> {
+        let input = self.clone();
+        on_big_stack_async(PARSE_BUDGET, move || input.load_here())
+            .await
+            .unwrap_or_else(|e| Err(budget(e)))
+    }
+
+    fn load_here(&self) -> Result<Project, ProjectError> {
         match self {
             ProjectInput::Dir(d) => Project::from_dir(d),
             ProjectInput::Files(f) => Project::from_files(f),
         }
+    }
+}
+
+fn budget(e: BoundedError) -> ProjectError {
+    tracing::warn!(error = %e, "loading the project failed");
+    ProjectError::Budget {
+        seconds: PARSE_BUDGET.as_secs(),
     }
 }
 
@@ -231,7 +256,7 @@ pub async fn run(
     progress: Option<crate::run_local::ProgressFn>,
     cancel: tokio_util::sync::CancellationToken,
 ) -> Result<crate::run_local::RunResult, RunFailure> {
-    let project = input.load()?;
+    let project = input.load_async().await?;
     let used = project.used_models();
     if !used.is_empty() {
         let cached = all_cached(replicate).await;

@@ -77,7 +77,13 @@ class Predictor(BasePredictor):
     ]);
     let mut found: Vec<&str> = d.iter().map(|d| d.code.as_str()).collect();
     found.sort_unstable();
-    assert_eq!(found, vec!["PY003", "PY008", "PY012"], "{:?}", codes(&d));
+    // PY028: a class predictor; PY029: `prompt` and `seed` are never read.
+    assert_eq!(
+        found,
+        vec!["PY003", "PY008", "PY012", "PY028", "PY029", "PY029"],
+        "{:?}",
+        codes(&d)
+    );
 }
 
 #[test]
@@ -131,5 +137,124 @@ fn a_project_without_cog_yaml_still_lints_main_py() {
     )]);
     let mut found: Vec<&str> = d.iter().map(|d| d.code.as_str()).collect();
     found.sort_unstable();
-    assert_eq!(found, vec!["COG001", "PY003", "PY010"], "{:?}", codes(&d));
+    assert_eq!(
+        found,
+        vec!["COG001", "PY003", "PY010", "PY029"],
+        "{:?}",
+        codes(&d)
+    );
+}
+
+#[test]
+fn noqa_follows_ruff_semantics_for_every_file() {
+    let main = r#"import replicate
+from PIL import Image  # noqa: REQ005
+
+
+def run(prompt: str, seed: int, steps: int) -> str:  # noqa: PY029
+    x = replicate.run("a/b", input={})  # NOQA
+    y = replicate.run("a/b", input={})  # noqa: PY001, PY002
+    return str(Image) + prompt + str(x) + str(y)
+"#;
+    let d = check(&[
+        ("cog.yaml", COG),
+        (
+            "requirements.txt",
+            "replicate>=1.1.0b1,<2.0.0a1\nnumpy  # noqa\n",
+        ),
+        ("main.py", main),
+    ]);
+    // Only the `replicate.run` on line 7 stays: its noqa names other codes.
+    assert_eq!(codes(&d), vec![("PY027", 7)]);
+}
+
+#[test]
+fn findings_are_capped_per_rule_and_file() {
+    let reqs: String = (0..150_000).map(|i| format!("pkg{i}\n")).collect();
+    let d = check(&[
+        ("cog.yaml", COG),
+        ("requirements.txt", &format!("{REQ}{reqs}")),
+        ("main.py", "def run(x: int) -> int:\n    return x\n"),
+    ]);
+    let req003 = d.iter().filter(|d| d.code == "REQ003").count();
+    assert_eq!(req003, pipelines_tools::validate::MAX_PER_RULE_PER_FILE + 1);
+    let last = d.iter().rfind(|d| d.code == "REQ003").unwrap();
+    assert!(
+        last.message
+            .starts_with("… and 149950 more REQ003 findings"),
+        "{}",
+        last.message
+    );
+}
+
+#[test]
+fn hostile_python_gets_a_nested_too_deeply_finding() {
+    let deep_calls = format!("x = {}1{}\n", "f(".repeat(100_000), ")".repeat(100_000));
+    let lambdas = format!("x = {}1\n", "lambda: ".repeat(100_000));
+    let sums = format!("x = {}a\n", "a+".repeat(1_000_000));
+    let attrs = format!("x = a{}\n", ".b".repeat(1_000_000));
+    for main in [deep_calls, lambdas, sums, attrs] {
+        let d = check(&[
+            ("cog.yaml", COG),
+            ("requirements.txt", REQ),
+            ("main.py", &main),
+        ]);
+        let py000: Vec<&Diagnostic> = d.iter().filter(|d| d.code == "PY000").collect();
+        assert_eq!(py000.len(), 1, "{:?}", codes(&d));
+        assert!(
+            py000[0].message.contains("nested too deeply (limit 200)"),
+            "{}",
+            py000[0].message
+        );
+    }
+}
+
+#[test]
+fn a_long_but_shallow_attribute_chain_inside_the_limit_is_analysed() {
+    let chain = format!("import os\nx = os{}\n", ".path".repeat(150));
+    let d = check(&[
+        ("cog.yaml", COG),
+        ("requirements.txt", REQ),
+        ("main.py", &chain),
+    ]);
+    assert!(!d.iter().any(|d| d.code == "PY000"), "{:?}", codes(&d));
+}
+
+#[test]
+fn hostile_cog_yaml_is_refused_quickly() {
+    let nested = format!("{}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let d = check(&[("cog.yaml", &nested), ("requirements.txt", REQ)]);
+    let cog002: Vec<&Diagnostic> = d.iter().filter(|d| d.code == "COG002").collect();
+    assert_eq!(cog002.len(), 1, "{:?}", codes(&d));
+    assert!(
+        cog002[0].message.contains("nested too deeply"),
+        "{}",
+        cog002[0].message
+    );
+    let big = format!("predict: \"main.py:run\"\n# {}\n", "x".repeat(100_000));
+    let d = check(&[("cog.yaml", &big), ("requirements.txt", REQ)]);
+    assert!(
+        d.iter()
+            .any(|d| d.code == "COG002" && d.message.contains("limit"))
+    );
+}
+
+#[test]
+fn nesting_just_inside_the_limit_parses_on_the_big_stack() {
+    use pipelines_tools::validate::{NESTING_LIMIT, PARSE_BUDGET, on_big_stack};
+    let n = NESTING_LIMIT - 10;
+    let main = format!(
+        "def run(x: int) -> int:\n    return {}x{}\n",
+        "abs(".repeat(n),
+        ")".repeat(n)
+    );
+    let d = on_big_stack(PARSE_BUDGET, move || {
+        check(&[
+            ("cog.yaml", COG),
+            ("requirements.txt", REQ),
+            ("main.py", &main),
+        ])
+    })
+    .unwrap();
+    assert!(d.is_empty(), "{:?}", codes(&d));
 }

@@ -107,6 +107,12 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         ("PY023", "str-output-indexed"),
         ("PY024", "async-misuse"),
         ("PY025", "prediction-output-not-called"),
+        ("PY026", "legacy-pipeline-api"),
+        ("PY027", "replicate-run-instead-of-use"),
+        ("PY028", "class-predictor"),
+        ("PY029", "unused-run-input"),
+        ("PY030", "model-call-without-inputs"),
+        ("REQ005", "runtime-package-not-listed"),
     ]
     .into_iter()
     .map(|(code, name)| {
@@ -123,7 +129,10 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         .collect();
     assert_eq!(
         warnings,
-        BTreeSet::from(["COG006", "PY011", "PY015", "PY021", "PY023"])
+        BTreeSet::from([
+            "COG006", "PY011", "PY015", "PY021", "PY023", "PY027", "PY028", "PY029", "PY030",
+            "REQ005"
+        ])
     );
 }
 
@@ -255,7 +264,10 @@ fn the_cog_and_replicate_specifiers_come_from_the_rulebook() {
 fn inline_files_and_json_shape() {
     let project = inline(&[
         ("cog.yaml", "predict: \"main.py:run\"\n"),
-        ("main.py", "def run(prompt: str) -> dict:\n    return {}\n"),
+        (
+            "main.py",
+            "def run(prompt: str) -> dict:\n    return {\"p\": prompt}\n",
+        ),
     ]);
     let report = ValidationReport::new(validate(&project, &Rulebook::defaults(), &Schemas::new()));
     assert!(!report.ok);

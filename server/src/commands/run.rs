@@ -44,7 +44,8 @@ pub struct RunArgs {
 pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
     let svc = state.services().await.map_err(anyhow::Error::msg)?;
     let project = ProjectInput::Dir(args.dir.clone())
-        .load()
+        .load_async()
+        .await
         .with_context(|| format!("cannot read the project at {}", args.dir.display()))?;
     let signature = workflow::run_signature(&project);
     let cwd = std::env::current_dir().context("cannot read the working directory")?;

@@ -24,7 +24,8 @@ pub struct ValidateArgs {
 pub async fn run(state: &AppState, args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let svc = state.services().await.map_err(anyhow::Error::msg)?;
     let project = ProjectInput::Dir(args.dir.clone())
-        .load()
+        .load_async()
+        .await
         .with_context(|| format!("cannot read the project at {}", args.dir.display()))?;
     let report = workflow::validate(&project, &svc.docs, &svc.replicate).await;
     emit(&report, args.format)?;

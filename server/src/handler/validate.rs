@@ -34,7 +34,7 @@ impl PipelinesServer {
             Ok(i) => i,
             Err(e) => return Ok(failure(e)),
         };
-        let project = match input.load() {
+        let project = match input.load_async().await {
             Ok(p) => p,
             Err(e) => return Ok(failure(e.to_string())),
         };

@@ -86,7 +86,53 @@ fn yaml_error(e: &yaml_serde::Error) -> CogYamlError {
     }
 }
 
+/// The largest `cog.yaml` parsed (a real one is a few hundred bytes).
+pub const MAX_COG_YAML_BYTES: usize = 64 * 1024;
+/// How deep `[`/`{` flow collections and indented blocks may nest in `cog.yaml`.
+pub const MAX_COG_YAML_DEPTH: usize = 32;
+
+/// Refuses sizes and nesting the YAML parser would take long over (it is not linear in
+/// deeply nested flow collections).
+fn check_bounds(source: &str) -> Result<(), CogYamlError> {
+    if source.len() > MAX_COG_YAML_BYTES {
+        return Err(CogYamlError {
+            message: format!(
+                "the file is {} bytes; the limit is {MAX_COG_YAML_BYTES} (cog.yaml needs only \
+                 `build` and `predict`)",
+                source.len()
+            ),
+            line: 1,
+            column: 1,
+        });
+    }
+    let mut flow = 0usize; // open `[`/`{`, across lines
+    for (index, line) in source.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let mut quote: Option<char> = None;
+        for (column, c) in line.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => flow += 1,
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            if indent / 2 + flow > MAX_COG_YAML_DEPTH {
+                return Err(CogYamlError {
+                    message: format!("nested too deeply (limit {MAX_COG_YAML_DEPTH})"),
+                    line: index + 1,
+                    column: column + 1,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn parse_config(source: &str) -> Result<CogConfig, CogYamlError> {
+    check_bounds(source)?;
     let value: yaml_serde::Value = yaml_serde::from_str(source).map_err(|e| yaml_error(&e))?;
     let mapping = match &value {
         yaml_serde::Value::Mapping(m) => m,

@@ -11,6 +11,7 @@
 //!
 //! `validate` is pure and cannot fail: a syntax error is a diagnostic.
 
+mod bounded;
 mod cog_yaml;
 mod diagnostic;
 mod edit;
@@ -24,17 +25,21 @@ mod rule;
 mod rules;
 mod schemas;
 mod stdlib;
+mod suppress;
 mod titles;
 mod value_shape;
 mod versions;
 
+pub use bounded::{BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, on_big_stack, on_big_stack_async};
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
 pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
 pub use project::{MAX_FILE_BYTES, PredictParam, PredictTarget, Project, ProjectError, confine};
+pub use python::NESTING_LIMIT;
 pub use registry::{rule_by_code, rules};
 pub use requirements::{RequirementError, RequirementLine, RequirementsFile};
 pub use rule::Rule;
 pub use schemas::Schemas;
+pub use suppress::{MAX_PER_FILE, MAX_PER_RULE_PER_FILE};
 pub use titles::builtin_title;
 
 use pipelines_docs_cache::Rulebook;
@@ -89,7 +94,8 @@ pub fn validate_with_titles(
             &b.code,
         ))
     });
-    out
+    suppress::apply_noqa(project, &mut out);
+    suppress::cap(out)
 }
 
 /// Runs every rule and wraps the result in a [`ValidationReport`].

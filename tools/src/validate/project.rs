@@ -65,6 +65,12 @@ pub enum ProjectError {
         #[source]
         source: std::io::Error,
     },
+    /// Parsing took longer than its budget (or its thread could not run).
+    #[error("the project could not be analysed within {seconds} s; simplify main.py")]
+    Budget {
+        /// The budget.
+        seconds: u64,
+    },
 }
 
 /// One parameter of the predict function.
@@ -94,6 +100,9 @@ pub struct Project {
     pub(crate) predict: Option<PredictTarget>,
     pub(crate) python: Option<PythonFile>,
     pub(crate) requirements: Option<RequirementsFile>,
+    /// The project's own Python modules the predict file imports (directly or through one
+    /// another), parsed.
+    pub(crate) local_modules: Vec<PythonFile>,
     /// The requirements file `cog.yaml` names, when it is missing.
     pub(crate) missing_requirements: Option<String>,
     /// Top-level names in the project (files and directories), for local imports.
@@ -179,11 +188,16 @@ impl Project {
                 None,
             ),
         };
+        let local_modules = match &python {
+            Some(py) => local_modules(py, &entries, read),
+            None => Vec::new(),
+        };
         Ok(Project {
             cog,
             predict,
             python,
             requirements,
+            local_modules,
             missing_requirements,
             entries,
         })
@@ -234,6 +248,60 @@ impl Project {
     pub fn python_path(&self) -> Option<&str> {
         self.python.as_ref().map(|p| p.path.as_str())
     }
+}
+
+/// At most this many local modules are followed from the predict file.
+const MAX_LOCAL_MODULES: usize = 32;
+
+/// The project's own modules `py` imports, transitively (bounded), parsed.
+fn local_modules(
+    py: &PythonFile,
+    entries: &BTreeSet<String>,
+    read: &mut dyn FnMut(&str) -> Result<Option<String>, ProjectError>,
+) -> Vec<PythonFile> {
+    let mut seen: BTreeSet<String> = BTreeSet::from([py.path.clone()]);
+    let mut out: Vec<PythonFile> = Vec::new();
+    let mut queue: Vec<String> = module_files(py, entries);
+    while let Some(file) = queue.pop() {
+        if out.len() >= MAX_LOCAL_MODULES || !seen.insert(file.clone()) {
+            continue;
+        }
+        // A local module that cannot be read (too large, outside the root) is skipped: the
+        // predict file's own findings still stand.
+        if let Ok(Some(src)) = read(&file) {
+            let module = PythonFile::parse(file, src);
+            queue.extend(module_files(&module, entries));
+            out.push(module);
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// The local files an import of `py` may name: `helpers.py`, `pkg/__init__.py`,
+/// `pkg/sub.py`, and `x.py` for `from . import x` / `from .x import y`.
+fn module_files(py: &PythonFile, entries: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for import in &py.model.imports {
+        if import.level > 0 {
+            if let Some(top) = import.module.split('.').next().filter(|t| !t.is_empty()) {
+                out.push(format!("{top}.py"));
+            }
+            continue;
+        }
+        let top = import.top();
+        if entries.contains(&format!("{top}.py")) {
+            out.push(format!("{top}.py"));
+        } else if entries.contains(top) {
+            out.push(format!("{top}/__init__.py"));
+            let path = import.module.replace('.', "/");
+            if path != top {
+                out.push(format!("{path}.py"));
+                out.push(format!("{path}/__init__.py"));
+            }
+        }
+    }
+    out
 }
 
 /// Splits `main.py:run`; `None` when malformed.

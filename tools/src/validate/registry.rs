@@ -15,6 +15,7 @@ static RULES: &[&Rule] = &[
     &replicate_version::REQ002,
     &package_not_in_runtime::REQ003,
     &invalid_requirement::REQ004,
+    &runtime_package_not_listed::REQ005,
     &syntax_error::PY000,
     &use_not_at_module_scope::PY001,
     &use_ref_not_literal::PY002,
@@ -41,6 +42,11 @@ static RULES: &[&Rule] = &[
     &str_output_indexed::PY023,
     &async_misuse::PY024,
     &prediction_output_not_called::PY025,
+    &legacy_pipeline_api::PY026,
+    &replicate_run_instead_of_use::PY027,
+    &class_predictor::PY028,
+    &unused_run_input::PY029,
+    &model_call_without_inputs::PY030,
 ];
 
 /// Every rule, in code order.

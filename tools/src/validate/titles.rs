@@ -11,6 +11,7 @@ pub(crate) const BUILTIN_TITLES: &[(&str, &str)] = &[
         "Miscellaneous important things to keep in mind",
     ),
     ("model-library", "Model Library"),
+    ("overview", "Overview"),
     ("replicate-python-library", "Replicate Python Library"),
     ("replicate-python-library/api-reference", "API Reference"),
     ("requirements", "Requirements"),

@@ -5,19 +5,23 @@
 //! so a change in the parser's API stays inside this folder.
 
 pub mod flow;
+mod depth;
 pub mod model;
 mod types;
+pub mod usage;
 
 use ruff_python_ast::{PySourceType, PythonVersion};
 use ruff_python_parser::{ParseOptions, parse_unchecked};
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextSize;
 
+pub use depth::NESTING_LIMIT;
 pub use model::{
     ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model, ModelCall, ParamInfo,
     UseCall, UseRef,
 };
 pub use types::TypeExpr;
+pub use usage::{DirectRun, LegacyUse, Usage};
 
 /// A byte range in a Python source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,17 +62,37 @@ pub struct PythonFile {
     pub syntax_errors: Vec<SyntaxError>,
     /// Facts the rules read.
     pub model: Model,
+    /// How the module uses APIs (legacy pipeline APIs, `replicate.run`, names read).
+    pub usage: Usage,
 }
 
 impl PythonFile {
     /// Parses `source` (never fails: syntax errors are recorded, the tree is recovered).
+    /// Sources nested deeper than [`NESTING_LIMIT`] are not parsed: they get one syntax
+    /// error "nested too deeply" and no facts (the parser and the walkers recurse).
     pub fn parse(path: impl Into<String>, source: impl Into<String>) -> Self {
         let source = source.into();
+        if let Some(at) = depth::too_deep(&source, NESTING_LIMIT) {
+            let at = u32::try_from(at).unwrap_or(u32::MAX);
+            return PythonFile {
+                path: path.into(),
+                line_index: LineIndex::from_source_text(&source),
+                source,
+                usage: Usage::default(),
+                syntax_errors: vec![SyntaxError {
+                    message: format!(
+                        "nested too deeply (limit {NESTING_LIMIT}): the file was not analysed"
+                    ),
+                    span: Span { start: at, end: at },
+                }],
+                model: Model::default(),
+            };
+        }
         let options =
             ParseOptions::from(PySourceType::Python).with_target_version(PythonVersion::PY313);
         let parsed = parse_unchecked(&source, options).try_into_module();
         let line_index = LineIndex::from_source_text(&source);
-        let (syntax_errors, model) = match parsed {
+        let (syntax_errors, model, usage) = match parsed {
             Some(parsed) => {
                 let mut errors: Vec<SyntaxError> = parsed
                     .errors()
@@ -88,9 +112,10 @@ impl PythonFile {
                         }),
                 );
                 errors.sort_by_key(|e| e.span.start);
-                (errors, model::extract(parsed.syntax(), &source))
+                let (model, usage) = model::extract(parsed.syntax(), &source);
+                (errors, model, usage)
             }
-            None => (Vec::new(), Model::default()),
+            None => (Vec::new(), Model::default(), Usage::default()),
         };
         PythonFile {
             path: path.into(),
@@ -98,6 +123,7 @@ impl PythonFile {
             line_index,
             syntax_errors,
             model,
+            usage,
         }
     }
 

@@ -47,15 +47,23 @@ impl Names {
     }
 
     /// The qualified dotted name of a `Name` or `Attribute` chain.
+    /// Linear in the chain's length (no recursion, one string).
     pub(crate) fn qualify(&self, expr: &Expr) -> Option<String> {
-        match expr {
-            Expr::Name(n) => Some(self.resolve(n.id.as_str())),
-            Expr::Attribute(a) => {
-                let base = self.qualify(&a.value)?;
-                Some(format!("{base}.{}", a.attr.id.as_str()))
-            }
-            _ => None,
+        let mut attrs: Vec<&str> = Vec::new();
+        let mut cur = expr;
+        while let Expr::Attribute(a) = cur {
+            attrs.push(a.attr.id.as_str());
+            cur = &a.value;
         }
+        let Expr::Name(n) = cur else {
+            return None;
+        };
+        let mut out = self.resolve(n.id.as_str());
+        for attr in attrs.iter().rev() {
+            out.push('.');
+            out.push_str(attr);
+        }
+        Some(out)
     }
 
     pub(crate) fn qualify_dotted(&self, text: &str) -> String {
@@ -324,7 +332,7 @@ impl Model {
     }
 }
 
-pub(crate) fn extract(module: &ModModule, _source: &str) -> Model {
+pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage::Usage) {
     let mut names = Names::default();
     let mut imports = ImportCollector {
         names: &mut names,
@@ -429,7 +437,8 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> Model {
     model.env_accesses = walker.env_accesses;
     model.file_type_uses = walker.file_type_uses;
     model.flow = super::flow::extract(module, &names, &model.classes);
-    model
+    let usage = super::usage::extract(module, &names);
+    (model, usage)
 }
 
 fn resolve_base_models(classes: &mut [ClassInfo]) {
@@ -715,7 +724,13 @@ impl<'a> Visitor<'a> for Walker<'_> {
             }
             Expr::Name(_) | Expr::Attribute(_) => {
                 let Some(q) = self.names.qualify(expr) else {
-                    visitor::walk_expr(self, expr);
+                    // Not a plain chain (`f().a.b`): no prefix qualifies either, so visit
+                    // the base once instead of re-qualifying every level (linear).
+                    let mut cur = expr;
+                    while let Expr::Attribute(a) = cur {
+                        cur = &a.value;
+                    }
+                    self.visit_expr(cur);
                     return;
                 };
                 if ENV_NAMES.contains(&q.as_str()) {
@@ -723,7 +738,29 @@ impl<'a> Visitor<'a> for Walker<'_> {
                 } else if q == "cog.File" {
                     self.file_type_uses.push(Span::from_range(expr.range()));
                 } else {
-                    visitor::walk_expr(self, expr);
+                    // Every prefix of a qualified chain is itself a qualified chain: find
+                    // the one that matters in `q` and walk down to it once (linear).
+                    let Some(hit) = ENV_NAMES
+                        .iter()
+                        .copied()
+                        .chain(["cog.File"])
+                        .find(|n| q.starts_with(n) && q.as_bytes().get(n.len()) == Some(&b'.'))
+                    else {
+                        return;
+                    };
+                    let depth = q[hit.len()..].matches('.').count();
+                    let mut cur = expr;
+                    for _ in 0..depth {
+                        if let Expr::Attribute(a) = cur {
+                            cur = &a.value;
+                        }
+                    }
+                    let span = Span::from_range(cur.range());
+                    if hit == "cog.File" {
+                        self.file_type_uses.push(span);
+                    } else {
+                        self.env_accesses.push((hit.to_string(), span));
+                    }
                 }
             }
             _ => visitor::walk_expr(self, expr),

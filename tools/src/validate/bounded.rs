@@ -1,0 +1,85 @@
+//! Running the recursive parts of validation (parsing, tree walks) on a thread with a known
+//! large stack and a time budget, so that no input can overflow a small (e.g. tokio worker)
+//! stack or stall the caller.
+
+use std::time::Duration;
+
+/// The stack of the thread that parses and walks a project: far more than the
+/// [`super::python::NESTING_LIMIT`]-deep trees the pre-scan lets through need.
+pub const BIG_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// How long loading (reading and parsing) a project may take.
+pub const PARSE_BUDGET: Duration = Duration::from_secs(10);
+
+/// Why a bounded job produced no result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BoundedError {
+    /// It ran past its budget (it is left to finish in the background).
+    #[error("did not finish within {0:?}")]
+    Budget(Duration),
+    /// The thread could not be started or the job panicked.
+    #[error("the worker thread failed")]
+    Thread,
+}
+
+/// Runs `job` on a fresh thread with a [`BIG_STACK_BYTES`] stack and waits at most
+/// `budget` for it (blocking the caller).
+pub fn on_big_stack<T, F>(budget: Duration, job: F) -> Result<T, BoundedError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    spawn(move || {
+        // The receiver may be gone after a timeout; the result is then dropped.
+        let _ = tx.send(job());
+    })?;
+    match rx.recv_timeout(budget) {
+        Ok(value) => Ok(value),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(BoundedError::Budget(budget)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(BoundedError::Thread),
+    }
+}
+
+/// [`on_big_stack`] for async callers: the job runs on its own thread, the caller's task
+/// awaits it without blocking a runtime worker.
+pub async fn on_big_stack_async<T, F>(budget: Duration, job: F) -> Result<T, BoundedError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    spawn(move || {
+        let _ = tx.send(job());
+    })?;
+    match tokio::time::timeout(budget, rx).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(_)) => Err(BoundedError::Thread),
+        Err(_) => Err(BoundedError::Budget(budget)),
+    }
+}
+
+fn spawn(f: impl FnOnce() + Send + 'static) -> Result<(), BoundedError> {
+    std::thread::Builder::new()
+        .name("validate".into())
+        .stack_size(BIG_STACK_BYTES)
+        .spawn(f)
+        .map(drop)
+        .map_err(|_| BoundedError::Thread)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_and_slow_jobs_hit_the_budget() {
+        assert_eq!(on_big_stack(Duration::from_secs(5), || 41 + 1), Ok(42));
+        let slow = on_big_stack(Duration::from_millis(10), || {
+            std::thread::sleep(Duration::from_millis(500));
+        });
+        assert_eq!(slow, Err(BoundedError::Budget(Duration::from_millis(10))));
+        let panicked: Result<(), _> = on_big_stack(Duration::from_secs(5), || panic!("boom"));
+        assert_eq!(panicked, Err(BoundedError::Thread));
+    }
+}

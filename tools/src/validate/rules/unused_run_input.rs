@@ -1,0 +1,65 @@
+use crate::validate::rule::{Context, Finding, Findings, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags a parameter of `run()` (the `predict` function) that the function never reads.
+    /// Parameters named `_…` and functions that read `locals()`/`vars()` are left alone.
+    /// Reported at the parameter.
+    ///
+    /// ## Why is this bad?
+    /// Every parameter is an input users see and fill in on Replicate; one that is never read
+    /// does nothing, which is almost always a forgotten wire (e.g. a `seed` never passed on).
+    ///
+    /// ## Example
+    /// ```python
+    /// def run(prompt: str, seed: int = 0) -> Path:
+    ///     return flux(prompt=prompt)[0]
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```python
+    /// def run(prompt: str, seed: int = 0) -> Path:
+    ///     return flux(prompt=prompt, seed=seed)[0]
+    /// ```
+    pub(crate) static PY029 = {
+        code: "PY029",
+        name: "unused-run-input",
+        severity: Warning,
+        cites: ["cog/inputs"],
+        check: check,
+    };
+}
+
+fn check(ctx: &Context<'_>, out: &mut Findings) {
+    let Some(py) = ctx.python() else {
+        return;
+    };
+    let name = ctx.run_name();
+    let key = if py.model.function(name).is_some() {
+        name.to_string()
+    } else {
+        format!("{name}.predict")
+    };
+    if py.usage.dynamic.contains(&key) {
+        return;
+    }
+    let Some(reads) = py.usage.reads.get(&key) else {
+        return;
+    };
+    for param in ctx.run_params() {
+        if param.name.starts_with('_') || reads.contains(&param.name) {
+            continue;
+        }
+        out.push(Finding::new(
+            ctx.py_at(param.span),
+            format!(
+                "input `{}` of `{name}()` is never read: users can set it and nothing changes",
+                param.name
+            ),
+            format!(
+                "Use `{}` (e.g. pass it on to a model call) or remove the parameter",
+                param.name
+            ),
+        ));
+    }
+}
