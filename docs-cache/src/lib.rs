@@ -5,6 +5,7 @@
 //! - `store` — the sled store under the cache dir (every fetched version of each source),
 //!   safe for several processes sharing one cache dir.
 //! - `fetch` — conditional GETs with timeouts.
+//! - `lru` — the bounded (entries and bytes) map behind the in-memory caches.
 //! - `sections` — Markdown split into sections with stable ids; the outline.
 //! - `search` — BM25 over sections.
 //! - `diff` — unified diff and per-section summary between two versions.
@@ -18,6 +19,7 @@ pub mod cache;
 pub mod diff;
 pub mod extract;
 pub mod fetch;
+pub mod lru;
 pub mod results;
 pub mod rulebook;
 pub mod search;
@@ -33,4 +35,6 @@ pub use rulebook::{Fact, FactSource, PackageFact, Rulebook, RulebookOrigin};
 pub use search::SearchHit;
 pub use sections::OutlineEntry;
 pub use source::{DocsConfig, Source, SourceSel, SourceUrls, UnknownSource};
-pub use store::{DocVersion, NewVersion, PutOutcome, SourceState, Store, StoreError, VersionInfo};
+pub use store::{
+    DocVersion, NewVersion, PutOutcome, SourceState, Store, StoreError, TreeStats, VersionInfo,
+};
