@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod convert;
+mod fallback;
 mod handler;
 mod http;
 mod prompts;
