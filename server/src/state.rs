@@ -73,6 +73,8 @@ impl AppState {
         c.python = PythonSearch::from_env(self.config.python.clone());
         c.replicate_api_token = self.config.replicate_token.clone();
         c.replicate_base_url = Some(self.config.replicate_base_url.clone());
+        c.outputs_max_age = Some(self.config.outputs_max_age);
+        c.venvs_max_age = Some(self.config.venvs_max_age);
         c
     }
 }

@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 pub use error::StoreError;
 pub use recovery::CORRUPT_PREFIX;
 pub use types::{
-    DocVersion, NewVersion, PutOutcome, SourceState, TreeStats, VersionInfo, sha256_hex,
+    DOCS_TREE, DocVersion, NewVersion, PutOutcome, SourceState, TreeStats, VersionInfo, sha256_hex,
 };
 
 use db::{Written, db_get, db_insert, open_tree};

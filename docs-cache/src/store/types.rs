@@ -8,6 +8,8 @@ use super::error::StoreError;
 
 /// Tree holding [`DocVersion`]s, keyed `<source>/<version, zero padded>`.
 pub(super) const VERSIONS_TREE: &str = "doc_versions";
+/// The tree holding every stored docs version (for sizes: [`super::Store::tree_stats`]).
+pub const DOCS_TREE: &str = VERSIONS_TREE;
 /// Tree holding each version's [`VersionInfo`] (its size and hashes, no body), same keys.
 pub(super) const INFOS_TREE: &str = "doc_version_infos";
 /// Tree holding [`SourceState`]s, keyed by source name.

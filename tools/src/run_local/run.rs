@@ -44,6 +44,12 @@ pub struct RunConfig {
     pub log_cap: usize,
     /// Parent of temp dirs for inline projects (default: the system temp dir).
     pub temp_dir: Option<PathBuf>,
+    /// Run output dirs under the cache older than this are removed before a run (default
+    /// 7 days; `None` or zero: never).
+    pub outputs_max_age: Option<Duration>,
+    /// Venvs no run used for this long are removed before a run (default 30 days; `None` or
+    /// zero: never). A venv in use is never removed.
+    pub venvs_max_age: Option<Duration>,
 }
 
 impl RunConfig {
@@ -61,6 +67,8 @@ impl RunConfig {
             install_timeout: Duration::from_secs(900),
             log_cap: 1024 * 1024,
             temp_dir: None,
+            outputs_max_age: Some(Duration::from_secs(7 * 86_400)),
+            venvs_max_age: Some(Duration::from_secs(30 * 86_400)),
         }
     }
 }

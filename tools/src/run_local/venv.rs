@@ -92,6 +92,8 @@ pub(crate) async fn ensure_venv(
     for _ in 0..600 {
         let shared = lock(&lock_path, true, &limits.cancel).await?;
         if let Some(marker) = ready(&dir, &key).await {
+            // Last use, for pruning venvs unused for long (see `cache_lifecycle`).
+            let _ = shared.set_modified(std::time::SystemTime::now());
             return Ok((
                 VenvInfo {
                     path: dir,
@@ -156,6 +158,16 @@ fn try_exclusive(path: &Path) -> Result<Option<File>, RunError> {
             Err(RunError::io(format!("locking {}", path.display()), e))
         }
     }
+}
+
+/// The venv's exclusive lock, to remove it, if no run holds (or builds) it right now.
+pub(crate) fn try_lock_venv_for_removal(lock_path: &Path) -> Result<Option<File>, RunError> {
+    try_exclusive(lock_path)
+}
+
+/// Whether a run holds (or builds) the venv whose lock file is `lock_path`.
+pub(crate) fn venv_in_use(lock_path: &Path) -> bool {
+    matches!(try_exclusive(lock_path), Ok(None))
 }
 
 /// Takes the lock file in a blocking thread; cancellable.
