@@ -41,11 +41,12 @@ fn remove_older_copies(cache_dir: &Path, keep: &str) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with(CORRUPT_PREFIX) && name != keep {
-            if let Err(e) = remove_any(&entry.path()) {
-                tracing::warn!(path = %entry.path().display(), error = %e,
-                    "could not delete an old copy of a corrupt store");
-            }
+        if name.starts_with(CORRUPT_PREFIX)
+            && name != keep
+            && let Err(e) = remove_any(&entry.path())
+        {
+            tracing::warn!(path = %entry.path().display(), error = %e,
+                "could not delete an old copy of a corrupt store");
         }
     }
 }

@@ -231,7 +231,10 @@ async fn build(
     };
     if dir.exists() {
         reporter.line(format!("removing incomplete virtualenv {}", dir.display()));
-        std::fs::remove_dir_all(dir)
+        let doomed = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || std::fs::remove_dir_all(doomed))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
             .map_err(|e| RunError::io(format!("removing {}", dir.display()), e))?;
     }
     reporter.line(format!(
