@@ -2,11 +2,15 @@
 //! works: on a temporary copy of the store, so cached docs and schemas (and so the cached
 //! Rulebook) are still read, and anything fetched lives until the process exits.
 
-use std::fs::{self, File};
+use std::fs::{self, File, TryLockError};
 use std::io;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use pipelines_docs_cache::Store;
+
+/// How long to wait for writers before copying the store anyway.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// Copies `<cache_dir>/store` and the `checked.*` files into a fresh temp dir (under the
 /// store's shared lock when its lock file can be opened) and opens the copy.
@@ -15,12 +19,18 @@ pub fn open_copy(cache_dir: &Path) -> Result<(Store, tempfile::TempDir), String>
         .prefix("mcp-pipelines-cache-")
         .tempdir()
         .map_err(|e| format!("creating a temp dir: {e}"))?;
-    // Writers hold the lock exclusively; a shared lock gives a consistent copy.
+    // Writers hold the lock exclusively; a shared lock gives a consistent copy. Waited for
+    // a few seconds at most: a copy taken mid-write is at worst rebuilt as corrupt.
     let lock = File::open(cache_dir.join("store.lock")).ok();
-    if let Some(l) = &lock
-        && let Err(e) = l.lock_shared()
-    {
-        tracing::debug!(error = %e, "could not lock the store to copy it");
+    if let Some(l) = &lock {
+        let started = Instant::now();
+        while let Err(TryLockError::WouldBlock) = l.try_lock_shared() {
+            if started.elapsed() > LOCK_WAIT {
+                tracing::debug!("the store stayed locked; copying it without the lock");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     if let Err(e) = copy_cache(cache_dir, temp.path()) {
         tracing::warn!(error = %e, "could not copy the cached store; starting empty");
