@@ -199,7 +199,7 @@ impl DocsCache {
         let source = req.source.unwrap_or(Source::Pipelines);
         let max_chars = req.max_chars.unwrap_or(DEFAULT_MAX_CHARS).max(200);
         let (version, freshness) = self.current(source).await?;
-        let parsed = self.parsed(&version);
+        let parsed = self.parsed(&version).await?;
         let doc = &parsed.doc;
         let mut result = GetDocsResult {
             freshness,
@@ -333,13 +333,16 @@ impl DocsCache {
             }
         };
         let (old, new) = (load(from).await?, load(to).await?);
-        let (old_p, new_p) = (self.parsed(&old), self.parsed(&new));
-        Ok(DocDiff::compute(
-            source.name(),
-            (from, &old_p.doc),
-            (to, &new_p.doc),
-            DEFAULT_DIFF_CHARS,
-        ))
+        let (old_p, new_p) = (self.parsed(&old).await?, self.parsed(&new).await?);
+        cpu(move || {
+            DocDiff::compute(
+                source.name(),
+                (from, &old_p.doc),
+                (to, &new_p.doc),
+                DEFAULT_DIFF_CHARS,
+            )
+        })
+        .await
     }
 
     /// Every stored version of `source`, oldest first.
@@ -370,7 +373,10 @@ impl DocsCache {
         {
             return Ok(book.clone());
         }
-        let parsed = spec.as_ref().map(|s| (s, self.parsed(s)));
+        let parsed = match spec.as_ref() {
+            Some(s) => Some((s, self.parsed(s).await?)),
+            None => None,
+        };
         let book = Arc::new(crate::extract::derive(
             parsed.as_ref().map(|(s, p)| (*s, &p.doc)),
             runtime.as_ref(),
@@ -398,19 +404,24 @@ impl DocsCache {
         self.inner.config.urls.get(source)
     }
 
-    fn parsed(&self, version: &DocVersion) -> Arc<Parsed> {
+    /// The sectioned, indexed document (built off the async threads, then kept).
+    async fn parsed(&self, version: &DocVersion) -> Result<Arc<Parsed>, DocsError> {
         if let Some(p) = self.memory().parsed.get(&version.sha256) {
-            return p.clone();
+            return Ok(p.clone());
         }
-        let doc = Sectioned::parse(&version.body);
-        let index = SearchIndex::build(&doc);
-        let parsed = Arc::new(Parsed { doc, index });
+        let body = version.body.clone();
+        let parsed = cpu(move || {
+            let doc = Sectioned::parse(&body);
+            let index = SearchIndex::build(&doc);
+            Arc::new(Parsed { doc, index })
+        })
+        .await?;
         let mut memory = self.memory();
         if memory.parsed.len() > 16 {
             memory.parsed.clear();
         }
         memory.parsed.insert(version.sha256.clone(), parsed.clone());
-        parsed
+        Ok(parsed)
     }
 
     fn stale_reason(&self, source: Source) -> Option<String> {
@@ -458,7 +469,7 @@ impl DocsCache {
                 return Ok((latest, freshness));
             }
         }
-        self.fetch_one(source, false).await?;
+        self.refresh_expired(source).await?;
         let (state, latest) = self.state_and_latest(source).await?;
         match (state, latest) {
             (Some(state), Some(latest)) => {
@@ -489,8 +500,43 @@ impl DocsCache {
         .await
     }
 
+    /// Refreshes an expired source once for all concurrent readers: whoever gets the
+    /// refresh lock first fetches; the others, once they get it, find the source fresh (or
+    /// the failure just recorded) and do not fetch again.
+    async fn refresh_expired(&self, source: Source) -> Result<(), DocsError> {
+        let waiting_since = Instant::now();
+        let _one_at_a_time = self.inner.refreshing.lock().await;
+        let (state, latest) = self.state_and_latest(source).await?;
+        let failed_meanwhile = self
+            .memory()
+            .failures
+            .get(&source)
+            .filter(|(at, _)| *at >= waiting_since)
+            .map(|(_, why)| why.clone());
+        match (state, latest, failed_meanwhile) {
+            (Some(_), Some(_), Some(_)) => Ok(()),
+            (Some(state), Some(_), None)
+                if age_seconds(&state.checked_at) < self.inner.config.ttl.as_secs() =>
+            {
+                Ok(())
+            }
+            (_, None, Some(reason)) => Err(DocsError::Unavailable {
+                doc: source,
+                url: self.url(source).to_owned(),
+                reason,
+                env_var: source.env_var(),
+            }),
+            _ => self.fetch_locked(source, false).await.map(drop),
+        }
+    }
+
     async fn fetch_one(&self, source: Source, force: bool) -> Result<SourceFetch, DocsError> {
         let _one_at_a_time = self.inner.refreshing.lock().await;
+        self.fetch_locked(source, force).await
+    }
+
+    /// Fetches `source`; the caller holds the refresh lock.
+    async fn fetch_locked(&self, source: Source, force: bool) -> Result<SourceFetch, DocsError> {
         let url = self.url(source).to_owned();
         let (state, latest) = self.state_and_latest(source).await?;
         let validators = match (&state, &latest, force) {
@@ -526,7 +572,7 @@ impl DocsCache {
                 let Some(current) = latest else {
                     return Err(DocsError::Task("304 without a cached copy".to_owned()));
                 };
-                Ok(self.report(source, url, &current, false, None))
+                self.report(source, url, &current, false, None).await
             }
             Ok(Fetched::Body {
                 body,
@@ -546,19 +592,30 @@ impl DocsCache {
                     })
                 })
                 .await?;
-                let diff = outcome.previous.as_ref().map(|prev| {
-                    let (old, new) = (self.parsed(prev), self.parsed(&outcome.current));
-                    DocDiff::compute(
-                        source.name(),
-                        (prev.version, &old.doc),
-                        (outcome.current.version, &new.doc),
-                        DEFAULT_DIFF_CHARS,
-                    )
-                });
+                let diff = match outcome.previous.as_ref() {
+                    Some(prev) => {
+                        let old = self.parsed(prev).await?;
+                        let new = self.parsed(&outcome.current).await?;
+                        let versions = (prev.version, outcome.current.version);
+                        Some(
+                            cpu(move || {
+                                DocDiff::compute(
+                                    source.name(),
+                                    (versions.0, &old.doc),
+                                    (versions.1, &new.doc),
+                                    DEFAULT_DIFF_CHARS,
+                                )
+                            })
+                            .await?,
+                        )
+                    }
+                    None => None,
+                };
                 if outcome.added {
                     tracing::info!(%source, version = outcome.current.version, "stored a new docs version");
                 }
-                Ok(self.report(source, url, &outcome.current, outcome.added, diff))
+                self.report(source, url, &outcome.current, outcome.added, diff)
+                    .await
             }
             Err(e) => {
                 let reason = e.to_string();
@@ -567,7 +624,7 @@ impl DocsCache {
                     .failures
                     .insert(source, (Instant::now(), reason.clone()));
                 match latest {
-                    Some(current) => Ok(self.report(source, url, &current, false, None)),
+                    Some(current) => self.report(source, url, &current, false, None).await,
                     None => Err(DocsError::Unavailable {
                         doc: source,
                         url,
@@ -579,16 +636,17 @@ impl DocsCache {
         }
     }
 
-    fn report(
+    async fn report(
         &self,
         source: Source,
         url: String,
         current: &DocVersion,
         changed: bool,
         diff: Option<DocDiff>,
-    ) -> SourceFetch {
+    ) -> Result<SourceFetch, DocsError> {
         let stale_reason = self.stale_reason(source);
-        SourceFetch {
+        let outline = self.parsed(current).await?.doc.outline();
+        Ok(SourceFetch {
             source,
             url,
             version: Some(current.version),
@@ -597,11 +655,18 @@ impl DocsCache {
             changed,
             stale: stale_reason.is_some(),
             stale_reason,
-            outline: self.parsed(current).doc.outline(),
+            outline,
             diff,
             error: None,
-        }
+        })
     }
+}
+
+/// Runs CPU-heavy work (parsing, indexing, diffing) off the async threads.
+async fn cpu<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, DocsError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| DocsError::Task(e.to_string()))
 }
 
 /// Runs a blocking store call off the async threads.

@@ -5,6 +5,7 @@
 //! - `store` — the sled store under the cache dir (every fetched version of each source),
 //!   safe for several processes sharing one cache dir.
 //! - `fetch` — conditional GETs with timeouts.
+//! - `lru` — the bounded (entries and bytes) map behind the in-memory caches.
 //! - `sections` — Markdown split into sections with stable ids; the outline; `blocks` —
 //!   their code blocks and prose, for linting.
 //! - `search` — BM25 over sections; `section_view` — one section as `get_docs` shows it.
@@ -20,6 +21,7 @@ pub mod cache;
 pub mod diff;
 pub mod extract;
 pub mod fetch;
+pub mod lru;
 pub mod results;
 pub mod rulebook;
 pub mod search;
@@ -36,4 +38,6 @@ pub use rulebook::{Fact, FactSource, PackageFact, Rulebook, RulebookOrigin};
 pub use search::SearchHit;
 pub use sections::OutlineEntry;
 pub use source::{DocsConfig, Source, SourceSel, SourceUrls, UnknownSource};
-pub use store::{DocVersion, NewVersion, PutOutcome, SourceState, Store, StoreError, VersionInfo};
+pub use store::{
+    DocVersion, NewVersion, PutOutcome, SourceState, Store, StoreError, TreeStats, VersionInfo,
+};

@@ -399,3 +399,67 @@ async fn results_serialize_and_have_schemas() {
     let _ = schemars::schema_for!(pipelines_docs_cache::Rulebook);
     let _ = schemars::schema_for!(pipelines_docs_cache::DocDiff);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_readers_of_expired_docs_make_one_fetch() {
+    let host = DocsHost::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache_with(dir.path(), urls(&host), DAY);
+    // An expired copy: checked two days ago, different body (no validators: a full GET).
+    cache
+        .store()
+        .put_version(&pipelines_docs_cache::NewVersion {
+            source: "pipelines",
+            url: &host.url(Doc::Pipelines),
+            body: "# Old\n\nold text\n",
+            fetched_at: "2020-01-01T00:00:00Z",
+            etag: None,
+            last_modified: None,
+        })
+        .unwrap();
+    let readers = (0..8).map(|_| {
+        let cache = cache.clone();
+        tokio::spawn(async move {
+            cache
+                .get_docs(GetDocsRequest::default())
+                .await
+                .unwrap()
+                .freshness
+        })
+    });
+    let seen = futures_join(readers).await;
+    assert_eq!(
+        host.requests(Doc::Pipelines),
+        1,
+        "one fetch for all readers"
+    );
+    assert!(seen.iter().all(|f| f.version == 2 && !f.stale), "{seen:?}");
+}
+
+async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for t in tasks.collect::<Vec<_>>() {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_readers_share_one_failed_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = DocsHost::start().await;
+    // The host hangs (700 ms timeout): every reader arrives while the first one waits.
+    host.set_mode(Doc::Pipelines, Mode::Hang);
+    let cache = cache_with(dir.path(), urls(&host), DAY);
+    let readers = (0..6).map(|_| {
+        let cache = cache.clone();
+        tokio::spawn(async move { cache.get_docs(GetDocsRequest::default()).await.is_err() })
+    });
+    let failed = futures_join(readers).await;
+    assert!(failed.iter().all(|f| *f));
+    assert_eq!(
+        host.requests(Doc::Pipelines),
+        1,
+        "one attempt, shared by all readers"
+    );
+}

@@ -26,6 +26,8 @@ Environment:
   MCP_PIPELINES_AUTH_TOKENS   Comma-separated bearer tokens for `serve --http`
   MCP_PIPELINES_PYTHON        Python >= 3.12 for local runs (default: discovered on PATH and in pyenv)
   MCP_PIPELINES_UV            uv binary for building run venvs (default: uv on PATH; `off`: pip)
+  MCP_PIPELINES_OUTPUTS_MAX_AGE  Delete run outputs older than this when a run starts (default 7d)
+  MCP_PIPELINES_VENVS_MAX_AGE    Delete virtualenvs unused for this long when a run starts (default 30d)
   RUST_LOG                    Log filter; logs always go to stderr (e.g. RUST_LOG=debug)";
 
 /// An MCP server that makes AI coding agents reliably good at building Replicate
@@ -73,6 +75,18 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "MCP_PIPELINES_DOCS_TTL", value_name = "DURATION",
           default_value = "24h", value_parser = parse_duration)]
     pub docs_ttl: Duration,
+
+    /// Run output dirs under the cache dir older than this are deleted when a run starts
+    /// (0s: never).
+    #[arg(long, global = true, env = "MCP_PIPELINES_OUTPUTS_MAX_AGE", value_name = "DURATION",
+          default_value = "7d", value_parser = parse_duration)]
+    pub outputs_max_age: Duration,
+
+    /// Virtualenvs no run used for this long are deleted when a run starts (0s: never; a
+    /// venv in use is never deleted).
+    #[arg(long, global = true, env = "MCP_PIPELINES_VENVS_MAX_AGE", value_name = "DURATION",
+          default_value = "30d", value_parser = parse_duration)]
+    pub venvs_max_age: Duration,
 
     /// URL of the pipelines spec (llms.txt).
     #[arg(
@@ -125,6 +139,8 @@ pub enum Command {
     Scaffold(crate::commands::scaffold::ScaffoldArgs),
     /// Run a pipeline locally on cog's HTTP server in a cached virtualenv (no Docker).
     Run(crate::commands::run::RunArgs),
+    /// Show what the cache dir holds, or prune old run outputs and unused virtualenvs.
+    Cache(crate::commands::cache::CacheArgs),
 }
 
 /// `serve` options.
@@ -174,6 +190,6 @@ pub struct ServeArgs {
     pub max_body_bytes: usize,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 24h, 90m, 30s)"))
 }

@@ -25,6 +25,10 @@ pub struct Config {
     pub cog_docs_url: String,
     /// `MCP_PIPELINES_PYTHON`: the interpreter for local runs (else discovered).
     pub python: Option<PathBuf>,
+    /// Run outputs older than this are pruned when a run starts (zero: never).
+    pub outputs_max_age: Duration,
+    /// Venvs unused for this long are pruned when a run starts (zero: never).
+    pub venvs_max_age: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -41,6 +45,8 @@ impl fmt::Debug for Config {
             .field("runtime_url", &self.runtime_url)
             .field("cog_docs_url", &self.cog_docs_url)
             .field("python", &self.python)
+            .field("outputs_max_age", &self.outputs_max_age)
+            .field("venvs_max_age", &self.venvs_max_age)
             .finish()
     }
 }
@@ -69,6 +75,8 @@ impl Config {
             python: std::env::var_os("MCP_PIPELINES_PYTHON")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
+            outputs_max_age: g.outputs_max_age,
+            venvs_max_age: g.venvs_max_age,
         })
     }
 }

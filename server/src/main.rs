@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod convert;
+mod fallback;
 mod handler;
 mod http;
 mod prompts;
@@ -88,6 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Validate(args) => commands::validate::run(&state, args).await,
                 Command::Scaffold(args) => commands::scaffold::run(&state, args).await,
                 Command::Run(args) => commands::run::run(&state, args).await,
+                Command::Cache(args) => commands::cache::run(&state, args).await,
             };
             // Schemas fetched by this command reach the shared store before we exit.
             state.flush().await;

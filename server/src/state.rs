@@ -14,6 +14,9 @@ pub struct Services {
     pub docs: DocsCache,
     /// The Replicate API client and schema cache.
     pub replicate: ReplicateClient,
+    /// When the cache dir cannot be written: the temporary copy worked on instead (removed
+    /// when the process exits).
+    _fallback: Option<tempfile::TempDir>,
 }
 
 /// Shared by every handler and transport, behind one `Arc`.
@@ -70,21 +73,39 @@ impl AppState {
         c.python = PythonSearch::from_env(self.config.python.clone());
         c.replicate_api_token = self.config.replicate_token.clone();
         c.replicate_base_url = Some(self.config.replicate_base_url.clone());
+        c.outputs_max_age = Some(self.config.outputs_max_age);
+        c.venvs_max_age = Some(self.config.venvs_max_age);
         c
     }
 }
 
 fn open_services(config: &Config) -> Result<Services, String> {
-    let store = Store::open(&config.cache_dir).map_err(|e| {
-        format!(
-            "cannot open the cache at {}: {e} (set --cache-dir or MCP_PIPELINES_CACHE_DIR to a writable directory)",
-            config.cache_dir.display()
-        )
-    })?;
+    let (store, fallback) = match Store::open(&config.cache_dir) {
+        Ok(store) => (store, None),
+        Err(e) => {
+            let (store, temp) = crate::fallback::open_copy(&config.cache_dir).map_err(|f| {
+                format!(
+                    "cannot open the cache at {}: {e}; nor a temporary copy: {f} (set --cache-dir or MCP_PIPELINES_CACHE_DIR to a writable directory)",
+                    config.cache_dir.display()
+                )
+            })?;
+            tracing::warn!(
+                "the cache at {} cannot be used ({e}); working on a temporary copy: cached docs \
+                 and schemas are read, nothing fetched now is kept. Set --cache-dir or \
+                 MCP_PIPELINES_CACHE_DIR to a writable directory",
+                config.cache_dir.display()
+            );
+            (store, Some(temp))
+        }
+    };
     let docs = DocsCache::new(docs_config(config), store.clone()).map_err(|e| e.to_string())?;
     let replicate =
         ReplicateClient::new(replicate_config(config), store).map_err(|e| e.to_string())?;
-    Ok(Services { docs, replicate })
+    Ok(Services {
+        docs,
+        replicate,
+        _fallback: fallback,
+    })
 }
 
 fn docs_config(config: &Config) -> DocsConfig {

@@ -21,6 +21,7 @@ mod py;
 mod raw_http;
 mod support;
 
+mod cache_lifecycle;
 mod conformance;
 mod contract;
 mod docs_rules;

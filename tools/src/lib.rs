@@ -2,6 +2,7 @@
 //!
 //! Layout:
 //! - `args` — the arguments of each MCP tool (their docs are the input schemas).
+//! - `cache_lifecycle` — sizes of the cache dir's parts; pruning old outputs and venvs.
 //! - `schema` — the Replicate API client, schema rendering and caching.
 //! - `validate` — the pipeline validator (one rule per file).
 //! - `scaffold` — project generation from templates.
@@ -12,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod cache_lifecycle;
 pub mod digest;
 pub mod docs;
 pub mod errata;

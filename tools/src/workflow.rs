@@ -296,6 +296,13 @@ pub async fn run(
         ProjectInput::Dir(d) => crate::run_local::ProjectSource::Dir(d),
         ProjectInput::Files(f) => crate::run_local::ProjectSource::Inline(f),
     };
+    // Old run outputs and long-unused venvs go first (never a venv in use).
+    let prune_config = config.clone();
+    if let Err(e) =
+        tokio::task::spawn_blocking(move || crate::cache_lifecycle::auto_prune(&prune_config)).await
+    {
+        tracing::warn!(error = %e, "cache prune task failed");
+    }
     let request = crate::run_local::RunRequest {
         project: source,
         inputs,

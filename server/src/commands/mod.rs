@@ -1,6 +1,7 @@
 //! The plain CLI verbs (`docs`, `schema`, `search`, `validate`, `scaffold`, `run`): the same
 //! library calls as the MCP tools, printed as text or JSON on stdout.
 
+pub mod cache;
 pub mod docs;
 pub mod run;
 pub mod scaffold;

@@ -48,6 +48,7 @@ pub use run::{RunConfig, RunRequest, prepare_venv, run_locally};
 pub use sandbox::landlock_abi;
 pub use tokio_util::sync::CancellationToken;
 pub use venv::{VenvInfo, VenvLease};
+pub(crate) use venv::{try_lock_venv_for_removal, venv_in_use};
 
 #[cfg(test)]
 pub(crate) mod testing {

@@ -56,6 +56,12 @@ pub struct RunConfig {
     pub input_roots: Option<Vec<PathBuf>>,
     /// The runtime's Python distributions (PEP 503 names), for advice on missing modules.
     pub runtime_packages: Vec<String>,
+    /// Run output dirs under the cache older than this are removed before a run (default
+    /// 7 days; `None` or zero: never).
+    pub outputs_max_age: Option<Duration>,
+    /// Venvs no run used for this long are removed before a run (default 30 days; `None` or
+    /// zero: never). A venv in use is never removed.
+    pub venvs_max_age: Option<Duration>,
 }
 
 impl RunConfig {
@@ -81,6 +87,8 @@ impl RunConfig {
             ),
             runtime_packages: Vec::new(),
             input_roots: None,
+            outputs_max_age: Some(Duration::from_secs(7 * 86_400)),
+            venvs_max_age: Some(Duration::from_secs(30 * 86_400)),
         }
     }
 }

@@ -94,6 +94,8 @@ pub(crate) async fn ensure_venv(
     for _ in 0..600 {
         let shared = lock(&lock_path, true, &limits.cancel).await?;
         if let Some(marker) = ready(&dir, &key).await {
+            // Last use, for pruning venvs unused for long (see `cache_lifecycle`).
+            let _ = shared.set_modified(std::time::SystemTime::now());
             return Ok((
                 VenvInfo {
                     path: dir,
@@ -160,6 +162,16 @@ fn try_exclusive(path: &Path) -> Result<Option<File>, RunError> {
     }
 }
 
+/// The venv's exclusive lock, to remove it, if no run holds (or builds) it right now.
+pub(crate) fn try_lock_venv_for_removal(lock_path: &Path) -> Result<Option<File>, RunError> {
+    try_exclusive(lock_path)
+}
+
+/// Whether a run holds (or builds) the venv whose lock file is `lock_path`.
+pub(crate) fn venv_in_use(lock_path: &Path) -> bool {
+    matches!(try_exclusive(lock_path), Ok(None))
+}
+
 /// Takes the lock file in a blocking thread; cancellable.
 async fn lock(path: &Path, shared: bool, cancel: &CancellationToken) -> Result<File, RunError> {
     let file = open_lock_file(path)?;
@@ -221,7 +233,10 @@ async fn build(
     };
     if dir.exists() {
         reporter.line(format!("removing incomplete virtualenv {}", dir.display()));
-        std::fs::remove_dir_all(dir)
+        let doomed = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || std::fs::remove_dir_all(doomed))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
             .map_err(|e| RunError::io(format!("removing {}", dir.display()), e))?;
     }
     reporter.line(format!(

@@ -5,9 +5,13 @@
 //! Fresh schemas are visible in this process at once (an in-memory overlay) and written
 //! to the store by one background task per batch, so a batch's answer does not wait for
 //! N serialized store writes. [`SchemaCache::flush`] waits for those writes; a process
-//! that exits right after fetching (the CLI) must call it.
+//! that exits right after fetching (the CLI) must call it. The overlay is bounded (LRU by
+//! entries and bytes) so a long-lived server does not grow without limit; what it drops is
+//! read back from the store.
 
 use std::collections::HashMap;
+
+use pipelines_docs_cache::lru::Lru;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,6 +23,11 @@ use serde::{Deserialize, Serialize};
 use super::error::SchemaError;
 use super::reference::ModelRef;
 use super::types::ModelSchema;
+
+/// Overlay bounds: at most this many schemas…
+const OVERLAY_ENTRIES: usize = 512;
+/// …holding at most this many bytes (as JSON).
+const OVERLAY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The store tree holding schemas, keyed `owner/name` (latest) or `owner/name:version`.
 pub const TREE: &str = "replicate_schemas";
@@ -44,7 +53,7 @@ pub(crate) struct Hit {
 pub struct SchemaCache {
     store: Store,
     /// Entries fetched by this process, newest first in priority over the store.
-    recent: Arc<Mutex<HashMap<String, Entry>>>,
+    recent: Arc<Mutex<Lru<String, Entry>>>,
     /// Background store writes not yet awaited.
     pending: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
@@ -64,12 +73,12 @@ impl SchemaCache {
     pub fn new(store: Store) -> SchemaCache {
         SchemaCache {
             store,
-            recent: Arc::default(),
+            recent: Arc::new(Mutex::new(Lru::new(OVERLAY_ENTRIES, OVERLAY_BYTES))),
             pending: Arc::default(),
         }
     }
 
-    fn recent(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+    fn recent(&self) -> MutexGuard<'_, Lru<String, Entry>> {
         self.recent.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -80,7 +89,7 @@ impl SchemaCache {
 
     /// The cached schema for a reference with its age, if any (blocking).
     pub(crate) fn lookup(&self, key: &str) -> Result<Option<Hit>, SchemaError> {
-        let recent = self.recent().get(key).cloned();
+        let recent = self.recent().get(&key.to_owned()).cloned();
         let entry: Option<Entry> = match recent {
             Some(entry) => Some(entry),
             None => self.store.get_json(TREE, key).map_err(cache_error)?,
@@ -100,7 +109,7 @@ impl SchemaCache {
         let stored = self.store.list_keys(TREE).map_err(cache_error)?;
         keys.iter()
             .map(|key| {
-                let known = self.recent().contains_key(key) || stored.binary_search(key).is_ok();
+                let known = self.recent().contains(key) || stored.binary_search(key).is_ok();
                 if known { self.lookup(key) } else { Ok(None) }
             })
             .collect()
@@ -128,7 +137,8 @@ impl SchemaCache {
         {
             let mut recent = self.recent();
             for (key, entry) in &entries {
-                recent.insert(key.clone(), entry.clone());
+                let bytes = serde_json::to_vec(entry).map_or(0, |v| v.len());
+                recent.insert(key.clone(), entry.clone(), bytes);
             }
         }
         let store = self.store.clone();
@@ -201,5 +211,42 @@ impl SchemaCache {
         keys.sort();
         keys.dedup();
         keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn schema(model: &str) -> ModelSchema {
+        serde_json::from_value(serde_json::json!({
+            "model": model, "version": null, "inputs": [],
+            "output": {"kind": "path", "python_type": "str", "usage": "a str"},
+            "signature": "def f() -> str: ...", "hint": "", "fetched_at": "2026-01-01T00:00:00Z",
+            "from_cache": false
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_overlay_is_bounded_and_what_it_drops_is_read_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let cache = SchemaCache {
+            recent: Arc::new(Mutex::new(Lru::new(8, usize::MAX))),
+            ..SchemaCache::new(store)
+        };
+        let batch: Vec<(String, ModelSchema)> = (0..20)
+            .map(|i| (format!("o/m{i:02}"), schema(&format!("o/m{i:02}"))))
+            .collect();
+        cache.remember(batch);
+        assert_eq!(cache.recent().len(), 8);
+        for i in 0..20 {
+            let hit = cache.cached(&format!("o/m{i:02}")).unwrap();
+            assert_eq!(hit.model, format!("o/m{i:02}"));
+        }
+        assert!(cache.recent().len() <= 8);
     }
 }

@@ -30,7 +30,7 @@ mod text;
 pub mod token;
 pub mod types;
 
-pub use cache::SchemaCache;
+pub use cache::{SchemaCache, TREE as CACHE_TREE};
 pub use config::{DEFAULT_BASE_URL, ReplicateConfig};
 pub use error::SchemaError;
 pub use example::ModelExample;

@@ -4,161 +4,50 @@
 //! while sled allows a single process per database. So the store never holds the
 //! database open while idle: every operation takes an inter-process lock file
 //! (`<cache_dir>/store.lock`), opens sled, does its work, flushes and closes. Lock
-//! contention is waited out with bounded backoff. Reads are memoised in process and
-//! revalidated against a stamp file (`<cache_dir>/store.stamp`) that every write
-//! rewrites after flushing, so a warm read costs one small file read.
+//! contention is waited out with bounded backoff. Reads are memoised in process (bounded:
+//! LRU by entries and bytes) and revalidated against a stamp file (`<cache_dir>/store.stamp`)
+//! that every write rewrites after flushing, so a warm read costs one small file read.
 //!
-//! A store that will not open (other than for a lock), or that panics inside sled,
-//! is moved aside to `store.corrupt-<unix-ms>` and rebuilt empty.
+//! A corrupt store (sled reports corruption, or panics) is moved aside to
+//! `store.corrupt-<unix-ms>` (only the newest copy is kept) and rebuilt empty. A failure of
+//! the system (disk full, permissions, EIO) is retried when it may pass, else returned as
+//! [`StoreError::Unavailable`]: the data is kept.
+//!
+//! Files: `error` (errors, corruption vs transient), `types` (stored values), `db` (reads and
+//! writes in an open database), `lock` (the lock file, the stamp, opening sled), `memo` (the
+//! bounded read memo), `recovery` (moving aside).
 
-use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
+mod db;
+mod error;
+mod lock;
+mod memo;
+mod recovery;
+#[cfg(test)]
+mod tests;
+mod types;
+
+use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-/// How long one operation waits for another process before giving up.
-const LOCK_BUDGET: Duration = Duration::from_secs(30);
-/// Tree holding [`DocVersion`]s, keyed `<source>/<version, zero padded>`.
-const VERSIONS_TREE: &str = "doc_versions";
-/// Tree holding [`SourceState`]s, keyed by source name.
-const SOURCES_TREE: &str = "doc_sources";
+pub use error::StoreError;
+pub use recovery::CORRUPT_PREFIX;
+pub use types::{
+    DOCS_TREE, DocVersion, NewVersion, PutOutcome, SourceState, TreeStats, VersionInfo, sha256_hex,
+};
 
-/// Errors from the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The cache dir could not be created or written.
-    #[error("cache dir {path}: {source}")]
-    Io {
-        /// The path involved.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// Another process held the store for longer than the wait budget.
-    #[error("the store at {path} stayed locked by another process for {waited:?}")]
-    Busy {
-        /// The store path.
-        path: PathBuf,
-        /// How long we waited.
-        waited: Duration,
-    },
-    /// sled failed even after the store was rebuilt.
-    #[error("store at {path}: {message}")]
-    Db {
-        /// The store path.
-        path: PathBuf,
-        /// sled's message.
-        message: String,
-    },
-    /// A stored value did not decode as the requested type.
-    #[error("stored value {tree}/{key} does not decode: {source}")]
-    Decode {
-        /// The tree.
-        tree: String,
-        /// The key.
-        key: String,
-        /// The JSON error.
-        source: serde_json::Error,
-    },
-    /// A value did not encode as JSON.
-    #[error("value for {tree}/{key} does not encode: {source}")]
-    Encode {
-        /// The tree.
-        tree: String,
-        /// The key.
-        key: String,
-        /// The JSON error.
-        source: serde_json::Error,
-    },
-}
+use db::{Written, db_get, db_insert, open_tree};
+use error::{DbFail, is_retryable};
+use memo::Memo;
+use types::{INFOS_TREE, SOURCES_TREE, VERSIONS_TREE, decode, encode, version_key};
 
-/// One fetched version of a source document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocVersion {
-    /// The source name (`pipelines`, `runtime`, `cog`).
-    pub source: String,
-    /// 1 for the first version fetched, then increasing.
-    pub version: u64,
-    /// The URL it was fetched from.
-    pub url: String,
-    /// The body as text.
-    pub body: String,
-    /// When it was fetched (RFC 3339).
-    pub fetched_at: String,
-    /// The `ETag` response header, if any.
-    pub etag: Option<String>,
-    /// The `Last-Modified` response header, if any.
-    pub last_modified: Option<String>,
-    /// Hex sha256 of the body.
-    pub sha256: String,
-}
-
-/// A stored version without its body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct VersionInfo {
-    /// The version number.
-    pub version: u64,
-    /// When it was fetched (RFC 3339).
-    pub fetched_at: String,
-    /// The `ETag`, if any.
-    pub etag: Option<String>,
-    /// Hex sha256 of the body.
-    pub sha256: String,
-    /// Body size in bytes.
-    pub size: usize,
-}
-
-/// What the store knows about one source between versions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SourceState {
-    /// The newest stored version number.
-    pub latest: u64,
-    /// When the host was last asked (RFC 3339), whether or not the body changed.
-    pub checked_at: String,
-    /// The validators to send next time.
-    pub etag: Option<String>,
-    /// The `Last-Modified` to send next time.
-    pub last_modified: Option<String>,
-}
-
-/// A body just fetched, to be stored as a version.
-#[derive(Debug, Clone)]
-pub struct NewVersion<'a> {
-    /// The source name.
-    pub source: &'a str,
-    /// The URL it came from.
-    pub url: &'a str,
-    /// The body.
-    pub body: &'a str,
-    /// When it was fetched (RFC 3339).
-    pub fetched_at: &'a str,
-    /// The `ETag` header.
-    pub etag: Option<&'a str>,
-    /// The `Last-Modified` header.
-    pub last_modified: Option<&'a str>,
-}
-
-/// The outcome of [`Store::put_version`].
-#[derive(Debug, Clone)]
-pub struct PutOutcome {
-    /// The version now latest (new, or the existing one when the body was identical).
-    pub current: DocVersion,
-    /// The version that was latest before, if any.
-    pub previous: Option<DocVersion>,
-    /// Whether a new version was added (the body differed from the latest).
-    pub added: bool,
-}
-
-/// Hex sha256 of a text.
-pub fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
+/// Tries of one operation whose failure may pass (EIO, EINTR, …).
+const TRANSIENT_TRIES: u32 = 3;
 
 /// The cache's typed store. Cheap to clone; safe to share across threads and processes.
 #[derive(Clone)]
@@ -182,24 +71,9 @@ struct Inner {
     /// Serialises this process's own operations (flock is per open file, not per process).
     op: Mutex<()>,
     memo: Mutex<Memo>,
-}
-
-#[derive(Default)]
-struct Memo {
-    stamp: Vec<u8>,
-    values: HashMap<(String, String), Option<Vec<u8>>>,
-    keys: HashMap<String, Vec<String>>,
-}
-
-impl Memo {
-    /// Drops every memoised value if the stamp moved on.
-    fn refresh(&mut self, stamp: Vec<u8>) {
-        if self.stamp != stamp {
-            self.stamp = stamp;
-            self.values.clear();
-            self.keys.clear();
-        }
-    }
+    /// Failures to inject before opening sled (tests only).
+    #[cfg(test)]
+    faults: Mutex<Vec<tests::Fault>>,
 }
 
 impl Store {
@@ -217,6 +91,8 @@ impl Store {
                 stamp_path: cache_dir.join("store.stamp"),
                 op: Mutex::new(()),
                 memo: Mutex::new(Memo::default()),
+                #[cfg(test)]
+                faults: Mutex::new(Vec::new()),
             }),
         };
         // Open once now so a corrupt store is rebuilt early, and errors surface at start.
@@ -257,11 +133,11 @@ impl Store {
     pub fn list_keys(&self, tree: &str) -> Result<Vec<String>, StoreError> {
         let stamp = self.read_stamp();
         {
-            let m = self.memo();
+            let mut m = self.memo();
             if m.stamp == stamp
-                && let Some(keys) = m.keys.get(tree)
+                && let Some(keys) = m.keys(tree)
             {
-                return Ok(keys.clone());
+                return Ok(keys.as_ref().clone());
             }
         }
         let keys = self.with_db(false, |db| {
@@ -276,9 +152,23 @@ impl Store {
         {
             let mut m = self.memo();
             m.refresh(stamp);
-            m.keys.insert(tree.to_owned(), keys.clone());
+            m.put_keys(tree.to_owned(), Arc::new(keys.clone()));
         }
         Ok(keys)
+    }
+
+    /// Entries and value bytes of a tree, without decoding anything.
+    pub fn tree_stats(&self, tree: &str) -> Result<TreeStats, StoreError> {
+        self.with_db(false, |db| {
+            let t = open_tree(db, tree)?;
+            let mut stats = TreeStats::default();
+            for item in t.iter().values() {
+                let v = item.map_err(DbFail::from)?;
+                stats.entries += 1;
+                stats.bytes += v.len() as u64;
+            }
+            Ok(stats)
+        })
     }
 
     /// Stores a freshly fetched body. If it equals the latest version's body, no version is
@@ -315,6 +205,8 @@ impl Store {
                     };
                     let k = version_key(new.source, version);
                     db_insert(db, w, VERSIONS_TREE, &k, encode(VERSIONS_TREE, &k, &v)?)?;
+                    let info = encode(INFOS_TREE, &k, &v.info())?;
+                    db_insert(db, w, INFOS_TREE, &k, info)?;
                     (v, true)
                 }
             };
@@ -406,7 +298,9 @@ impl Store {
         }
     }
 
-    /// Every stored version of a source, oldest first, without bodies.
+    /// Every stored version of a source, oldest first, without bodies: read from the
+    /// small per-version records written with each version (a version stored before those
+    /// records existed is loaded once to measure it).
     pub fn list_versions(&self, source: &str) -> Result<Vec<VersionInfo>, StoreError> {
         let prefix = format!("{source}/");
         let mut out = Vec::new();
@@ -414,14 +308,10 @@ impl Store {
             if !key.starts_with(&prefix) {
                 continue;
             }
-            if let Some(v) = self.get_json::<DocVersion>(VERSIONS_TREE, &key)? {
-                out.push(VersionInfo {
-                    version: v.version,
-                    fetched_at: v.fetched_at,
-                    etag: v.etag,
-                    sha256: v.sha256,
-                    size: v.body.len(),
-                });
+            if let Some(info) = self.get_json::<VersionInfo>(INFOS_TREE, &key)? {
+                out.push(info);
+            } else if let Some(v) = self.get_json::<DocVersion>(VERSIONS_TREE, &key)? {
+                out.push(v.info());
             }
         }
         out.sort_by_key(|v| v.version);
@@ -441,20 +331,19 @@ impl Store {
 
     fn get_raw(&self, tree: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let stamp = self.read_stamp();
-        let memo_key = (tree.to_owned(), key.to_owned());
         {
-            let m = self.memo();
+            let mut m = self.memo();
             if m.stamp == stamp
-                && let Some(v) = m.values.get(&memo_key)
+                && let Some(v) = m.value(tree, key)
             {
-                return Ok(v.clone());
+                return Ok(v);
             }
         }
         let value = self.with_db(false, |db| db_get(db, tree, key))?;
         {
             let mut m = self.memo();
             m.refresh(stamp);
-            m.values.insert(memo_key, value.clone());
+            m.put_value(tree.to_owned(), key.to_owned(), value.clone());
         }
         Ok(value)
     }
@@ -475,16 +364,12 @@ impl Store {
         match change.after {
             Some(after) if m.stamp == change.before => {
                 for (tree, key, bytes) in written {
-                    m.keys.remove(&tree);
-                    m.values.insert((tree, key), Some(bytes));
+                    m.forget_keys(&tree);
+                    m.put_value(tree, key, Some(bytes));
                 }
                 m.stamp = after;
             }
-            _ => {
-                m.values.clear();
-                m.keys.clear();
-                m.stamp.clear();
-            }
+            _ => m.reset(),
         }
         Ok(out)
     }
@@ -497,17 +382,24 @@ impl Store {
         self.with_db_stamped(writes, f).map(|(out, _)| out)
     }
 
-    /// Takes the locks, opens sled, runs `f`, flushes, closes. Rebuilds a corrupt store.
+    /// Takes the locks, opens sled, runs `f`, flushes, closes. Rebuilds a corrupt store;
+    /// retries a failure of the system that may pass, and reports the others.
     fn with_db_stamped<R>(
         &self,
         writes: bool,
         mut f: impl FnMut(&sled::Db) -> Result<R, DbFail>,
     ) -> Result<(R, StampChange), StoreError> {
         let _op = self.inner.op.lock().unwrap_or_else(|e| e.into_inner());
-        let _file_lock = self.lock_file()?;
+        let _file_lock = lock::lock_file(
+            &self.inner.cache_dir,
+            &self.inner.lock_path,
+            &self.inner.db_path,
+        )?;
         let before = self.read_stamp();
         let mut rebuilt = false;
+        let mut tries = 0;
         loop {
+            tries += 1;
             let attempt = catch_unwind(AssertUnwindSafe(
                 || -> Result<(R, Option<Vec<u8>>), DbFail> {
                     let db = self.open_db()?;
@@ -531,8 +423,19 @@ impl Store {
                     return Ok((out, StampChange { before, after }));
                 }
                 Ok(Err(DbFail::Store(e))) => return Err(e),
-                Ok(Err(DbFail::Sled(message))) => message,
-                Err(panic) => panic_message(panic.as_ref()),
+                Ok(Err(DbFail::Transient(io))) => {
+                    if is_retryable(&io) && tries < TRANSIENT_TRIES {
+                        tracing::debug!(error = %io, "docs store I/O failed; retrying");
+                        std::thread::sleep(Duration::from_millis(20 * u64::from(tries)));
+                        continue;
+                    }
+                    return Err(StoreError::Unavailable {
+                        path: self.inner.db_path.clone(),
+                        source: io,
+                    });
+                }
+                Ok(Err(DbFail::Corrupt(message))) => message,
+                Err(panic) => recovery::panic_message(panic.as_ref()),
             };
             if rebuilt {
                 return Err(StoreError::Db {
@@ -541,124 +444,31 @@ impl Store {
                 });
             }
             tracing::warn!(path = %self.inner.db_path.display(), error = %failure,
-                "docs store is unreadable; moving it aside and rebuilding");
-            self.move_aside()?;
+                "docs store is corrupt; moving it aside and rebuilding");
+            recovery::move_aside(&self.inner.cache_dir, &self.inner.db_path)?;
+            self.bump_stamp();
+            self.memo().reset();
             rebuilt = true;
         }
     }
 
-    /// Opens sled, waiting out a lock another process holds (sled's own lock, in case a
-    /// process without our lock file opened it).
     fn open_db(&self) -> Result<sled::Db, DbFail> {
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(1);
-        loop {
-            let result = sled::Config::new()
-                .path(&self.inner.db_path)
-                .cache_capacity(8 * 1024 * 1024)
-                .flush_every_ms(None)
-                .open();
-            match result {
-                Ok(db) => return Ok(db),
-                Err(e) if is_lock_error(&e) && started.elapsed() < LOCK_BUDGET => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-                Err(e) if is_lock_error(&e) => {
-                    return Err(DbFail::Store(StoreError::Busy {
-                        path: self.inner.db_path.clone(),
-                        waited: started.elapsed(),
-                    }));
-                }
-                Err(e) => return Err(DbFail::from(e)),
-            }
+        #[cfg(test)]
+        if let Some(fault) = self
+            .inner
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+        {
+            return Err(fault.into_fail());
         }
-    }
-
-    fn lock_file(&self) -> Result<File, StoreError> {
-        let io = |source| StoreError::Io {
-            path: self.inner.lock_path.clone(),
-            source,
-        };
-        let open = || {
-            OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&self.inner.lock_path)
-        };
-        let file = match open() {
-            // The cache dir was removed under us: make it again.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::create_dir_all(&self.inner.cache_dir).map_err(io)?;
-                open()
-            }
-            other => other,
-        }
-        .map_err(io)?;
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(file),
-                Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_BUDGET => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(20));
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(StoreError::Busy {
-                        path: self.inner.db_path.clone(),
-                        waited: started.elapsed(),
-                    });
-                }
-                Err(fs::TryLockError::Error(e)) => return Err(io(e)),
-            }
-        }
+        lock::open_db(&self.inner.db_path)
     }
 
     /// Writes a new stamp; returns it, or `None` if it could not be written.
     fn bump_stamp(&self) -> Option<Vec<u8>> {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let stamp = format!("{}-{nanos}", std::process::id()).into_bytes();
-        match fs::write(&self.inner.stamp_path, &stamp) {
-            Ok(()) => Some(stamp),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not write the store stamp; caches may be stale");
-                None
-            }
-        }
-    }
-
-    fn move_aside(&self) -> Result<(), StoreError> {
-        let millis = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        let aside = self.inner.cache_dir.join(format!("store.corrupt-{millis}"));
-        let result = fs::rename(&self.inner.db_path, &aside);
-        match result {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                // Could not rename (e.g. a file in the way on another fs): remove it.
-                let removed = if self.inner.db_path.is_dir() {
-                    fs::remove_dir_all(&self.inner.db_path)
-                } else {
-                    fs::remove_file(&self.inner.db_path)
-                };
-                removed.map_err(|_| StoreError::Io {
-                    path: self.inner.db_path.clone(),
-                    source,
-                })?;
-            }
-        }
-        self.bump_stamp();
-        let mut m = self.memo();
-        m.values.clear();
-        m.keys.clear();
-        m.stamp.clear();
-        Ok(())
+        lock::bump_stamp(&self.inner.stamp_path)
     }
 
     fn checked_path(&self, source: &str) -> PathBuf {
@@ -679,87 +489,8 @@ impl Store {
     }
 }
 
-/// (tree, key, bytes) of one write, to update the memo.
-type Written = (String, String, Vec<u8>);
-
 /// The stamp when the lock was taken, and the one written after a write.
 struct StampChange {
     before: Vec<u8>,
     after: Option<Vec<u8>>,
-}
-
-/// Failure inside one attempt: either a sled problem (triggers a rebuild) or a store
-/// error to return as is.
-enum DbFail {
-    Sled(String),
-    Store(StoreError),
-}
-
-impl From<sled::Error> for DbFail {
-    fn from(e: sled::Error) -> Self {
-        DbFail::Sled(e.to_string())
-    }
-}
-
-impl From<StoreError> for DbFail {
-    fn from(e: StoreError) -> Self {
-        DbFail::Store(e)
-    }
-}
-
-fn is_lock_error(e: &sled::Error) -> bool {
-    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock")
-        || io.kind() == std::io::ErrorKind::WouldBlock)
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        format!("sled panicked: {s}")
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        format!("sled panicked: {s}")
-    } else {
-        "sled panicked".to_owned()
-    }
-}
-
-fn open_tree(db: &sled::Db, tree: &str) -> Result<sled::Tree, DbFail> {
-    db.open_tree(tree).map_err(DbFail::from)
-}
-
-fn db_get(db: &sled::Db, tree: &str, key: &str) -> Result<Option<Vec<u8>>, DbFail> {
-    let t = open_tree(db, tree)?;
-    Ok(t.get(key.as_bytes())?.map(|v| v.to_vec()))
-}
-
-fn db_insert(
-    db: &sled::Db,
-    written: &mut Vec<Written>,
-    tree: &str,
-    key: &str,
-    bytes: Vec<u8>,
-) -> Result<(), DbFail> {
-    let t = open_tree(db, tree)?;
-    t.insert(key.as_bytes(), bytes.as_slice())?;
-    written.push((tree.to_owned(), key.to_owned(), bytes));
-    Ok(())
-}
-
-fn version_key(source: &str, version: u64) -> String {
-    format!("{source}/{version:012}")
-}
-
-fn decode<T: DeserializeOwned>(tree: &str, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Decode {
-        tree: tree.to_owned(),
-        key: key.to_owned(),
-        source,
-    })
-}
-
-fn encode<T: Serialize>(tree: &str, key: &str, value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|source| StoreError::Encode {
-        tree: tree.to_owned(),
-        key: key.to_owned(),
-        source,
-    })
 }
