@@ -79,6 +79,8 @@ pub struct RunRequest {
     pub output_dir: Option<PathBuf>,
     /// Overrides `RunConfig::timeout`.
     pub timeout: Option<Duration>,
+    /// Mocked models, answered by the run's proxy without calling Replicate.
+    pub mocks: super::proxy::Mocks,
 }
 
 impl RunRequest {
@@ -90,6 +92,7 @@ impl RunRequest {
             signature: None,
             output_dir: None,
             timeout: None,
+            mocks: super::proxy::Mocks::default(),
         }
     }
 }
@@ -110,6 +113,9 @@ pub async fn run_locally(
     if let Some(signature) = &request.signature {
         check_inputs(&inputs, signature)?;
     }
+    request
+        .mocks
+        .check(config.replicate_api_token.as_deref())?;
     let project = PreparedProject::prepare(&request.project, config.temp_dir.as_deref())?;
     embed_files(&mut inputs, request.signature.as_ref(), &project.dir)?;
 
@@ -128,19 +134,27 @@ pub async fn run_locally(
 
     let output_dir = output_dir(request.output_dir, config)?;
     reporter.stage(Stage::Start, "starting the cog server");
+    // The child talks to Replicate only through this proxy, with a per-run token.
+    let proxy = super::proxy::start_for(
+        config.replicate_base_url.as_deref(),
+        config.replicate_api_token.as_deref(),
+        &request.mocks,
+    )
+    .await?;
+    tracing::debug!(port = proxy.port(), "the run's Replicate proxy listens on 127.0.0.1");
     let mut server = CogServer::start(
         ServerSpec {
             venv_dir: &venv.path,
             project_dir: &project.dir,
             predict: &project.predict,
             cog_version: &venv.cog_version,
-            env: run_env(config),
+            env: run_env(config, &proxy),
             log_cap: config.log_cap,
         },
         &reporter,
     )?;
     let timeout = request.timeout.unwrap_or(config.timeout);
-    let token = config.replicate_api_token.as_deref();
+    let token = Some(proxy.run_token());
     let outcome = tokio::select! {
         outcome = drive(&mut server, &inputs, token, &reporter, &mut timings) => outcome,
         () = tokio::time::sleep(timeout) => Err(RunError::Timeout { seconds: timeout.as_secs(), logs: server.output_tail() }),
@@ -148,6 +162,7 @@ pub async fn run_locally(
     };
     let server_output = server.output_tail();
     server.stop().await;
+    let calls = proxy.finish().await;
     let response = outcome?;
 
     reporter.stage(Stage::Outputs, "collecting outputs");
@@ -179,6 +194,7 @@ pub async fn run_locally(
         python,
         timings,
         warnings,
+        calls,
     })
 }
 
@@ -237,16 +253,22 @@ async fn drive(
     Ok(response)
 }
 
-fn run_env(config: &RunConfig) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+fn run_env(
+    config: &RunConfig,
+    proxy: &super::proxy::Proxy,
+) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
     let mut overrides: Vec<(std::ffi::OsString, std::ffi::OsString)> = config
         .extra_env
         .iter()
         .map(|(k, v)| (k.into(), v.into()))
         .collect();
-    if let Some(url) = &config.replicate_base_url {
-        overrides.push(("REPLICATE_BASE_URL".into(), url.into()));
+    overrides.extend(proxy.child_env());
+    let mut env = child_env(std::env::vars_os(), overrides, EnvFor::Run);
+    // The real token never reaches the child, whatever variable carries it.
+    if let Some(token) = &config.replicate_api_token {
+        env.retain(|(_, v)| v.to_str() != Some(token.as_str()));
     }
-    child_env(std::env::vars_os(), overrides, EnvFor::Run)
+    env
 }
 
 fn output_dir(requested: Option<PathBuf>, config: &RunConfig) -> Result<PathBuf, RunError> {

@@ -221,6 +221,8 @@ impl ReplicateClient {
                 model: model.clone(),
             })?;
         let version_id = version.get("id").and_then(Value::as_str).map(str::to_owned);
+        self.cache
+            .remember_openapi(SchemaCache::key(model_ref), openapi.clone());
         Ok(render(
             model_ref,
             openapi,
