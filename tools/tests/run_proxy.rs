@@ -41,6 +41,7 @@ fn inputs(value: Value) -> RunInputs {
 /// The schemas of fixture models as the schema cache would hold them (read from the fake,
 /// whose request log is then cleared).
 async fn schemas(fake: &FakeReplicate, models: &[&str]) -> std::collections::HashMap<String, MockSchema> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let mut out = std::collections::HashMap::new();
     for model in models {
