@@ -28,6 +28,7 @@ mod http_security;
 mod http_server;
 mod inspector;
 mod python_sdk;
+mod run_proxy;
 mod run_tools;
 mod scaffold_tools;
 mod schema_tools;

@@ -104,7 +104,7 @@ impl Shared {
 
 /// A running proxy. Dropping it without [`Proxy::finish`] still cancels unfinished
 /// upstream predictions (in the background) and stops the server.
-pub(crate) struct Proxy {
+pub struct Proxy {
     shared: Arc<Shared>,
     port: u16,
     shutdown: Option<oneshot::Sender<()>>,
@@ -159,24 +159,24 @@ impl Proxy {
     }
 
     /// `http://127.0.0.1:PORT`: the child's `REPLICATE_BASE_URL`.
-    pub(crate) fn url(&self) -> &str {
+    pub fn url(&self) -> &str {
         &self.shared.base_url
     }
 
     /// The loopback port the proxy listens on (a sandbox must let the child connect to
     /// `127.0.0.1:<port>`).
-    pub(crate) fn port(&self) -> u16 {
+    pub fn port(&self) -> u16 {
         self.port
     }
 
     /// The per-run token the child gets (environment and cog context); only this proxy
     /// accepts it.
-    pub(crate) fn run_token(&self) -> &str {
+    pub fn run_token(&self) -> &str {
         &self.shared.run_token
     }
 
     /// The trace so far.
-    pub(crate) fn calls(&self) -> Vec<ModelCall> {
+    pub fn calls(&self) -> Vec<ModelCall> {
         mock::refresh(&self.shared);
         self.shared
             .tables()
@@ -188,7 +188,7 @@ impl Proxy {
 
     /// Cancels the upstream predictions the run left unfinished, stops the server and
     /// returns the trace.
-    pub(crate) async fn finish(mut self) -> Vec<ModelCall> {
+    pub async fn finish(mut self) -> Vec<ModelCall> {
         forward::cancel_unfinished(self.shared.clone()).await;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -398,12 +398,19 @@ fn valid_model(key: &str) -> bool {
 /// The default API base when none is configured.
 const DEFAULT_UPSTREAM: &str = "https://api.replicate.com";
 
-/// Starts the proxy of one run.
-pub(crate) async fn start_for(
+/// Starts the proxy of one run: forwarding to `upstream` (default
+/// `https://api.replicate.com`) with `token`, answering mocked models itself.
+pub async fn start_for(
     upstream: Option<&str>,
     token: Option<&str>,
     mocks: &Mocks,
 ) -> Result<Proxy, RunError> {
+    // This process holds the real token (its environment, the proxy's memory): make its
+    // /proc entries unreadable to the pipeline, which runs as the same user. (Children
+    // become dumpable again at exec; root can still read them — a sandbox closes that.)
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        tracing::debug!("prctl(PR_SET_DUMPABLE, 0) failed: {e}");
+    }
     Proxy::start(mocks.spec(upstream.unwrap_or(DEFAULT_UPSTREAM), token)).await
 }
 
