@@ -90,7 +90,10 @@ fn run_sandbox(fakes: &Fakes) -> Sandbox {
         .sandbox()
         .var(
             "MCP_PIPELINES_CACHE_DIR",
-            &support::target_dir().join("e2e-run-cache").display().to_string(),
+            &support::target_dir()
+                .join("e2e-run-cache")
+                .display()
+                .to_string(),
         )
         .var("REPLICATE_POLL_INTERVAL", "0")
 }
@@ -117,7 +120,10 @@ fn hosted_runs_go_through_the_proxy_and_never_see_the_server_token() {
     assert_eq!(run["status"], "succeeded", "{result:#}");
     let seen = run["output"].as_str().unwrap();
     assert!(seen.contains("echo=hello"), "{seen}");
-    assert!(!seen.contains(REPLICATE_TOKEN), "the server's token reached the pipeline");
+    assert!(
+        !seen.contains(REPLICATE_TOKEN),
+        "the server's token reached the pipeline"
+    );
     let env_token = seen
         .lines()
         .find_map(|l| l.strip_prefix("REPLICATE_API_TOKEN="))
@@ -128,12 +134,20 @@ fn hosted_runs_go_through_the_proxy_and_never_see_the_server_token() {
     // Upstream saw the real token on every request.
     let requests = fakes.replicate.requests_to("/v1/");
     assert!(
-        requests.iter().any(|r| r.method == "POST" && r.path == "/v1/predictions"),
+        requests
+            .iter()
+            .any(|r| r.method == "POST" && r.path == "/v1/predictions"),
         "{requests:#?}"
     );
     let bearer = format!("Bearer {REPLICATE_TOKEN}");
     for r in &requests {
-        assert_eq!(r.authorization.as_deref(), Some(bearer.as_str()), "{} {}", r.method, r.path);
+        assert_eq!(
+            r.authorization.as_deref(),
+            Some(bearer.as_str()),
+            "{} {}",
+            r.method,
+            r.path
+        );
     }
     // The trace is in the structured result.
     let calls = run["calls"].as_array().expect("calls");
@@ -157,7 +171,12 @@ fn cli_run_with_every_model_mocked_needs_no_token_and_calls_nothing() {
         b"",
         "mcp-pipelines schema",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     fakes.replicate.clear_requests();
 
     let offline = sandbox.var("REPLICATE_API_TOKEN", "");
@@ -166,8 +185,16 @@ fn cli_run_with_every_model_mocked_needs_no_token_and_calls_nothing() {
     let dir = project.display().to_string();
     let out = support::run_to_end(
         &mut offline.command(&[
-            "run", &dir, "-i", "prompt=a red fox", "--mock", "*=auto", "--mock-latency-ms", "200",
-            "--format", "json",
+            "run",
+            &dir,
+            "-i",
+            "prompt=a red fox",
+            "--mock",
+            "*=auto",
+            "--mock-latency-ms",
+            "200",
+            "--format",
+            "json",
         ]),
         b"",
         "mcp-pipelines run --mock",
@@ -176,41 +203,81 @@ fn cli_run_with_every_model_mocked_needs_no_token_and_calls_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     let run: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(run["output"]["caption"], "Mock output of acme/chatter-3b.", "{run:#}");
+    assert_eq!(
+        run["output"]["caption"], "Mock output of acme/chatter-3b.",
+        "{run:#}"
+    );
     let image = std::fs::read(run["output"]["image"].as_str().unwrap()).unwrap();
     assert!(image.starts_with(b"\x89PNG"), "a real PNG came back");
     let calls = run["calls"].as_array().unwrap();
     let models: Vec<&str> = calls.iter().map(|c| c["model"].as_str().unwrap()).collect();
     assert_eq!(models, ["acme/pixel-forge", "acme/chatter-3b"]);
-    assert!(calls.iter().all(|c| c["mocked"] == true && c["status"] == "succeeded"), "{run:#}");
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["mocked"] == true && c["status"] == "succeeded"),
+        "{run:#}"
+    );
     assert_eq!(calls[0]["output"]["files"][0]["content_type"], "image/png");
     // The second model got the first one's file, by URL.
-    assert_eq!(calls[1]["inputs"]["image"]["content_type"], "image/png", "{run:#}");
-    assert!(fakes.replicate.requests().is_empty(), "{:#?}", fakes.replicate.requests());
+    assert_eq!(
+        calls[1]["inputs"]["image"]["content_type"], "image/png",
+        "{run:#}"
+    );
+    assert!(
+        fakes.replicate.requests().is_empty(),
+        "{:#?}",
+        fakes.replicate.requests()
+    );
 
     // The same with a fixed output, as a table.
     let out = support::run_to_end(
         &mut offline.command(&[
-            "run", &dir, "-i", "prompt=a red fox", "--mock", "acme/pixel-forge=auto",
-            "--mock", r#"acme/chatter-3b=["A fox ", "in red."]"#, "--format", "text",
+            "run",
+            &dir,
+            "-i",
+            "prompt=a red fox",
+            "--mock",
+            "acme/pixel-forge=auto",
+            "--mock",
+            r#"acme/chatter-3b=["A fox ", "in red."]"#,
+            "--format",
+            "text",
         ]),
         b"",
         "mcp-pipelines run --mock --format text",
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("A fox in red."), "{stdout}");
     assert!(stdout.contains("model calls (2):"), "{stdout}");
     assert!(stdout.contains("acme/chatter-3b (mock)"), "{stdout}");
 
     // Without the mocks and without a token: refused upfront, naming both ways out.
     let out = support::run_to_end(
-        &mut offline.command(&["run", &dir, "-i", "prompt=a red fox", "--mock", "acme/pixel-forge=auto"]),
+        &mut offline.command(&[
+            "run",
+            &dir,
+            "-i",
+            "prompt=a red fox",
+            "--mock",
+            "acme/pixel-forge=auto",
+        ]),
         b"",
         "mcp-pipelines run without a token",
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("acme/chatter-3b") && stderr.contains("mocks") && stderr.contains("REPLICATE_API_TOKEN"), "{stderr}");
+    assert!(
+        stderr.contains("acme/chatter-3b")
+            && stderr.contains("mocks")
+            && stderr.contains("REPLICATE_API_TOKEN"),
+        "{stderr}"
+    );
     assert!(fakes.replicate.requests().is_empty());
 }

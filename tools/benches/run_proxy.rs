@@ -122,7 +122,10 @@ async fn mocked_run() {
     for i in 0..=RUNS {
         let mut request = RunRequest::new(
             root.join("tests/fixtures/run_local/chain"),
-            json!({"prompt": format!("fox {i}")}).as_object().unwrap().clone(),
+            json!({"prompt": format!("fox {i}")})
+                .as_object()
+                .unwrap()
+                .clone(),
         );
         request.mocks = Mocks {
             outputs: [("*".to_owned(), json!("auto"))].into_iter().collect(),
@@ -138,7 +141,11 @@ async fn mocked_run() {
         assert!(result.succeeded(), "{}", result.to_text());
         assert!(fake.requests().is_empty());
         if i == 0 {
-            println!("fully mocked run (warm-up, venv reused: {}): {:.1} ms", result.venv.reused, wall.as_secs_f64() * 1000.0);
+            println!(
+                "fully mocked run (warm-up, venv reused: {}): {:.1} ms",
+                result.venv.reused,
+                wall.as_secs_f64() * 1000.0
+            );
             continue;
         }
         let tm = result.timings;

@@ -247,8 +247,8 @@ pub async fn run(
         let cached = all_cached(replicate).await;
         let missing: Vec<String> = used
             .iter()
+            .filter(|m| !cached.contains_key(*m))
             .cloned()
-            .filter(|m| !cached.contains_key(m))
             .collect();
         if !missing.is_empty() {
             if let Some(p) = &progress {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use pipelines_test_fakes::replicate::FakeReplicate;
 use pipelines_tools::run_local::{
-    CancellationToken, MockSchema, Mocks, ModelCall, PythonSearch, RunConfig, RunError,
-    RunInputs, RunRequest, run_locally,
+    CancellationToken, MockSchema, Mocks, ModelCall, PythonSearch, RunConfig, RunError, RunInputs,
+    RunRequest, run_locally,
 };
 use serde_json::{Value, json};
 
@@ -40,7 +40,10 @@ fn inputs(value: Value) -> RunInputs {
 
 /// The schemas of fixture models as the schema cache would hold them (read from the fake,
 /// whose request log is then cleared).
-async fn schemas(fake: &FakeReplicate, models: &[&str]) -> std::collections::HashMap<String, MockSchema> {
+async fn schemas(
+    fake: &FakeReplicate,
+    models: &[&str],
+) -> std::collections::HashMap<String, MockSchema> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let mut out = std::collections::HashMap::new();
@@ -86,9 +89,15 @@ async fn a_two_model_chain_is_traced_call_by_call() {
 
     let draw = &calls[0];
     assert_eq!(draw.model, "acme/pixel-forge");
-    assert_eq!(draw.version.as_deref(), Some(fake.version_ids("acme/pixel-forge")[0].as_str()));
+    assert_eq!(
+        draw.version.as_deref(),
+        Some(fake.version_ids("acme/pixel-forge")[0].as_str())
+    );
     assert!(!draw.mocked);
-    assert_eq!(draw.inputs, json!({"prompt": "a red fox", "num_outputs": 1}));
+    assert_eq!(
+        draw.inputs,
+        json!({"prompt": "a red fox", "num_outputs": 1})
+    );
     assert_eq!(draw.status, "succeeded");
     assert_eq!(draw.error, None);
     let output = draw.output.as_ref().unwrap();
@@ -97,7 +106,13 @@ async fn a_two_model_chain_is_traced_call_by_call() {
     assert_eq!(output["files"][0]["content_type"], "image/png");
     let drawn_url = output["files"][0]["url"].as_str().unwrap().to_owned();
     assert!(drawn_url.starts_with(&fake.base_url), "{drawn_url}");
-    assert!(draw.logs.as_deref().unwrap_or("").contains("drawing a red fox"), "{draw:#?}");
+    assert!(
+        draw.logs
+            .as_deref()
+            .unwrap_or("")
+            .contains("drawing a red fox"),
+        "{draw:#?}"
+    );
 
     let enlarge = &calls[1];
     assert_eq!(enlarge.model, "acme/upscale.x2");
@@ -116,7 +131,10 @@ async fn a_two_model_chain_is_traced_call_by_call() {
 
     let text = result.to_text();
     assert!(text.contains("model calls (2):"), "{text}");
-    assert!(text.contains("acme/pixel-forge") && text.contains("acme/upscale.x2"), "{text}");
+    assert!(
+        text.contains("acme/pixel-forge") && text.contains("acme/upscale.x2"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -134,9 +152,17 @@ async fn three_parallel_creates_overlap_in_the_trace() {
     assert_eq!(calls.len(), 3, "{calls:#?}");
     for (i, call) in calls.iter().enumerate() {
         assert_eq!(call.inputs, json!({"text": format!("call {i}")}));
-        assert_eq!(call.output.as_ref().unwrap()["preview"], format!("call {i}"));
+        assert_eq!(
+            call.output.as_ref().unwrap()["preview"],
+            format!("call {i}")
+        );
     }
-    assert!(overlap(&calls[0], &calls[1]) && overlap(&calls[1], &calls[2]) && overlap(&calls[0], &calls[2]), "{calls:#?}");
+    assert!(
+        overlap(&calls[0], &calls[1])
+            && overlap(&calls[1], &calls[2])
+            && overlap(&calls[0], &calls[2]),
+        "{calls:#?}"
+    );
 }
 
 #[tokio::test]
@@ -145,7 +171,9 @@ async fn the_child_never_sees_the_real_token_but_upstream_gets_it_on_every_reque
     fake.require_token(Some(REAL_TOKEN));
     let mut config = config(&fake, Some(REAL_TOKEN));
     // Even a token handed to the run's environment does not pass.
-    config.extra_env.push(("REPLICATE_API_TOKEN".into(), REAL_TOKEN.into()));
+    config
+        .extra_env
+        .push(("REPLICATE_API_TOKEN".into(), REAL_TOKEN.into()));
     let request = RunRequest::new(fixture("secrets"), RunInputs::new());
     let result = run_locally(request, &config, None, CancellationToken::new())
         .await
@@ -153,7 +181,10 @@ async fn the_child_never_sees_the_real_token_but_upstream_gets_it_on_every_reque
     assert_eq!(result.status, "succeeded", "{}", result.to_text());
     let seen = result.output.as_str().unwrap();
     assert!(seen.contains("echo=hello"), "{seen}");
-    assert!(!seen.contains(REAL_TOKEN), "the real token reached the pipeline");
+    assert!(
+        !seen.contains(REAL_TOKEN),
+        "the real token reached the pipeline"
+    );
     // What the child got instead: a per-run token, in the environment and the cog context.
     let env_token = seen
         .lines()
@@ -164,7 +195,13 @@ async fn the_child_never_sees_the_real_token_but_upstream_gets_it_on_every_reque
     let requests = fake.requests_to("/v1/");
     assert!(requests.len() >= 4, "{requests:#?}");
     for r in &requests {
-        assert_eq!(r.authorization.as_deref(), Some(format!("Bearer {REAL_TOKEN}").as_str()), "{} {}", r.method, r.path);
+        assert_eq!(
+            r.authorization.as_deref(),
+            Some(format!("Bearer {REAL_TOKEN}").as_str()),
+            "{} {}",
+            r.method,
+            r.path
+        );
     }
     assert_eq!(result.calls.len(), 1);
     assert_eq!(result.calls[0].status, "succeeded");
@@ -185,16 +222,30 @@ async fn fixed_mocks_drive_both_branches_of_an_if() {
     let config = config(&fake, None);
 
     let mut request = RunRequest::new(fixture("branchy"), inputs(json!({"prompt": "a picnic"})));
-    request.mocks = mocked(json!({"acme/chatter-3b": ["sa", "fe"], "acme/echo-text": "a picnic, echoed"}));
+    request.mocks =
+        mocked(json!({"acme/chatter-3b": ["sa", "fe"], "acme/echo-text": "a picnic, echoed"}));
     request.mocks.schemas = schemas.clone();
     request.mocks.models = vec!["acme/chatter-3b".into(), "acme/echo-text".into()];
     let allowed = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(allowed.output, json!("allowed: a picnic, echoed"), "{}", allowed.to_text());
+    assert_eq!(
+        allowed.output,
+        json!("allowed: a picnic, echoed"),
+        "{}",
+        allowed.to_text()
+    );
     assert_eq!(allowed.calls.len(), 2);
-    assert!(allowed.calls.iter().all(|c| c.mocked && c.status == "succeeded"));
-    assert_eq!(allowed.calls[0].inputs, json!({"prompt": "Answer safe or unsafe: a picnic"}));
+    assert!(
+        allowed
+            .calls
+            .iter()
+            .all(|c| c.mocked && c.status == "succeeded")
+    );
+    assert_eq!(
+        allowed.calls[0].inputs,
+        json!({"prompt": "Answer safe or unsafe: a picnic"})
+    );
 
     let mut request = RunRequest::new(fixture("branchy"), inputs(json!({"prompt": "a heist"})));
     request.mocks = mocked(json!({"acme/chatter-3b": ["unsafe"], "acme/echo-text": "never"}));
@@ -202,7 +253,12 @@ async fn fixed_mocks_drive_both_branches_of_an_if() {
     let refused = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(refused.output, json!("refused: unsafe"), "{}", refused.to_text());
+    assert_eq!(
+        refused.output,
+        json!("refused: unsafe"),
+        "{}",
+        refused.to_text()
+    );
     assert_eq!(refused.calls.len(), 1);
     assert!(refused.to_text().contains("(mock)"));
     assert!(fake.requests().is_empty(), "{:#?}", fake.requests());
@@ -211,13 +267,25 @@ async fn fixed_mocks_drive_both_branches_of_an_if() {
 #[tokio::test]
 async fn auto_mocks_run_a_chain_offline_with_real_images_and_every_field() {
     let fake = FakeReplicate::start().await;
-    let schemas = schemas(&fake, &["acme/pixel-forge", "acme/scene-inspector", "acme/chatter-3b"]).await;
+    let schemas = schemas(
+        &fake,
+        &[
+            "acme/pixel-forge",
+            "acme/scene-inspector",
+            "acme/chatter-3b",
+        ],
+    )
+    .await;
     let config = config(&fake, None);
     let mut request = RunRequest::new(fixture("autochain"), inputs(json!({"prompt": "a red fox"})));
     request.mocks = mocked(json!({"*": "auto"}));
     request.mocks.latency_ms = None;
     request.mocks.schemas = schemas;
-    request.mocks.models = vec!["acme/pixel-forge".into(), "acme/scene-inspector".into(), "acme/chatter-3b".into()];
+    request.mocks.models = vec![
+        "acme/pixel-forge".into(),
+        "acme/scene-inspector".into(),
+        "acme/chatter-3b".into(),
+    ];
     let result = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
@@ -230,7 +298,10 @@ async fn auto_mocks_run_a_chain_offline_with_real_images_and_every_field() {
     keys.sort_unstable();
     assert_eq!(keys, ["answer", "confidence", "mask", "objects"], "{out}");
     assert_eq!(out["text"], "Mock output of acme/chatter-3b.");
-    assert_eq!(out["token_set"], true, "the child still gets a (per-run) token");
+    assert_eq!(
+        out["token_set"], true,
+        "the child still gets a (per-run) token"
+    );
     assert_eq!(result.calls.len(), 3);
     for call in &result.calls {
         assert!(call.mocked && call.status == "succeeded", "{call:#?}");
@@ -240,7 +311,11 @@ async fn auto_mocks_run_a_chain_offline_with_real_images_and_every_field() {
     let files = &result.calls[0].output.as_ref().unwrap()["files"][0];
     assert_eq!(files["content_type"], "image/png");
     assert!(files["size"].as_u64().unwrap() > 100);
-    assert!(fake.requests().is_empty(), "nothing may reach upstream: {:#?}", fake.requests());
+    assert!(
+        fake.requests().is_empty(),
+        "nothing may reach upstream: {:#?}",
+        fake.requests()
+    );
 }
 
 #[tokio::test]
@@ -255,7 +330,12 @@ async fn an_unmocked_model_without_a_token_fails_before_anything_runs() {
         .unwrap_err();
     assert!(matches!(err, RunError::Mocks { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("acme/echo-text") && text.contains("`mocks`") && text.contains("REPLICATE_API_TOKEN"), "{text}");
+    assert!(
+        text.contains("acme/echo-text")
+            && text.contains("`mocks`")
+            && text.contains("REPLICATE_API_TOKEN"),
+        "{text}"
+    );
     assert!(fake.requests().is_empty());
 }
 
@@ -273,13 +353,20 @@ async fn cancelling_a_run_cancels_its_upstream_predictions() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(fake.predictions().len(), 1, "the pipeline never created its prediction");
+    assert_eq!(
+        fake.predictions().len(),
+        1,
+        "the pipeline never created its prediction"
+    );
     cancel.cancel();
     let err = run.await.unwrap().unwrap_err();
     assert!(matches!(err, RunError::Cancelled), "{err}");
     let id = fake.predictions()[0]["id"].as_str().unwrap().to_owned();
     let cancels = fake.requests_to(&format!("/v1/predictions/{id}/cancel"));
     assert_eq!(cancels.len(), 1, "{:#?}", fake.requests());
-    assert_eq!(cancels[0].authorization.as_deref(), Some(format!("Bearer {REAL_TOKEN}").as_str()));
+    assert_eq!(
+        cancels[0].authorization.as_deref(),
+        Some(format!("Bearer {REAL_TOKEN}").as_str())
+    );
     assert_eq!(fake.predictions()[0]["status"], "canceled");
 }

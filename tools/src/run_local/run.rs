@@ -113,9 +113,7 @@ pub async fn run_locally(
     if let Some(signature) = &request.signature {
         check_inputs(&inputs, signature)?;
     }
-    request
-        .mocks
-        .check(config.replicate_api_token.as_deref())?;
+    request.mocks.check(config.replicate_api_token.as_deref())?;
     let project = PreparedProject::prepare(&request.project, config.temp_dir.as_deref())?;
     embed_files(&mut inputs, request.signature.as_ref(), &project.dir)?;
 
@@ -141,7 +139,10 @@ pub async fn run_locally(
         &request.mocks,
     )
     .await?;
-    tracing::debug!(port = proxy.port(), "the run's Replicate proxy listens on 127.0.0.1");
+    tracing::debug!(
+        port = proxy.port(),
+        "the run's Replicate proxy listens on 127.0.0.1"
+    );
     let mut server = CogServer::start(
         ServerSpec {
             venv_dir: &venv.path,

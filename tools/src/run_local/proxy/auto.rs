@@ -10,7 +10,10 @@ pub(crate) type MakeFile<'a> = dyn FnMut(Media) -> String + 'a;
 
 /// An output for `model` shaped like its `Output` schema (`openapi` is the whole document).
 pub(crate) fn synthesise(model: &str, openapi: &Value, make_file: &mut MakeFile<'_>) -> Value {
-    let components = openapi.pointer("/components/schemas").cloned().unwrap_or(Value::Null);
+    let components = openapi
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
     let output = openapi
         .pointer("/components/schemas/Output")
         .cloned()
@@ -56,7 +59,12 @@ impl Ctx<'_, '_> {
         {
             self.merge_into(target, into, depth + 1);
         }
-        for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        for part in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             self.merge_into(part, into, depth + 1);
         }
         if let Some(map) = schema.as_object() {
@@ -80,14 +88,21 @@ impl Ctx<'_, '_> {
         if self.depth > 10 {
             return Value::Null;
         }
-        if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+        if let Some(first) = schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+        {
             return first.clone();
         }
         let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
         let described = format!(
             "{hints} {} {}",
             schema.get("title").and_then(Value::as_str).unwrap_or(""),
-            schema.get("description").and_then(Value::as_str).unwrap_or("")
+            schema
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
         );
         match ty {
             "string" if schema.get("format").and_then(Value::as_str) == Some("uri") => {
@@ -102,8 +117,9 @@ impl Ctx<'_, '_> {
                 let concatenate = schema.get("x-cog-array-display").and_then(Value::as_str)
                     == Some("concatenate");
                 let items_resolved = self.resolve(&items);
-                if concatenate || items_resolved.get("type").and_then(Value::as_str) == Some("string")
-                    && items_resolved.get("format").is_none()
+                if concatenate
+                    || items_resolved.get("type").and_then(Value::as_str) == Some("string")
+                        && items_resolved.get("format").is_none()
                 {
                     let text = format!("Mock output of {}.", self.model);
                     return Value::Array(
@@ -142,10 +158,17 @@ mod tests {
         let mut files = |_: Media| String::new();
         let out = synthesise(
             "acme/chatter",
-            &doc(json!({"type": "array", "items": {"type": "string"}, "x-cog-array-type": "iterator", "x-cog-array-display": "concatenate"})),
+            &doc(
+                json!({"type": "array", "items": {"type": "string"}, "x-cog-array-type": "iterator", "x-cog-array-display": "concatenate"}),
+            ),
             &mut files,
         );
-        let text: String = out.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let text: String = out
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert_eq!(text, "Mock output of acme/chatter.");
     }
 
@@ -175,7 +198,12 @@ mod tests {
         assert_eq!(out["kind"], "cat");
         assert_eq!(out["count"], 1);
         assert_eq!(out["safe"], true);
-        assert!(out["preview"].as_str().unwrap().starts_with("http://proxy/"));
+        assert!(
+            out["preview"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://proxy/")
+        );
         assert_eq!(made, [Media::Image, Media::Audio]);
     }
 }

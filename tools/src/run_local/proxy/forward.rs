@@ -56,7 +56,11 @@ fn unreachable(shared: &Shared, error: &reqwest::Error) -> Response {
         &format!(
             "the local proxy could not reach {}: {}",
             shared.spec.upstream,
-            if error.is_timeout() { "timed out" } else { "connection failed" }
+            if error.is_timeout() {
+                "timed out"
+            } else {
+                "connection failed"
+            }
         ),
     )
 }
@@ -106,7 +110,9 @@ async fn send_json(
     let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut headers = HeaderMap::new();
     copy_headers(answer.headers(), &mut headers, false);
-    let bytes = read_answer(answer).await.map_err(|e| unreachable(shared, &e))?;
+    let bytes = read_answer(answer)
+        .await
+        .map_err(|e| unreachable(shared, &e))?;
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Ok((status, headers, json, bytes))
 }
@@ -230,7 +236,10 @@ fn update(shared: &Shared, answer: &Value) {
     };
     let files = &tables.files;
     let record = &mut tables.records[index];
-    let status = answer.get("status").and_then(Value::as_str).unwrap_or("unknown");
+    let status = answer
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
     record.call.status = status.to_owned();
     if let Some(logs) = answer.get("logs").and_then(Value::as_str) {
         record.call.logs = log_tail(logs);
@@ -241,7 +250,9 @@ fn update(shared: &Shared, answer: &Value) {
         }
         let output = answer.get("output").unwrap_or(&Value::Null);
         if !output.is_null() {
-            record.call.output = Some(summarise_output(output, &|url: &str| files.get(url).cloned()));
+            record.call.output = Some(summarise_output(output, &|url: &str| {
+                files.get(url).cloned()
+            }));
         }
         record.call.error = match answer.get("error") {
             Some(Value::String(e)) => Some(e.clone()),
@@ -263,7 +274,11 @@ pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
         && let Some(url) = answer.pointer("/urls/get").and_then(Value::as_str)
     {
         let info = FileInfo {
-            name: answer.get("name").and_then(Value::as_str).unwrap_or("file").to_owned(),
+            name: answer
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("file")
+                .to_owned(),
             content_type: answer
                 .get("content_type")
                 .and_then(Value::as_str)

@@ -107,7 +107,10 @@ pub(crate) fn model_info(shared: &Shared, model: &str, rest: &[&str]) -> Respons
             } else {
                 Vec::new()
             };
-            json_response(StatusCode::OK, &json!({"next": null, "previous": null, "results": results}))
+            json_response(
+                StatusCode::OK,
+                &json!({"next": null, "previous": null, "results": results}),
+            )
         }
         [_, requested] => {
             if version.is_none() || version.as_deref() != Some(*requested) {
@@ -246,13 +249,17 @@ pub(crate) fn refresh(shared: &Shared) {
             match &mock.output {
                 Ok(output) if status == "succeeded" => {
                     let files = &tables.files;
-                    record.call.output =
-                        Some(summarise_output(output, &|url: &str| files.get(url).cloned()));
+                    record.call.output = Some(summarise_output(output, &|url: &str| {
+                        files.get(url).cloned()
+                    }));
                 }
                 Err(error) => record.call.error = Some(error.clone()),
                 Ok(_) => {}
             }
-            record.call.logs = log_tail(&format!("mocked by mcp-pipelines ({} ms)", latency.as_millis()));
+            record.call.logs = log_tail(&format!(
+                "mocked by mcp-pipelines ({} ms)",
+                latency.as_millis()
+            ));
         }
     }
 }
@@ -306,7 +313,13 @@ fn store_file(shared: &Shared, name: &str, content_type: &str, bytes: axum::body
     let id = format!("f{}", tables.served.len() + 1);
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let url = format!("{}/mock-files/{id}/{safe}", shared.base_url);
     tables.files.insert(
@@ -345,7 +358,11 @@ pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
         Err(r) => return r,
     };
     let Some((name, content_type, content)) = boundary.and_then(|b| content_part(&body, &b)) else {
-        return problem(StatusCode::BAD_REQUEST, "Invalid request", "Expected a multipart/form-data body with a `content` part");
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "Expected a multipart/form-data body with a `content` part",
+        );
     };
     let size = content.len();
     let url = store_file(shared, &name, &content_type, content);
@@ -420,6 +437,9 @@ mod tests {
     fn finds_the_content_part() {
         let body = b"--XX\r\nContent-Disposition: form-data; name=\"content\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{}\r\n--XX--\r\n";
         let (name, ty, data) = content_part(body, "XX").unwrap();
-        assert_eq!((name.as_str(), ty.as_str(), &data[..]), ("a.txt", "text/plain", &b"hello"[..]));
+        assert_eq!(
+            (name.as_str(), ty.as_str(), &data[..]),
+            ("a.txt", "text/plain", &b"hello"[..])
+        );
     }
 }

@@ -29,8 +29,8 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::error::RunError;
-pub use trace::{ModelCall, calls_table};
 use trace::FileInfo;
+pub use trace::{ModelCall, calls_table};
 
 /// Default latency of a mocked prediction.
 pub const DEFAULT_MOCK_LATENCY_MS: u64 = 300;
@@ -98,7 +98,10 @@ impl Shared {
 
     /// The mock for `model` (`owner/name`), exact or `*`.
     pub(crate) fn mock_for(&self, model: &str) -> Option<&Value> {
-        self.spec.mocks.get(model).or_else(|| self.spec.mocks.get("*"))
+        self.spec
+            .mocks
+            .get(model)
+            .or_else(|| self.spec.mocks.get("*"))
     }
 }
 
@@ -437,7 +440,10 @@ mod tests {
         mocks.outputs.insert("acme/a".into(), json!("x"));
         let err = mocks.check(None).unwrap_err().to_string();
         assert!(err.contains("acme/b") && !err.contains("acme/a,"), "{err}");
-        assert!(err.contains("`mocks`") && err.contains("REPLICATE_API_TOKEN"), "{err}");
+        assert!(
+            err.contains("`mocks`") && err.contains("REPLICATE_API_TOKEN"),
+            "{err}"
+        );
         assert!(mocks.check(Some("r8_x")).is_ok());
         mocks.outputs.insert("*".into(), json!("auto"));
         assert!(mocks.check(None).is_ok());

@@ -25,7 +25,9 @@ pub struct ModelCall {
     pub mocked: bool,
     /// The inputs as sent: files and data URIs shown as name, content type and size, long
     /// strings cut.
-    #[schemars(with = "std::collections::BTreeMap<String, crate::run_local::proxy::trace::AnyJson>")]
+    #[schemars(
+        with = "std::collections::BTreeMap<String, crate::run_local::proxy::trace::AnyJson>"
+    )]
     pub inputs: Value,
     /// When the prediction was created, in ms since the run started.
     pub started_ms: u64,
@@ -37,7 +39,9 @@ pub struct ModelCall {
     /// The output summarised by kind: `{"kind":"text","length","preview"}`,
     /// `{"kind":"files","count","files":[{"url","content_type","size"}]}`,
     /// `{"kind":"object","keys"}`, `{"kind":"list","length"}` or `{"kind":"value","value"}`.
-    #[schemars(with = "Option<std::collections::BTreeMap<String, crate::run_local::proxy::trace::AnyJson>>")]
+    #[schemars(
+        with = "Option<std::collections::BTreeMap<String, crate::run_local::proxy::trace::AnyJson>>"
+    )]
     pub output: Option<Value>,
     /// The prediction's error, if it failed.
     pub error: Option<String>,
@@ -50,6 +54,8 @@ pub struct ModelCall {
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum AnyJson {
+    /// Null.
+    Null,
     /// A string.
     Str(String),
     /// A number.
@@ -75,12 +81,9 @@ pub(crate) struct FileInfo {
 pub(crate) fn summarise_inputs(input: &Value, files: &HashMap<String, FileInfo>) -> Value {
     match input {
         Value::String(text) => summarise_string(text, files),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| summarise_inputs(v, files))
-                .collect(),
-        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| summarise_inputs(v, files)).collect())
+        }
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| (k.clone(), summarise_inputs(v, files)))
@@ -163,7 +166,11 @@ fn files_summary(urls: &[&str], file: &dyn Fn(&str) -> Option<FileInfo>) -> Valu
 
 /// A content type from a URL's extension (when nothing better is known).
 pub(crate) fn guess_type(url: &str) -> &'static str {
-    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
     let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
     match ext {
         "png" => "image/png",
@@ -213,7 +220,9 @@ pub fn calls_table(calls: &[ModelCall]) -> String {
         } else {
             call.model.clone()
         };
-        let end = call.ended_ms.map_or_else(|| "-".to_owned(), |e| e.to_string());
+        let end = call
+            .ended_ms
+            .map_or_else(|| "-".to_owned(), |e| e.to_string());
         let output = match (&call.error, &call.output) {
             (Some(error), _) => format!("error: {}", cut(error, 80)),
             (None, Some(output)) => describe(output),
