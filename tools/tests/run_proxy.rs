@@ -370,3 +370,93 @@ async fn cancelling_a_run_cancels_its_upstream_predictions() {
     );
     assert_eq!(fake.predictions()[0]["status"], "canceled");
 }
+
+/// The mock lifecycle over HTTP, as any client sees it: polling and `Prefer: wait`,
+/// files served with their content type, the run's token required.
+#[tokio::test]
+async fn mocked_predictions_follow_the_lifecycle_with_polling_and_prefer_wait() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let fake = FakeReplicate::start().await;
+    let schemas = schemas(&fake, &["acme/upscale.x2"]).await;
+    let mut mocks = mocked(json!({"acme/upscale.x2": "auto", "acme/echo-text": "fixed"}));
+    mocks.latency_ms = Some(200);
+    mocks.schemas = schemas;
+    let proxy = pipelines_tools::run_local::proxy::start_for(Some(&fake.base_url), None, &mocks)
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = proxy.url().to_owned();
+    let token = proxy.run_token().to_owned();
+
+    let denied = client
+        .get(format!("{base}/v1/models/acme/upscale.x2"))
+        .bearer_auth(REAL_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 401, "only the run's token is accepted");
+
+    let created: Value = client
+        .post(format!("{base}/v1/models/acme/echo-text/predictions"))
+        .bearer_auth(&token)
+        .json(&json!({"input": {"text": "hi"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["status"], "processing", "{created:#}");
+    assert_eq!(created["output"], Value::Null);
+    let poll = created["urls"]["get"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let done: Value = client
+        .get(&poll)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(done["output"], "fixed");
+
+    let version = fake.version_ids("acme/upscale.x2")[0].clone();
+    let model: Value = client
+        .get(format!("{base}/v1/models/acme/upscale.x2"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(model["latest_version"]["id"], version.as_str());
+    let waited: Value = client
+        .post(format!("{base}/v1/predictions"))
+        .bearer_auth(&token)
+        .header("Prefer", "wait")
+        .json(&json!({"version": version, "input": {"image": "https://example.invalid/a.png"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waited["status"], "succeeded", "{waited:#}");
+    let file_url = waited["output"].as_str().unwrap();
+    let file = client.get(file_url).send().await.unwrap();
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert!(file.bytes().await.unwrap().starts_with(b"\x89PNG"));
+
+    let calls = proxy.finish().await;
+    assert_eq!(calls.len(), 2);
+    assert!(
+        calls.iter().all(|c| c.mocked && c.status == "succeeded"),
+        "{calls:#?}"
+    );
+    assert_eq!(calls[1].model, "acme/upscale.x2");
+    assert_eq!(calls[1].version.as_deref(), Some(version.as_str()));
+    assert!(fake.requests().is_empty(), "{:#?}", fake.requests());
+}
