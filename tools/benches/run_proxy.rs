@@ -117,7 +117,8 @@ async fn mocked_run() {
         vec!["cog==0.15.3".into(), "replicate==1.1.0b3".into()],
     );
     config.replicate_base_url = Some(fake.base_url.clone());
-    config.extra_env = vec![("REPLICATE_POLL_INTERVAL".into(), "0".into())];
+    // replicate-python's default is 0.5 s; 0.05 s keeps polling cheap and the run short.
+    config.extra_env = vec![("REPLICATE_POLL_INTERVAL".into(), "0.05".into())];
     let mut walls = Vec::new();
     for i in 0..=RUNS {
         let mut request = RunRequest::new(

@@ -146,6 +146,10 @@ impl Proxy {
             .fallback(handle)
             .with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
+        // Small request/response pairs: no Nagle delay on the loopback hop.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
