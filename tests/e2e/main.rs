@@ -32,6 +32,7 @@ mod http_server;
 mod inspector;
 mod python_sdk;
 mod run_isolation;
+mod run_proxy;
 mod run_tools;
 mod scaffold_tools;
 mod schema_tools;

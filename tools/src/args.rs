@@ -104,4 +104,14 @@ pub struct RunLocallyArgs {
     /// `false` runs the pipeline without the Landlock sandbox (local servers only; default true).
     #[serde(default)]
     pub sandbox: Option<bool>,
+    /// Mocked models, answered locally without calling Replicate: `{"owner/name": <output
+    /// JSON> | "auto", "*": "auto"}`. `"auto"` makes an output from the model's cached
+    /// schema (text, small real media files, objects with every field). With every model
+    /// mocked, no token is needed and nothing leaves the machine.
+    #[serde(default)]
+    pub mocks: BTreeMap<String, serde_json::Value>,
+    /// How long each mocked prediction takes, in ms (default 300), so parallel calls show
+    /// in the trace.
+    #[serde(default)]
+    pub mock_latency_ms: Option<u64>,
 }

@@ -244,12 +244,15 @@ pub fn default_requirements(rules: &Rulebook) -> Vec<String> {
 /// Runs a pipeline locally, safely: fetches the schemas of the models it uses that are not
 /// cached, validates it (refusing to run with errors), then runs it on cog's HTTP server in
 /// a cached venv. `config.default_requirements` is filled from the Rulebook when empty.
+/// `mocks` needs only `outputs` and `latency_ms`: the used models and their cached schemas
+/// are filled in here.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     input: ProjectInput,
     inputs: crate::run_local::RunInputs,
     timeout: Option<std::time::Duration>,
     output_dir: Option<PathBuf>,
+    mocks: crate::run_local::Mocks,
     docs: &DocsCache,
     replicate: &ReplicateClient,
     config: &crate::run_local::RunConfig,
@@ -258,11 +261,19 @@ pub async fn run(
 ) -> Result<crate::run_local::RunResult, RunFailure> {
     let project = input.load_async().await?;
     let used = project.used_models();
-    if !used.is_empty() {
+    let mut mocks = mocks;
+    mocks.models = used.clone();
+    // Fully mocked runs send nothing upstream: their schemas come from the cache only.
+    let fully_mocked = mocks.outputs.contains_key("*")
+        || used
+            .iter()
+            .all(|m| mocks.outputs.contains_key(m.split(':').next().unwrap_or(m)));
+    if !used.is_empty() && !fully_mocked {
         let cached = all_cached(replicate).await;
         let missing: Vec<String> = used
-            .into_iter()
-            .filter(|m| !cached.contains_key(m))
+            .iter()
+            .filter(|m| !cached.contains_key(*m))
+            .cloned()
             .collect();
         if !missing.is_empty() {
             if let Some(p) = &progress {
@@ -303,6 +314,9 @@ pub async fn run(
     {
         tracing::warn!(error = %e, "cache prune task failed");
     }
+    if !mocks.outputs.is_empty() {
+        mocks.schemas = mock_schemas(replicate, &used).await;
+    }
     let request = crate::run_local::RunRequest {
         project: source,
         inputs,
@@ -310,6 +324,28 @@ pub async fn run(
         output_dir,
         timeout,
         sandbox: None,
+        mocks,
     };
     Ok(crate::run_local::run_locally(request, &config, progress, cancel).await?)
+}
+
+/// The cached schema (version and OpenAPI document) of each used model, by `owner/name`.
+async fn mock_schemas(
+    replicate: &ReplicateClient,
+    used: &[String],
+) -> HashMap<String, crate::run_local::MockSchema> {
+    let cache = replicate.cache().clone();
+    let used = used.to_vec();
+    tokio::task::spawn_blocking(move || {
+        used.iter()
+            .filter_map(|reference| {
+                let openapi = cache.openapi(reference)?;
+                let version = cache.cached(reference).and_then(|s| s.version);
+                let model = reference.split(':').next().unwrap_or(reference).to_owned();
+                Some((model, crate::run_local::MockSchema { version, openapi }))
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
 }

@@ -6,7 +6,7 @@ use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc, time::Duration
 use anyhow::Context;
 use clap::Args;
 use pipelines_tools::{
-    run_local::{CancellationToken, Progress, parse_kv_inputs},
+    run_local::{CancellationToken, Mocks, Progress, parse_kv_inputs},
     workflow::{self, ProjectInput, RunFailure},
 };
 
@@ -35,9 +35,46 @@ pub struct RunArgs {
     /// project directories; repeatable.
     #[arg(long = "allow-input-dir", value_name = "D")]
     pub allow_input_dirs: Vec<PathBuf>,
+    /// Mock a model instead of calling Replicate: owner/name=JSON, owner/name=@file.json,
+    /// or owner/name=auto (an output made from the model's cached schema); '*=auto' mocks
+    /// every model. Repeatable.
+    #[arg(long = "mock", value_name = "MODEL=OUTPUT")]
+    pub mocks: Vec<String>,
+    /// Latency of each mocked prediction in ms.
+    #[arg(long, value_name = "MS", default_value_t = pipelines_tools::run_local::DEFAULT_MOCK_LATENCY_MS)]
+    pub mock_latency_ms: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// Parses the `--mock` values: `MODEL=JSON`, `MODEL=@file.json`, `MODEL=auto`.
+fn parse_mocks(values: &[String], cwd: &std::path::Path) -> anyhow::Result<Mocks> {
+    let mut outputs = std::collections::BTreeMap::new();
+    for value in values {
+        let (model, output) = value.split_once('=').with_context(|| {
+            format!("--mock {value:?}: expected owner/name=JSON, owner/name=@file.json or '*=auto'")
+        })?;
+        let output = output.trim();
+        let parsed = if output == "auto" {
+            serde_json::Value::String("auto".into())
+        } else if let Some(file) = output.strip_prefix('@') {
+            let path = cwd.join(file);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("--mock {model}: cannot read {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("--mock {model}: {} is not valid JSON", path.display()))?
+        } else {
+            // Plain text that is not JSON is taken as a string output.
+            serde_json::from_str(output)
+                .unwrap_or_else(|_| serde_json::Value::String(output.to_owned()))
+        };
+        outputs.insert(model.trim().to_owned(), parsed);
+    }
+    Ok(Mocks {
+        outputs,
+        ..Mocks::default()
+    })
 }
 
 /// Runs the pipeline; progress goes to stderr.
@@ -50,6 +87,8 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
     let signature = workflow::run_signature(&project);
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let inputs = parse_kv_inputs(&args.inputs, signature.as_ref(), &cwd)?;
+    let mut mocks = parse_mocks(&args.mocks, &cwd)?;
+    mocks.latency_ms = Some(args.mock_latency_ms);
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone())?;
     let progress = Arc::new(|p: Progress| {
@@ -65,6 +104,7 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
         inputs,
         Some(Duration::from_secs(args.timeout.max(1))),
         args.output_dir,
+        mocks,
         &svc.docs,
         &svc.replicate,
         &config,

@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use pipelines_tools::{
     args::RunLocallyArgs,
-    run_local::{Progress, ProgressFn, RunResult},
+    run_local::{Mocks, Progress, ProgressFn, RunResult},
     workflow::{self, ProjectInput, RunFailure},
 };
 use rmcp::{
@@ -21,6 +21,8 @@ use crate::convert::{failure, success};
 
 /// Longest timeout an agent may ask for.
 const MAX_TIMEOUT_SECS: u64 = 3600;
+/// Longest latency a mock may be given.
+const MAX_MOCK_LATENCY_MS: u64 = 60_000;
 
 #[tool_router(router = run_router, vis = "pub(crate)")]
 impl PipelinesServer {
@@ -80,11 +82,17 @@ impl PipelinesServer {
         } else {
             self.roots(&ctx).await
         });
+        let mocks = Mocks {
+            outputs: args.mocks,
+            latency_ms: args.mock_latency_ms.map(|ms| ms.min(MAX_MOCK_LATENCY_MS)),
+            ..Mocks::default()
+        };
         let result = workflow::run(
             input,
             inputs,
             timeout,
             None,
+            mocks,
             &svc.docs,
             &svc.replicate,
             &config,

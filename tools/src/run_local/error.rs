@@ -69,6 +69,12 @@ pub enum RunError {
         /// The tail of what the server printed.
         logs: String,
     },
+    /// The mocks are invalid, or a model the pipeline calls is neither mocked nor reachable.
+    #[error("{message}")]
+    Mocks {
+        /// What is wrong and how to fix it (names `mocks` and `REPLICATE_API_TOKEN`).
+        message: String,
+    },
     /// The run was cancelled; the whole process group was killed.
     #[error("the run was cancelled")]
     Cancelled,

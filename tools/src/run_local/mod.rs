@@ -10,6 +10,8 @@
 //! - `inputs` — JSON and `key=value` inputs, type checks against [`RunSignature`].
 //! - `outputs` / `data_uri` — `data:` outputs written to files.
 //! - `project` — a directory or inline files in a fresh temp dir.
+//! - `proxy` — the run's loopback Replicate proxy: token isolation, the trace of model
+//!   calls, mocks.
 //! - `progress` / `result` / `error` — what callers receive.
 //! - `sandbox` / `reaper` — Landlock confinement; no process outlives its run.
 //! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
@@ -25,6 +27,7 @@ mod logs;
 mod outputs;
 mod progress;
 mod project;
+pub mod proxy;
 mod python;
 mod reaper;
 mod requirements;
@@ -41,6 +44,7 @@ pub use error::RunError;
 pub use inputs::{RunInputs, RunParam, RunSignature, check_inputs, parse_kv_inputs};
 pub use progress::{Progress, ProgressFn};
 pub use project::ProjectSource;
+pub use proxy::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks, ModelCall, calls_table};
 pub use python::{MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python};
 pub use requirements::ResolvedRequirements;
 pub use result::{RunResult, Timings};

@@ -37,6 +37,8 @@ pub struct RunResult {
     pub timings: Timings,
     /// Non-fatal notes (e.g. requirement lines that were ignored).
     pub warnings: Vec<String>,
+    /// Every prediction the pipeline made, in the order they started (the trace).
+    pub calls: Vec<super::proxy::ModelCall>,
 }
 
 /// Durations of the stages of a run, in milliseconds.
@@ -78,6 +80,7 @@ impl RunResult {
                 let _ = writeln!(out, "  {}", file.display());
             }
         }
+        out.push_str(&super::proxy::calls_table(&self.calls));
         for warning in &self.warnings {
             let _ = writeln!(out, "warning: {warning}");
         }

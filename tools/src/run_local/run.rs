@@ -109,6 +109,8 @@ pub struct RunRequest {
     pub timeout: Option<Duration>,
     /// Overrides `RunConfig::sandbox` (`false`: run unconfined).
     pub sandbox: Option<bool>,
+    /// Mocked models, answered by the run's proxy without calling Replicate.
+    pub mocks: super::proxy::Mocks,
 }
 
 impl RunRequest {
@@ -121,6 +123,7 @@ impl RunRequest {
             output_dir: None,
             timeout: None,
             sandbox: None,
+            mocks: super::proxy::Mocks::default(),
         }
     }
 }
@@ -141,6 +144,7 @@ pub async fn run_locally(
     if let Some(signature) = &request.signature {
         check_inputs(&inputs, signature)?;
     }
+    request.mocks.check(config.replicate_api_token.as_deref())?;
     let project = PreparedProject::prepare(&request.project, config.temp_dir.as_deref())?;
     embed_files(
         &mut inputs,
@@ -172,9 +176,20 @@ pub async fn run_locally(
     )?;
     let mut warnings = warnings;
     warnings.append(&mut isolation.warnings);
-    let mut env = run_env(config);
-    isolation.add_env(&mut env);
     reporter.stage(Stage::Start, "starting the cog server");
+    // The child talks to Replicate only through this proxy, with a per-run token.
+    let proxy = super::proxy::start_for(
+        config.replicate_base_url.as_deref(),
+        config.replicate_api_token.as_deref(),
+        &request.mocks,
+    )
+    .await?;
+    tracing::debug!(
+        port = proxy.port(),
+        "the run's Replicate proxy listens on 127.0.0.1"
+    );
+    let mut env = run_env(config, &proxy);
+    isolation.add_env(&mut env);
     let mut server = CogServer::start(
         ServerSpec {
             venv_dir: &venv.path,
@@ -189,7 +204,7 @@ pub async fn run_locally(
     )?;
     isolation.reaper.watch(server.pgid());
     let timeout = request.timeout.unwrap_or(config.timeout);
-    let token = config.replicate_api_token.as_deref();
+    let token = Some(proxy.run_token());
     let outcome = tokio::select! {
         outcome = drive(&mut server, &inputs, token, &reporter, &mut timings) => outcome,
         () = tokio::time::sleep(timeout) => Err(RunError::Timeout { seconds: timeout.as_secs(), logs: server.output_tail() }),
@@ -198,6 +213,7 @@ pub async fn run_locally(
     let server_output = server.output_tail();
     server.stop().await;
     isolation.reaper.finish();
+    let calls = proxy.finish().await;
     let response = outcome.map_err(|e| super::advice::add_to_error(e, &config.runtime_packages))?;
 
     reporter.stage(Stage::Outputs, "collecting outputs");
@@ -232,6 +248,7 @@ pub async fn run_locally(
         python,
         timings,
         warnings,
+        calls,
     })
 }
 
@@ -291,16 +308,22 @@ async fn drive(
     Ok(response)
 }
 
-fn run_env(config: &RunConfig) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+fn run_env(
+    config: &RunConfig,
+    proxy: &super::proxy::Proxy,
+) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
     let mut overrides: Vec<(std::ffi::OsString, std::ffi::OsString)> = config
         .extra_env
         .iter()
         .map(|(k, v)| (k.into(), v.into()))
         .collect();
-    if let Some(url) = &config.replicate_base_url {
-        overrides.push(("REPLICATE_BASE_URL".into(), url.into()));
+    overrides.extend(proxy.child_env());
+    let mut env = child_env(std::env::vars_os(), overrides, EnvFor::Run);
+    // The real token never reaches the child, whatever variable carries it.
+    if let Some(token) = &config.replicate_api_token {
+        env.retain(|(_, v)| v.to_str() != Some(token.as_str()));
     }
-    child_env(std::env::vars_os(), overrides, EnvFor::Run)
+    env
 }
 
 fn output_dir(requested: Option<PathBuf>, config: &RunConfig) -> Result<PathBuf, RunError> {

@@ -32,6 +32,10 @@ const OVERLAY_BYTES: usize = 16 * 1024 * 1024;
 /// The store tree holding schemas, keyed `owner/name` (latest) or `owner/name:version`.
 pub const TREE: &str = "replicate_schemas";
 
+/// The store tree holding each schema's raw OpenAPI document (same keys as [`TREE`]), for
+/// the local runner's mocks, which answer `replicate.use()` with the model's own schema.
+pub const OPENAPI_TREE: &str = "replicate_openapi";
+
 /// One cached schema.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
@@ -191,6 +195,49 @@ impl SchemaCache {
             .filter_map(|k| self.lookup(k).ok().flatten())
             .max_by_key(|h| std::cmp::Reverse(h.age))
             .map(|h| h.schema)
+    }
+
+    /// Keeps the raw OpenAPI document of a fetched schema (written in the background).
+    pub(crate) fn remember_openapi(&self, key: String, openapi: serde_json::Value) {
+        let store = self.store.clone();
+        let write = move || {
+            if let Err(e) = store.put_json(OPENAPI_TREE, &key, &openapi) {
+                tracing::warn!(key = %key, error = %e, "could not cache the OpenAPI schema");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let task = handle.spawn_blocking(write);
+                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                pending.push(task);
+            }
+            Err(_) => write(),
+        }
+    }
+
+    /// The raw OpenAPI document cached for `model` (`owner/name`, latest first, else any
+    /// pinned version; or `owner/name:version` exactly), blocking.
+    pub fn openapi(&self, model: &str) -> Option<serde_json::Value> {
+        let model = model.trim();
+        let get = |key: &str| {
+            self.store
+                .get_json::<serde_json::Value>(OPENAPI_TREE, key)
+                .ok()
+                .flatten()
+        };
+        if let Some(found) = get(model) {
+            return Some(found);
+        }
+        if model.contains(':') {
+            return None;
+        }
+        let prefix = format!("{model}:");
+        self.store
+            .list_keys(OPENAPI_TREE)
+            .unwrap_or_default()
+            .iter()
+            .filter(|k| k.starts_with(&prefix))
+            .find_map(|k| get(k))
     }
 
     /// Every cached schema, keyed `owner/name` (latest) or `owner/name:version` (pinned).

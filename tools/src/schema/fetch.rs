@@ -222,6 +222,8 @@ impl ReplicateClient {
                 model: model.clone(),
             })?;
         let version_id = version.get("id").and_then(Value::as_str).map(str::to_owned);
+        self.cache
+            .remember_openapi(SchemaCache::key(model_ref), openapi.clone());
         let mut schema = render(
             model_ref,
             openapi,

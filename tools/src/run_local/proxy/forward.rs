@@ -1,0 +1,336 @@
+//! Forwarding to the real API with the real token: request and response bodies stream
+//! through, except the small JSON of predictions and file uploads, which the trace reads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+
+use super::trace::{FileInfo, ModelCall, log_tail, summarise_inputs, summarise_output};
+use super::{Record, Shared, problem, read_body};
+
+/// Longest prediction request or JSON answer read whole (inputs may hold data URIs).
+const MAX_JSON: usize = 64 * 1024 * 1024;
+/// Time allowed for the cancel calls at the end of a run.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
+
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "host",
+    "authorization",
+    "accept-encoding",
+];
+
+fn upstream_request(shared: &Shared, request: &Request) -> reqwest::RequestBuilder {
+    let uri = request.uri();
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let url = format!("{}{path_and_query}", shared.spec.upstream);
+    let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes())
+        .unwrap_or(reqwest::Method::GET);
+    let mut builder = shared.client.request(method, url);
+    for (name, value) in request.headers() {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+    }
+    if let Some(token) = &shared.spec.token {
+        builder = builder.bearer_auth(token);
+    }
+    builder
+}
+
+fn unreachable(shared: &Shared, error: &reqwest::Error) -> Response {
+    problem(
+        StatusCode::BAD_GATEWAY,
+        "Replicate unreachable",
+        &format!(
+            "the local proxy could not reach {}: {}",
+            shared.spec.upstream,
+            if error.is_timeout() {
+                "timed out"
+            } else {
+                "connection failed"
+            }
+        ),
+    )
+}
+
+fn copy_headers(from: &reqwest::header::HeaderMap, to: &mut HeaderMap, keep_length: bool) {
+    for (name, value) in from {
+        let lower = name.as_str();
+        if HOP_BY_HOP.contains(&lower) || (!keep_length && lower == "content-length") {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            axum::http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            to.append(name, value);
+        }
+    }
+}
+
+/// Any other request: both bodies stream through.
+pub(crate) async fn stream(shared: &Shared, request: Request) -> Response {
+    let builder = upstream_request(shared, &request);
+    let body = reqwest::Body::wrap_stream(request.into_body().into_data_stream());
+    let answer = match builder.body(body).send().await {
+        Ok(a) => a,
+        Err(e) => return unreachable(shared, &e),
+    };
+    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    copy_headers(answer.headers(), response.headers_mut(), true);
+    *response.body_mut() = Body::from_stream(answer.bytes_stream());
+    response
+}
+
+/// Sends `builder` with `body`, reads the JSON answer whole.
+async fn send_json(
+    shared: &Shared,
+    builder: reqwest::RequestBuilder,
+    body: reqwest::Body,
+) -> Result<(StatusCode, HeaderMap, Value, axum::body::Bytes), Response> {
+    let answer = builder
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| unreachable(shared, &e))?;
+    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut headers = HeaderMap::new();
+    copy_headers(answer.headers(), &mut headers, false);
+    let bytes = read_answer(answer)
+        .await
+        .map_err(|e| unreachable(shared, &e))?;
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Ok((status, headers, json, bytes))
+}
+
+async fn read_answer(mut answer: reqwest::Response) -> Result<axum::body::Bytes, reqwest::Error> {
+    let mut out = Vec::new();
+    while let Some(chunk) = answer.chunk().await? {
+        if out.len() + chunk.len() > MAX_JSON {
+            break;
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.into())
+}
+
+fn respond(status: StatusCode, headers: HeaderMap, bytes: axum::body::Bytes) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// `POST /v1/predictions` (versioned) or `POST /v1/models/o/n/predictions`: mocked
+/// versions are answered here, the rest forwarded and recorded.
+pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
+    let started_ms = shared.now_ms();
+    let builder = upstream_request(shared, &request);
+    let (parts, body) = request.into_parts();
+    let bytes = match read_body(body, MAX_JSON).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let sent: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let mocked_model = sent
+        .get("version")
+        .and_then(Value::as_str)
+        .and_then(|v| shared.tables().mock_versions.get(v).cloned());
+    if let Some(model) = mocked_model {
+        let request = Request::from_parts(parts, Body::empty());
+        return super::mock::create(shared, &model, Some(sent), request).await;
+    }
+    let (status, headers, answer, raw) = match send_json(shared, builder, bytes.into()).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if status.is_success()
+        && let Some(id) = answer.get("id").and_then(Value::as_str)
+    {
+        let mut tables = shared.tables();
+        let model = answer
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| model_from_path(parts.uri.path()))
+            .unwrap_or_default();
+        let inputs = summarise_inputs(sent.get("input").unwrap_or(&Value::Null), &tables.files);
+        let call = ModelCall {
+            model,
+            version: answer
+                .get("version")
+                .and_then(Value::as_str)
+                .filter(|v| *v != "hidden")
+                .map(str::to_owned),
+            mocked: false,
+            inputs,
+            started_ms,
+            ended_ms: None,
+            status: "starting".to_owned(),
+            output: None,
+            error: None,
+            logs: None,
+        };
+        let index = tables.records.len();
+        tables.by_id.insert(id.to_owned(), index);
+        tables.records.push(Record {
+            call,
+            id: id.to_owned(),
+            mock: None,
+        });
+        drop(tables);
+        update(shared, &answer);
+    }
+    respond(status, headers, raw)
+}
+
+fn model_from_path(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["v1", "models", owner, name, "predictions"] => Some(format!("{owner}/{name}")),
+        _ => None,
+    }
+}
+
+/// `GET /v1/predictions/{id}` or `POST …/cancel`, forwarded; the trace is updated.
+pub(crate) async fn prediction(shared: &Shared, request: Request, _cancel: bool) -> Response {
+    let builder = upstream_request(shared, &request);
+    let body = match read_body(request.into_body(), MAX_JSON).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let (status, headers, answer, raw) = match send_json(shared, builder, body.into()).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if status.is_success() {
+        update(shared, &answer);
+    }
+    respond(status, headers, raw)
+}
+
+/// Records what a prediction answer says (status, output, error, logs).
+fn update(shared: &Shared, answer: &Value) {
+    let Some(id) = answer.get("id").and_then(Value::as_str) else {
+        return;
+    };
+    let now = shared.now_ms();
+    let mut tables = shared.tables();
+    let tables = &mut *tables;
+    let Some(&index) = tables.by_id.get(id) else {
+        return;
+    };
+    let files = &tables.files;
+    let record = &mut tables.records[index];
+    let status = answer
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    record.call.status = status.to_owned();
+    if let Some(logs) = answer.get("logs").and_then(Value::as_str) {
+        record.call.logs = log_tail(logs);
+    }
+    if matches!(status, "succeeded" | "failed" | "canceled") {
+        if record.call.ended_ms.is_none() {
+            record.call.ended_ms = Some(now);
+        }
+        let output = answer.get("output").unwrap_or(&Value::Null);
+        if !output.is_null() {
+            record.call.output = Some(summarise_output(output, &|url: &str| {
+                files.get(url).cloned()
+            }));
+        }
+        record.call.error = match answer.get("error") {
+            Some(Value::String(e)) => Some(e.clone()),
+            Some(Value::Null) | None => None,
+            Some(other) => Some(other.to_string()),
+        };
+    }
+}
+
+/// `POST /v1/files`, forwarded (the body streams up); the answer names the file for the trace.
+pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
+    let builder = upstream_request(shared, &request);
+    let body = reqwest::Body::wrap_stream(request.into_body().into_data_stream());
+    let (status, headers, answer, raw) = match send_json(shared, builder, body).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if status.is_success()
+        && let Some(url) = answer.pointer("/urls/get").and_then(Value::as_str)
+    {
+        let info = FileInfo {
+            name: answer
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("file")
+                .to_owned(),
+            content_type: answer
+                .get("content_type")
+                .and_then(Value::as_str)
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            size: answer.get("size").and_then(Value::as_u64).unwrap_or(0),
+        };
+        shared.tables().files.insert(url.to_owned(), info);
+    }
+    respond(status, headers, raw)
+}
+
+/// Cancels upstream every forwarded prediction not seen finished (`POST …/cancel`), and
+/// marks it canceled in the trace.
+pub(crate) async fn cancel_unfinished(shared: Arc<Shared>) {
+    let pending: Vec<String> = shared
+        .tables()
+        .records
+        .iter()
+        .filter(|r| r.mock.is_none())
+        .filter(|r| !matches!(r.call.status.as_str(), "succeeded" | "failed" | "canceled"))
+        .map(|r| r.id.clone())
+        .collect();
+    let calls = pending.into_iter().map(|id| {
+        let shared = shared.clone();
+        async move {
+            let url = format!("{}/v1/predictions/{id}/cancel", shared.spec.upstream);
+            let mut builder = shared.client.post(url).timeout(CANCEL_TIMEOUT);
+            if let Some(token) = &shared.spec.token {
+                builder = builder.bearer_auth(token);
+            }
+            match builder.send().await {
+                Ok(answer) => {
+                    tracing::debug!(%id, status = %answer.status(), "canceled an unfinished prediction");
+                    if let Ok(bytes) = read_answer(answer).await
+                        && let Ok(json) = serde_json::from_slice::<Value>(&bytes)
+                    {
+                        update(&shared, &json);
+                    }
+                }
+                Err(e) => tracing::warn!(%id, "could not cancel an unfinished prediction: {e}"),
+            }
+            let now = shared.now_ms();
+            let mut tables = shared.tables();
+            if let Some(&i) = tables.by_id.get(&id) {
+                let call = &mut tables.records[i].call;
+                if !matches!(call.status.as_str(), "succeeded" | "failed") {
+                    call.status = "canceled".to_owned();
+                    call.ended_ms.get_or_insert(now);
+                }
+            }
+        }
+    });
+    futures::future::join_all(calls).await;
+}

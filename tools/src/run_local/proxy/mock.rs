@@ -1,0 +1,445 @@
+//! Mocked models: the proxy answers the model/version look-ups and the predictions of a
+//! mocked model itself (create → processing → succeeded, by polling or `Prefer: wait`),
+//! serves auto-made files, and stores uploads when no upstream is reachable.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::media::Media;
+use super::trace::{FileInfo, ModelCall, log_tail, summarise_inputs, summarise_output};
+use super::{Record, Shared, json_response, problem, read_body};
+
+/// Longest request body a mock reads (inputs with data URIs).
+const MAX_BODY: usize = 64 * 1024 * 1024;
+/// Longest `Prefer: wait` hold.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// A prediction the proxy answers itself.
+pub(crate) struct MockPrediction {
+    created: Instant,
+    created_at: String,
+    version: String,
+    input: Value,
+    output: Result<Value, String>,
+    canceled: bool,
+}
+
+impl MockPrediction {
+    fn done(&self, latency: Duration) -> bool {
+        self.canceled || self.created.elapsed() >= latency
+    }
+
+    fn status(&self, latency: Duration) -> &'static str {
+        match (self.canceled, self.done(latency), &self.output) {
+            (true, _, _) => "canceled",
+            (false, false, _) => "processing",
+            (false, true, Ok(_)) => "succeeded",
+            (false, true, Err(_)) => "failed",
+        }
+    }
+}
+
+/// True when `id` is a mocked prediction.
+pub(crate) fn is_mock(shared: &Shared, id: &str) -> bool {
+    let tables = shared.tables();
+    tables
+        .by_id
+        .get(id)
+        .is_some_and(|&i| tables.records[i].mock.is_some())
+}
+
+/// The schema served for a mocked model: the cached one, or an open one (any output).
+fn schema_of(shared: &Shared, model: &str) -> (Option<String>, Value) {
+    match shared.spec.schemas.get(model) {
+        Some(s) => (s.version.clone(), s.openapi.clone()),
+        None => (
+            None,
+            json!({
+                "openapi": "3.0.2",
+                "info": {"title": "Cog", "version": "0.1.0"},
+                "paths": {},
+                "components": {"schemas": {"Input": {"type": "object", "properties": {}}, "Output": {}}}
+            }),
+        ),
+    }
+}
+
+/// `GET /v1/models/o/n`, `…/versions`, `…/versions/{id}` for a mocked model.
+pub(crate) fn model_info(shared: &Shared, model: &str, rest: &[&str]) -> Response {
+    let (version, openapi) = schema_of(shared, model);
+    let (owner, name) = model.split_once('/').unwrap_or((model, ""));
+    let version_id = version.clone().unwrap_or_else(|| "mock".to_owned());
+    shared
+        .tables()
+        .mock_versions
+        .insert(version_id.clone(), model.to_owned());
+    let version_json = json!({
+        "id": version_id,
+        "created_at": "2026-01-01T00:00:00.000000Z",
+        "cog_version": "0.15.3",
+        "openapi_schema": openapi,
+    });
+    match rest {
+        [] => json_response(
+            StatusCode::OK,
+            &json!({
+                "url": format!("https://replicate.com/{model}"),
+                "owner": owner,
+                "name": name,
+                "description": "mocked by mcp-pipelines",
+                "visibility": "public",
+                "github_url": null,
+                "paper_url": null,
+                "license_url": null,
+                "run_count": 0,
+                "cover_image_url": null,
+                "default_example": null,
+                "latest_version": version_json,
+            }),
+        ),
+        ["versions"] => {
+            let results = if version.is_some() {
+                vec![version_json]
+            } else {
+                Vec::new()
+            };
+            json_response(
+                StatusCode::OK,
+                &json!({"next": null, "previous": null, "results": results}),
+            )
+        }
+        [_, requested] => {
+            if version.is_none() || version.as_deref() != Some(*requested) {
+                // A pinned version we have no schema for: serve the open schema under it.
+                shared
+                    .tables()
+                    .mock_versions
+                    .insert((*requested).to_owned(), model.to_owned());
+            }
+            let mut v = version_json;
+            v["id"] = json!(requested);
+            json_response(StatusCode::OK, &v)
+        }
+        _ => problem(StatusCode::NOT_FOUND, "Not found", "Not found"),
+    }
+}
+
+/// `POST /v1/predictions` (a mocked version) or `POST /v1/models/o/n/predictions`.
+pub(crate) async fn create(
+    shared: &Shared,
+    model: &str,
+    body: Option<Value>,
+    request: Request,
+) -> Response {
+    let wait = request
+        .headers()
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("wait"));
+    let body = match body {
+        Some(b) => b,
+        None => match read_body(request.into_body(), MAX_BODY).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            Err(r) => return r,
+        },
+    };
+    let input = body.get("input").cloned().unwrap_or_else(|| json!({}));
+    let (version, openapi) = schema_of(shared, model);
+    let version_label = body
+        .get("version")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or(version.clone())
+        .unwrap_or_else(|| "hidden".to_owned());
+    let output = match shared.mock_for(model) {
+        Some(Value::String(s)) if s == "auto" => {
+            if shared.spec.schemas.contains_key(model) {
+                let mut make = |media: Media| make_file(shared, media);
+                Ok(super::auto::synthesise(model, &openapi, &mut make))
+            } else {
+                Err(format!(
+                    "cannot synthesise an \"auto\" mock for {model}: its schema is not cached; call fetch_model_schema for it first, or give a fixed output in `mocks`"
+                ))
+            }
+        }
+        Some(fixed) => Ok(fixed.clone()),
+        None => Err(format!("{model} is not mocked")),
+    };
+    let id = format!("mock-{}", shared.now_ms()) + &format!("-{}", shared.tables().records.len());
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let prediction = MockPrediction {
+        created: Instant::now(),
+        created_at: now,
+        version: version_label.clone(),
+        input: input.clone(),
+        output,
+        canceled: false,
+    };
+    {
+        let mut tables = shared.tables();
+        let inputs = summarise_inputs(&input, &tables.files);
+        let call = ModelCall {
+            model: model.to_owned(),
+            version: Some(version_label).filter(|v| v != "hidden"),
+            mocked: true,
+            inputs,
+            started_ms: shared.now_ms(),
+            ended_ms: None,
+            status: "starting".to_owned(),
+            output: None,
+            error: None,
+            logs: None,
+        };
+        let index = tables.records.len();
+        tables.by_id.insert(id.clone(), index);
+        tables.records.push(Record {
+            call,
+            id: id.clone(),
+            mock: Some(prediction),
+        });
+    }
+    if wait {
+        tokio::time::sleep(shared.spec.mock_latency.min(MAX_WAIT)).await;
+    }
+    let body = prediction_json(shared, &id).unwrap_or(Value::Null);
+    json_response(StatusCode::CREATED, &body)
+}
+
+/// `GET /v1/predictions/{id}` or its cancel, for a mocked prediction.
+pub(crate) fn get(shared: &Shared, id: &str, cancel: bool) -> Response {
+    if cancel {
+        let mut tables = shared.tables();
+        let latency = shared.spec.mock_latency;
+        if let Some(&i) = tables.by_id.get(id)
+            && let Some(mock) = tables.records[i].mock.as_mut()
+            && !mock.done(latency)
+        {
+            mock.canceled = true;
+        }
+    }
+    match prediction_json(shared, id) {
+        Some(body) => json_response(StatusCode::OK, &body),
+        None => problem(StatusCode::NOT_FOUND, "Not found", "Not found"),
+    }
+}
+
+/// Brings every mocked call's trace entry up to date.
+pub(crate) fn refresh(shared: &Shared) {
+    let latency = shared.spec.mock_latency;
+    let mut tables = shared.tables();
+    let tables = &mut *tables;
+    for record in &mut tables.records {
+        let Some(mock) = &record.mock else { continue };
+        let status = mock.status(latency);
+        if record.call.status == status {
+            continue;
+        }
+        record.call.status = status.to_owned();
+        if matches!(status, "succeeded" | "failed" | "canceled") {
+            let end = if mock.canceled {
+                shared.now_ms()
+            } else {
+                record.call.started_ms + u64::try_from(latency.as_millis()).unwrap_or(0)
+            };
+            record.call.ended_ms = Some(end);
+            match &mock.output {
+                Ok(output) if status == "succeeded" => {
+                    let files = &tables.files;
+                    record.call.output = Some(summarise_output(output, &|url: &str| {
+                        files.get(url).cloned()
+                    }));
+                }
+                Err(error) => record.call.error = Some(error.clone()),
+                Ok(_) => {}
+            }
+            record.call.logs = log_tail(&format!(
+                "mocked by mcp-pipelines ({} ms)",
+                latency.as_millis()
+            ));
+        }
+    }
+}
+
+fn prediction_json(shared: &Shared, id: &str) -> Option<Value> {
+    refresh(shared);
+    let latency = shared.spec.mock_latency;
+    let tables = shared.tables();
+    let record = &tables.records[*tables.by_id.get(id)?];
+    let mock = record.mock.as_ref()?;
+    let status = mock.status(latency);
+    let done = matches!(status, "succeeded" | "failed" | "canceled");
+    let (output, error) = match (status, &mock.output) {
+        ("succeeded", Ok(output)) => (output.clone(), Value::Null),
+        ("failed", Err(error)) => (Value::Null, Value::String(error.clone())),
+        _ => (Value::Null, Value::Null),
+    };
+    let base = &shared.base_url;
+    Some(json!({
+        "id": id,
+        "model": record.call.model,
+        "version": mock.version,
+        "input": mock.input,
+        "logs": if done { "mocked by mcp-pipelines\n" } else { "" },
+        "output": output,
+        "data_removed": false,
+        "error": error,
+        "status": status,
+        "source": "api",
+        "created_at": mock.created_at,
+        "started_at": mock.created_at,
+        "completed_at": if done { Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)) } else { Value::Null },
+        "metrics": if status == "succeeded" { json!({"predict_time": latency.as_secs_f64()}) } else { json!({}) },
+        "urls": {
+            "get": format!("{base}/v1/predictions/{id}"),
+            "cancel": format!("{base}/v1/predictions/{id}/cancel"),
+            "web": format!("https://replicate.com/p/{id}"),
+        },
+    }))
+}
+
+/// Stores a made file and returns its URL on the proxy.
+fn make_file(shared: &Shared, media: Media) -> String {
+    let bytes = media.bytes();
+    let name = format!("output.{}", media.extension());
+    store_file(shared, &name, media.content_type(), bytes.into())
+}
+
+fn store_file(shared: &Shared, name: &str, content_type: &str, bytes: axum::body::Bytes) -> String {
+    let mut tables = shared.tables();
+    let id = format!("f{}", tables.served.len() + 1);
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let url = format!("{}/mock-files/{id}/{safe}", shared.base_url);
+    tables.files.insert(
+        url.clone(),
+        FileInfo {
+            name: safe,
+            content_type: content_type.to_owned(),
+            size: bytes.len() as u64,
+        },
+    );
+    tables.served.insert(id, (content_type.to_owned(), bytes));
+    url
+}
+
+/// `GET /mock-files/{id}/{name}`.
+pub(crate) fn serve_file(shared: &Shared, id: &str) -> Response {
+    let found = shared.tables().served.get(id).cloned();
+    match found {
+        Some((content_type, bytes)) => {
+            ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+        }
+        None => problem(StatusCode::NOT_FOUND, "Not found", "Not found"),
+    }
+}
+
+/// `POST /v1/files` when no upstream is reachable (fully mocked runs): kept here.
+pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
+    let boundary = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("boundary=").nth(1))
+        .map(|b| b.trim_matches('"').to_owned());
+    let body = match read_body(request.into_body(), MAX_BODY).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some((name, content_type, content)) = boundary.and_then(|b| content_part(&body, &b)) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "Expected a multipart/form-data body with a `content` part",
+        );
+    };
+    let size = content.len();
+    let url = store_file(shared, &name, &content_type, content);
+    let id = url.rsplit('/').nth(1).unwrap_or("f").to_owned();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    json_response(
+        StatusCode::CREATED,
+        &json!({
+            "id": id, "name": name, "content_type": content_type, "size": size,
+            "etag": format!("\"{id}\""), "checksums": {}, "metadata": {},
+            "created_at": now, "expires_at": null, "urls": {"get": url},
+        }),
+    )
+}
+
+/// The `content` part of a multipart body: file name, content type, bytes.
+fn content_part(body: &[u8], boundary: &str) -> Option<(String, String, axum::body::Bytes)> {
+    let delimiter = format!("--{boundary}");
+    let parts = split(body, delimiter.as_bytes());
+    for part in parts {
+        let header_end = find(part, b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&part[..header_end]).to_string();
+        if !head.contains("name=\"content\"") {
+            continue;
+        }
+        let mut data = &part[header_end + 4..];
+        if data.ends_with(b"\r\n") {
+            data = &data[..data.len() - 2];
+        }
+        let name = head
+            .split("filename=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("file")
+            .to_owned();
+        let content_type = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("content-type:")
+                    .then(|| l[13..].trim().to_owned())
+            })
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        return Some((name, content_type, axum::body::Bytes::copy_from_slice(data)));
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split<'a>(body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    let mut rest = body;
+    while let Some(at) = find(rest, delimiter) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + delimiter.len()..];
+    }
+    parts
+        .into_iter()
+        .map(|p| p.strip_prefix(b"\r\n").unwrap_or(p))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_content_part() {
+        let body = b"--XX\r\nContent-Disposition: form-data; name=\"content\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{}\r\n--XX--\r\n";
+        let (name, ty, data) = content_part(body, "XX").unwrap();
+        assert_eq!(
+            (name.as_str(), ty.as_str(), &data[..]),
+            ("a.txt", "text/plain", &b"hello"[..])
+        );
+    }
+}

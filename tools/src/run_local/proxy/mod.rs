@@ -1,0 +1,457 @@
+//! The Replicate proxy of a run: a loopback HTTP server (127.0.0.1, random port, alive for
+//! one run) that the pipeline's `REPLICATE_BASE_URL` points at.
+//!
+//! - The child gets a random per-run token ([`Proxy::run_token`]) that only this proxy
+//!   accepts; the proxy forwards to the real API with the real token (`forward`), so the
+//!   real token never enters the child's environment, arguments or files.
+//! - Every prediction is recorded in the trace (`trace`).
+//! - Mocked models are answered here, through the prediction lifecycle the client expects
+//!   (`mock`, `auto`, `media`).
+//! - [`Proxy::finish`] cancels upstream predictions the run left unfinished.
+
+mod auto;
+mod forward;
+mod media;
+mod mock;
+pub(crate) mod trace;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::error::RunError;
+use trace::FileInfo;
+pub use trace::{ModelCall, calls_table};
+
+/// Default latency of a mocked prediction.
+pub const DEFAULT_MOCK_LATENCY_MS: u64 = 300;
+
+/// A model's schema as the mocks need it.
+#[derive(Debug, Clone)]
+pub struct MockSchema {
+    /// The version id; `None` for a versionless model.
+    pub version: Option<String>,
+    /// The model's OpenAPI document.
+    pub openapi: Value,
+}
+
+/// What the proxy of one run does.
+#[derive(Debug, Clone)]
+pub(crate) struct ProxySpec {
+    /// The real API's base URL (no trailing slash).
+    pub(crate) upstream: String,
+    /// The real token; `None` forwards without `Authorization`.
+    pub(crate) token: Option<String>,
+    /// `owner/name` (or `*`) → fixed output JSON or `"auto"`.
+    pub(crate) mocks: BTreeMap<String, Value>,
+    pub(crate) mock_latency: Duration,
+    /// Schemas of the models by `owner/name`, for mocks.
+    pub(crate) schemas: HashMap<String, MockSchema>,
+}
+
+/// One prediction seen by the proxy.
+pub(crate) struct Record {
+    pub(crate) call: ModelCall,
+    /// The prediction id (upstream or mock).
+    pub(crate) id: String,
+    pub(crate) mock: Option<mock::MockPrediction>,
+}
+
+#[derive(Default)]
+pub(crate) struct Tables {
+    pub(crate) records: Vec<Record>,
+    pub(crate) by_id: HashMap<String, usize>,
+    /// What is known about file URLs (uploads, mock files).
+    pub(crate) files: HashMap<String, FileInfo>,
+    /// Files served at `/mock-files/{id}/{name}`: content type and bytes.
+    pub(crate) served: HashMap<String, (String, axum::body::Bytes)>,
+    /// Version ids served for mocked models → `owner/name`.
+    pub(crate) mock_versions: HashMap<String, String>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) spec: ProxySpec,
+    pub(crate) run_token: String,
+    pub(crate) base_url: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) started: Instant,
+    tables: Mutex<Tables>,
+}
+
+impl Shared {
+    pub(crate) fn tables(&self) -> MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The mock for `model` (`owner/name`), exact or `*`.
+    pub(crate) fn mock_for(&self, model: &str) -> Option<&Value> {
+        self.spec
+            .mocks
+            .get(model)
+            .or_else(|| self.spec.mocks.get("*"))
+    }
+}
+
+/// A running proxy. Dropping it without [`Proxy::finish`] still cancels unfinished
+/// upstream predictions (in the background) and stops the server.
+pub struct Proxy {
+    shared: Arc<Shared>,
+    port: u16,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Proxy {
+    /// Binds 127.0.0.1:0 and serves.
+    pub(crate) async fn start(spec: ProxySpec) -> Result<Proxy, RunError> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .await
+            .map_err(|e| RunError::io("starting the Replicate proxy on 127.0.0.1", e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| RunError::io("starting the Replicate proxy on 127.0.0.1", e))?
+            .port();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(120))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| RunError::Protocol {
+                message: format!("building the proxy's HTTP client: {e}"),
+            })?;
+        let mut spec = spec;
+        spec.upstream = spec.upstream.trim_end_matches('/').to_owned();
+        let shared = Arc::new(Shared {
+            spec,
+            run_token: random_token()?,
+            base_url: format!("http://127.0.0.1:{port}"),
+            client,
+            started: Instant::now(),
+            tables: Mutex::new(Tables::default()),
+        });
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        // Small request/response pairs: no Nagle delay on the loopback hop.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        tracing::debug!(port, "Replicate proxy started");
+        Ok(Proxy {
+            shared,
+            port,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: the child's `REPLICATE_BASE_URL`.
+    pub fn url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The loopback port the proxy listens on (a sandbox must let the child connect to
+    /// `127.0.0.1:<port>`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The per-run token the child gets (environment and cog context); only this proxy
+    /// accepts it.
+    pub fn run_token(&self) -> &str {
+        &self.shared.run_token
+    }
+
+    /// The trace so far.
+    pub fn calls(&self) -> Vec<ModelCall> {
+        mock::refresh(&self.shared);
+        self.shared
+            .tables()
+            .records
+            .iter()
+            .map(|r| r.call.clone())
+            .collect()
+    }
+
+    /// Cancels the upstream predictions the run left unfinished, stops the server and
+    /// returns the trace.
+    pub async fn finish(mut self) -> Vec<ModelCall> {
+        forward::cancel_unfinished(self.shared.clone()).await;
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.calls()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let shared = self.shared.clone();
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    forward::cancel_unfinished(shared).await;
+                    let _ = tx.send(());
+                });
+            }
+        }
+    }
+}
+
+fn random_token() -> Result<String, RunError> {
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| RunError::io("reading /dev/urandom for the run's token", e))?;
+    Ok(format!("r8_run_{}", hex::encode(bytes)))
+}
+
+/// An RFC 7807 error answer, as Replicate sends them.
+pub(crate) fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        json!({"title": title, "detail": detail, "status": status.as_u16()}).to_string(),
+    )
+        .into_response()
+}
+
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    use subtle::ConstantTimeEq as _;
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let given = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("Token "))
+        .unwrap_or("")
+        .trim();
+    bool::from(given.as_bytes().ct_eq(shared.run_token.as_bytes()))
+}
+
+/// Every request: mock files need no token; the API needs the run's token.
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if request.method() == Method::GET
+        && let ["mock-files", id, _name] = segments.as_slice()
+    {
+        return mock::serve_file(&shared, id);
+    }
+    if !authorized(&shared, request.headers()) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "Unauthenticated",
+            "You did not pass a valid authentication token",
+        );
+    }
+    let method = request.method().clone();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["v1", "models", owner, name])
+        | ("GET", ["v1", "models", owner, name, "versions"])
+        | ("GET", ["v1", "models", owner, name, "versions", _]) => {
+            let model = format!("{owner}/{name}");
+            if shared.mock_for(&model).is_some() {
+                return mock::model_info(&shared, &model, &segments[4..]);
+            }
+        }
+        ("POST", ["v1", "models", owner, name, "predictions"]) => {
+            let model = format!("{owner}/{name}");
+            if shared.mock_for(&model).is_some() {
+                return mock::create(&shared, &model, None, request).await;
+            }
+            return forward::create(&shared, request).await;
+        }
+        ("POST", ["v1", "predictions"]) => return forward::create(&shared, request).await,
+        ("GET", ["v1", "predictions", id]) | ("POST", ["v1", "predictions", id, "cancel"]) => {
+            let cancel = method == Method::POST;
+            if mock::is_mock(&shared, id) {
+                return mock::get(&shared, id, cancel);
+            }
+            return forward::prediction(&shared, request, cancel).await;
+        }
+        ("POST", ["v1", "files"]) if shared.spec.token.is_none() => {
+            return mock::upload(&shared, request).await;
+        }
+        ("POST", ["v1", "files"]) => return forward::upload(&shared, request).await,
+        _ => {}
+    }
+    forward::stream(&shared, request).await
+}
+
+/// Renders a prediction's `Body` into bytes, at most `limit`.
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Response> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            &format!("the proxy reads at most {limit} bytes of this request: {e}"),
+        )
+    })
+}
+
+/// Mocked models and what the proxy needs to answer for them (see `run_locally`'s
+/// `mocks` and `mock_latency_ms`).
+#[derive(Debug, Clone, Default)]
+pub struct Mocks {
+    /// `owner/name` (or `"*"` for every model) → the output to return, or `"auto"` to
+    /// synthesise one from the model's schema.
+    pub outputs: BTreeMap<String, Value>,
+    /// Latency of each mocked prediction (default [`DEFAULT_MOCK_LATENCY_MS`]).
+    pub latency_ms: Option<u64>,
+    /// The schemas of the models by `owner/name` (from the schema cache).
+    pub schemas: HashMap<String, MockSchema>,
+    /// The models the pipeline uses (`owner/name`), when known: a run that needs an
+    /// unmocked model without a token fails before anything starts.
+    pub models: Vec<String>,
+}
+
+impl Mocks {
+    /// Checks the keys and that every used model is mocked or reachable (`token`).
+    pub(crate) fn check(&self, token: Option<&str>) -> Result<(), RunError> {
+        let bad: Vec<String> = self
+            .outputs
+            .keys()
+            .filter(|k| *k != "*" && !valid_model(k))
+            .map(|k| format!("`{k}` is not `owner/name` or `*`"))
+            .collect();
+        if !bad.is_empty() {
+            return Err(RunError::Mocks {
+                message: format!("invalid `mocks` keys: {}", bad.join("; ")),
+            });
+        }
+        if token.is_some() || self.outputs.contains_key("*") {
+            return Ok(());
+        }
+        let unmocked: Vec<&str> = self
+            .models
+            .iter()
+            .map(|m| m.split(':').next().unwrap_or(m))
+            .filter(|m| !self.outputs.contains_key(*m))
+            .collect();
+        if unmocked.is_empty() {
+            return Ok(());
+        }
+        Err(RunError::Mocks {
+            message: format!(
+                "the pipeline calls {} but no REPLICATE_API_TOKEN is set: set REPLICATE_API_TOKEN, or mock {} with `mocks` (e.g. {{\"{}\": \"auto\"}} or {{\"*\": \"auto\"}}; CLI: --mock '*=auto')",
+                unmocked.join(", "),
+                if unmocked.len() == 1 { "it" } else { "them" },
+                unmocked[0]
+            ),
+        })
+    }
+
+    fn spec(&self, upstream: &str, token: Option<&str>) -> ProxySpec {
+        ProxySpec {
+            upstream: upstream.to_owned(),
+            token: token.map(str::to_owned),
+            mocks: self
+                .outputs
+                .iter()
+                .map(|(k, v)| (k.split(':').next().unwrap_or(k).to_owned(), v.clone()))
+                .collect(),
+            mock_latency: Duration::from_millis(self.latency_ms.unwrap_or(DEFAULT_MOCK_LATENCY_MS)),
+            schemas: self.schemas.clone(),
+        }
+    }
+}
+
+fn valid_model(key: &str) -> bool {
+    let model = key.split(':').next().unwrap_or(key);
+    let mut parts = model.split('/');
+    let ok = |p: Option<&str>| {
+        p.is_some_and(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        })
+    };
+    ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
+}
+
+/// The default API base when none is configured.
+const DEFAULT_UPSTREAM: &str = "https://api.replicate.com";
+
+/// Starts the proxy of one run: forwarding to `upstream` (default
+/// `https://api.replicate.com`) with `token`, answering mocked models itself.
+pub async fn start_for(
+    upstream: Option<&str>,
+    token: Option<&str>,
+    mocks: &Mocks,
+) -> Result<Proxy, RunError> {
+    // This process holds the real token (its environment, the proxy's memory): make its
+    // /proc entries unreadable to the pipeline, which runs as the same user. (Children
+    // become dumpable again at exec; root can still read them — a sandbox closes that.)
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        tracing::debug!("prctl(PR_SET_DUMPABLE, 0) failed: {e}");
+    }
+    Proxy::start(mocks.spec(upstream.unwrap_or(DEFAULT_UPSTREAM), token)).await
+}
+
+impl Proxy {
+    /// The child's Replicate variables: the proxy's URL and the per-run token.
+    pub(crate) fn child_env(&self) -> [(std::ffi::OsString, std::ffi::OsString); 2] {
+        [
+            ("REPLICATE_BASE_URL".into(), self.url().into()),
+            ("REPLICATE_API_TOKEN".into(), self.run_token().into()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmocked_models_without_a_token_fail_naming_mocks_and_the_token() {
+        let mut mocks = Mocks {
+            models: vec!["acme/a".into(), "acme/b:123".into()],
+            ..Mocks::default()
+        };
+        mocks.outputs.insert("acme/a".into(), json!("x"));
+        let err = mocks.check(None).unwrap_err().to_string();
+        assert!(err.contains("acme/b") && !err.contains("acme/a,"), "{err}");
+        assert!(
+            err.contains("`mocks`") && err.contains("REPLICATE_API_TOKEN"),
+            "{err}"
+        );
+        assert!(mocks.check(Some("r8_x")).is_ok());
+        mocks.outputs.insert("*".into(), json!("auto"));
+        assert!(mocks.check(None).is_ok());
+        mocks.outputs.insert("not a model".into(), json!(1));
+        assert!(mocks.check(None).is_err());
+    }
+}
