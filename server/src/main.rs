@@ -131,6 +131,18 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
     if args.max_body_bytes == 0 {
         anyhow::bail!("--max-body-bytes must be greater than 0");
     }
+    if args.max_connections == 0 || args.max_in_flight == 0 {
+        anyhow::bail!("--max-connections and --max-in-flight must be greater than 0");
+    }
+    for (flag, d) in [
+        ("--header-read-timeout", args.header_read_timeout),
+        ("--request-timeout", args.request_timeout),
+        ("--idle-timeout", args.idle_timeout),
+    ] {
+        if d.is_zero() {
+            anyhow::bail!("{flag} must be greater than 0");
+        }
+    }
     Ok(http::HttpOptions {
         addr: args.http,
         tokens,
@@ -138,5 +150,11 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
         allowed_origins: args.allowed_origins.clone(),
         max_body_bytes: args.max_body_bytes,
         insecure_no_auth: args.insecure_no_auth,
+        header_read_timeout: args.header_read_timeout,
+        request_timeout: args.request_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
+        max_in_flight: args.max_in_flight,
+        shutdown_grace: args.shutdown_grace,
     })
 }
