@@ -133,3 +133,22 @@ fn a_project_without_cog_yaml_still_lints_main_py() {
     found.sort_unstable();
     assert_eq!(found, vec!["COG001", "PY003", "PY010"], "{:?}", codes(&d));
 }
+
+#[test]
+fn a_missing_predict_target_never_lists_unnamed_functions() {
+    let main = "def (:\n    pass\ndef (:\n    pass\ndef go():\n    pass\ndef go():\n    pass\n";
+    let d = check(&[
+        ("cog.yaml", COG),
+        ("requirements.txt", REQ),
+        ("main.py", main),
+    ]);
+    let cog004 = d
+        .iter()
+        .find(|d| d.code == "COG004")
+        .unwrap_or_else(|| panic!("{:?}", codes(&d)));
+    assert!(
+        cog004.message.ends_with("(it defines: go)"),
+        "{}",
+        cog004.message
+    );
+}
