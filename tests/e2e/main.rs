@@ -25,6 +25,7 @@ mod conformance;
 mod contract;
 mod docs_tools;
 mod http_security;
+mod hostile_bodies;
 mod hostile_cli;
 mod hostile_http;
 mod http_server;
