@@ -270,12 +270,9 @@ mod tests {
         let mut args = BTreeMap::new();
         args.insert("a".to_string(), "{{b}}".to_string());
         args.insert("b".to_string(), "{{a}}".to_string());
-        assert_eq!(
-            t.render(&args).unwrap(),
-            "A={{b}} B={{a}} {{other}} {{b"
-        );
-        let none = PromptTemplate::parse("n.md", "---\nname: n\ndescription: d\n---\nhi\n")
-            .unwrap();
+        assert_eq!(t.render(&args).unwrap(), "A={{b}} B={{a}} {{other}} {{b");
+        let none =
+            PromptTemplate::parse("n.md", "---\nname: n\ndescription: d\n---\nhi\n").unwrap();
         let err = none.render(&args).unwrap_err().to_string();
         assert!(err.contains("it takes no arguments"), "{err}");
     }

@@ -14,7 +14,14 @@ fn a_huge_docs_body_is_refused_naming_the_limit() {
     let sandbox = fakes.sandbox();
     let run = cli(
         &sandbox,
-        &["docs", "refresh", "--source", "pipelines", "--format", "json"],
+        &[
+            "docs",
+            "refresh",
+            "--source",
+            "pipelines",
+            "--format",
+            "json",
+        ],
     );
     let text = format!("{}{}", run.stdout, run.stderr);
     assert!(

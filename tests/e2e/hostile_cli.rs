@@ -19,7 +19,9 @@ fn every_verb_prints_a_json_error_object_on_exit_2() {
         vec!["search", "captions", "--format", "json"],
         vec!["validate", &missing, "--format", "json"],
         vec!["run", &missing, "--format", "json"],
-        vec!["scaffold", &missing, "--model", "../bad", "--format", "json"],
+        vec![
+            "scaffold", &missing, "--model", "../bad", "--format", "json",
+        ],
         // Usage errors, too.
         vec!["schema", "--format", "json", "--no-such-flag"],
         vec!["validate", "--format", "json", "--output", "Bogus"],
@@ -39,5 +41,9 @@ fn every_verb_prints_a_json_error_object_on_exit_2() {
         assert_ne!(doc, Value::Null);
     }
     // The unreachable API and docs host, the missing project and the usage errors at least.
-    assert!(exit_2 >= 8, "only {exit_2} of {} cases exited 2", cases.len());
+    assert!(
+        exit_2 >= 8,
+        "only {exit_2} of {} cases exited 2",
+        cases.len()
+    );
 }

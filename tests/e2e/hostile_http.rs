@@ -30,7 +30,11 @@ fn call(id: u64, name: &str, args: Value) -> Request {
 }
 
 fn slow_schema_call(id: u64) -> Request {
-    call(id, "fetch_model_schema", json!({"models": ["acme/chatter-3b"]}))
+    call(
+        id,
+        "fetch_model_schema",
+        json!({"models": ["acme/chatter-3b"]}),
+    )
 }
 
 fn tool_names(resp: &Response) -> Vec<String> {
@@ -81,7 +85,10 @@ fn slowloris_is_cut_and_healthz_keeps_answering_under_a_256_fd_limit() {
             }
         }
     }
-    assert!(busy >= 50, "only {busy} of 300 over-cap connections got 503");
+    assert!(
+        busy >= 50,
+        "only {busy} of 300 over-cap connections got 503"
+    );
     // Keep trickling: the head must be complete within the timeout, however slowly sent.
     for s in &mut slow {
         let _ = s.write_all(b"b");
@@ -180,7 +187,11 @@ fn a_chunked_body_declaring_a_huge_chunk_gets_413_at_once() {
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("--max-body-bytes"), "{text}");
     // Well before the 30 s request timeout: the declaration alone decides.
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -217,7 +228,11 @@ fn empty_or_duplicate_host_gets_400_and_two_origins_get_403() {
         .unwrap();
         let mut text = String::new();
         let _ = s.read_to_string(&mut text);
-        let want = if extra.contains("Origin") { "403" } else { "400" };
+        let want = if extra.contains("Origin") {
+            "403"
+        } else {
+            "400"
+        };
         assert!(
             text.starts_with(&format!("HTTP/1.1 {want}")),
             "{extra:?} → {text}"
@@ -237,8 +252,8 @@ fn malformed_json_gets_a_json_rpc_parse_error() {
     assert_eq!(body["id"], Value::Null);
 
     // JSON, but not a JSON-RPC request: invalid request, with the id when it is readable.
-    let resp = Request::post_json("/mcp", &json!({"id": 7, "method": "tools/list"}))
-        .send(server.addr);
+    let resp =
+        Request::post_json("/mcp", &json!({"id": 7, "method": "tools/list"})).send(server.addr);
     assert_eq!(resp.status, 400, "{}", resp.text());
     let body = resp.json();
     assert_eq!(body["error"]["code"], -32600, "{body}");
@@ -257,7 +272,10 @@ fn run_locally_is_not_listed_without_allow_run() {
         .header("MCP-Protocol-Version", "2025-11-25")
         .send(closed.addr);
     let names = tool_names(&resp);
-    assert!(names.contains(&"validate_pipeline".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"validate_pipeline".to_string()),
+        "{names:?}"
+    );
     assert!(!names.contains(&"run_locally".to_string()), "{names:?}");
     let refused = call(2, "run_locally", json!({"files": {}})).send(closed.addr);
     let body = refused.json();

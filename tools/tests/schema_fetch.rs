@@ -301,9 +301,7 @@ async fn server_error_is_retried_once_then_reported() {
     // Two in a row are reported after exactly one retry.
     let id = s.fake.version_ids("acme/chatter-3b")[0].clone();
     s.fake.inject(Fault::status(500).times(2));
-    let err = one(&s, &format!("acme/chatter-3b:{id}"))
-        .await
-        .unwrap_err();
+    let err = one(&s, &format!("acme/chatter-3b:{id}")).await.unwrap_err();
     match &err {
         SchemaError::Api {
             status,

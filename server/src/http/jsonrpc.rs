@@ -142,7 +142,9 @@ pub async fn check_message(
     } else {
         None
     };
-    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     drop(permit);
     resp
 }

@@ -211,7 +211,9 @@ impl Framing {
         if name == b"transfer-encoding" {
             self.chunked = value.ends_with(b"chunked");
         } else if name == b"content-length" {
-            self.length = std::str::from_utf8(&value).ok().and_then(|v| v.parse().ok());
+            self.length = std::str::from_utf8(&value)
+                .ok()
+                .and_then(|v| v.parse().ok());
         }
     }
 
