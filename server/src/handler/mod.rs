@@ -89,8 +89,25 @@ impl ServerHandler for PipelinesServer {
             )
             .into());
         }
+        // rmcp only signals a `notifications/cancelled`; dropping the tool's future is what
+        // aborts its upstream HTTP requests. `run_locally` handles cancellation itself (it
+        // must stop the pipeline's processes), so it is left to finish its own clean-up.
+        let ct = context.ct.clone();
+        let own_cleanup = request.name == RUN_LOCALLY;
         let tcc = ToolCallContext::new(self, request, context);
-        self.tool_router.call(tcc).await
+        if own_cleanup {
+            return self.tool_router.call(tcc).await;
+        }
+        tokio::select! {
+            result = self.tool_router.call(tcc) => result,
+            () = ct.cancelled() => {
+                tracing::info!("tool call cancelled by the client; its upstream requests are dropped");
+                Err(McpError::invalid_request(
+                "the call was cancelled by the client",
+                None,
+            ))
+            }
+        }
     }
 
     async fn list_prompts(
