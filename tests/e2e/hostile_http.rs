@@ -324,3 +324,47 @@ fn sigterm_lets_an_in_flight_call_finish() {
     // New connections are refused once shutting down.
     assert!(TcpStream::connect(addr).is_err());
 }
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
+    let server = HttpServer::start(&["--idle-timeout", "1s", "--header-read-timeout", "30s"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let idle_from = Instant::now();
+    // Nothing more is sent: the server closes the connection (EOF), well before 30 s.
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    let idle = idle_from.elapsed();
+    assert!(
+        idle >= Duration::from_millis(900) && idle < Duration::from_secs(10),
+        "closed after {idle:?}"
+    );
+}
+
+#[test]
+fn a_body_that_does_not_arrive_in_time_gets_408() {
+    let server = HttpServer::start(&["--request-timeout", "1s"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST /mcp HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{\"jsonrpc\"",
+        server.addr
+    )
+    .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("--request-timeout"), "{text}");
+}
