@@ -42,6 +42,61 @@ pub enum FetchError {
         /// The URL.
         url: String,
     },
+    /// The body is larger than the limit (reading stopped there).
+    #[error("{url} sent a body larger than the {} limit for documents", human_bytes(*limit))]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+}
+
+/// Largest document body accepted from the docs host.
+pub const MAX_DOC_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why a response body could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Over the limit (declared or while streaming).
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The connection failed while reading.
+    Read(reqwest::Error),
+}
+
+/// Reads a response body of at most `limit` bytes: a larger declared length is refused
+/// before reading, and a body without one is counted as it streams, never held whole.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, BodyError> {
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge { limit });
+    }
+    let mut out = Vec::with_capacity(usize::try_from(declared.unwrap_or(0)).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge { limit });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// `16 MiB`, `512 KiB`, `300 bytes`.
+pub fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else if n >= 1024 && n.is_multiple_of(1024) {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 impl FetchError {
@@ -50,7 +105,9 @@ impl FetchError {
         match self {
             FetchError::Timeout { .. } | FetchError::Network { .. } => true,
             FetchError::Status { status, .. } => *status >= 500 || *status == 429,
-            FetchError::Client(_) | FetchError::NotText { .. } => false,
+            FetchError::Client(_) | FetchError::NotText { .. } | FetchError::TooLarge { .. } => {
+                false
+            }
         }
     }
 }
@@ -90,12 +147,18 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// The HTTP client: timeouts on connect and on every whole request.
+/// The HTTP client: timeouts on connect and on every whole request, a body size cap.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     timeout: Duration,
+    max_body: u64,
 }
+
+/// Statuses retried once (GET is idempotent): a transient server error.
+const RETRY_ONCE: [u16; 2] = [500, 502];
+/// The pause before that retry.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 impl Fetcher {
     /// Builds the client.
@@ -107,11 +170,33 @@ impl Fetcher {
             .user_agent(concat!("mcp-pipelines/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(Fetcher { client, timeout })
+        Ok(Fetcher {
+            client,
+            timeout,
+            max_body: MAX_DOC_BYTES,
+        })
     }
 
-    /// GETs `url`, conditionally when `validators` are given.
+    /// The same client with another body limit.
+    #[must_use]
+    pub fn with_max_body(mut self, max_body: u64) -> Fetcher {
+        self.max_body = max_body;
+        self
+    }
+
+    /// GETs `url`, conditionally when `validators` are given; a 500 or 502 is retried once.
     pub async fn get(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchError> {
+        match self.get_once(url, validators).await {
+            Err(FetchError::Status { status, .. }) if RETRY_ONCE.contains(&status) => {
+                tracing::debug!(url, status, "retrying the docs fetch once");
+                tokio::time::sleep(RETRY_PAUSE).await;
+                self.get_once(url, validators).await
+            }
+            other => other,
+        }
+    }
+
+    async fn get_once(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchError> {
         let mut request = self.client.get(url);
         if let Some(etag) = &validators.etag {
             request = request.header(IF_NONE_MATCH, etag);
@@ -141,8 +226,16 @@ impl Fetcher {
                 status: status.as_u16(),
             });
         }
-        let bytes = response.bytes().await.map_err(|e| self.classify(url, &e))?;
-        let body = String::from_utf8(bytes.to_vec()).map_err(|_| FetchError::NotText {
+        let bytes = read_capped(response, self.max_body)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { limit } => FetchError::TooLarge {
+                    url: url.to_owned(),
+                    limit,
+                },
+                BodyError::Read(e) => self.classify(url, &e),
+            })?;
+        let body = String::from_utf8(bytes).map_err(|_| FetchError::NotText {
             url: url.to_owned(),
         })?;
         Ok(Fetched::Body {

@@ -188,6 +188,34 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes; larger requests get 413.
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// A client must send a complete request head within this time, else the connection is
+    /// closed (slow-client protection).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// A request's body must arrive within this time, else 408.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// A kept-alive connection with no request in flight is closed after this long (at most
+    /// --header-read-timeout: waiting for the next request counts as reading its head).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Most connections open at once; more get 503 with Retry-After. Keep it below the
+    /// process's open-file limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub max_connections: usize,
+
+    /// Most tool calls running at once; more get 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_in_flight: usize,
+
+    /// On SIGTERM/SIGINT, stop accepting and let in-flight requests finish for up to this
+    /// long before exiting.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
 }
 
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -1,8 +1,13 @@
 //! `serve --http`: stateless streamable HTTP at `/mcp`, `GET /healthz`, bearer-token auth,
-//! Host/Origin validation (DNS-rebinding protection), a request body limit and graceful
-//! shutdown. The transport knows nothing of the tools.
+//! Host/Origin validation (DNS-rebinding protection), a request body limit, connection and
+//! in-flight limits (`listener`, `jsonrpc`) and a draining shutdown. The transport knows
+//! nothing of the tools.
 
-use std::{net::SocketAddr, sync::Arc};
+mod jsonrpc;
+mod listener;
+mod sniff;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
 use axum::{
@@ -37,6 +42,18 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// Serve off loopback without tokens.
     pub insecure_no_auth: bool,
+    /// A client must send a complete request head within this time.
+    pub header_read_timeout: Duration,
+    /// A request's body must arrive within this time.
+    pub request_timeout: Duration,
+    /// A connection with no request in flight is closed after this long.
+    pub idle_timeout: Duration,
+    /// Most connections open at once.
+    pub max_connections: usize,
+    /// Most `tools/call` requests running at once.
+    pub max_in_flight: usize,
+    /// How long in-flight requests may still take after SIGTERM/SIGINT.
+    pub shutdown_grace: Duration,
 }
 
 impl std::fmt::Debug for HttpOptions {
@@ -47,6 +64,12 @@ impl std::fmt::Debug for HttpOptions {
             .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -80,14 +103,20 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
     // Always printed (not subject to RUST_LOG): scripts and tests read the bound address here.
     eprintln!("mcp-pipelines listening on http://{local}/mcp");
     tracing::info!(%local, auth = !opts.tokens.is_empty(), "serving streamable HTTP");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-            ct.cancel();
-        })
-        .await
-        .context("HTTP server failed")?;
+    let limits = listener::ConnLimits {
+        header_read_timeout: opts.header_read_timeout,
+        idle_timeout: opts.idle_timeout,
+        max_connections: opts.max_connections,
+        shutdown_grace: opts.shutdown_grace,
+        max_body_bytes: opts.max_body_bytes,
+    };
+    listener::run(listener, router, limits, async {
+        shutdown_signal().await;
+        tracing::info!("shutdown signal received");
+    })
+    .await;
+    // Whatever is still running after the grace period is cancelled now.
+    ct.cancel();
     Ok(())
 }
 
@@ -118,8 +147,19 @@ pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -
             .collect(),
         max_body_bytes: opts.max_body_bytes,
     });
+    let messages = Arc::new(jsonrpc::MessageLimits {
+        max_body_bytes: opts.max_body_bytes,
+        request_timeout: opts.request_timeout,
+        in_flight: Arc::new(tokio::sync::Semaphore::new(opts.max_in_flight.max(1))),
+        max_in_flight: opts.max_in_flight.max(1),
+    });
+    // Layers run outside-in: Host/Origin and auth first, then the message checks.
     let protected = Router::new()
         .nest_service("/mcp", mcp)
+        .layer(middleware::from_fn_with_state(
+            messages,
+            jsonrpc::check_message,
+        ))
         .layer(middleware::from_fn_with_state(guard.clone(), check_request));
     Router::new()
         .route("/healthz", get(healthz))
@@ -136,7 +176,7 @@ async fn healthz() -> impl IntoResponse {
     )
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "error": message }).to_string();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -144,11 +184,17 @@ fn error(status: StatusCode, message: &str) -> Response {
 async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Next) -> Response {
     let headers = req.headers();
     // 1. DNS-rebinding protection first: a forged Host/Origin learns nothing else.
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(_), Some(_)) => {
+            return error(StatusCode::BAD_REQUEST, "more than one Host header");
+        }
+        (Some(h), None) => match h.to_str().map(str::trim) {
+            Ok(h) if !h.is_empty() => Some(h.to_string()),
+            _ => return error(StatusCode::BAD_REQUEST, "empty or unreadable Host header"),
+        },
+        (None, _) => req.uri().authority().map(|a| a.to_string()),
+    };
     match host {
         Some(h) if host_allowed(&h, &g.allowed_hosts) => {}
         Some(_) => {
@@ -158,7 +204,15 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
                 "Host header not allowed; the operator can add it with --allowed-host",
             );
         }
-        None => return error(StatusCode::FORBIDDEN, "missing Host header"),
+        None => return error(StatusCode::BAD_REQUEST, "missing Host header"),
+    }
+    let mut origins = headers.get_all(header::ORIGIN).iter();
+    if let (Some(_), Some(_)) = (origins.next(), origins.next()) {
+        tracing::warn!("rejected request: several Origin headers");
+        return error(
+            StatusCode::FORBIDDEN,
+            "more than one Origin header; send exactly one",
+        );
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let ok = origin
@@ -259,14 +313,10 @@ fn host_allowed(value: &str, extra: &[String]) -> bool {
     if is_loopback_host(&host) {
         return true;
     }
-    let full = match port {
-        Some(p) => format!("{host}:{p}"),
-        None => host.clone(),
-    };
     extra.iter().any(|e| {
         let (eh, ep) = split_authority(e);
         match ep {
-            Some(_) => *e == full,
+            Some(ep) => eh == host && Some(ep) == port,
             None => eh == host,
         }
     })
@@ -333,6 +383,9 @@ mod tests {
         let extra = vec![
             "mcp.example.com".to_string(),
             "api.example.com:8443".to_string(),
+            "[2001:db8::7]:8848".to_string(),
+            "[2001:db8::8]".to_string(),
+            "API.Example.com:9000".to_string(),
         ];
         for ok in [
             "localhost",
@@ -341,6 +394,10 @@ mod tests {
             "[::1]:8848",
             "mcp.example.com:443",
             "api.example.com:8443",
+            "[2001:db8::7]:8848",
+            "[2001:DB8::7]:8848",
+            "[2001:db8::8]:1234",
+            "api.example.com:9000",
         ] {
             assert!(host_allowed(ok, &extra), "{ok}");
         }
@@ -349,6 +406,8 @@ mod tests {
             "evil.com:8848",
             "api.example.com:80",
             "127.0.0.1.evil.com",
+            "[2001:db8::7]:80",
+            "[2001:db8::9]:8848",
         ] {
             assert!(!host_allowed(bad, &extra), "{bad}");
         }

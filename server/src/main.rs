@@ -25,7 +25,18 @@ use crate::{
 };
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let json_errors = json_requested(std::env::args_os().skip(1));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A usage error under `--format json` is still one JSON object on stdout.
+        Err(e) if json_errors && e.use_stderr() => {
+            let message = e.render().to_string();
+            eprint!("{message}");
+            print_json_error(message.trim().trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -41,9 +52,29 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if json_errors {
+                print_json_error(&format!("{e:#}"));
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether the command line asks for `--format json` (before any `--`).
+fn json_requested(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<std::ffi::OsString> = args.take_while(|a| a != "--").collect();
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--format=json" || (a == "--format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    })
+}
+
+/// The one JSON object a verb prints when it could not run (exit 2).
+fn print_json_error(message: &str) {
+    use std::io::Write;
+    let doc = serde_json::json!({ "ok": false, "error": message });
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{doc:#}");
+    let _ = out.flush();
 }
 
 /// Logs go to stderr, always: in stdio mode stdout is the protocol.
@@ -143,6 +174,18 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
     if args.max_body_bytes == 0 {
         anyhow::bail!("--max-body-bytes must be greater than 0");
     }
+    if args.max_connections == 0 || args.max_in_flight == 0 {
+        anyhow::bail!("--max-connections and --max-in-flight must be greater than 0");
+    }
+    for (flag, d) in [
+        ("--header-read-timeout", args.header_read_timeout),
+        ("--request-timeout", args.request_timeout),
+        ("--idle-timeout", args.idle_timeout),
+    ] {
+        if d.is_zero() {
+            anyhow::bail!("{flag} must be greater than 0");
+        }
+    }
     Ok(http::HttpOptions {
         addr: args.http,
         tokens,
@@ -150,5 +193,11 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
         allowed_origins: args.allowed_origins.clone(),
         max_body_bytes: args.max_body_bytes,
         insecure_no_auth: args.insecure_no_auth,
+        header_read_timeout: args.header_read_timeout,
+        request_timeout: args.request_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
+        max_in_flight: args.max_in_flight,
+        shutdown_grace: args.shutdown_grace,
     })
 }

@@ -76,7 +76,7 @@ pub enum PromptError {
         argument: String,
     },
     /// An argument the prompt does not declare.
-    #[error("prompt `{prompt}` has no argument `{argument}` (it takes: {known})")]
+    #[error("prompt `{prompt}` has no argument `{argument}` ({known})")]
     UnknownArgument {
         /// Prompt name.
         prompt: String,
@@ -143,15 +143,10 @@ impl PromptTemplate {
             return Err(PromptError::UnknownArgument {
                 prompt: self.name.clone(),
                 argument: unknown.clone(),
-                known: self
-                    .arguments
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: known_names(self.arguments.iter().map(|a| a.name.as_str())),
             });
         }
-        let mut body = self.body.clone();
+        let mut values: BTreeMap<&str, String> = BTreeMap::new();
         for a in &self.arguments {
             let value = match args
                 .get(&a.name)
@@ -167,9 +162,45 @@ impl PromptTemplate {
                 }
                 None => a.default.clone().unwrap_or_default(),
             };
-            body = body.replace(&format!("{{{{{}}}}}", a.name), &value);
+            values.insert(&a.name, value);
         }
-        Ok(body)
+        Ok(substitute(&self.body, &values))
+    }
+}
+
+/// Replaces each `{{name}}` of `body` with its value in one pass over the template: a value
+/// is never searched again, so an argument cannot inject another argument's placeholder.
+fn substitute(body: &str, values: &BTreeMap<&str, String>) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after
+            .find("}}")
+            .and_then(|end| values.get(&after[..end]).map(|v| (end, v)))
+        {
+            Some((end, value)) => {
+                out.push_str(value);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// "it takes: a, b" — or "it takes no arguments"; blank names are never listed.
+fn known_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.filter(|n| !n.trim().is_empty()).collect();
+    if names.is_empty() {
+        "it takes no arguments".to_string()
+    } else {
+        format!("it takes: {}", names.join(", "))
     }
 }
 
@@ -238,6 +269,23 @@ mod tests {
         assert!(serde_json::to_string(&with).unwrap().contains("- PY003: x"));
         assert!(text.contains("search_models"), "default for models is used");
         assert!(!text.contains("{{"), "no placeholder left: {text}");
+    }
+
+    #[test]
+    fn substitution_is_one_pass() {
+        let t = PromptTemplate::parse(
+            "t.md",
+            "---\nname: t\ndescription: d\narguments:\n  - name: a\n    description: x\n  - name: b\n    description: y\n---\nA={{a}} B={{b}} {{other}} {{b\n",
+        )
+        .unwrap();
+        let mut args = BTreeMap::new();
+        args.insert("a".to_string(), "{{b}}".to_string());
+        args.insert("b".to_string(), "{{a}}".to_string());
+        assert_eq!(t.render(&args).unwrap(), "A={{b}} B={{a}} {{other}} {{b");
+        let none =
+            PromptTemplate::parse("n.md", "---\nname: n\ndescription: d\n---\nhi\n").unwrap();
+        let err = none.render(&args).unwrap_err().to_string();
+        assert!(err.contains("it takes no arguments"), "{err}");
     }
 
     #[test]

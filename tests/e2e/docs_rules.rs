@@ -210,14 +210,17 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
             "runtime/using-cog-secret-for-api-authentication"
         ]
     );
-    // A binding statement no rule enforces is advice.
+    // "you must read fields as output[...]" is enforced by PY020 now: a rule line, not advice.
     let digest = fetched["digest"]["text"].as_str().unwrap();
     assert_digest(digest);
     assert!(
-        digest.lines().any(|l| l.starts_with("- advice:")
-            && l.contains("you must read fields")
+        digest.lines().any(|l| l.starts_with("- PY020")
             && l.ends_with("[miscellaneous-important-things-to-keep-in-mind]")),
         "{digest}"
+    );
+    assert!(
+        !digest.contains("advice: you must read fields"),
+        "enforced by PY020: {digest}"
     );
     assert!(
         !digest.contains("advice: Never return"),

@@ -83,6 +83,14 @@ impl StdioServer {
         got
     }
 
+    /// The server's stderr so far.
+    fn stderr_text(&self) -> String {
+        self.stderr
+            .as_ref()
+            .map(Drain::snapshot)
+            .unwrap_or_default()
+    }
+
     /// Closes stdin and returns (exit status, every stdout line, stderr).
     fn close(mut self) -> (std::process::ExitStatus, Vec<String>, String) {
         drop(self.stdin.take());
@@ -262,4 +270,52 @@ fn no_arguments_is_a_usage_error_not_a_hang() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty(), "stdout stays clean");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--stdio"));
+}
+
+#[test]
+fn a_cancelled_call_drops_its_upstream_request_and_the_session_continues() {
+    let fakes = crate::fakes::Fakes::start();
+    // Every API answer takes 20 s: the call can only end early if its future was dropped.
+    fakes
+        .replicate
+        .set_delay(std::time::Duration::from_secs(20));
+    let mut server = StdioServer::start(&fakes.sandbox());
+    server.send(&json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "e2e-raw", "version": "0"}}
+    }));
+    server.responses(&[1]);
+    server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    server.send(&json!({
+        "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "fetch_model_schema", "arguments": {"models": ["acme/chatter-3b"]}}
+    }));
+    thread::sleep(std::time::Duration::from_millis(800));
+    let cancelled_at = std::time::Instant::now();
+    server.send(&json!({
+        "jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 2, "reason": "user pressed stop"}
+    }));
+    // No answer is due for a cancelled request (MCP); the server drops the call's future.
+    while !server
+        .stderr_text()
+        .contains("tool call cancelled by the client")
+    {
+        assert!(
+            cancelled_at.elapsed() < std::time::Duration::from_secs(10),
+            "the call was not dropped:\n{}",
+            server.stderr_text()
+        );
+        thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server.send(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {}}));
+    let list = server.responses(&[3]);
+    assert!(by_id(&list, 3)["result"]["tools"].is_array());
+    assert!(
+        cancelled_at.elapsed() < std::time::Duration::from_secs(15),
+        "the session stalled behind the cancelled call"
+    );
+    let (status, _, _) = server.close();
+    assert!(status.success());
 }

@@ -110,7 +110,19 @@ impl Sandbox {
 
     /// `mcp-pipelines ARGS` with the sandbox environment and nothing else inherited.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.command_via(&[], args)
+    }
+
+    /// `WRAPPER… mcp-pipelines ARGS` (e.g. `prlimit --nofile=256:256 --`), same environment.
+    pub fn command_via(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
         cmd.args(args).env_clear();
         for key in ["PATH", "HOME"] {
             if let Some(v) = std::env::var_os(key) {
@@ -241,13 +253,18 @@ impl HttpServer {
     /// Starts `serve --http 127.0.0.1:0 EXTRA_ARGS` with the given sandbox. If `extra_args`
     /// has its own `--http ADDR`, that one is used instead.
     pub fn start_in(sandbox: Sandbox, extra_args: &[&str]) -> Self {
+        Self::start_via(sandbox, &[], extra_args)
+    }
+
+    /// Like [`HttpServer::start_in`], with the binary started through `wrapper`.
+    pub fn start_via(sandbox: Sandbox, wrapper: &[&str], extra_args: &[&str]) -> Self {
         let mut args = vec!["serve"];
         if !extra_args.contains(&"--http") {
             args.extend_from_slice(&["--http", "127.0.0.1:0"]);
         }
         args.extend_from_slice(extra_args);
         let mut child = sandbox
-            .command(&args)
+            .command_via(wrapper, &args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -290,6 +307,18 @@ impl HttpServer {
             .as_ref()
             .map(Drain::snapshot)
             .unwrap_or_default()
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the server to exit on its own (after a signal sent elsewhere).
+    pub fn wait(mut self) -> (ExitStatus, String) {
+        let status = wait_with_guard(&mut self.child, HANG_GUARD, "server exit");
+        let stderr = self.stderr.take().map(Drain::finish).unwrap_or_default();
+        (status, stderr)
     }
 
     /// Sends SIGTERM and waits for the exit; returns the status and all of stderr.

@@ -290,13 +290,19 @@ async fn unavailable_503_and_504_are_retried() {
 }
 
 #[tokio::test]
-async fn server_error_is_not_retried_and_reported() {
+async fn server_error_is_retried_once_then_reported() {
     let s = setup().await;
+    // One 500 (or 502) is retried away.
     let id = s.fake.version_ids("acme/pixel-forge")[0].clone();
-    s.fake.inject(Fault::status(500));
-    let err = one(&s, &format!("acme/pixel-forge:{id}"))
-        .await
-        .unwrap_err();
+    s.fake.inject(Fault::status(502));
+    let schema = one(&s, &format!("acme/pixel-forge:{id}")).await.unwrap();
+    assert_eq!(schema.model, "acme/pixel-forge");
+    assert_eq!(s.fake.requests().len(), 2);
+    s.fake.clear_requests();
+    // Two in a row are reported after exactly one retry.
+    let id = s.fake.version_ids("acme/chatter-3b")[0].clone();
+    s.fake.inject(Fault::status(500).times(2));
+    let err = one(&s, &format!("acme/chatter-3b:{id}")).await.unwrap_err();
     match &err {
         SchemaError::Api {
             status,
@@ -310,7 +316,7 @@ async fn server_error_is_not_retried_and_reported() {
         other => panic!("expected Api error, got {other:?}"),
     }
     assert!(err.is_transient());
-    assert_eq!(s.fake.requests().len(), 1);
+    assert_eq!(s.fake.requests().len(), 2);
 }
 
 #[tokio::test]
@@ -432,12 +438,13 @@ async fn expired_latest_is_refetched_and_network_down_falls_back_to_it() {
     assert_eq!(stale.output.python_type, "str");
 
     // 5xx after retries also falls back; 404 does not.
-    s.fake.inject(Fault::status(500).times(2));
+    s.fake.inject(Fault::status(500).times(8));
     let served = expired
         .fetch_model_schema("acme/chatter-3b", false)
         .await
         .unwrap();
     assert!(served.from_cache);
+    s.fake.clear_faults();
 }
 
 #[tokio::test]

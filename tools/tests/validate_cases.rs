@@ -258,3 +258,22 @@ fn nesting_just_inside_the_limit_parses_on_the_big_stack() {
     .unwrap();
     assert!(d.is_empty(), "{:?}", codes(&d));
 }
+
+#[test]
+fn a_missing_predict_target_never_lists_unnamed_functions() {
+    let main = "def (:\n    pass\ndef (:\n    pass\ndef go():\n    pass\ndef go():\n    pass\n";
+    let d = check(&[
+        ("cog.yaml", COG),
+        ("requirements.txt", REQ),
+        ("main.py", main),
+    ]);
+    let cog004 = d
+        .iter()
+        .find(|d| d.code == "COG004")
+        .unwrap_or_else(|| panic!("{:?}", codes(&d)));
+    assert!(
+        cog004.message.ends_with("(it defines: go)"),
+        "{}",
+        cog004.message
+    );
+}

@@ -13,11 +13,12 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
-    handler::server::router::tool::ToolRouter,
+    handler::server::{router::tool::ToolRouter, tool::ToolCallContext},
     model::{
-        GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-        ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
-        ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+        CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
+        Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+        PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+        ServerCapabilities, ServerConfig,
     },
     service::RequestContext,
     tool_handler,
@@ -38,16 +39,22 @@ pub struct PipelinesServer {
 impl PipelinesServer {
     /// A handler over the shared state.
     pub fn new(state: Arc<AppState>) -> Self {
-        Self {
-            state,
-            tool_router: Self::docs_router()
-                + Self::schema_router()
-                + Self::validate_router()
-                + Self::scaffold_router()
-                + Self::run_router(),
+        let mut tool_router = Self::docs_router()
+            + Self::schema_router()
+            + Self::validate_router()
+            + Self::scaffold_router()
+            + Self::run_router();
+        if !state.allow_run {
+            // Not offered at all: a hosted server without `--allow-run` does not list it,
+            // and a call by name gets the error from `call_tool` below.
+            tool_router.remove_route(RUN_LOCALLY);
         }
+        Self { state, tool_router }
     }
 }
+
+/// The one tool that executes client code.
+const RUN_LOCALLY: &str = "run_locally";
 
 fn prompts(state: &AppState) -> &Prompts {
     &state.prompts
@@ -68,6 +75,39 @@ impl ServerHandler for PipelinesServer {
             env!("CARGO_PKG_VERSION"),
         ))
         .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        if request.name == RUN_LOCALLY && !self.state.allow_run {
+            return Ok(crate::convert::failure(
+                "run_locally is off on this hosted server (it executes the pipeline's code on the host); \
+                 the operator can enable it with `serve --http … --allow-run`, or run `mcp-pipelines run DIR` on your machine",
+            )
+            .into());
+        }
+        // rmcp only signals a `notifications/cancelled`; dropping the tool's future is what
+        // aborts its upstream HTTP requests. `run_locally` handles cancellation itself (it
+        // must stop the pipeline's processes), so it is left to finish its own clean-up.
+        let ct = context.ct.clone();
+        let own_cleanup = request.name == RUN_LOCALLY;
+        let tcc = ToolCallContext::new(self, request, context);
+        if own_cleanup {
+            return self.tool_router.call(tcc).await;
+        }
+        tokio::select! {
+            result = self.tool_router.call(tcc) => result,
+            () = ct.cancelled() => {
+                tracing::info!("tool call cancelled by the client; its upstream requests are dropped");
+                Err(McpError::invalid_request(
+                "the call was cancelled by the client",
+                None,
+            ))
+            }
+        }
     }
 
     async fn list_prompts(

@@ -15,6 +15,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
+
+use futures::StreamExt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -86,6 +88,8 @@ pub enum Mode {
     ServerError,
     /// Never answers.
     Hang,
+    /// 200 with a streamed body of this many bytes and no declared length.
+    Huge(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -276,6 +280,26 @@ async fn hang() -> StatusCode {
     StatusCode::OK
 }
 
+/// A streamed body of `bytes` bytes (never held whole), without a `Content-Length`.
+pub fn huge_body(bytes: u64) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let block = axum::body::Bytes::from(vec![b'a'; CHUNK]);
+    let full = bytes / CHUNK as u64;
+    let rest = usize::try_from(bytes % CHUNK as u64).unwrap_or(0);
+    let chunks = futures::stream::iter(
+        (0..full)
+            .map(move |_| block.clone())
+            .chain((rest > 0).then(|| axum::body::Bytes::from(vec![b'a'; rest]))),
+    )
+    .map(Ok::<_, std::convert::Infallible>);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response()
+}
+
 async fn serve_doc(
     State(state): State<Arc<HostState>>,
     Path((dir, file)): Path<(String, String)>,
@@ -302,6 +326,7 @@ async fn serve_doc(
             return (StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response();
         }
         Mode::Hang => return hang().await.into_response(),
+        Mode::Huge(bytes) => return huge_body(bytes),
     }
     let header_str = |name| {
         headers

@@ -10,6 +10,10 @@ use super::error::{SchemaError, TOKEN_URL};
 
 /// Retried statuses (GET only).
 const RETRY_STATUSES: [u16; 3] = [429, 503, 504];
+/// Retried once (GET only): a transient server error.
+const RETRY_ONCE_STATUSES: [u16; 2] = [500, 502];
+/// Largest API response body accepted.
+pub(crate) const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// First backoff step when the server gives no `Retry-After`.
 const BASE_BACKOFF: Duration = Duration::from_millis(200);
 
@@ -99,7 +103,8 @@ impl Api {
         &self.config
     }
 
-    /// `GET path` (with query pairs), retried on 429/503/504 within the configured bounds.
+    /// `GET path` (with query pairs), retried on 429/503/504 within the configured bounds,
+    /// and once on 500/502.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ApiFailure> {
         let mut attempt = 0;
         loop {
@@ -109,7 +114,10 @@ impl Api {
                     status,
                     detail,
                     retry_after,
-                }) if RETRY_STATUSES.contains(&status) && attempt < self.config.max_retries => {
+                }) if (RETRY_STATUSES.contains(&status) && attempt < self.config.max_retries)
+                    || (RETRY_ONCE_STATUSES.contains(&status)
+                        && attempt < self.config.max_retries.min(1)) =>
+                {
                     let wait = retry_after.unwrap_or(BASE_BACKOFF * 2u32.pow(attempt));
                     if wait > self.config.max_retry_wait {
                         return Err(ApiFailure::Status {
@@ -154,7 +162,17 @@ impl Api {
         let response = request.send().await.map_err(network)?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(network)?;
+        let bytes = pipelines_docs_cache::fetch::read_capped(response, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(|e| match e {
+                pipelines_docs_cache::fetch::BodyError::TooLarge { limit } => {
+                    ApiFailure::Decode(format!(
+                        "the response is larger than the {} limit for API responses",
+                        pipelines_docs_cache::fetch::human_bytes(limit)
+                    ))
+                }
+                pipelines_docs_cache::fetch::BodyError::Read(e) => network(e),
+            })?;
         if !status.is_success() {
             return Err(ApiFailure::Status {
                 status: status.as_u16(),

@@ -143,6 +143,9 @@ async fn api_response(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    if let Some(bytes) = fault.as_ref().and_then(|f| f.huge_body) {
+        return crate::docs_host::huge_body(bytes);
+    }
     if let Some(fault) = fault {
         let status =
             StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -38,6 +38,8 @@ pub struct Fault {
     pub retry_after: Option<String>,
     /// Only requests whose path starts with this (default: every `/v1/` path).
     pub path_prefix: Option<String>,
+    /// Instead of an error: 200 with a streamed body of this many bytes.
+    pub huge_body: Option<u64>,
 }
 
 impl Fault {
@@ -48,6 +50,15 @@ impl Fault {
             times: 1,
             retry_after: None,
             path_prefix: None,
+            huge_body: None,
+        }
+    }
+
+    /// One request answered 200 with a streamed body of `bytes` bytes (no declared length).
+    pub fn huge(bytes: u64) -> Fault {
+        Fault {
+            huge_body: Some(bytes),
+            ..Fault::status(200)
         }
     }
 

@@ -62,9 +62,21 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     let defined =
         py.model.function(&target.function).is_some() || py.model.class(&target.function).is_some();
     if !defined {
-        let functions: Vec<&str> = py.model.functions.iter().map(|f| f.name.as_str()).collect();
+        // Functions the parser recovered without a name are not listed.
+        let mut functions: Vec<&str> = Vec::new();
+        for f in &py.model.functions {
+            let name = f.name.trim();
+            if !name.is_empty() && !functions.contains(&name) {
+                functions.push(name);
+            }
+        }
         let hint = match functions.as_slice() {
             [] => String::new(),
+            names if names.len() > 10 => format!(
+                " (it defines: {}, … and {} more)",
+                names[..10].join(", "),
+                names.len() - 10
+            ),
             names => format!(" (it defines: {})", names.join(", ")),
         };
         out.push(Finding::new(

@@ -1,0 +1,49 @@
+//! The CLI verbs under `--format json` when they cannot run (exit 2): stdout is still one
+//! JSON object, `{"ok": false, "error": "…"}`, for every verb and for usage errors.
+
+use serde_json::Value;
+
+use crate::support::{Sandbox, cli};
+
+#[test]
+fn every_verb_prints_a_json_error_object_on_exit_2() {
+    let sandbox = Sandbox::new();
+    let missing = sandbox.scratch().join("no-such-project");
+    let missing = missing.display().to_string();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["docs", "refresh", "--format", "json"],
+        vec!["docs", "show", "--format", "json"],
+        vec!["docs", "search", "anything", "--format=json"],
+        vec!["docs", "diff", "--format", "json"],
+        vec!["schema", "acme/whatever", "--format", "json"],
+        vec!["search", "captions", "--format", "json"],
+        vec!["validate", &missing, "--format", "json"],
+        vec!["run", &missing, "--format", "json"],
+        vec![
+            "scaffold", &missing, "--model", "../bad", "--format", "json",
+        ],
+        // Usage errors, too.
+        vec!["schema", "--format", "json", "--no-such-flag"],
+        vec!["validate", "--format", "json", "--output", "Bogus"],
+    ];
+    let mut exit_2 = 0;
+    for args in &cases {
+        let run = cli(&sandbox, args);
+        if run.code != Some(2) {
+            continue;
+        }
+        exit_2 += 1;
+        let doc = run.json();
+        assert_eq!(doc["ok"], false, "{args:?}: {doc}");
+        let error = doc["error"].as_str().unwrap_or_default();
+        assert!(!error.trim().is_empty(), "{args:?}: {doc}");
+        assert!(doc.as_object().is_some_and(|o| o.len() == 2), "{doc}");
+        assert_ne!(doc, Value::Null);
+    }
+    // The unreachable API and docs host, the missing project and the usage errors at least.
+    assert!(
+        exit_2 >= 8,
+        "only {exit_2} of {} cases exited 2",
+        cases.len()
+    );
+}
