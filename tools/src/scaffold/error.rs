@@ -45,6 +45,23 @@ pub enum ScaffoldError {
         /// The model's inputs as `name: type`.
         inputs: String,
     },
+    /// Declared run() inputs that the automatic wiring passes to no model (PY029 would flag
+    /// them): only `steps` can say where they go.
+    #[error(
+        "run() input(s) {names} would be left unused: no model input has that name and type, \
+         so the automatic wiring cannot place them (validate_pipeline would flag them as \
+         PY029 unused-run-input). Pass `steps` to say which model input each one feeds (e.g. \
+         {{\"model\": \"owner/name\", \"inputs\": {{\"prompt\": {{\"input\": \"{first}\"}}}}}}), \
+         or drop them from `inputs`. Model inputs to choose from: {inputs}"
+    )]
+    UnusedInputs {
+        /// The unused inputs, as `` `name` `` joined by commas.
+        names: String,
+        /// The first unused input's name (for the example).
+        first: String,
+        /// Each model's inputs as `owner/name(name: type, …)`, joined by `; `.
+        inputs: String,
+    },
     /// A step of `steps` is unusable.
     #[error("steps[{index}]: {reason}")]
     InvalidStep {
