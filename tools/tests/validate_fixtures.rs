@@ -3,14 +3,17 @@
 //! the ruff-style text of every fixture is snapshotted.
 //!
 //! A fixture may hold `schemas.json`: the cached model schemas (`ModelSchema` list) the
-//! validator sees.
+//! validator sees. A fixture without its own `cog.yaml`/`requirements.txt` takes the defaults
+//! (see `fixture_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 
 use pipelines_docs_cache::Rulebook;
 use pipelines_tools::schema::ModelSchema;
-use pipelines_tools::validate::{Project, Schemas, ValidationReport, validate};
+use pipelines_tools::validate::{Schemas, ValidationReport, validate};
+
+mod fixture_support;
 
 fn schemas_of(dir: &Path) -> Schemas {
     match std::fs::read_to_string(dir.join("schemas.json")) {
@@ -23,7 +26,7 @@ fn schemas_of(dir: &Path) -> Schemas {
 }
 
 fn report_of(dir: &Path) -> ValidationReport {
-    let project = Project::from_dir(dir).unwrap();
+    let project = fixture_support::project(dir);
     ValidationReport::new(validate(&project, &Rulebook::defaults(), &schemas_of(dir)))
 }
 
