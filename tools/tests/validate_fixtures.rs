@@ -11,7 +11,7 @@ use std::path::Path;
 
 use pipelines_docs_cache::Rulebook;
 use pipelines_tools::schema::ModelSchema;
-use pipelines_tools::validate::{Schemas, ValidationReport, validate};
+use pipelines_tools::validate::{Schemas, ValidationReport, rules, validate};
 
 mod fixture_support;
 
@@ -64,4 +64,30 @@ fn fixtures_trigger_their_rule_and_pass_fixtures_are_clean() {
         }
         insta::assert_snapshot!(report.to_text());
     });
+}
+
+/// Like ruff, several failing cases per rule: the `fail*` projects of each rule hold at least
+/// three findings of it in all.
+#[test]
+fn every_rule_has_at_least_three_failing_cases() {
+    let root = fixture_support::root();
+    for rule in rules() {
+        let mut found = 0;
+        for entry in std::fs::read_dir(root.join(rule.code)).unwrap() {
+            let dir = entry.unwrap().path();
+            let name = dir.file_name().unwrap().to_str().unwrap();
+            if name.starts_with("fail") {
+                found += report_of(&dir)
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.code == rule.code)
+                    .count();
+            }
+        }
+        assert!(
+            found >= 3,
+            "{}: {found} failing case(s) in its fail* fixtures, want 3",
+            rule.code
+        );
+    }
 }

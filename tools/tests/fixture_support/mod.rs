@@ -30,7 +30,10 @@ pub fn files(dir: &Path) -> BTreeMap<String, String> {
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().into_string().unwrap();
-        assert!(entry.file_type().unwrap().is_file(), "{name}: fixtures are flat");
+        assert!(
+            entry.file_type().unwrap().is_file(),
+            "{name}: fixtures are flat"
+        );
         files.insert(name, std::fs::read_to_string(entry.path()).unwrap());
     }
     let absent = files.remove(ABSENT).unwrap_or_default();
