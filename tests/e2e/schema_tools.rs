@@ -36,9 +36,8 @@ fn assert_no_token(what: &str, text: &str) {
 fn batch_fetch_gives_per_model_results_and_fails_only_when_all_fail() {
     let fakes = Fakes::start();
     let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "list_tools"},
             {"op": "call_tool", "name": "fetch_model_schema",
@@ -48,7 +47,7 @@ fn batch_fetch_gives_per_model_results_and_fails_only_when_all_fail() {
             {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/chatter-3b"]}},
             {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": []}},
         ]),
-    ));
+    );
     let tools = py::result(&doc, 0);
 
     let batch = py::result(&doc, 1);
@@ -195,9 +194,8 @@ fn batch_fetch_gives_per_model_results_and_fails_only_when_all_fail() {
 fn search_models_and_the_schema_resource() {
     let fakes = Fakes::start();
     let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "list_tools"},
             {"op": "call_tool", "name": "search_models", "args": {"query": "image", "limit": 2}},
@@ -205,7 +203,7 @@ fn search_models_and_the_schema_resource() {
             {"op": "list_resources"},
             {"op": "read_resource", "uri": "pipelines://models/acme/nope/schema"},
         ]),
-    ));
+    );
     let search = py::result(&doc, 1);
     py::assert_matches_output_schema(py::result(&doc, 0), "search_models", search);
     let models = search["structuredContent"]["models"].as_array().unwrap();
@@ -257,14 +255,13 @@ fn unauthorized_api_gives_an_actionable_message() {
     // The server's token is not the one the API accepts.
     fakes.replicate.require_token(Some("r8_some_other_token"));
     let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/chatter-3b"]}},
             {"op": "call_tool", "name": "search_models", "args": {"query": "image"}},
         ]),
-    ));
+    );
     for i in 0..2 {
         let r = py::result(&doc, i);
         assert!(py::is_error(r), "operation {i}: {r}");
@@ -439,9 +436,8 @@ fn schema_and_search_cli_verbs() {
 fn nested_output_shapes_examples_and_brief_detail() {
     let fakes = Fakes::start();
     let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "list_tools"},
             {"op": "call_tool", "name": "fetch_model_schema",
@@ -455,7 +451,7 @@ fn nested_output_shapes_examples_and_brief_detail() {
             {"op": "call_tool", "name": "fetch_model_schema",
              "args": {"models": ["acme/pixel-forge"], "detail": "loud"}},
         ]),
-    ));
+    );
     let tools = py::result(&doc, 0);
 
     // Two models: full text by default, with the whole shape and the model's example.
