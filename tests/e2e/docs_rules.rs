@@ -60,9 +60,7 @@ fn entry<'a>(outline: &'a Value, id: &str) -> &'a Value {
 #[test]
 fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_compactly() {
     let fakes = Fakes::start();
-    let sandbox = fakes.sandbox();
-    let doc = py::stdio(
-        &sandbox,
+    let doc = fakes.stdio(
         json!([
             {"op": "list_tools"},
             {"op": "get_prompt", "name": "create_pipeline", "args": {"task": "caption images"}},

@@ -165,6 +165,16 @@ pub fn tool_text(result: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// The text of operation `index`'s tool result, which must be an error result.
+pub fn error_text(doc: &Value, index: usize) -> String {
+    let r = result(doc, index);
+    assert!(
+        is_error(r),
+        "operation {index} should be an error result: {r}"
+    );
+    tool_text(r)
+}
+
 /// Whether a tool result is an error result (`isError: true`).
 pub fn is_error(result: &Value) -> bool {
     result["isError"] == true
