@@ -24,11 +24,10 @@ fn sorted_by_name(list: &Value) -> Vec<Value> {
 
 #[test]
 fn tools_and_prompts_lists_match_the_snapshots() {
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &Sandbox::new(),
-        "auto",
         json!([{"op": "list_tools"}, {"op": "list_prompts"}]),
-    ));
+    );
     let tools = sorted_by_name(&py::result(&doc, 0)["tools"]);
 
     let mut names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();

@@ -60,10 +60,7 @@ fn entry<'a>(outline: &'a Value, id: &str) -> &'a Value {
 #[test]
 fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_compactly() {
     let fakes = Fakes::start();
-    let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
-        &sandbox,
-        "auto",
+    let doc = fakes.stdio(
         json!([
             {"op": "list_tools"},
             {"op": "get_prompt", "name": "create_pipeline", "args": {"task": "caption images"}},
@@ -75,7 +72,7 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
             {"op": "read_resource", "uri": "pipelines://rules"},
             {"op": "get_prompt", "name": "create_pipeline", "args": {"task": "caption images"}},
         ]),
-    ));
+    );
     let tools = py::result(&doc, 0);
 
     // Before any fetch the prompt says to call fetch_llms_txt for the rules.
@@ -183,9 +180,8 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
     let fakes = Fakes::start();
     fakes.docs.set_body(Doc::Pipelines, PIPELINES_LLMS_ERRATA);
     let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
             {"op": "call_tool", "name": "get_docs", "args": {"section": "runtime/using-cog-secret-for-api-authentication"}},
@@ -193,7 +189,7 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
             {"op": "call_tool", "name": "get_docs", "args": {"section": "instructions"}},
             {"op": "call_tool", "name": "get_docs", "args": {"section": "cog/outputs"}},
         ]),
-    ));
+    );
     let fetched = &py::result(&doc, 0)["structuredContent"];
     assert_eq!(fetched["errata"]["count"], 3, "{fetched}");
     let sections: Vec<&str> = fetched["errata"]["sections"]

@@ -45,15 +45,14 @@ fn fetch_llms_txt_first_fetch_then_304_then_changed_then_stale() {
     let sandbox = fakes.sandbox();
 
     // First fetch stores v1; the second is a conditional GET answered 304.
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "list_tools"},
             {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
             {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
         ]),
-    ));
+    );
     let tools = py::result(&doc, 0);
     let first = py::result(&doc, 1);
     assert!(!py::is_error(first), "{first}");
@@ -90,14 +89,13 @@ fn fetch_llms_txt_first_fetch_then_304_then_changed_then_stale() {
 
     // The host publishes a changed spec: a new version, with a diff and a section summary.
     fakes.docs.switch_to_v2();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "list_tools"},
             {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
         ]),
-    ));
+    );
     let changed = py::result(&doc, 1);
     py::assert_matches_output_schema(py::result(&doc, 0), "fetch_llms_txt", changed);
     let v2 = pipelines_entry(changed);
@@ -134,15 +132,14 @@ fn fetch_llms_txt_first_fetch_then_304_then_changed_then_stale() {
 
     // The host fails: the cached copy is served, marked stale with the reason.
     fakes.docs.set_mode(Doc::Pipelines, Mode::ServerError);
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "list_tools"},
             {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
             {"op": "call_tool", "name": "get_docs", "args": {"section": "runtime/limits"}},
         ]),
-    ));
+    );
     let stale = py::result(&doc, 1);
     assert!(
         !py::is_error(stale),
@@ -175,14 +172,13 @@ fn fetch_llms_txt_first_fetch_then_304_then_changed_then_stale() {
 fn no_cached_copy_and_no_host_is_an_error_naming_the_variable() {
     // Sandbox::new() points every URL at a dead loopback port.
     let sandbox = Sandbox::new();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
             {"op": "call_tool", "name": "get_docs", "args": {"section": "cog/outputs"}},
         ]),
-    ));
+    );
     for i in 0..2 {
         let r = py::result(&doc, i);
         assert!(py::is_error(r), "operation {i}: {r}");
@@ -198,21 +194,16 @@ fn no_cached_copy_and_no_host_is_an_error_naming_the_variable() {
 #[test]
 fn get_docs_outline_section_search_cap_and_unknown_section() {
     let fakes = Fakes::start();
-    let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
-        &sandbox,
-        "auto",
-        json!([
-            {"op": "list_tools"},
-            {"op": "call_tool", "name": "get_docs", "args": {}},
-            {"op": "call_tool", "name": "get_docs", "args": {"section": "cog/outputs"}},
-            {"op": "call_tool", "name": "get_docs", "args": {"query": "secret api key"}},
-            {"op": "call_tool", "name": "get_docs", "args": {"section": "runtime", "max_chars": 200}},
-            {"op": "call_tool", "name": "get_docs", "args": {"section": "outputs"}},
-            {"op": "call_tool", "name": "get_docs", "args": {"section": "cog/outptus"}},
-            {"op": "call_tool", "name": "get_docs", "args": {"source": "runtime"}},
-        ]),
-    ));
+    let doc = fakes.stdio(json!([
+        {"op": "list_tools"},
+        {"op": "call_tool", "name": "get_docs", "args": {}},
+        {"op": "call_tool", "name": "get_docs", "args": {"section": "cog/outputs"}},
+        {"op": "call_tool", "name": "get_docs", "args": {"query": "secret api key"}},
+        {"op": "call_tool", "name": "get_docs", "args": {"section": "runtime", "max_chars": 200}},
+        {"op": "call_tool", "name": "get_docs", "args": {"section": "outputs"}},
+        {"op": "call_tool", "name": "get_docs", "args": {"section": "cog/outptus"}},
+        {"op": "call_tool", "name": "get_docs", "args": {"source": "runtime"}},
+    ]));
     let tools = py::result(&doc, 0);
 
     // No arguments: the outline with freshness (fetched on first use).
@@ -291,16 +282,12 @@ fn get_docs_outline_section_search_cap_and_unknown_section() {
     assert!(py::tool_text(capped).contains(note));
 
     // An unknown section: an error that suggests ids.
-    let unknown = py::result(&doc, 5);
-    assert!(py::is_error(unknown), "{unknown}");
-    let text = py::tool_text(unknown);
+    let text = py::error_text(&doc, 5);
     assert!(
         text.contains("did you mean") && text.contains("cog/outputs"),
         "{text}"
     );
-    let typo = py::result(&doc, 6);
-    assert!(py::is_error(typo), "{typo}");
-    let text = py::tool_text(typo);
+    let text = py::error_text(&doc, 6);
     assert!(
         text.contains("cog/outptus") && text.contains("get_docs with no arguments"),
         "{text}"
@@ -318,19 +305,14 @@ fn get_docs_outline_section_search_cap_and_unknown_section() {
 #[test]
 fn docs_resources_read_whole_documents_and_sections() {
     let fakes = Fakes::start();
-    let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
-        &sandbox,
-        "auto",
-        json!([
-            {"op": "list_resource_templates"},
-            {"op": "read_resource", "uri": "pipelines://docs/pipelines"},
-            {"op": "read_resource", "uri": "pipelines://docs/pipelines/cog/outputs"},
-            {"op": "read_resource", "uri": "pipelines://docs/runtime"},
-            {"op": "read_resource", "uri": "pipelines://docs/pipelines/no-such-section"},
-            {"op": "read_resource", "uri": "pipelines://docs/nonsense"},
-        ]),
-    ));
+    let doc = fakes.stdio(json!([
+        {"op": "list_resource_templates"},
+        {"op": "read_resource", "uri": "pipelines://docs/pipelines"},
+        {"op": "read_resource", "uri": "pipelines://docs/pipelines/cog/outputs"},
+        {"op": "read_resource", "uri": "pipelines://docs/runtime"},
+        {"op": "read_resource", "uri": "pipelines://docs/pipelines/no-such-section"},
+        {"op": "read_resource", "uri": "pipelines://docs/nonsense"},
+    ]));
     let templates: Vec<&str> = py::result(&doc, 0)["resourceTemplates"]
         .as_array()
         .expect("templates")

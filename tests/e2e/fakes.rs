@@ -53,6 +53,12 @@ impl Fakes {
             .var("REPLICATE_API_TOKEN", REPLICATE_TOKEN)
     }
 
+    /// Runs `ops` on a stdio server in a fresh [`Fakes::sandbox`] (the [`crate::py::stdio`]
+    /// shorthand for a test that needs the sandbox for nothing else).
+    pub fn stdio(&self, ops: serde_json::Value) -> serde_json::Value {
+        crate::py::stdio(&self.sandbox(), ops)
+    }
+
     /// Runs a future on the fakes' runtime (for their async helpers).
     #[allow(dead_code)]
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {

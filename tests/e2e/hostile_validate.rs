@@ -180,7 +180,7 @@ fn the_stdio_server_survives_hostile_files_and_still_answers() {
         .collect();
     let count = ops.len();
     ops.push(json!({"op": "call_tool", "name": "validate_pipeline", "args": {"files": files(CLEAN_MAIN)}}));
-    let doc = py::run_script(&py::stdio_script(&sandbox, "auto", Value::Array(ops)));
+    let doc = py::stdio(&sandbox, Value::Array(ops));
     for i in 0..count {
         let r = py::result(&doc, i);
         assert!(!py::is_error(r), "{r}");

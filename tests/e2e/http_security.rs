@@ -4,26 +4,13 @@
 
 use std::net::SocketAddr;
 
-use serde_json::{Value, json};
-
 use crate::{
-    raw_http::{Request, Response},
+    raw_http::{Request, Response, initialize},
     support::{HttpServer, Sandbox, VERSION},
 };
 
 const TOKEN: &str = "e2e-http-token-9d2a";
 const OTHER_TOKEN: &str = "e2e-http-token-second-77b0";
-
-fn initialize() -> Value {
-    json!({
-        "jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "e2e-raw-http", "version": "0"}
-        }
-    })
-}
 
 /// A server that requires `TOKEN` or `OTHER_TOKEN`, plus extra args.
 fn server(extra_args: &[&str]) -> HttpServer {

@@ -4,20 +4,9 @@
 use serde_json::json;
 
 use crate::{
-    raw_http::Request,
+    raw_http::{Request, initialize},
     support::{HttpServer, Sandbox, run_to_end},
 };
-
-fn initialize() -> serde_json::Value {
-    json!({
-        "jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "e2e-raw-http", "version": "0"}
-        }
-    })
-}
 
 #[test]
 fn non_loopback_bind_without_tokens_refuses_to_start() {

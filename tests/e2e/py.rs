@@ -2,9 +2,13 @@
 //! `scripts/test-setup` makes in `target/e2e-venv`.
 //!
 //! A script is JSON (see the harness's docstring); [`stdio_script`] and [`http_script`] build
-//! the connection part and [`run_script`] returns the harness's result document.
+//! the connection part and [`run_script`] returns the harness's result document; [`stdio`]
+//! and [`stdio_in`] are the shorthand for the common case (a stdio server, mode `auto`).
 
-use std::{path::PathBuf, process::Command};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use serde_json::{Value, json};
 
@@ -132,9 +136,19 @@ pub fn error(doc: &Value, index: usize) -> &Value {
 
 /// `script` with its stdio server started in `dir`: the server's working directory, which is
 /// the root `path` arguments are confined to when the client offers no MCP roots.
-pub fn in_dir(mut script: Value, dir: &std::path::Path) -> Value {
+pub fn in_dir(mut script: Value, dir: &Path) -> Value {
     script["cwd"] = Value::String(dir.display().to_string());
     script
+}
+
+/// Runs `ops` against a stdio server in `sandbox` (mode `auto`): the result document.
+pub fn stdio(sandbox: &Sandbox, ops: Value) -> Value {
+    run_script(&stdio_script(sandbox, "auto", ops))
+}
+
+/// [`stdio`] with the server's working directory (the root paths are confined to) `dir`.
+pub fn stdio_in(sandbox: &Sandbox, dir: &Path, ops: Value) -> Value {
+    run_script(&in_dir(stdio_script(sandbox, "auto", ops), dir))
 }
 
 /// The text content blocks of a tool result, joined by newlines.
@@ -149,6 +163,16 @@ pub fn tool_text(result: &Value) -> String {
                 .join("\n")
         })
         .unwrap_or_default()
+}
+
+/// The text of operation `index`'s tool result, which must be an error result.
+pub fn error_text(doc: &Value, index: usize) -> String {
+    let r = result(doc, index);
+    assert!(
+        is_error(r),
+        "operation {index} should be an error result: {r}"
+    );
+    tool_text(r)
 }
 
 /// Whether a tool result is an error result (`isError: true`).

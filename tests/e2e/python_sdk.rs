@@ -207,9 +207,8 @@ fn http_sdk_without_token_is_refused() {
 fn stdio_tool_calls_and_resources_through_the_sdk() {
     let fakes = Fakes::start();
     let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
             {"op": "call_tool", "name": "validate_pipeline",
@@ -218,7 +217,7 @@ fn stdio_tool_calls_and_resources_through_the_sdk() {
             {"op": "list_resources"},
             {"op": "list_resource_templates"},
         ]),
-    ));
+    );
     let fetched = py::result(&doc, 0);
     assert_ne!(
         fetched["isError"], true,
@@ -246,7 +245,7 @@ fn stdio_tool_calls_and_resources_through_the_sdk() {
         .iter()
         .map(|r| json!({"op": "read_resource", "uri": r["uri"]}))
         .collect();
-    let doc = py::run_script(&py::stdio_script(&sandbox, "auto", json!(reads)));
+    let doc = py::stdio(&sandbox, json!(reads));
     for (i, r) in resources.iter().enumerate() {
         let read = py::result(&doc, i);
         assert!(

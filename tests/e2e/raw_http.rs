@@ -11,9 +11,21 @@ use std::{
     thread,
 };
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::HANG_GUARD;
+
+/// The `initialize` request a raw HTTP test posts first.
+pub fn initialize() -> Value {
+    json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "e2e-raw-http", "version": "0"}
+        }
+    })
+}
 
 /// How the body goes on the wire.
 #[derive(Clone)]

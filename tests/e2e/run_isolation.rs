@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fakes::Fakes;
+use crate::py::{is_error, tool_text as text};
 use crate::run_tools::{
-    CHAIN_MAIN, COG_YAML, REQUIREMENTS, is_error, run_call, run_sandbox, stdio_run, text,
-    write_project,
+    CHAIN_MAIN, COG_YAML, REQUIREMENTS, run_call, run_sandbox, stdio_run, write_project,
 };
 use crate::support::{self, Sandbox};
 

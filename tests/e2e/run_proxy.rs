@@ -3,24 +3,16 @@
 //! in the structured result; `run --mock '*=auto'` runs a chain offline, without a token,
 //! and prints the trace in JSON and as a table.
 
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-};
-
 use serde_json::{Value, json};
 
 use crate::{
     fakes::{Fakes, REPLICATE_TOKEN},
     py,
-    support::{self, HttpServer, Sandbox},
+    run_tools::{CALL_TIMEOUT_S, project_files, run_sandbox, write_project},
+    support::{self, HttpServer},
 };
 
 const HTTP_TOKEN: &str = "e2e-proxy-token-5c1e";
-const CALL_TIMEOUT_S: u64 = 170;
-const REQUIREMENTS: &str = "cog>=0.15.3\nreplicate>=1.1.0b1,<2.0.0a1\n";
-const COG_YAML: &str =
-    "build:\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n";
 
 /// Reports every place in its own process tree a token could be read from, then calls a model.
 const SECRETS_MAIN: &str = r#""""Dumps what the pipeline can read, then echoes."""
@@ -66,37 +58,6 @@ def run(prompt: str = Input(description="What to draw.")) -> Output:
     caption = describe(prompt=f"Describe: {prompt}", image=images[0])
     return Output(image=Path(images[0]), caption=caption)
 "#;
-
-fn project_files(main: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("cog.yaml".to_string(), COG_YAML.to_string()),
-        ("requirements.txt".to_string(), REQUIREMENTS.to_string()),
-        ("main.py".to_string(), main.to_string()),
-    ])
-}
-
-fn write_project(dir: &Path, name: &str, main: &str) -> PathBuf {
-    let project = dir.join(name);
-    std::fs::create_dir_all(&project).unwrap();
-    for (file, text) in project_files(main) {
-        std::fs::write(project.join(file), text).unwrap();
-    }
-    project
-}
-
-/// The venv cache shared with `run_tools` (same requirements, same venv).
-fn run_sandbox(fakes: &Fakes) -> Sandbox {
-    fakes
-        .sandbox()
-        .var(
-            "MCP_PIPELINES_CACHE_DIR",
-            &support::target_dir()
-                .join("e2e-run-cache")
-                .display()
-                .to_string(),
-        )
-        .var("REPLICATE_POLL_INTERVAL", "0")
-}
 
 #[test]
 fn hosted_runs_go_through_the_proxy_and_never_see_the_server_token() {

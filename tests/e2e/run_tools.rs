@@ -131,25 +131,9 @@ pub(crate) fn run_call(args: Value) -> Value {
 
 /// `ops` on a stdio server whose working directory is `cwd`.
 pub(crate) fn stdio_run(sandbox: &Sandbox, cwd: &Path, ops: Value) -> Value {
-    let mut script = py::stdio_script(sandbox, "auto", ops);
-    script["cwd"] = json!(cwd.display().to_string());
+    let mut script = py::in_dir(py::stdio_script(sandbox, "auto", ops), cwd);
     script["timeout_s"] = json!(CALL_TIMEOUT_S);
     py::run_script(&script)
-}
-
-/// The text blocks of a tool result, joined.
-pub(crate) fn text(result: &Value) -> String {
-    result["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-pub(crate) fn is_error(result: &Value) -> bool {
-    result["isError"] == true
 }
 
 /// The progress messages operation `index` received.
@@ -269,7 +253,7 @@ fn chained_models_run_with_the_server_token_and_report_progress() {
         )]),
     );
     let result = py::result(&doc, 0);
-    assert!(!is_error(result), "{}", text(result));
+    assert!(!py::is_error(result), "{}", py::tool_text(result));
     let run = &result["structuredContent"];
     assert_chain_succeeded(run, "a red fox");
     assert!(
@@ -279,7 +263,11 @@ fn chained_models_run_with_the_server_token_and_report_progress() {
             .contains("e2e-chain: drawing a red fox"),
         "{run:#}"
     );
-    assert!(text(result).contains("succeeded"), "{}", text(result));
+    assert!(
+        py::tool_text(result).contains("succeeded"),
+        "{}",
+        py::tool_text(result)
+    );
     assert_chain_called(&fakes, "a red fox");
 
     let messages = progress_messages(&doc, 0);
@@ -323,12 +311,12 @@ fn a_failing_model_is_an_error_with_its_logs() {
                                "inputs": {"prompt": "FAIL_PREDICTION please"}}))]),
     );
     let result = py::result(&doc, 0);
-    assert!(is_error(result), "{result:#}");
+    assert!(py::is_error(result), "{result:#}");
     let run = &result["structuredContent"];
     assert_eq!(run["status"], "failed", "{run:#}");
     let error = run["error"].as_str().expect("the error is reported");
     assert!(!error.trim().is_empty(), "{run:#}");
-    let said = text(result);
+    let said = py::tool_text(result);
     assert!(said.contains("failed"), "{said}");
     assert!(said.contains(error.lines().next().unwrap()), "{said}");
     // The first model failed; the second was never called.
@@ -383,8 +371,8 @@ fn invalid_pipelines_and_bad_inputs_are_refused_before_anything_runs() {
     );
 
     let refused = py::result(&doc, 0);
-    assert!(is_error(refused), "{refused:#}");
-    let said = text(refused);
+    assert!(py::is_error(refused), "{refused:#}");
+    let said = py::tool_text(refused);
     assert!(said.contains("PY001"), "the findings are listed: {said}");
     assert!(said.contains("Not run"), "{said}");
     // Without the last line: where the rules came from depends on the shared cache.
@@ -412,8 +400,8 @@ fn invalid_pipelines_and_bad_inputs_are_refused_before_anything_runs() {
         (4, "prompt"),
     ] {
         let r = py::result(&doc, index);
-        assert!(is_error(r), "input case {index}: {r:#}");
-        let said = text(r);
+        assert!(py::is_error(r), "input case {index}: {r:#}");
+        let said = py::tool_text(r);
         assert!(
             said.contains(name),
             "input case {index} names `{name}`: {said}"
@@ -447,8 +435,8 @@ fn a_run_past_its_timeout_is_killed_with_its_children() {
         ]),
     );
     let result = py::result(&doc, 0);
-    assert!(is_error(result), "{result:#}");
-    let said = text(result).to_lowercase();
+    assert!(py::is_error(result), "{result:#}");
+    let said = py::tool_text(result).to_lowercase();
     assert!(
         said.contains("timed out") || said.contains("timeout"),
         "{said}"
@@ -512,8 +500,12 @@ fn over_http_run_locally_needs_allow_run_and_inline_files() {
                 "args": {"files": files, "inputs": {"prompt": "a red fox"}}}]),
     ));
     let refused = py::result(&doc, 0);
-    assert!(is_error(refused), "{refused:#}");
-    assert!(text(refused).contains("--allow-run"), "{}", text(refused));
+    assert!(py::is_error(refused), "{refused:#}");
+    assert!(
+        py::tool_text(refused).contains("--allow-run"),
+        "{}",
+        py::tool_text(refused)
+    );
     assert!(fakes.replicate.predictions().is_empty());
     drop(closed);
 
@@ -537,13 +529,17 @@ fn over_http_run_locally_needs_allow_run_and_inline_files() {
     let doc = py::run_script(&script);
     let by_path = py::result(&doc, 0);
     assert!(
-        is_error(by_path),
+        py::is_error(by_path),
         "a path on the server's disk: {by_path:#}"
     );
-    assert!(text(by_path).contains("files"), "{}", text(by_path));
+    assert!(
+        py::tool_text(by_path).contains("files"),
+        "{}",
+        py::tool_text(by_path)
+    );
 
     let result = py::result(&doc, 1);
-    assert!(!is_error(result), "{}", text(result));
+    assert!(!py::is_error(result), "{}", py::tool_text(result));
     assert_chain_succeeded(&result["structuredContent"], "a red fox");
     assert_chain_called(&fakes, "a red fox");
     assert!(

@@ -19,37 +19,18 @@ const HTTP_TOKEN: &str = "e2e-scaffold-token-7d21";
 const LLM: &str = "acme/chatter-3b";
 const IMAGE: &str = "acme/pixel-forge";
 
-/// `ops` run by a stdio server whose working directory is `cwd`.
-fn stdio_run(fakes: &Fakes, cwd: &Path, ops: Value) -> Value {
-    let sandbox = fakes.sandbox();
-    let mut script = py::stdio_script(&sandbox, "auto", ops);
-    script["cwd"] = json!(cwd.display().to_string());
-    py::run_script(&script)
-}
-
 fn call(name: &str, args: Value) -> Value {
     json!({"op": "call_tool", "name": name, "args": args})
-}
-
-/// The text blocks of a tool result, joined.
-fn text(result: &Value) -> String {
-    result["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn is_error(result: &Value) -> bool {
-    result["isError"] == true
 }
 
 /// The structured report of a successful tool call.
 fn report(doc: &Value, index: usize) -> &Value {
     let r = py::result(doc, index);
-    assert!(!is_error(r), "operation {index} is an error: {}", text(r));
+    assert!(
+        !py::is_error(r),
+        "operation {index} is an error: {}",
+        py::tool_text(r)
+    );
     &r["structuredContent"]
 }
 
@@ -107,8 +88,8 @@ fn scaffolded_projects_validate_clean_and_rescaffolding_changes_nothing() {
     let work = tempfile::tempdir().unwrap();
     let chain = json!({"path": "chain", "models": [IMAGE, LLM], "output": "Output",
                        "name": "draw-and-describe", "description": "Draws, then describes."});
-    let doc = stdio_run(
-        &fakes,
+    let doc = py::stdio_in(
+        &fakes.sandbox(),
         work.path(),
         json!([
             // The spec from the fake docs host: pins and rules come from the cached Rulebook.
@@ -126,9 +107,9 @@ fn scaffolded_projects_validate_clean_and_rescaffolding_changes_nothing() {
         ]),
     );
     assert!(
-        !is_error(py::result(&doc, 0)),
+        !py::is_error(py::result(&doc, 0)),
         "{}",
-        text(py::result(&doc, 0))
+        py::tool_text(py::result(&doc, 0))
     );
 
     for (scaffold, validate, name, models) in [
@@ -195,8 +176,8 @@ fn edits_are_kept_with_a_diff_until_overwrite_and_dry_runs_write_nothing() {
     let fakes = Fakes::start();
     let work = tempfile::tempdir().unwrap();
     let args = json!({"path": "proj", "models": [LLM]});
-    let doc = stdio_run(
-        &fakes,
+    let doc = py::stdio_in(
+        &fakes.sandbox(),
         work.path(),
         json!([call("scaffold_pipeline", args.clone())]),
     );
@@ -213,8 +194,8 @@ fn edits_are_kept_with_a_diff_until_overwrite_and_dry_runs_write_nothing() {
     let mut dry = args.clone();
     dry["dry_run"] = json!(true);
     let fresh = json!({"path": "fresh", "models": [IMAGE], "dry_run": true});
-    let doc = stdio_run(
-        &fakes,
+    let doc = py::stdio_in(
+        &fakes.sandbox(),
         work.path(),
         json!([
             call("scaffold_pipeline", args.clone()),
@@ -237,7 +218,7 @@ fn edits_are_kept_with_a_diff_until_overwrite_and_dry_runs_write_nothing() {
         assert_eq!(file(kept, other)["status"], "unchanged", "{kept:#}");
     }
     assert_eq!(read(&dir, "main.py"), edited, "the edit is untouched");
-    let said = text(py::result(&doc, 0));
+    let said = py::tool_text(py::result(&doc, 0));
     assert!(
         said.contains("overwrite"),
         "the text says how to apply: {said}"
@@ -266,8 +247,8 @@ fn edits_are_kept_with_a_diff_until_overwrite_and_dry_runs_write_nothing() {
     // overwrite: true applies the generated file.
     let mut dry_overwrite = overwrite.clone();
     dry_overwrite["dry_run"] = json!(true);
-    let doc = stdio_run(
-        &fakes,
+    let doc = py::stdio_in(
+        &fakes.sandbox(),
         work.path(),
         json!([call("scaffold_pipeline", dry_overwrite)]),
     );
@@ -282,8 +263,8 @@ fn edits_are_kept_with_a_diff_until_overwrite_and_dry_runs_write_nothing() {
         edited,
         "a dry run with overwrite writes nothing"
     );
-    let doc = stdio_run(
-        &fakes,
+    let doc = py::stdio_in(
+        &fakes.sandbox(),
         work.path(),
         json!([
             call("scaffold_pipeline", overwrite),
@@ -305,8 +286,8 @@ fn paths_outside_the_working_directory_are_refused() {
     std::fs::create_dir(&work).unwrap();
     let elsewhere = format!("/tmp/elsewhere-e2e-{}", std::process::id());
     let outside = base.path().join("outside").display().to_string();
-    let doc = stdio_run(
-        &fakes,
+    let doc = py::stdio_in(
+        &fakes.sandbox(),
         &work,
         json!([
             call(
@@ -338,8 +319,11 @@ fn paths_outside_the_working_directory_are_refused() {
         (3, "ok/../../x"),
     ] {
         let r = py::result(&doc, index);
-        assert!(is_error(r), "{what} must be refused: {r:#}");
-        assert!(!text(r).trim().is_empty(), "{what}: the error says why");
+        assert!(py::is_error(r), "{what} must be refused: {r:#}");
+        assert!(
+            !py::tool_text(r).trim().is_empty(),
+            "{what}: the error says why"
+        );
     }
     assert!(!Path::new(&elsewhere).exists());
     assert!(!base.path().join("outside").exists());
@@ -397,10 +381,14 @@ fn over_http_only_inline_scaffolds_and_the_files_validate() {
 
     let refused = py::result(&doc, 1);
     assert!(
-        is_error(refused),
+        py::is_error(refused),
         "a path is refused over HTTP: {refused:#}"
     );
-    assert!(text(refused).contains("inline"), "{}", text(refused));
+    assert!(
+        py::tool_text(refused).contains("inline"),
+        "{}",
+        py::tool_text(refused)
+    );
     // Without a path, the hosted server answers inline.
     assert_eq!(statuses(report(&doc, 2)), all_with("would_create"));
     assert!(!server.sandbox.scratch().join("proj").exists());
@@ -499,8 +487,8 @@ fn cli_scaffold_then_validate_exits_zero() {
 fn wiring_never_calls_a_model_without_arguments() {
     let fakes = Fakes::start();
     let work = tempfile::tempdir().unwrap();
-    let doc = stdio_run(
-        &fakes,
+    let doc = py::stdio_in(
+        &fakes.sandbox(),
         work.path(),
         json!([
             call(
@@ -529,8 +517,8 @@ fn wiring_never_calls_a_model_without_arguments() {
     assert_eq!(validated["summary"]["warnings"], 0, "{validated}");
 
     let refused = py::result(&doc, 3);
-    assert!(is_error(refused), "{refused}");
-    let message = text(refused);
+    assert!(py::is_error(refused), "{refused}");
+    let message = py::tool_text(refused);
     assert!(
         message.contains("no arguments") && message.contains("image: Path, prompt: str"),
         "{message}"
@@ -556,8 +544,8 @@ fn steps_and_output_fields_through_the_tool_and_the_cli() {
          "inputs": {"image": {"input": "image"}},
          "over": {"input": "style", "values": ["plain", "poetic", "technical"]}}
     ]);
-    let doc = stdio_run(
-        &fakes,
+    let doc = py::stdio_in(
+        &fakes.sandbox(),
         work.path(),
         json!([
             call(
@@ -591,9 +579,9 @@ fn steps_and_output_fields_through_the_tool_and_the_cli() {
     );
     assert_clean(report(&doc, 1), "fan-out");
     assert!(
-        is_error(py::result(&doc, 2)),
+        py::is_error(py::result(&doc, 2)),
         "{}",
-        text(py::result(&doc, 2))
+        py::tool_text(py::result(&doc, 2))
     );
     let chain = report(&doc, 3);
     let main = file(chain, "main.py")["content"].as_str().unwrap();

@@ -35,20 +35,15 @@ fn assert_no_token(what: &str, text: &str) {
 #[test]
 fn batch_fetch_gives_per_model_results_and_fails_only_when_all_fail() {
     let fakes = Fakes::start();
-    let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
-        &sandbox,
-        "auto",
-        json!([
-            {"op": "list_tools"},
-            {"op": "call_tool", "name": "fetch_model_schema",
-             "args": {"models": ["acme/chatter-3b", "acme/pixel-forge", "a/b/c", "acme/nope"]}},
-            {"op": "call_tool", "name": "fetch_model_schema",
-             "args": {"models": ["../x", "acme/nope"]}},
-            {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/chatter-3b"]}},
-            {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": []}},
-        ]),
-    ));
+    let doc = fakes.stdio(json!([
+        {"op": "list_tools"},
+        {"op": "call_tool", "name": "fetch_model_schema",
+         "args": {"models": ["acme/chatter-3b", "acme/pixel-forge", "a/b/c", "acme/nope"]}},
+        {"op": "call_tool", "name": "fetch_model_schema",
+         "args": {"models": ["../x", "acme/nope"]}},
+        {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/chatter-3b"]}},
+        {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": []}},
+    ]));
     let tools = py::result(&doc, 0);
 
     let batch = py::result(&doc, 1);
@@ -162,9 +157,7 @@ fn batch_fetch_gives_per_model_results_and_fails_only_when_all_fail() {
     );
 
     // Every model failed: an error result, still with the per-model reasons.
-    let all_failed = py::result(&doc, 2);
-    assert!(py::is_error(all_failed), "{all_failed}");
-    let text = py::tool_text(all_failed);
+    let text = py::error_text(&doc, 2);
     assert!(
         text.contains("../x") && text.contains("acme/nope"),
         "{text}"
@@ -194,18 +187,13 @@ fn batch_fetch_gives_per_model_results_and_fails_only_when_all_fail() {
 #[test]
 fn search_models_and_the_schema_resource() {
     let fakes = Fakes::start();
-    let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
-        &sandbox,
-        "auto",
-        json!([
-            {"op": "list_tools"},
-            {"op": "call_tool", "name": "search_models", "args": {"query": "image", "limit": 2}},
-            {"op": "read_resource", "uri": "pipelines://models/acme/pixel-forge/schema"},
-            {"op": "list_resources"},
-            {"op": "read_resource", "uri": "pipelines://models/acme/nope/schema"},
-        ]),
-    ));
+    let doc = fakes.stdio(json!([
+        {"op": "list_tools"},
+        {"op": "call_tool", "name": "search_models", "args": {"query": "image", "limit": 2}},
+        {"op": "read_resource", "uri": "pipelines://models/acme/pixel-forge/schema"},
+        {"op": "list_resources"},
+        {"op": "read_resource", "uri": "pipelines://models/acme/nope/schema"},
+    ]));
     let search = py::result(&doc, 1);
     py::assert_matches_output_schema(py::result(&doc, 0), "search_models", search);
     let models = search["structuredContent"]["models"].as_array().unwrap();
@@ -256,15 +244,10 @@ fn unauthorized_api_gives_an_actionable_message() {
     let fakes = Fakes::start();
     // The server's token is not the one the API accepts.
     fakes.replicate.require_token(Some("r8_some_other_token"));
-    let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
-        &sandbox,
-        "auto",
-        json!([
-            {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/chatter-3b"]}},
-            {"op": "call_tool", "name": "search_models", "args": {"query": "image"}},
-        ]),
-    ));
+    let doc = fakes.stdio(json!([
+        {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/chatter-3b"]}},
+        {"op": "call_tool", "name": "search_models", "args": {"query": "image"}},
+    ]));
     for i in 0..2 {
         let r = py::result(&doc, i);
         assert!(py::is_error(r), "operation {i}: {r}");
@@ -439,9 +422,8 @@ fn schema_and_search_cli_verbs() {
 fn nested_output_shapes_examples_and_brief_detail() {
     let fakes = Fakes::start();
     let sandbox = fakes.sandbox();
-    let doc = py::run_script(&py::stdio_script(
+    let doc = py::stdio(
         &sandbox,
-        "auto",
         json!([
             {"op": "list_tools"},
             {"op": "call_tool", "name": "fetch_model_schema",
@@ -455,7 +437,7 @@ fn nested_output_shapes_examples_and_brief_detail() {
             {"op": "call_tool", "name": "fetch_model_schema",
              "args": {"models": ["acme/pixel-forge"], "detail": "loud"}},
         ]),
-    ));
+    );
     let tools = py::result(&doc, 0);
 
     // Two models: full text by default, with the whole shape and the model's example.

@@ -97,18 +97,14 @@ fn validate_pipeline_and_cli_follow_model_outputs() {
     fs::write(project.join("main.py"), FLOW_MAIN).unwrap();
 
     // The MCP tool, with the schemas fetched in the same session.
-    let script = py::in_dir(
-        py::stdio_script(
-            &sandbox,
-            "auto",
-            json!([
-                {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": MODELS}},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "flow-app"}},
-            ]),
-        ),
+    let doc = py::stdio_in(
+        &sandbox,
         sandbox.scratch(),
+        json!([
+            {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": MODELS}},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "flow-app"}},
+        ]),
     );
-    let doc = py::run_script(&script);
     assert!(!py::is_error(py::result(&doc, 0)), "{doc}");
     let validated = py::result(&doc, 1);
     assert_flow_findings(&validated["structuredContent"]);

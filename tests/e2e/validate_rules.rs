@@ -96,20 +96,16 @@ fn second_level_rules_and_noqa_through_the_cli_and_the_mcp_tool() {
     assert!(left.contains("PY018") && left.contains("PY030"), "{left:?}");
     fs::write(project.join("main.py"), MISUSE_MAIN).unwrap();
 
-    let script = py::in_dir(
-        py::stdio_script(
-            &sandbox,
-            "auto",
-            json!([
-                {"op": "list_tools"},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "misuse"}},
-                {"op": "call_tool", "name": "validate_pipeline",
-                 "args": {"files": inline_files(COG_YAML, MISUSE_MAIN)}},
-            ]),
-        ),
+    let doc = py::stdio_in(
+        &sandbox,
         sandbox.scratch(),
+        json!([
+            {"op": "list_tools"},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "misuse"}},
+            {"op": "call_tool", "name": "validate_pipeline",
+             "args": {"files": inline_files(COG_YAML, MISUSE_MAIN)}},
+        ]),
     );
-    let doc = py::run_script(&script);
     for i in [1, 2] {
         let r = py::result(&doc, i);
         assert!(!py::is_error(r), "{r}");

@@ -120,21 +120,17 @@ fn validate_pipeline_finds_mistakes_and_uses_schemas_fetched_in_the_session() {
     let sandbox = fakes.sandbox();
     let project = sandbox.scratch().join("caption-app");
     write_project(&project, COG_YAML_GPU, BAD_MAIN);
-    let script = py::in_dir(
-        py::stdio_script(
-            &sandbox,
-            "auto",
-            json!([
-                {"op": "list_tools"},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "caption-app"}},
-                {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/pixel-forge"]}},
-                {"op": "call_tool", "name": "validate_pipeline",
-                 "args": {"path": project.display().to_string()}},
-            ]),
-        ),
+    let doc = py::stdio_in(
+        &sandbox,
         sandbox.scratch(),
+        json!([
+            {"op": "list_tools"},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "caption-app"}},
+            {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/pixel-forge"]}},
+            {"op": "call_tool", "name": "validate_pipeline",
+             "args": {"path": project.display().to_string()}},
+        ]),
     );
-    let doc = py::run_script(&script);
     let tools = py::result(&doc, 0);
 
     // Before the schema is fetched: PY016 tells the agent to fetch it.
@@ -218,28 +214,24 @@ fn validate_pipeline_inline_files_and_refused_paths() {
     write_project(outside.path(), COG_YAML, CLEAN_MAIN);
     std::os::unix::fs::symlink(outside.path(), sandbox.scratch().join("escape")).unwrap();
 
-    let script = py::in_dir(
-        py::stdio_script(
-            &sandbox,
-            "auto",
-            json!([
-                {"op": "list_tools"},
-                {"op": "call_tool", "name": "validate_pipeline",
-                 "args": {"files": inline_files(COG_YAML, BAD_MAIN)}},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "clean"}},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "/etc"}},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "../.."}},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "clean/../.."}},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "escape"}},
-                {"op": "call_tool", "name": "validate_pipeline",
-                 "args": {"path": "clean", "files": inline_files(COG_YAML, CLEAN_MAIN)}},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {}},
-                {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "no-such-dir"}},
-            ]),
-        ),
+    let doc = py::stdio_in(
+        &sandbox,
         sandbox.scratch(),
+        json!([
+            {"op": "list_tools"},
+            {"op": "call_tool", "name": "validate_pipeline",
+             "args": {"files": inline_files(COG_YAML, BAD_MAIN)}},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "clean"}},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "/etc"}},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "../.."}},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "clean/../.."}},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "escape"}},
+            {"op": "call_tool", "name": "validate_pipeline",
+             "args": {"path": "clean", "files": inline_files(COG_YAML, CLEAN_MAIN)}},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {}},
+            {"op": "call_tool", "name": "validate_pipeline", "args": {"path": "no-such-dir"}},
+        ]),
     );
-    let doc = py::run_script(&script);
     let tools = py::result(&doc, 0);
 
     let inline = py::result(&doc, 1);
@@ -504,15 +496,11 @@ fn a_runtime_list_without_pillow_flips_py009_after_docs_refresh() {
     );
 
     // The MCP tool sees the same cached Rulebook.
-    let script = py::in_dir(
-        py::stdio_script(
-            &sandbox,
-            "auto",
-            json!([{"op": "call_tool", "name": "validate_pipeline", "args": {"path": "uses-pil"}}]),
-        ),
+    let doc = py::stdio_in(
+        &sandbox,
         sandbox.scratch(),
+        json!([{"op": "call_tool", "name": "validate_pipeline", "args": {"path": "uses-pil"}}]),
     );
-    let doc = py::run_script(&script);
     let codes = codes(&py::result(&doc, 0)["structuredContent"]);
     assert!(codes.contains("PY009"), "{codes:?}");
 }

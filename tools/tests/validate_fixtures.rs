@@ -3,14 +3,17 @@
 //! the ruff-style text of every fixture is snapshotted.
 //!
 //! A fixture may hold `schemas.json`: the cached model schemas (`ModelSchema` list) the
-//! validator sees.
+//! validator sees. A fixture without its own `cog.yaml`/`requirements.txt` takes the defaults
+//! (see `fixture_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 
 use pipelines_docs_cache::Rulebook;
 use pipelines_tools::schema::ModelSchema;
-use pipelines_tools::validate::{Project, Schemas, ValidationReport, validate};
+use pipelines_tools::validate::{Schemas, ValidationReport, rules, validate};
+
+mod fixture_support;
 
 fn schemas_of(dir: &Path) -> Schemas {
     match std::fs::read_to_string(dir.join("schemas.json")) {
@@ -23,7 +26,7 @@ fn schemas_of(dir: &Path) -> Schemas {
 }
 
 fn report_of(dir: &Path) -> ValidationReport {
-    let project = Project::from_dir(dir).unwrap();
+    let project = fixture_support::project(dir);
     ValidationReport::new(validate(&project, &Rulebook::defaults(), &schemas_of(dir)))
 }
 
@@ -61,4 +64,30 @@ fn fixtures_trigger_their_rule_and_pass_fixtures_are_clean() {
         }
         insta::assert_snapshot!(report.to_text());
     });
+}
+
+/// Like ruff, several failing cases per rule: the `fail*` projects of each rule hold at least
+/// three findings of it in all.
+#[test]
+fn every_rule_has_at_least_three_failing_cases() {
+    let root = fixture_support::root();
+    for rule in rules() {
+        let mut found = 0;
+        for entry in std::fs::read_dir(root.join(rule.code)).unwrap() {
+            let dir = entry.unwrap().path();
+            let name = dir.file_name().unwrap().to_str().unwrap();
+            if name.starts_with("fail") {
+                found += report_of(&dir)
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.code == rule.code)
+                    .count();
+            }
+        }
+        assert!(
+            found >= 3,
+            "{}: {found} failing case(s) in its fail* fixtures, want 3",
+            rule.code
+        );
+    }
 }

@@ -6,12 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use pipelines_docs_cache::{Rulebook, Store};
 use pipelines_test_fakes::replicate::FakeReplicate;
 use pipelines_tools::schema::{ModelSchema, ReplicateClient, ReplicateConfig};
 use pipelines_tools::validate::{Diagnostic, Project, Schemas, validate};
+
+mod fixture_support;
 
 const CODES: &[&str] = &["PY020", "PY021", "PY022", "PY023", "PY024", "PY025"];
 
@@ -56,11 +57,11 @@ fn verdicts(diagnostics: &[Diagnostic]) -> Vec<(String, usize, usize)> {
 #[tokio::test]
 async fn fixtures_match_schemas_fetched_from_the_fake() {
     let fetcher = Fetcher::start().await;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let root = fixture_support::root();
     for code in CODES {
         for kind in ["fail", "pass"] {
             let dir = root.join(code).join(kind);
-            let project = Project::from_dir(&dir).unwrap();
+            let project = fixture_support::project(&dir);
             let fetched = fetcher.schemas(&project).await;
             if std::env::var_os("FLOW_FIXTURES_WRITE").is_some() {
                 let stored: Vec<ModelSchema> = fetched
