@@ -105,6 +105,21 @@ impl FromStr for SourceSel {
     }
 }
 
+/// In a tool's input schema: one source's name, or `all`. (Parsed by [`FromStr`].)
+impl schemars::JsonSchema for SourceSel {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SourceSel".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "One document, or `all` of them.",
+            "type": "string",
+            "enum": ["pipelines", "runtime", "cog", "all"],
+        })
+    }
+}
+
 /// The URL of each source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceUrls {

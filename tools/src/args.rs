@@ -1,9 +1,10 @@
 //! The arguments of each MCP tool, with `///` docs that become the input schemas agents
 //! read. The scaffolder's request lives with it (`scaffold::ScaffoldRequest`).
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, fmt::Display, str::FromStr};
 
-use serde::Deserialize;
+use pipelines_docs_cache::{Source, SourceSel};
+use serde::{Deserialize, Deserializer};
 
 /// Arguments of `fetch_llms_txt`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -11,8 +12,8 @@ use serde::Deserialize;
 pub struct FetchLlmsTxtArgs {
     /// Which document to refresh: `pipelines` (the pipeline spec, the default), `runtime`
     /// (the runtime's package list), `cog` (cog's docs), or `all`.
-    #[serde(default)]
-    pub source: Option<String>,
+    #[serde(default, deserialize_with = "by_name")]
+    pub source: Option<SourceSel>,
     /// Re-download even when the cached copy is fresh (otherwise a conditional GET).
     #[serde(default)]
     pub force: Option<bool>,
@@ -37,8 +38,8 @@ pub struct GetDocsArgs {
     #[serde(default)]
     pub max_chars: Option<usize>,
     /// The document: `pipelines` (default), `runtime` or `cog`.
-    #[serde(default)]
-    pub source: Option<String>,
+    #[serde(default, deserialize_with = "by_name")]
+    pub source: Option<Source>,
 }
 
 /// Arguments of `fetch_model_schema`.
@@ -114,4 +115,17 @@ pub struct RunLocallyArgs {
     /// in the trace.
     #[serde(default)]
     pub mock_latency_ms: Option<u64>,
+}
+
+/// A name parsed as the CLI parses it (`FromStr`: trimmed, any case), so that a tool and a
+/// CLI verb accept the same spellings; `null` is none.
+fn by_name<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
+    Option::<String>::deserialize(d)?
+        .map(|name| name.parse().map_err(serde::de::Error::custom))
+        .transpose()
 }
