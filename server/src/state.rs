@@ -24,9 +24,9 @@ pub enum ServiceError {
         path: PathBuf,
         /// Why the cache dir's store did not open.
         #[source]
-        store: StoreError,
+        store: Box<StoreError>,
         /// Why the temporary copy did not open either.
-        copy: FallbackError,
+        copy: Box<FallbackError>,
     },
     /// The docs cache could not be set up.
     #[error(transparent)]
@@ -117,8 +117,8 @@ fn open_services(config: &Config) -> Result<Services, ServiceError> {
                 Err(copy) => {
                     return Err(ServiceError::Cache {
                         path: config.cache_dir.clone(),
-                        store: e,
-                        copy,
+                        store: Box::new(e),
+                        copy: Box::new(copy),
                     });
                 }
             };

@@ -98,7 +98,10 @@ mod tests {
         let hosted = ProjectInput::from_args(path(), None, true);
         assert_eq!(hosted, Err(ProjectArgsError::HostedPath));
         let said = ProjectArgsError::HostedPath.to_string();
-        assert!(said.contains("`files`") && said.contains("hosted"), "{said}");
+        assert!(
+            said.contains("`files`") && said.contains("hosted"),
+            "{said}"
+        );
     }
 
     #[test]
@@ -125,10 +128,16 @@ mod tests {
         let local = ProjectInput::from_args(None, None, false).unwrap_err();
         assert_eq!(local, ProjectArgsError::Neither);
         let said = local.to_string();
-        assert!(said.contains("`path`") && said.contains("`files`"), "{said}");
+        assert!(
+            said.contains("`path`") && said.contains("`files`"),
+            "{said}"
+        );
         let hosted = ProjectInput::from_args(None, None, true).unwrap_err();
         assert_eq!(hosted, ProjectArgsError::HostedNoFiles);
         let said = hosted.to_string();
-        assert!(said.contains("`files`") && !said.contains("`path`"), "{said}");
+        assert!(
+            said.contains("`files`") && !said.contains("`path`"),
+            "{said}"
+        );
     }
 }
