@@ -105,6 +105,16 @@ impl FromStr for SourceSel {
     }
 }
 
+/// As its name: one source's, or `all`.
+impl Serialize for SourceSel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(match self {
+            SourceSel::One(source) => source.name(),
+            SourceSel::All => "all",
+        })
+    }
+}
+
 /// In a tool's input schema: one source's name, or `all`. (Parsed by [`FromStr`].)
 impl schemars::JsonSchema for SourceSel {
     fn schema_name() -> std::borrow::Cow<'static, str> {

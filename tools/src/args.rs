@@ -129,3 +129,49 @@ where
         .map(|name| name.parse().map_err(serde::de::Error::custom))
         .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fetch(args: serde_json::Value) -> Result<FetchLlmsTxtArgs, serde_json::Error> {
+        serde_json::from_value(args)
+    }
+
+    fn get(args: serde_json::Value) -> Result<GetDocsArgs, serde_json::Error> {
+        serde_json::from_value(args)
+    }
+
+    #[test]
+    fn source_takes_the_names_the_cli_takes() {
+        assert_eq!(
+            fetch(json!({"source": "all"})).unwrap().source,
+            Some(SourceSel::All)
+        );
+        assert_eq!(
+            fetch(json!({"source": " Runtime "})).unwrap().source,
+            Some(SourceSel::One(Source::Runtime))
+        );
+        assert_eq!(fetch(json!({"source": null})).unwrap().source, None);
+        assert_eq!(fetch(json!({})).unwrap().source, None);
+        assert_eq!(
+            get(json!({"source": "cog"})).unwrap().source,
+            Some(Source::Cog)
+        );
+        assert_eq!(get(json!({})).unwrap().source, None);
+    }
+
+    #[test]
+    fn an_unknown_source_says_which_exist() {
+        let said = fetch(json!({"source": "pypi"})).unwrap_err().to_string();
+        assert!(
+            said.contains("pypi") && said.contains("pipelines, runtime, cog"),
+            "{said}"
+        );
+        // `all` is for fetching; get_docs reads one document.
+        let said = get(json!({"source": "all"})).unwrap_err().to_string();
+        assert!(said.contains("unknown docs source"), "{said}");
+    }
+}

@@ -52,7 +52,7 @@ pub enum RunStatus {
     Failed,
     /// The prediction was canceled.
     Canceled,
-    /// Not started yet.
+    /// Still setting up (not running yet).
     Starting,
     /// Still running.
     Processing,
@@ -165,5 +165,22 @@ impl RunResult {
             t.venv_ms, t.server_start_ms, t.predict_ms, t.total_ms
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunStatus;
+
+    #[test]
+    fn statuses_keep_cogs_names() {
+        for name in ["succeeded", "failed", "canceled", "starting", "processing"] {
+            let status = RunStatus::from_cog(Some(name));
+            assert_eq!(status.as_str(), name);
+            assert_eq!(serde_json::to_value(status).unwrap(), name);
+        }
+        assert_eq!(RunStatus::from_cog(None), RunStatus::Unknown);
+        assert_eq!(RunStatus::from_cog(Some("exploded")), RunStatus::Unknown);
+        assert_eq!(serde_json::to_value(RunStatus::Unknown).unwrap(), "unknown");
     }
 }
