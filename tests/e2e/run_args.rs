@@ -43,7 +43,7 @@ fn run_locally_refuses_path_and_files_together() {
     let files = project_files(&main);
     let inputs = json!({"prompt": "a red fox"});
 
-    // Local (stdio): once `files` silently won over `path`; now both is refused.
+    // Local (stdio).
     let doc = stdio_run(
         &run_sandbox(&fakes),
         work.path(),
@@ -53,7 +53,7 @@ fn run_locally_refuses_path_and_files_together() {
     );
     assert_both_refused(py::result(&doc, 0), "stdio");
 
-    // Hosted (HTTP with --allow-run): `files` used to be taken and `path` ignored.
+    // Hosted (HTTP with --allow-run): `path` used to be ignored silently when `files` came.
     let server = HttpServer::start_in(
         run_sandbox(&fakes).var("MCP_PIPELINES_AUTH_TOKENS", HTTP_TOKEN),
         &["--allow-run"],
