@@ -90,7 +90,7 @@ pub struct ValidatePipelineArgs {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunLocallyArgs {
-    /// The project directory (inside the client's roots).
+    /// The project directory (inside the client's roots). Pass `path` or `files`, not both.
     #[serde(default)]
     pub path: Option<String>,
     /// The project's files inline (hosted mode; needs a server started with `--allow-run`).
