@@ -105,6 +105,31 @@ impl FromStr for SourceSel {
     }
 }
 
+/// As its name: one source's, or `all`.
+impl Serialize for SourceSel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(match self {
+            SourceSel::One(source) => source.name(),
+            SourceSel::All => "all",
+        })
+    }
+}
+
+/// In a tool's input schema: one source's name, or `all`. (Parsed by [`FromStr`].)
+impl schemars::JsonSchema for SourceSel {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SourceSel".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "One document, or `all` of them.",
+            "type": "string",
+            "enum": ["pipelines", "runtime", "cog", "all"],
+        })
+    }
+}
+
 /// The URL of each source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceUrls {

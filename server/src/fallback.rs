@@ -7,18 +7,29 @@ use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use pipelines_docs_cache::Store;
+use pipelines_docs_cache::{Store, StoreError};
 
 /// How long to wait for writers before copying the store anyway.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
 
+/// Why the temporary copy could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum FallbackError {
+    /// No temporary directory could be created.
+    #[error("creating a temp dir: {0}")]
+    TempDir(#[source] io::Error),
+    /// The copied store did not open.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Copies `<cache_dir>/store` and the `checked.*` files into a fresh temp dir (under the
 /// store's shared lock when its lock file can be opened) and opens the copy.
-pub fn open_copy(cache_dir: &Path) -> Result<(Store, tempfile::TempDir), String> {
+pub fn open_copy(cache_dir: &Path) -> Result<(Store, tempfile::TempDir), FallbackError> {
     let temp = tempfile::Builder::new()
         .prefix("mcp-pipelines-cache-")
         .tempdir()
-        .map_err(|e| format!("creating a temp dir: {e}"))?;
+        .map_err(FallbackError::TempDir)?;
     // Writers hold the lock exclusively; a shared lock gives a consistent copy. Waited for
     // a few seconds at most: a copy taken mid-write is at worst rebuilt as corrupt.
     let lock = File::open(cache_dir.join("store.lock")).ok();
@@ -37,7 +48,7 @@ pub fn open_copy(cache_dir: &Path) -> Result<(Store, tempfile::TempDir), String>
         let _ = fs::remove_dir_all(temp.path().join("store"));
     }
     drop(lock);
-    let store = Store::open(temp.path()).map_err(|e| e.to_string())?;
+    let store = Store::open(temp.path())?;
     Ok((store, temp))
 }
 

@@ -1,12 +1,43 @@
 //! The state every handler shares: one store, one docs cache, one Replicate client.
 
-use pipelines_docs_cache::{DocsCache, DocsConfig, SourceUrls, Store};
+use std::path::PathBuf;
+
+use pipelines_docs_cache::{DocsCache, DocsConfig, DocsError, SourceUrls, Store, StoreError};
 use pipelines_tools::{
     run_local::{PythonSearch, RunConfig},
-    schema::{ReplicateClient, ReplicateConfig},
+    schema::{ReplicateClient, ReplicateConfig, SchemaError},
 };
 
-use crate::{config::Config, prompts::Prompts};
+use crate::{config::Config, fallback::FallbackError, prompts::Prompts};
+
+/// Why the services (store, docs cache, Replicate client) could not be opened. The message
+/// says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Neither the cache dir nor a temporary copy of it could be opened.
+    #[error(
+        "cannot open the cache at {}: {store}; nor a temporary copy: {copy} (set --cache-dir or MCP_PIPELINES_CACHE_DIR to a writable directory)",
+        path.display()
+    )]
+    Cache {
+        /// The cache dir.
+        path: PathBuf,
+        /// Why the cache dir's store did not open.
+        #[source]
+        store: Box<StoreError>,
+        /// Why the temporary copy did not open either.
+        copy: Box<FallbackError>,
+    },
+    /// The docs cache could not be set up.
+    #[error(transparent)]
+    Docs(#[from] DocsError),
+    /// The Replicate client could not be set up.
+    #[error(transparent)]
+    Replicate(#[from] SchemaError),
+    /// The task opening the services failed.
+    #[error("internal error opening the cache: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
 
 /// What the tools work with: one store shared by the docs cache and the schema cache.
 pub struct Services {
@@ -49,13 +80,11 @@ impl AppState {
 
 impl AppState {
     /// The services, opened on first use. The error says what to fix.
-    pub async fn services(&self) -> Result<&Services, String> {
+    pub async fn services(&self) -> Result<&Services, ServiceError> {
         self.services
             .get_or_try_init(|| async {
                 let config = self.config.clone();
-                tokio::task::spawn_blocking(move || open_services(&config))
-                    .await
-                    .map_err(|e| format!("internal error opening the cache: {e}"))?
+                tokio::task::spawn_blocking(move || open_services(&config)).await?
             })
             .await
     }
@@ -79,16 +108,20 @@ impl AppState {
     }
 }
 
-fn open_services(config: &Config) -> Result<Services, String> {
+fn open_services(config: &Config) -> Result<Services, ServiceError> {
     let (store, fallback) = match Store::open(&config.cache_dir) {
         Ok(store) => (store, None),
         Err(e) => {
-            let (store, temp) = crate::fallback::open_copy(&config.cache_dir).map_err(|f| {
-                format!(
-                    "cannot open the cache at {}: {e}; nor a temporary copy: {f} (set --cache-dir or MCP_PIPELINES_CACHE_DIR to a writable directory)",
-                    config.cache_dir.display()
-                )
-            })?;
+            let (store, temp) = match crate::fallback::open_copy(&config.cache_dir) {
+                Ok(opened) => opened,
+                Err(copy) => {
+                    return Err(ServiceError::Cache {
+                        path: config.cache_dir.clone(),
+                        store: Box::new(e),
+                        copy: Box::new(copy),
+                    });
+                }
+            };
             tracing::warn!(
                 "the cache at {} cannot be used ({e}); working on a temporary copy: cached docs \
                  and schemas are read, nothing fetched now is kept. Set --cache-dir or \
@@ -98,9 +131,8 @@ fn open_services(config: &Config) -> Result<Services, String> {
             (store, Some(temp))
         }
     };
-    let docs = DocsCache::new(docs_config(config), store.clone()).map_err(|e| e.to_string())?;
-    let replicate =
-        ReplicateClient::new(replicate_config(config), store).map_err(|e| e.to_string())?;
+    let docs = DocsCache::new(docs_config(config), store.clone())?;
+    let replicate = ReplicateClient::new(replicate_config(config), store)?;
     Ok(Services {
         docs,
         replicate,

@@ -34,6 +34,7 @@ mod http_security;
 mod http_server;
 mod inspector;
 mod python_sdk;
+mod run_args;
 mod run_isolation;
 mod run_proxy;
 mod run_tools;

@@ -1,9 +1,10 @@
 //! The arguments of each MCP tool, with `///` docs that become the input schemas agents
 //! read. The scaffolder's request lives with it (`scaffold::ScaffoldRequest`).
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, fmt::Display, str::FromStr};
 
-use serde::Deserialize;
+use pipelines_docs_cache::{Source, SourceSel};
+use serde::{Deserialize, Deserializer};
 
 /// Arguments of `fetch_llms_txt`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -11,8 +12,8 @@ use serde::Deserialize;
 pub struct FetchLlmsTxtArgs {
     /// Which document to refresh: `pipelines` (the pipeline spec, the default), `runtime`
     /// (the runtime's package list), `cog` (cog's docs), or `all`.
-    #[serde(default)]
-    pub source: Option<String>,
+    #[serde(default, deserialize_with = "by_name")]
+    pub source: Option<SourceSel>,
     /// Re-download even when the cached copy is fresh (otherwise a conditional GET).
     #[serde(default)]
     pub force: Option<bool>,
@@ -37,8 +38,8 @@ pub struct GetDocsArgs {
     #[serde(default)]
     pub max_chars: Option<usize>,
     /// The document: `pipelines` (default), `runtime` or `cog`.
-    #[serde(default)]
-    pub source: Option<String>,
+    #[serde(default, deserialize_with = "by_name")]
+    pub source: Option<Source>,
 }
 
 /// Arguments of `fetch_model_schema`.
@@ -89,7 +90,7 @@ pub struct ValidatePipelineArgs {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunLocallyArgs {
-    /// The project directory (inside the client's roots).
+    /// The project directory (inside the client's roots). Pass `path` or `files`, not both.
     #[serde(default)]
     pub path: Option<String>,
     /// The project's files inline (hosted mode; needs a server started with `--allow-run`).
@@ -114,4 +115,63 @@ pub struct RunLocallyArgs {
     /// in the trace.
     #[serde(default)]
     pub mock_latency_ms: Option<u64>,
+}
+
+/// A name parsed as the CLI parses it (`FromStr`: trimmed, any case), so that a tool and a
+/// CLI verb accept the same spellings; `null` is none.
+fn by_name<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
+    Option::<String>::deserialize(d)?
+        .map(|name| name.parse().map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fetch(args: serde_json::Value) -> Result<FetchLlmsTxtArgs, serde_json::Error> {
+        serde_json::from_value(args)
+    }
+
+    fn get(args: serde_json::Value) -> Result<GetDocsArgs, serde_json::Error> {
+        serde_json::from_value(args)
+    }
+
+    #[test]
+    fn source_takes_the_names_the_cli_takes() {
+        assert_eq!(
+            fetch(json!({"source": "all"})).unwrap().source,
+            Some(SourceSel::All)
+        );
+        assert_eq!(
+            fetch(json!({"source": " Runtime "})).unwrap().source,
+            Some(SourceSel::One(Source::Runtime))
+        );
+        assert_eq!(fetch(json!({"source": null})).unwrap().source, None);
+        assert_eq!(fetch(json!({})).unwrap().source, None);
+        assert_eq!(
+            get(json!({"source": "cog"})).unwrap().source,
+            Some(Source::Cog)
+        );
+        assert_eq!(get(json!({})).unwrap().source, None);
+    }
+
+    #[test]
+    fn an_unknown_source_says_which_exist() {
+        let said = fetch(json!({"source": "pypi"})).unwrap_err().to_string();
+        assert!(
+            said.contains("pypi") && said.contains("pipelines, runtime, cog"),
+            "{said}"
+        );
+        // `all` is for fetching; get_docs reads one document.
+        let said = get(json!({"source": "all"})).unwrap_err().to_string();
+        assert!(said.contains("unknown docs source"), "{said}");
+    }
 }

@@ -155,9 +155,9 @@ pub enum ScaffoldFailure {
     /// Writing failed.
     #[error(transparent)]
     Write(#[from] crate::scaffold::WriteError),
-    /// An internal task failed.
+    /// The task writing the files failed (it panicked or was cancelled).
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] tokio::task::JoinError),
 }
 
 /// Scaffolds a project: fetches the schemas of requested models that are not cached,
@@ -197,7 +197,7 @@ pub async fn scaffold(
                 crate::scaffold::apply(&plan, &dir, overwrite, dry_run)
             })
             .await
-            .map_err(|e| ScaffoldFailure::Internal(e.to_string()))?
+            .map_err(ScaffoldFailure::Internal)?
             .map_err(ScaffoldFailure::from)
         }
     }
@@ -241,24 +241,46 @@ pub fn default_requirements(rules: &Rulebook) -> Vec<String> {
     ]
 }
 
+/// What [`run`] runs, and how.
+pub struct PipelineRun {
+    /// The project.
+    pub input: ProjectInput,
+    /// The inputs of `run()`, by name.
+    pub inputs: crate::run_local::RunInputs,
+    /// Hard timeout for the prediction (the runner's default when `None`).
+    pub timeout: Option<std::time::Duration>,
+    /// Where output files go (a fresh run dir when `None`).
+    pub output_dir: Option<PathBuf>,
+    /// Mocked models: only `outputs` and `latency_ms` are read; the used models and their
+    /// cached schemas are filled in by [`run`].
+    pub mocks: crate::run_local::Mocks,
+    /// The runner's settings; `default_requirements` and `runtime_packages` are filled
+    /// from the Rulebook when empty.
+    pub config: crate::run_local::RunConfig,
+    /// Where progress goes.
+    pub progress: Option<crate::run_local::ProgressFn>,
+    /// Cancels the run (its processes are killed).
+    pub cancel: tokio_util::sync::CancellationToken,
+}
+
 /// Runs a pipeline locally, safely: fetches the schemas of the models it uses that are not
 /// cached, validates it (refusing to run with errors), then runs it on cog's HTTP server in
-/// a cached venv. `config.default_requirements` is filled from the Rulebook when empty.
-/// `mocks` needs only `outputs` and `latency_ms`: the used models and their cached schemas
-/// are filled in here.
-#[allow(clippy::too_many_arguments)]
+/// a cached venv.
 pub async fn run(
-    input: ProjectInput,
-    inputs: crate::run_local::RunInputs,
-    timeout: Option<std::time::Duration>,
-    output_dir: Option<PathBuf>,
-    mocks: crate::run_local::Mocks,
+    run: PipelineRun,
     docs: &DocsCache,
     replicate: &ReplicateClient,
-    config: &crate::run_local::RunConfig,
-    progress: Option<crate::run_local::ProgressFn>,
-    cancel: tokio_util::sync::CancellationToken,
 ) -> Result<crate::run_local::RunResult, RunFailure> {
+    let PipelineRun {
+        input,
+        inputs,
+        timeout,
+        output_dir,
+        mocks,
+        config,
+        progress,
+        cancel,
+    } = run;
     let project = input.load_async().await?;
     let used = project.used_models();
     let mut mocks = mocks;
@@ -291,7 +313,7 @@ pub async fn run(
     if !report.ok {
         return Err(RunFailure::Invalid(Box::new(report)));
     }
-    let mut config = config.clone();
+    let mut config = config;
     let rules = rulebook(docs).await;
     if config.default_requirements.is_empty() {
         config.default_requirements = default_requirements(&rules);

@@ -113,7 +113,7 @@ async fn trivial_pipeline_runs_and_the_second_run_reuses_the_venv() {
     )
     .await
     .unwrap();
-    assert_eq!(first.status, "succeeded", "{}", first.to_text());
+    assert_eq!(first.status.as_str(), "succeeded", "{}", first.to_text());
     assert_eq!(first.output, json!("hello hello hello"));
     assert!(first.files.is_empty());
     assert!(first.venv.path.starts_with(shared_cache()));
@@ -167,7 +167,7 @@ async fn chained_models_run_through_the_real_client_with_the_context_token() {
     let result = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
 
     // The file came back as a file, and the output names it.
     assert_eq!(result.files.len(), 1, "{}", result.to_text());
@@ -221,7 +221,7 @@ async fn a_failing_model_is_a_failed_result_with_error_and_logs() {
     let result = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "failed", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "failed", "{}", result.to_text());
     let error = result.error.clone().unwrap_or_default();
     assert!(error.contains("simulated failure"), "{}", result.to_text());
     assert!(
@@ -453,7 +453,7 @@ async fn file_inputs_are_sent_and_file_lists_come_back_as_files() {
     let result = run_locally(request, &config(), None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     assert_eq!(result.files.len(), 3);
     for (i, file) in result.files.iter().enumerate() {
         assert_eq!(
@@ -486,7 +486,7 @@ async fn cog_0_17_and_later_run_on_coglet_with_the_context_token() {
     let result = run_locally(request, &config, Some(progress), CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     assert_eq!(result.venv.cog_version, "0.23.1");
     assert_eq!(result.output, json!("pingping"));
     assert!(

@@ -83,7 +83,7 @@ async fn a_two_model_chain_is_traced_call_by_call() {
     let result = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     let calls = &result.calls;
     assert_eq!(calls.len(), 2, "{calls:#?}");
 
@@ -98,7 +98,7 @@ async fn a_two_model_chain_is_traced_call_by_call() {
         draw.inputs,
         json!({"prompt": "a red fox", "num_outputs": 1})
     );
-    assert_eq!(draw.status, "succeeded");
+    assert_eq!(draw.status.as_str(), "succeeded");
     assert_eq!(draw.error, None);
     let output = draw.output.as_ref().unwrap();
     assert_eq!(output["kind"], "files");
@@ -119,7 +119,7 @@ async fn a_two_model_chain_is_traced_call_by_call() {
     assert!(!enlarge.mocked);
     // The first model's file went in as its URL.
     assert_eq!(enlarge.inputs, json!({"image": drawn_url, "scale": 2}));
-    assert_eq!(enlarge.status, "succeeded");
+    assert_eq!(enlarge.status.as_str(), "succeeded");
     assert_eq!(enlarge.output.as_ref().unwrap()["kind"], "files");
 
     // Times: relative to the run, in order, the chain sequential.
@@ -146,7 +146,7 @@ async fn three_parallel_creates_overlap_in_the_trace() {
     let result = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     assert_eq!(result.output, json!("call 0 | call 1 | call 2"));
     let calls = &result.calls;
     assert_eq!(calls.len(), 3, "{calls:#?}");
@@ -178,7 +178,7 @@ async fn the_child_never_sees_the_real_token_but_upstream_gets_it_on_every_reque
     let result = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     let seen = result.output.as_str().unwrap();
     assert!(seen.contains("echo=hello"), "{seen}");
     assert!(
@@ -289,7 +289,7 @@ async fn auto_mocks_run_a_chain_offline_with_real_images_and_every_field() {
     let result = run_locally(request, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     let out: Value = serde_json::from_str(result.output.as_str().unwrap()).unwrap();
     assert_eq!(out["image"][0], "PNG", "{out}");
     assert_eq!(out["mask"][0], "PNG", "{out}");

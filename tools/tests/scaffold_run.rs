@@ -54,7 +54,7 @@ async fn scaffold_and_run(
     let result = run_locally(run, &config, None, CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(result.status, "succeeded", "{}", result.to_text());
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     (result, dir)
 }
 

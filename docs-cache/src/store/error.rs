@@ -70,7 +70,7 @@ pub enum StoreError {
 #[derive(Debug)]
 pub(super) enum DbFail {
     /// The data is bad (or sled's files are not what it expects): move aside and rebuild.
-    Corrupt(String),
+    Corrupt(sled::Error),
     /// The system failed (disk full, permissions, EIO, …): retry when worth it, else report.
     Transient(io::Error),
     /// Return as is.
@@ -89,13 +89,22 @@ impl From<StoreError> for DbFail {
     }
 }
 
+/// What a corruption is reported as: the I/O error's own text for a file-level finding
+/// (without sled's `IO error:` prefix), sled's text otherwise.
+pub(super) fn corruption_message(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Sorts a sled error into corruption or a transient system failure, by kind: an error the
 /// operating system reported (it has an errno) is the system's; sled's own findings
 /// (`Corruption`, a torn segment, a bug report) are the data's.
 pub(super) fn classify(e: sled::Error) -> DbFail {
     match e {
         sled::Error::Io(io) => classify_io(io),
-        other => DbFail::Corrupt(other.to_string()),
+        other => DbFail::Corrupt(other),
     }
 }
 
@@ -103,13 +112,13 @@ fn classify_io(io: io::Error) -> DbFail {
     use io::ErrorKind as K;
     match io.kind() {
         // Something that is not sled's in the store's place.
-        K::NotADirectory | K::IsADirectory => DbFail::Corrupt(io.to_string()),
+        K::NotADirectory | K::IsADirectory => DbFail::Corrupt(sled::Error::Io(io)),
         // Truncated or malformed files, found by sled while reading them.
         K::UnexpectedEof | K::InvalidData | K::WriteZero if io.raw_os_error().is_none() => {
-            DbFail::Corrupt(io.to_string())
+            DbFail::Corrupt(sled::Error::Io(io))
         }
         // sled's own invariant failures ("encountered torn segment", …) carry no errno.
-        K::Other if io.raw_os_error().is_none() => DbFail::Corrupt(io.to_string()),
+        K::Other if io.raw_os_error().is_none() => DbFail::Corrupt(sled::Error::Io(io)),
         _ => DbFail::Transient(io),
     }
 }

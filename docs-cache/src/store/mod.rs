@@ -434,7 +434,7 @@ impl Store {
                         source: io,
                     });
                 }
-                Ok(Err(DbFail::Corrupt(message))) => message,
+                Ok(Err(DbFail::Corrupt(e))) => error::corruption_message(&e),
                 Err(panic) => recovery::panic_message(panic.as_ref()),
             };
             if rebuilt {

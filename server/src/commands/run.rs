@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use pipelines_tools::{
     run_local::{CancellationToken, Mocks, Progress, parse_kv_inputs},
-    workflow::{self, ProjectInput, RunFailure},
+    workflow::{self, PipelineRun, ProjectInput, RunFailure},
 };
 
 use super::{Format, emit};
@@ -99,23 +99,21 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut roots = vec![cwd, args.dir.clone()];
     roots.extend(args.allow_input_dirs.iter().cloned());
     config.input_roots = Some(roots);
-    let result = workflow::run(
-        ProjectInput::Dir(args.dir),
+    let run = PipelineRun {
+        input: ProjectInput::Dir(args.dir),
         inputs,
-        Some(Duration::from_secs(args.timeout.max(1))),
-        args.output_dir,
+        timeout: Some(Duration::from_secs(args.timeout.max(1))),
+        output_dir: args.output_dir,
         mocks,
-        &svc.docs,
-        &svc.replicate,
-        &config,
-        Some(progress),
+        config,
+        progress: Some(progress),
         cancel,
-    )
-    .await;
+    };
+    let result = workflow::run(run, &svc.docs, &svc.replicate).await;
     match result {
         Ok(r) => {
             emit(&r, args.format)?;
-            Ok(super::status(r.status == "succeeded"))
+            Ok(super::status(r.succeeded()))
         }
         Err(RunFailure::Invalid(report)) => {
             emit(report.as_ref(), args.format)?;

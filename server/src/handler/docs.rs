@@ -22,15 +22,8 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<FetchLlmsTxtArgs>,
     ) -> Result<CallToolResult, McpError> {
-        let svc = match self.state.services().await {
-            Ok(s) => s,
-            Err(e) => return Ok(failure(e)),
-        };
-        let sel = match args.source.as_deref().map(str::parse::<SourceSel>) {
-            None => SourceSel::One(Source::Pipelines),
-            Some(Ok(sel)) => sel,
-            Some(Err(e)) => return Ok(failure(e.to_string())),
-        };
+        let svc = or_fail!(self.state.services().await);
+        let sel = args.source.unwrap_or(SourceSel::One(Source::Pipelines));
         Ok(
             match pipelines_tools::docs::fetch(&svc.docs, sel, args.force.unwrap_or(false)).await {
                 Ok(report) => success(&report),
@@ -49,17 +42,9 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<GetDocsArgs>,
     ) -> Result<CallToolResult, McpError> {
-        let svc = match self.state.services().await {
-            Ok(s) => s,
-            Err(e) => return Ok(failure(e)),
-        };
-        let source = match args.source.as_deref().map(str::parse::<Source>) {
-            None => None,
-            Some(Ok(s)) => Some(s),
-            Some(Err(e)) => return Ok(failure(e.to_string())),
-        };
+        let svc = or_fail!(self.state.services().await);
         let req = GetDocsRequest {
-            source,
+            source: args.source,
             section: args.section.filter(|s| !s.trim().is_empty()),
             query: args.query.filter(|q| !q.trim().is_empty()),
             max_chars: args.max_chars,

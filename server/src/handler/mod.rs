@@ -1,6 +1,17 @@
 //! The MCP handler: one thin method per tool (parse, call the library, convert).
 //! Tool groups live in their own files, each with its own `#[tool_router]`.
 
+/// `?` for tool handlers: the value of an `Ok`, or return the error as the tool's
+/// `isError` result (a failure the agent can act on, e.g. the services not opening).
+macro_rules! or_fail {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(e) => return Ok($crate::convert::failure(e.to_string())),
+        }
+    };
+}
+
 mod docs;
 mod resources;
 mod roots;
@@ -135,7 +146,7 @@ impl ServerHandler for PipelinesServer {
         })
         .await
         .map_err(|e| McpError::internal_error(e.to_string(), None))?
-        .map_err(|e| McpError::internal_error(e, None))?;
+        .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         Ok(ListResourcesResult::with_all_items(list))
     }
 

@@ -73,7 +73,7 @@ impl PipelinesServer {
             .state
             .services()
             .await
-            .map_err(|e| McpError::internal_error(e, None))?;
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         if uri == RULES_URI {
             let digest = pipelines_tools::docs::rules_digest(&svc.docs).await;
             return Ok(ReadResourceResult::new(vec![

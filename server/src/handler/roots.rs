@@ -3,10 +3,37 @@
 
 use std::path::{Path, PathBuf};
 
-use pipelines_tools::validate::confine;
+use pipelines_tools::{
+    project_args::{ProjectArgs, ProjectArgsError},
+    validate::{ProjectError, confine},
+    workflow::ProjectInput,
+};
 use rmcp::{RoleServer, service::RequestContext};
 
 use super::PipelinesServer;
+
+/// Why a tool may not use the path (or project) it was given. The message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PathRefused {
+    /// The `path`/`files` arguments name no usable project (including a path sent to a
+    /// hosted server).
+    #[error(transparent)]
+    Args(#[from] ProjectArgsError),
+    /// The path is outside the roots or does not resolve.
+    #[error(transparent)]
+    Confine(#[from] ProjectError),
+    /// A hosted server was asked to write to disk.
+    #[error(
+        "this server is hosted over HTTP and cannot write to your disk: pass `inline: true` to get the files back"
+    )]
+    HostedWrite,
+    /// A relative path, with no root to resolve it against.
+    #[error("no root directory to resolve a relative path")]
+    NoRoot,
+    /// A new directory's path climbs (`..`) below its nearest existing ancestor.
+    #[error("{0}: only plain directory names may follow an existing directory (no `..`)")]
+    Climbs(String),
+}
 
 impl PipelinesServer {
     /// The directories a path argument must stay inside. (MCP roots are deprecated by
@@ -45,15 +72,26 @@ impl PipelinesServer {
         &self,
         path: &str,
         ctx: &RequestContext<RoleServer>,
-    ) -> Result<PathBuf, String> {
+    ) -> Result<PathBuf, PathRefused> {
         if self.state.hosted {
-            return Err(
-                "this server is hosted over HTTP and cannot read your disk: pass the project's files inline in `files` instead of `path`"
-                    .to_string(),
-            );
+            return Err(ProjectArgsError::HostedPath.into());
         }
         let roots = self.roots(ctx).await;
-        confine(Path::new(path), &roots).map_err(|e| e.to_string())
+        Ok(confine(Path::new(path), &roots)?)
+    }
+
+    /// The project a tool's `path`/`files` arguments name ([`ProjectInput::from_args`]),
+    /// with a path confined to the roots.
+    pub(crate) async fn project_input(
+        &self,
+        path: Option<String>,
+        files: Option<std::collections::BTreeMap<String, String>>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<ProjectInput, PathRefused> {
+        match ProjectInput::from_args(path, files, self.state.hosted)? {
+            ProjectArgs::Files(files) => Ok(ProjectInput::Files(files)),
+            ProjectArgs::Path(path) => self.confined(&path, ctx).await.map(ProjectInput::Dir),
+        }
     }
 }
 
@@ -64,13 +102,10 @@ impl PipelinesServer {
         &self,
         path: &str,
         ctx: &RequestContext<RoleServer>,
-    ) -> Result<PathBuf, String> {
+    ) -> Result<PathBuf, PathRefused> {
         use std::path::Component;
         if self.state.hosted {
-            return Err(
-                "this server is hosted over HTTP and cannot write to your disk: pass `inline: true` to get the files back"
-                    .to_string(),
-            );
+            return Err(PathRefused::HostedWrite);
         }
         let roots = self.roots(ctx).await;
         let p = Path::new(path);
@@ -79,7 +114,7 @@ impl PipelinesServer {
         } else {
             match roots.first() {
                 Some(r) => r.join(p),
-                None => return Err("no root directory to resolve a relative path".to_string()),
+                None => return Err(PathRefused::NoRoot),
             }
         };
         let mut existing = p.as_path();
@@ -90,14 +125,10 @@ impl PipelinesServer {
                     tail.push(name.to_os_string());
                     existing = parent;
                 }
-                _ => {
-                    return Err(format!(
-                        "{path}: only plain directory names may follow an existing directory (no `..`)"
-                    ));
-                }
+                _ => return Err(PathRefused::Climbs(path.to_owned())),
             }
         }
-        let mut base = confine(existing, &roots).map_err(|e| e.to_string())?;
+        let mut base = confine(existing, &roots)?;
         for name in tail.into_iter().rev() {
             base.push(name);
         }

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use pipelines_tools::{
     args::RunLocallyArgs,
     run_local::{Mocks, Progress, ProgressFn, RunResult},
-    workflow::{self, ProjectInput, RunFailure},
+    workflow::{self, PipelineRun, RunFailure},
 };
 use rmcp::{
     ErrorData as McpError, RoleServer,
@@ -37,31 +37,14 @@ impl PipelinesServer {
         Parameters(args): Parameters<RunLocallyArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        let svc = match self.state.services().await {
-            Ok(s) => s,
-            Err(e) => return Ok(failure(e)),
-        };
+        let svc = or_fail!(self.state.services().await);
         if !self.state.allow_run {
             return Ok(failure(
                 "run_locally is off on this hosted server (it executes the pipeline's code on the host); \
                  the operator can enable it with `serve --http … --allow-run`, or run `mcp-pipelines run DIR` on your machine",
             ));
         }
-        let input = if self.state.hosted {
-            match (args.path, args.files) {
-                (_, Some(files)) => ProjectInput::Files(files),
-                (_, None) => {
-                    return Ok(failure(
-                        "this server is hosted: pass the project's files inline in `files`",
-                    ));
-                }
-            }
-        } else {
-            match self.project_input(args.path, args.files, &ctx).await {
-                Ok(i) => i,
-                Err(e) => return Ok(failure(e)),
-            }
-        };
+        let input = or_fail!(self.project_input(args.path, args.files, &ctx).await);
         let timeout = args
             .timeout_seconds
             .map(|s| Duration::from_secs(s.clamp(1, MAX_TIMEOUT_SECS)));
@@ -87,23 +70,21 @@ impl PipelinesServer {
             latency_ms: args.mock_latency_ms.map(|ms| ms.min(MAX_MOCK_LATENCY_MS)),
             ..Mocks::default()
         };
-        let result = workflow::run(
+        let run = PipelineRun {
             input,
             inputs,
             timeout,
-            None,
+            output_dir: None,
             mocks,
-            &svc.docs,
-            &svc.replicate,
-            &config,
+            config,
             progress,
-            ctx.ct.clone(),
-        )
-        .await;
+            cancel: ctx.ct.clone(),
+        };
+        let result = workflow::run(run, &svc.docs, &svc.replicate).await;
         Ok(match result {
             Ok(r) => {
                 let mut out = success(&r);
-                if r.status != "succeeded" {
+                if !r.succeeded() {
                     out.is_error = Some(true);
                 }
                 out

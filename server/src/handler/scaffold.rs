@@ -26,10 +26,7 @@ impl PipelinesServer {
         Parameters(req): Parameters<ScaffoldRequest>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        let svc = match self.state.services().await {
-            Ok(s) => s,
-            Err(e) => return Ok(failure(e)),
-        };
+        let svc = or_fail!(self.state.services().await);
         let dir = match (
             req.path.as_deref().filter(|p| !p.trim().is_empty()),
             req.inline,
@@ -43,10 +40,7 @@ impl PipelinesServer {
                 ));
             }
             (None, _) => None,
-            (Some(p), false) => match self.confined_new(p, &ctx).await {
-                Ok(d) => Some(d),
-                Err(e) => return Ok(failure(e)),
-            },
+            (Some(p), false) => Some(or_fail!(self.confined_new(p, &ctx).await)),
         };
         Ok(
             match workflow::scaffold(&req, dir, &svc.docs, &svc.replicate).await {

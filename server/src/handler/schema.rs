@@ -27,10 +27,7 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<FetchModelSchemaArgs>,
     ) -> Result<CallToolResult, McpError> {
-        let svc = match self.state.services().await {
-            Ok(s) => s,
-            Err(e) => return Ok(failure(e)),
-        };
+        let svc = or_fail!(self.state.services().await);
         if args.models.is_empty() {
             return Ok(failure(
                 "`models` is empty: pass the models the pipeline calls, e.g. [\"black-forest-labs/flux-schnell\"]",
@@ -64,10 +61,7 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<SearchModelsArgs>,
     ) -> Result<CallToolResult, McpError> {
-        let svc = match self.state.services().await {
-            Ok(s) => s,
-            Err(e) => return Ok(failure(e)),
-        };
+        let svc = or_fail!(self.state.services().await);
         Ok(
             match svc.replicate.search_models(&args.query, args.limit).await {
                 Ok(r) => success(&r),

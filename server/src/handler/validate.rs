@@ -2,7 +2,7 @@
 
 use pipelines_tools::{
     args::ValidatePipelineArgs,
-    workflow::{self, PipelineValidation, ProjectInput},
+    workflow::{self, PipelineValidation},
 };
 use rmcp::{
     ErrorData as McpError, RoleServer, handler::server::common::schema_for_output,
@@ -11,7 +11,7 @@ use rmcp::{
 };
 
 use super::PipelinesServer;
-use crate::convert::{failure, success};
+use crate::convert::success;
 
 #[tool_router(router = validate_router, vis = "pub(crate)")]
 impl PipelinesServer {
@@ -26,39 +26,10 @@ impl PipelinesServer {
         Parameters(args): Parameters<ValidatePipelineArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        let svc = match self.state.services().await {
-            Ok(s) => s,
-            Err(e) => return Ok(failure(e)),
-        };
-        let input = match self.project_input(args.path, args.files, &ctx).await {
-            Ok(i) => i,
-            Err(e) => return Ok(failure(e)),
-        };
-        let project = match input.load_async().await {
-            Ok(p) => p,
-            Err(e) => return Ok(failure(e.to_string())),
-        };
+        let svc = or_fail!(self.state.services().await);
+        let input = or_fail!(self.project_input(args.path, args.files, &ctx).await);
+        let project = or_fail!(input.load_async().await);
         let report = workflow::validate(&project, &svc.docs, &svc.replicate).await;
         Ok(success(&report))
-    }
-}
-
-impl PipelinesServer {
-    /// `path` (confined) or `files` (inline), exactly one.
-    pub(crate) async fn project_input(
-        &self,
-        path: Option<String>,
-        files: Option<std::collections::BTreeMap<String, String>>,
-        ctx: &RequestContext<RoleServer>,
-    ) -> Result<ProjectInput, String> {
-        match (path.filter(|p| !p.trim().is_empty()), files) {
-            (Some(_), Some(_)) => Err("pass either `path` or `files`, not both".to_string()),
-            (None, None) => Err(
-                "pass `path` (the project directory holding cog.yaml) or `files` (the files inline)"
-                    .to_string(),
-            ),
-            (None, Some(files)) => Ok(ProjectInput::Files(files)),
-            (Some(p), None) => self.confined(&p, ctx).await.map(ProjectInput::Dir),
-        }
     }
 }

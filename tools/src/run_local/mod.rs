@@ -47,7 +47,7 @@ pub use project::ProjectSource;
 pub use proxy::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks, ModelCall, calls_table};
 pub use python::{MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python};
 pub use requirements::ResolvedRequirements;
-pub use result::{RunResult, Timings};
+pub use result::{RunResult, RunStatus, Timings};
 pub use run::{RunConfig, RunRequest, prepare_venv, run_locally};
 pub use sandbox::landlock_abi;
 pub use tokio_util::sync::CancellationToken;

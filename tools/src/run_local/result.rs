@@ -13,7 +13,7 @@ use super::venv::VenvInfo;
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RunResult {
     /// The prediction's status as cog reports it: `succeeded`, `failed` or `canceled`.
-    pub status: String,
+    pub status: RunStatus,
     /// The output, with every `data:` URI (files) replaced by the path it was written to.
     pub output: Value,
     /// Files written from the output, in the order they appear in it.
@@ -41,6 +41,61 @@ pub struct RunResult {
     pub calls: Vec<super::proxy::ModelCall>,
 }
 
+/// A prediction's status, as cog names it (`unknown` when cog's answer had none, or one
+/// this version does not know).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// The prediction finished with an output.
+    Succeeded,
+    /// The prediction raised an error.
+    Failed,
+    /// The prediction was canceled.
+    Canceled,
+    /// Still setting up (not running yet).
+    Starting,
+    /// Still running.
+    Processing,
+    /// cog gave no status, or one not listed here.
+    Unknown,
+}
+
+impl RunStatus {
+    /// The status cog's answer gave.
+    pub fn from_cog(status: Option<&str>) -> RunStatus {
+        match status {
+            Some("succeeded") => RunStatus::Succeeded,
+            Some("failed") => RunStatus::Failed,
+            Some("canceled") => RunStatus::Canceled,
+            Some("starting") => RunStatus::Starting,
+            Some("processing") => RunStatus::Processing,
+            Some(other) => {
+                tracing::warn!(status = other, "cog answered an unknown prediction status");
+                RunStatus::Unknown
+            }
+            None => RunStatus::Unknown,
+        }
+    }
+
+    /// The name cog uses (and the JSON value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Canceled => "canceled",
+            RunStatus::Starting => "starting",
+            RunStatus::Processing => "processing",
+            RunStatus::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Durations of the stages of a run, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Timings {
@@ -59,7 +114,7 @@ pub struct Timings {
 impl RunResult {
     /// True when the prediction succeeded.
     pub fn succeeded(&self) -> bool {
-        self.status == "succeeded"
+        self.status == RunStatus::Succeeded
     }
 
     /// A plain-text report: status, output, files, error, logs, venv and timings.
@@ -110,5 +165,22 @@ impl RunResult {
             t.venv_ms, t.server_start_ms, t.predict_ms, t.total_ms
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunStatus;
+
+    #[test]
+    fn statuses_keep_cogs_names() {
+        for name in ["succeeded", "failed", "canceled", "starting", "processing"] {
+            let status = RunStatus::from_cog(Some(name));
+            assert_eq!(status.as_str(), name);
+            assert_eq!(serde_json::to_value(status).unwrap(), name);
+        }
+        assert_eq!(RunStatus::from_cog(None), RunStatus::Unknown);
+        assert_eq!(RunStatus::from_cog(Some("exploded")), RunStatus::Unknown);
+        assert_eq!(serde_json::to_value(RunStatus::Unknown).unwrap(), "unknown");
     }
 }

@@ -233,7 +233,7 @@ pub async fn run_locally(
         let text = format!("{error}\n{logs}");
         warnings.extend(super::advice::for_failure(&text, &config.runtime_packages));
     }
-    let status = response.status.unwrap_or_else(|| "unknown".into());
+    let status = super::result::RunStatus::from_cog(response.status.as_deref());
     reporter.line(format!("prediction {status}"));
     Ok(RunResult {
         status,
