@@ -49,6 +49,7 @@ const FAKE_TOKEN: &str = "r8_bench_fake_token_5c1e";
 /// One pipeline the agent builds.
 struct Scenario {
     name: &'static str,
+    task: &'static str,
     dir: &'static str,
     models: &'static [&'static str],
     scaffold: Value,
@@ -67,6 +68,7 @@ fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
             name: "two-model image -> caption",
+            task: "turn a prompt into an image and a one-line caption of it",
             dir: "caption",
             models: &["acme/pixel-forge", "shapes/vision-chat"],
             scaffold: json!({
@@ -85,6 +87,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "three-model chain: image -> upscale -> caption",
+            task: "draw an image from a prompt, upscale it, and caption the upscaled image",
             dir: "chain",
             models: &["acme/pixel-forge", "acme/upscale.x2", "acme/quick-caption"],
             scaffold: json!({
@@ -144,8 +147,8 @@ fn main() {
             replicate: &replicate,
             show,
         };
-        let calls = build(&env, &scenario);
-        report(&scenario, &calls);
+        let (calls, extra) = build(&env, &scenario);
+        report(&scenario, &calls, &extra);
         results.push((scenario.name, calls));
     }
 
@@ -202,11 +205,35 @@ struct Env<'a> {
     show: bool,
 }
 
+/// What the agent read besides tool output (not counted in the targets).
+struct Extra {
+    prompt_chars: usize,
+    prompt_says_fetch: bool,
+    main_py_chars: usize,
+}
+
 /// The short path for one scenario; returns every call made.
-fn build(env: &Env, s: &Scenario) -> Vec<Call> {
+fn build(env: &Env, s: &Scenario) -> (Vec<Call>, Extra) {
     let mut server = Server::start(env);
     server.show = env.show;
     let mut calls = Vec::new();
+
+    // The agent starts from the create_pipeline prompt (nothing cached yet).
+    let prompt = server.request(
+        "prompts/get",
+        json!({"name": "create_pipeline",
+               "arguments": {"task": s.task, "models": s.models.join(", ")}}),
+    );
+    let prompt_text: String = prompt["result"]["messages"]
+        .as_array()
+        .expect("prompt messages")
+        .iter()
+        .filter_map(|m| m["content"]["text"].as_str())
+        .collect();
+    assert!(
+        prompt_text.contains("scaffold_pipeline"),
+        "unexpected prompt: {prompt}"
+    );
 
     server.call(&mut calls, "fetch_llms_txt", json!({}));
     server.call(
@@ -238,10 +265,19 @@ fn build(env: &Env, s: &Scenario) -> Vec<Call> {
         text(&run)
     );
     server.stop();
-    calls
+    let main_py = std::fs::read_to_string(env.work.join(s.dir).join("main.py")).expect("main.py");
+    let extra = Extra {
+        prompt_chars: prompt_text.chars().count(),
+        prompt_says_fetch: prompt_text.contains("call `fetch_llms_txt` first"),
+        main_py_chars: main_py.chars().count(),
+    };
+    if env.show {
+        println!("---- {}/main.py\n{main_py}----", s.dir);
+    }
+    (calls, extra)
 }
 
-fn report(s: &Scenario, calls: &[Call]) {
+fn report(s: &Scenario, calls: &[Call], extra: &Extra) {
     println!();
     println!("== {} ({})", s.name, s.models.join(", "));
     println!(
@@ -267,6 +303,16 @@ fn report(s: &Scenario, calls: &[Call]) {
         structured,
         time,
         calls.len()
+    );
+    println!(
+        "   also read (not tool output): the create_pipeline prompt, {} chars ({}); the scaffolded main.py, {} chars",
+        extra.prompt_chars,
+        if extra.prompt_says_fetch {
+            "nothing cached: it says to call fetch_llms_txt"
+        } else {
+            "with the digest inline"
+        },
+        extra.main_py_chars
     );
 }
 
