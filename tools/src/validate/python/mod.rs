@@ -1,14 +1,22 @@
 //! The only place that touches Astral's Python parser and AST (`ruff_python_*` =0.0.10).
 //!
-//! The source is parsed once; [`model`] walks the tree once and extracts the plain
-//! facts the rules read (imports, `replicate.use()` calls, the predict function, classes…),
-//! so a change in the parser's API stays inside this folder.
+//! The source is parsed once; `walker` walks the tree once and extracts the plain
+//! facts the rules read ([`model`]: imports, `replicate.use()` calls, the predict function,
+//! classes…), so a change in the parser's API stays inside this folder.
+//!
+//! Dependencies run one way: `names` (import-resolved names) ← `types`, `literal`,
+//! `imports`, `classes` ← `flow`, `usage`, `model` ← `walker`.
 
-pub mod flow;
+mod classes;
 mod depth;
+pub mod flow;
+mod imports;
+mod literal;
 pub mod model;
+mod names;
 mod types;
 pub mod usage;
+mod walker;
 
 use ruff_python_ast::{PySourceType, PythonVersion};
 use ruff_python_parser::{ParseOptions, parse_unchecked};
@@ -112,7 +120,7 @@ impl PythonFile {
                         }),
                 );
                 errors.sort_by_key(|e| e.span.start);
-                let (model, usage) = model::extract(parsed.syntax(), &source);
+                let (model, usage) = walker::extract(parsed.syntax(), &source);
                 (errors, model, usage)
             }
             None => (Vec::new(), Model::default(), Usage::default()),
