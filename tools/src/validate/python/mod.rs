@@ -1,21 +1,19 @@
 //! The only place that touches Astral's Python parser and AST (`ruff_python_*` =0.0.10).
 //!
 //! The source is parsed once; `walker` walks the tree once and extracts the plain
-//! facts the rules read ([`model`]: imports, `replicate.use()` calls, the predict function,
-//! classes…), so a change in the parser's API stays inside this folder.
-//!
-//! Dependencies run one way: `names` (import-resolved names) ← `types`, `literal`,
-//! `imports`, `classes` ← `flow`, `usage`, `model` ← `walker`.
+//! facts the rules read (imports, `replicate.use()` calls, the predict function, classes…),
+//! so a change in the parser's API stays inside this folder.
 
-mod classes;
 mod depth;
 pub mod flow;
-mod imports;
-mod literal;
 pub mod model;
-mod names;
 mod types;
 pub mod usage;
+// The parts of `model`, leaves first: `names` ← `literal`, `imports`, `classes` ← `walker`.
+mod classes;
+mod imports;
+mod literal;
+mod names;
 mod walker;
 
 use ruff_python_ast::{PySourceType, PythonVersion};

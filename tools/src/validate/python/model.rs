@@ -1,4 +1,7 @@
 //! The facts rules read from a Python file ([`Model`]); `walker` extracts them.
+//!
+//! Dependencies run one way: `names` (import-resolved names) ← `types`, `literal`,
+//! `imports`, `classes` ← `flow`, `usage`, `model` ← `walker`.
 
 use super::Span;
 
