@@ -9,7 +9,7 @@ pub mod flow;
 pub mod model;
 mod types;
 pub mod usage;
-// The parts of `model`, leaves first: `names` ← `literal`, `imports`, `classes` ← `walker`.
+// The parts of `model` (their one-way dependencies are described in model.rs).
 mod classes;
 mod imports;
 mod literal;
