@@ -1,27 +1,29 @@
 //! The facade the server calls: refresh, read, search and diff the cached docs, and
 //! derive the Rulebook.
+//!
+//! - `get_docs` — the outline, section and search modes of [`DocsCache::get_docs`].
+//! - `refresh` — fetching sources and keeping reads fresh (TTL, retry after failure).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use chrono::{DateTime, SecondsFormat, Utc};
+use std::time::Instant;
 
 use crate::diff::{DEFAULT_DIFF_CHARS, DocDiff};
-use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
-use crate::results::{DocumentView, FetchReport, Freshness, GetDocsResult, SourceFetch};
+use crate::fetch::{FetchError, Fetcher};
+use crate::results::DocumentView;
 use crate::rulebook::Rulebook;
 use crate::search::SearchIndex;
 use crate::sections::Sectioned;
-use crate::source::{DocsConfig, Source, SourceSel};
-use crate::store::{DocVersion, NewVersion, SourceState, Store, StoreError, VersionInfo};
+use crate::source::{DocsConfig, Source};
+use crate::store::{DocVersion, Store, StoreError, VersionInfo};
+
+mod get_docs;
+mod refresh;
+
+pub use get_docs::GetDocsRequest;
 
 /// Default cap on `get_docs` output, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 8000;
-/// Search hits returned at most.
-const MAX_HITS: usize = 8;
-/// After a failed automatic refresh, wait this long before trying again on reads.
-const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
 
 /// Errors of the facade. Each message says what to do next.
 #[derive(Debug, thiserror::Error)]
@@ -114,31 +116,6 @@ struct Inner {
     refreshing: tokio::sync::Mutex<()>,
 }
 
-/// Arguments of [`DocsCache::get_docs`].
-#[derive(Debug, Clone, Default)]
-pub struct GetDocsRequest {
-    /// The document (default `pipelines`).
-    pub source: Option<Source>,
-    /// A section id: return its text.
-    pub section: Option<String>,
-    /// Search words: return ranked hits (within `section` when both are given).
-    pub query: Option<String>,
-    /// Output cap in characters (default 8000).
-    pub max_chars: Option<usize>,
-    /// With `section`: include the subsections' text instead of listing them.
-    pub include_subsections: bool,
-}
-
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn age_seconds(rfc3339: &str) -> u64 {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| (Utc::now() - t.with_timezone(&Utc)).num_seconds().max(0) as u64)
-        .unwrap_or(u64::MAX)
-}
-
 impl DocsCache {
     /// Builds the cache over an open store.
     pub fn new(config: DocsConfig, store: Store) -> Result<DocsCache, DocsError> {
@@ -162,135 +139,6 @@ impl DocsCache {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.inner.store
-    }
-
-    /// Refreshes the selected sources: a conditional GET, or a full one when `force`.
-    /// A source that fails but has a cached copy is reported `stale`. With [`SourceSel::One`],
-    /// a source with no copy that cannot be fetched is an error; with `All` it is reported
-    /// in that source's `error`.
-    pub async fn fetch(&self, sel: SourceSel, force: bool) -> Result<FetchReport, DocsError> {
-        let mut sources = Vec::new();
-        for source in sel.sources() {
-            match self.fetch_one(source, force).await {
-                Ok(report) => sources.push(report),
-                Err(e @ DocsError::Unavailable { .. }) if sel == SourceSel::All => {
-                    sources.push(SourceFetch {
-                        source,
-                        url: self.url(source).to_owned(),
-                        version: None,
-                        fetched_at: None,
-                        etag: None,
-                        changed: false,
-                        stale: false,
-                        stale_reason: None,
-                        outline: Vec::new(),
-                        diff: None,
-                        error: Some(e.to_string()),
-                    });
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(FetchReport { sources })
-    }
-
-    /// The outline (no section, no query), a section's text, or search hits; capped.
-    pub async fn get_docs(&self, req: GetDocsRequest) -> Result<GetDocsResult, DocsError> {
-        let source = req.source.unwrap_or(Source::Pipelines);
-        let max_chars = req.max_chars.unwrap_or(DEFAULT_MAX_CHARS).max(200);
-        let (version, freshness) = self.current(source).await?;
-        let parsed = self.parsed(&version).await?;
-        let doc = &parsed.doc;
-        let mut result = GetDocsResult {
-            freshness,
-            outline: None,
-            section: None,
-            hits: None,
-            truncated: false,
-            note: None,
-            errata: Vec::new(),
-        };
-        let scope = match req
-            .section
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(id) => Some(doc.get(id).ok_or_else(|| DocsError::UnknownSection {
-                doc: source,
-                section: id.to_owned(),
-                suggestions: doc.suggest(id),
-            })?),
-            None => None,
-        };
-        match (
-            scope,
-            req.query
-                .as_deref()
-                .map(str::trim)
-                .filter(|q| !q.is_empty()),
-        ) {
-            (scope, Some(query)) => {
-                let mut hits = parsed.index.search(doc, query, doc.sections().len());
-                if let Some(s) = scope {
-                    let prefix = format!("{}/", s.id);
-                    hits.retain(|h| h.id == s.id || h.id.starts_with(&prefix));
-                }
-                hits.truncate(MAX_HITS);
-                let mut used = 0;
-                let total = hits.len();
-                hits.retain(|h| {
-                    used += h.snippet.chars().count() + h.id.len() + h.title.len() + 16;
-                    used <= max_chars
-                });
-                if hits.len() < total {
-                    result.truncated = true;
-                    result.note = Some(format!(
-                        "{} more hit(s) cut to fit max_chars={max_chars}; raise max_chars to see them",
-                        total - hits.len()
-                    ));
-                } else if hits.is_empty() {
-                    result.note = Some(
-                        "No section matches; try other words, or call get_docs with no arguments for the outline"
-                            .to_owned(),
-                    );
-                } else {
-                    result.note =
-                        Some("Read a hit in full with get_docs(section=\"<id>\")".to_owned());
-                }
-                result.hits = Some(hits);
-            }
-            (Some(s), None) => {
-                let view =
-                    crate::section_view::section_view(doc, s, max_chars, req.include_subsections);
-                result.truncated = view.truncated;
-                result.note = view.note;
-                result.section = Some(view.section);
-            }
-            (None, None) => {
-                let mut outline = doc.outline();
-                let total = outline.len();
-                let mut used = 0;
-                outline.retain(|e| {
-                    used += e.id.len() + e.title.len() + 16;
-                    used <= max_chars
-                });
-                if outline.len() < total {
-                    result.truncated = true;
-                    result.note = Some(format!(
-                        "Outline cut at {} of {total} sections; raise max_chars",
-                        outline.len()
-                    ));
-                } else {
-                    result.note = Some(
-                        "Read a section with get_docs(section=\"<id>\"), or search with get_docs(query=\"…\")"
-                            .to_owned(),
-                    );
-                }
-                result.outline = Some(outline);
-            }
-        }
-        Ok(result)
     }
 
     /// Compares two stored versions of `source` (default: the previous and the latest).
@@ -422,243 +270,6 @@ impl DocsCache {
         }
         memory.parsed.insert(version.sha256.clone(), parsed.clone());
         Ok(parsed)
-    }
-
-    fn stale_reason(&self, source: Source) -> Option<String> {
-        self.memory()
-            .failures
-            .get(&source)
-            .map(|(_, why)| why.clone())
-    }
-
-    fn freshness(&self, source: Source, version: &DocVersion, checked_at: &str) -> Freshness {
-        let stale_reason = self.stale_reason(source);
-        Freshness {
-            source,
-            version: version.version,
-            fetched_at: version.fetched_at.clone(),
-            checked_at: checked_at.to_owned(),
-            age_seconds: age_seconds(checked_at),
-            etag: version.etag.clone(),
-            stale: stale_reason.is_some(),
-            stale_reason,
-        }
-    }
-
-    /// The latest version, refreshed first when older than the TTL (failures → stale).
-    async fn current(&self, source: Source) -> Result<(DocVersion, Freshness), DocsError> {
-        let store = self.inner.store.clone();
-        let (state, latest) = blocking(move || {
-            let state = store.source_state(source.name())?;
-            let latest = match &state {
-                Some(s) => store.version(source.name(), s.latest)?,
-                None => None,
-            };
-            Ok((state, latest))
-        })
-        .await?;
-        if let (Some(state), Some(latest)) = (&state, latest) {
-            let expired = age_seconds(&state.checked_at) >= self.inner.config.ttl.as_secs();
-            let recently_failed = self
-                .memory()
-                .failures
-                .get(&source)
-                .is_some_and(|(at, _)| at.elapsed() < RETRY_AFTER_FAILURE);
-            if !expired || recently_failed {
-                let freshness = self.freshness(source, &latest, &state.checked_at);
-                return Ok((latest, freshness));
-            }
-        }
-        self.refresh_expired(source).await?;
-        let (state, latest) = self.state_and_latest(source).await?;
-        match (state, latest) {
-            (Some(state), Some(latest)) => {
-                let freshness = self.freshness(source, &latest, &state.checked_at);
-                Ok((latest, freshness))
-            }
-            _ => Err(DocsError::Unavailable {
-                doc: source,
-                url: self.url(source).to_owned(),
-                reason: "the store lost the document just fetched".to_owned(),
-                env_var: source.env_var(),
-            }),
-        }
-    }
-
-    /// The source's check state and its latest stored version.
-    async fn state_and_latest(
-        &self,
-        source: Source,
-    ) -> Result<(Option<SourceState>, Option<DocVersion>), DocsError> {
-        let store = self.inner.store.clone();
-        blocking(move || {
-            Ok((
-                store.source_state(source.name())?,
-                store.latest_version(source.name())?,
-            ))
-        })
-        .await
-    }
-
-    /// Refreshes an expired source once for all concurrent readers: whoever gets the
-    /// refresh lock first fetches; the others, once they get it, find the source fresh (or
-    /// the failure just recorded) and do not fetch again.
-    async fn refresh_expired(&self, source: Source) -> Result<(), DocsError> {
-        let waiting_since = Instant::now();
-        let _one_at_a_time = self.inner.refreshing.lock().await;
-        let (state, latest) = self.state_and_latest(source).await?;
-        let failed_meanwhile = self
-            .memory()
-            .failures
-            .get(&source)
-            .filter(|(at, _)| *at >= waiting_since)
-            .map(|(_, why)| why.clone());
-        match (state, latest, failed_meanwhile) {
-            (Some(_), Some(_), Some(_)) => Ok(()),
-            (Some(state), Some(_), None)
-                if age_seconds(&state.checked_at) < self.inner.config.ttl.as_secs() =>
-            {
-                Ok(())
-            }
-            (_, None, Some(reason)) => Err(DocsError::Unavailable {
-                doc: source,
-                url: self.url(source).to_owned(),
-                reason,
-                env_var: source.env_var(),
-            }),
-            _ => self.fetch_locked(source, false).await.map(drop),
-        }
-    }
-
-    async fn fetch_one(&self, source: Source, force: bool) -> Result<SourceFetch, DocsError> {
-        let _one_at_a_time = self.inner.refreshing.lock().await;
-        self.fetch_locked(source, force).await
-    }
-
-    /// Fetches `source`; the caller holds the refresh lock.
-    async fn fetch_locked(&self, source: Source, force: bool) -> Result<SourceFetch, DocsError> {
-        let url = self.url(source).to_owned();
-        let (state, latest) = self.state_and_latest(source).await?;
-        let validators = match (&state, &latest, force) {
-            (Some(s), Some(_), false) => Validators {
-                etag: s.etag.clone(),
-                last_modified: s.last_modified.clone(),
-            },
-            _ => Validators::default(),
-        };
-        let answer = self.inner.fetcher.get(&url, &validators).await;
-        let checked_at = now();
-        let answer = match (answer, &latest) {
-            (Ok(Fetched::NotModified { .. }), None) => Err(FetchError::Status {
-                url: url.clone(),
-                status: 304,
-            }),
-            (other, _) => other,
-        };
-        match answer {
-            Ok(Fetched::NotModified { validators: got }) => {
-                self.memory().failures.remove(&source);
-                let store = self.inner.store.clone();
-                let at = checked_at.clone();
-                blocking(move || {
-                    store.mark_checked(
-                        source.name(),
-                        &at,
-                        got.etag.as_deref(),
-                        got.last_modified.as_deref(),
-                    )
-                })
-                .await?;
-                let Some(current) = latest else {
-                    return Err(DocsError::Task("304 without a cached copy".to_owned()));
-                };
-                self.report(source, url, &current, false, None).await
-            }
-            Ok(Fetched::Body {
-                body,
-                validators: got,
-            }) => {
-                self.memory().failures.remove(&source);
-                let store = self.inner.store.clone();
-                let (u, at) = (url.clone(), checked_at.clone());
-                let outcome = blocking(move || {
-                    store.put_version(&NewVersion {
-                        source: source.name(),
-                        url: &u,
-                        body: &body,
-                        fetched_at: &at,
-                        etag: got.etag.as_deref(),
-                        last_modified: got.last_modified.as_deref(),
-                    })
-                })
-                .await?;
-                let diff = match outcome.previous.as_ref() {
-                    Some(prev) => {
-                        let old = self.parsed(prev).await?;
-                        let new = self.parsed(&outcome.current).await?;
-                        let versions = (prev.version, outcome.current.version);
-                        Some(
-                            cpu(move || {
-                                DocDiff::compute(
-                                    source.name(),
-                                    (versions.0, &old.doc),
-                                    (versions.1, &new.doc),
-                                    DEFAULT_DIFF_CHARS,
-                                )
-                            })
-                            .await?,
-                        )
-                    }
-                    None => None,
-                };
-                if outcome.added {
-                    tracing::info!(%source, version = outcome.current.version, "stored a new docs version");
-                }
-                self.report(source, url, &outcome.current, outcome.added, diff)
-                    .await
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                tracing::warn!(%source, error = %reason, "docs refresh failed");
-                self.memory()
-                    .failures
-                    .insert(source, (Instant::now(), reason.clone()));
-                match latest {
-                    Some(current) => self.report(source, url, &current, false, None).await,
-                    None => Err(DocsError::Unavailable {
-                        doc: source,
-                        url,
-                        reason,
-                        env_var: source.env_var(),
-                    }),
-                }
-            }
-        }
-    }
-
-    async fn report(
-        &self,
-        source: Source,
-        url: String,
-        current: &DocVersion,
-        changed: bool,
-        diff: Option<DocDiff>,
-    ) -> Result<SourceFetch, DocsError> {
-        let stale_reason = self.stale_reason(source);
-        let outline = self.parsed(current).await?.doc.outline();
-        Ok(SourceFetch {
-            source,
-            url,
-            version: Some(current.version),
-            fetched_at: Some(current.fetched_at.clone()),
-            etag: current.etag.clone(),
-            changed,
-            stale: stale_reason.is_some(),
-            stale_reason,
-            outline,
-            diff,
-            error: None,
-        })
     }
 }
 

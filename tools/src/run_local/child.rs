@@ -84,6 +84,18 @@ impl TailBuffer {
 
 type Shared = Arc<Mutex<TailBuffer>>;
 
+/// The last `max` bytes of `text`, cut at a character boundary.
+pub(crate) fn tail(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("[…]{}", &text[start..])
+}
+
 /// A running child that leads its own process group.
 pub(crate) struct GroupChild {
     child: Child,

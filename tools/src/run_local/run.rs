@@ -227,8 +227,8 @@ pub async fn run_locally(
     // cog >= 0.17 answers a failed prediction with empty `logs`; what the pipeline printed
     // is still in the server's output.
     let split = super::logs::split(response.logs.as_deref().unwrap_or(""), &server_output);
-    let logs = super::venv::tail(&split.pipeline, config.log_cap);
-    let harness_logs = super::venv::tail(&split.harness, config.log_cap);
+    let logs = super::child::tail(&split.pipeline, config.log_cap);
+    let harness_logs = super::child::tail(&split.harness, config.log_cap);
     if let Some(error) = &error {
         let text = format!("{error}\n{logs}");
         warnings.extend(super::advice::for_failure(&text, &config.runtime_packages));

@@ -11,11 +11,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::child::tail;
 use super::child::{ChildSpec, GroupChild, LineFn, Stream};
 use super::error::RunError;
 use super::inputs::RunInputs;
 use super::progress::Reporter;
-use super::venv::tail;
 
 const POLL: Duration = Duration::from_millis(100);
 const MAX_RESPONSE: usize = 512 * 1024 * 1024;

@@ -1,6 +1,6 @@
 //! The only place that touches Astral's Python parser and AST (`ruff_python_*` =0.0.10).
 //!
-//! The source is parsed once; [`model`] walks the tree once and extracts the plain
+//! The source is parsed once; `walker` walks the tree once and extracts the plain
 //! facts the rules read (imports, `replicate.use()` calls, the predict function, classes…),
 //! so a change in the parser's API stays inside this folder.
 
@@ -9,6 +9,12 @@ pub mod flow;
 pub mod model;
 mod types;
 pub mod usage;
+// The parts of `model` (their one-way dependencies are described in model.rs).
+mod classes;
+mod imports;
+mod literal;
+mod names;
+mod walker;
 
 use ruff_python_ast::{PySourceType, PythonVersion};
 use ruff_python_parser::{ParseOptions, parse_unchecked};
@@ -112,7 +118,7 @@ impl PythonFile {
                         }),
                 );
                 errors.sort_by_key(|e| e.span.start);
-                let (model, usage) = model::extract(parsed.syntax(), &source);
+                let (model, usage) = walker::extract(parsed.syntax(), &source);
                 (errors, model, usage)
             }
             None => (Vec::new(), Model::default(), Usage::default()),

@@ -4,7 +4,7 @@ use ruff_python_ast::{Expr, Operator};
 use ruff_text_size::Ranged;
 
 use super::Span;
-use super::model::Names;
+use super::names::Names;
 
 /// An annotation with names resolved through the module's imports
 /// (`Dict` from `typing` → `typing.Dict`, `Path` from `cog` → `cog.Path`).

@@ -9,7 +9,7 @@ use ruff_python_ast::{ExprContext, ModModule, Stmt};
 use ruff_text_size::Ranged;
 
 use super::Span;
-use super::model::Names;
+use super::names::Names;
 
 /// Qualified names of the APIs that came before `replicate.use()`.
 pub const LEGACY_APIS: &[&str] = &["cog.include", "cog.ext.pipelines.include", "cog.use"];

@@ -16,7 +16,8 @@ mod walk;
 use ruff_python_ast::ModModule;
 
 use super::Span;
-use super::model::{ClassInfo, Names};
+use super::classes::ClassInfo;
+use super::names::Names;
 
 /// A `replicate.use()` result bound to a name (module level or inside a function).
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,8 @@ use ruff_python_ast::{Expr, ModModule, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
 use super::super::Span;
-use super::super::model::{ClassInfo, Names};
+use super::super::classes::ClassInfo;
+use super::super::names::Names;
 use super::scope::Scope;
 use super::walk::FnWalker;
 use super::{Flow, FlowFunction, FlowModel};

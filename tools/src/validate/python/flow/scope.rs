@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{ExceptHandler, Expr, Pattern, Stmt, StmtFunctionDef};
 
-use super::super::model::Names;
+use super::super::names::Names;
 
 /// Calls that may receive a followed value without changing or keeping it.
 const SAFE_CALLS: &[&str] = &[

@@ -10,7 +10,8 @@ use ruff_python_ast::{
 use ruff_text_size::Ranged;
 
 use super::super::Span;
-use super::super::model::{ClassInfo, Names};
+use super::super::classes::ClassInfo;
+use super::super::names::Names;
 use super::scope::Scope;
 use super::stmts::targets_of;
 use super::{Event, Flow, State, Step, Use, Value};

@@ -1,0 +1,201 @@
+//! Building a venv: `python -m venv` (or `uv venv`), the requirements installed with pip
+//! (or uv), the installed cog version read back, then the completion marker.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{BuildLimits, CHECK_TIMEOUT, MARKER, Marker};
+use crate::run_local::child::{ChildSpec, GroupChild, LineFn, Stream, tail};
+use crate::run_local::env::{EnvFor, child_env};
+use crate::run_local::error::RunError;
+use crate::run_local::progress::{Reporter, Stage};
+use crate::run_local::python::Python;
+use crate::run_local::requirements::ResolvedRequirements;
+
+const COG_VERSION: &str = "import importlib.metadata as m; print(m.version('cog'))";
+const LOG_CAP: usize = 256 * 1024;
+
+/// Builds the venv in `dir` (removing an incomplete one first) and writes its marker last.
+pub(super) async fn build(
+    dir: &Path,
+    key: &str,
+    python: &Python,
+    requirements: &ResolvedRequirements,
+    reporter: &Reporter,
+    limits: &BuildLimits,
+) -> Result<(), RunError> {
+    let fail = |message: String, log: String| RunError::VenvBuild {
+        venv: dir.to_path_buf(),
+        message,
+        log,
+    };
+    if dir.exists() {
+        reporter.line(format!("removing incomplete virtualenv {}", dir.display()));
+        let doomed = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || std::fs::remove_dir_all(doomed))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            .map_err(|e| RunError::io(format!("removing {}", dir.display()), e))?;
+    }
+    reporter.line(format!(
+        "creating virtualenv with Python {} ({}), installing with {}",
+        python.version,
+        python.path.display(),
+        if limits.uv.is_some() { "uv" } else { "pip" }
+    ));
+    let cwd = dir.parent().unwrap_or(dir).to_path_buf();
+    let (program, args, what) = match &limits.uv {
+        Some(uv) => (
+            uv.clone(),
+            crate::run_local::uv::venv_args(&python.path, dir),
+            "uv venv",
+        ),
+        None => (
+            python.path.clone(),
+            vec!["-m".into(), "venv".into(), dir.into()],
+            "python -m venv",
+        ),
+    };
+    step(
+        ChildSpec {
+            program,
+            args,
+            cwd: cwd.clone(),
+            env: install_env(),
+        },
+        None,
+        limits,
+    )
+    .await
+    .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
+
+    let requirements_file = dir.join("requirements.txt");
+    std::fs::write(&requirements_file, requirements.to_file_text())
+        .map_err(|e| RunError::io(format!("writing {}", requirements_file.display()), e))?;
+    reporter.stage(
+        Stage::Install,
+        format!(
+            "installing {} (first run with these requirements)",
+            requirements.lines.join(", ")
+        ),
+    );
+    let venv_python = dir.join("bin").join("python");
+    let line_reporter = reporter.clone();
+    let on_line: LineFn = Arc::new(move |stream, line| {
+        let uv_line = crate::run_local::uv::is_progress_line(line);
+        let line = line.trim();
+        let pip_line = stream == Stream::Stdout
+            && ["Collecting", "Installing", "Successfully", "ERROR"]
+                .iter()
+                .any(|p| line.starts_with(p));
+        if pip_line || uv_line {
+            line_reporter.line(line.to_owned());
+        }
+    });
+    let (program, args, what) = match &limits.uv {
+        Some(uv) => (
+            uv.clone(),
+            crate::run_local::uv::install_args(&venv_python, &requirements_file),
+            "uv pip install",
+        ),
+        None => (
+            venv_python.clone(),
+            [
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "-r",
+            ]
+            .iter()
+            .map(Into::into)
+            .chain([requirements_file.into_os_string()])
+            .collect(),
+            "pip install",
+        ),
+    };
+    step(
+        ChildSpec {
+            program,
+            args,
+            cwd: cwd.clone(),
+            env: install_env(),
+        },
+        Some(on_line),
+        limits,
+    )
+    .await
+    .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
+
+    let cog_version = query(&venv_python, COG_VERSION, &cwd).await.map_err(|m| {
+        fail(
+            format!("reading the installed cog version: {m}"),
+            String::new(),
+        )
+    })?;
+    let marker = Marker {
+        key: key.to_owned(),
+        python_version: python.version.to_string(),
+        cog_version,
+        requirements: requirements.lines.clone(),
+    };
+    let text = serde_json::to_string_pretty(&marker)
+        .map_err(|e| RunError::io("writing the venv marker", e.into()))?;
+    let tmp = dir.join(format!("{MARKER}.tmp"));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, dir.join(MARKER)))
+        .map_err(|e| RunError::io(format!("writing the marker in {}", dir.display()), e))?;
+    reporter.line(format!("virtualenv ready: {}", dir.display()));
+    Ok(())
+}
+
+fn install_env() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    child_env(
+        std::env::vars_os(),
+        crate::run_local::uv::env_overrides(),
+        EnvFor::Install,
+    )
+}
+
+/// Runs one build step to completion; on failure returns (what, output tail).
+async fn step(
+    spec: ChildSpec,
+    on_line: Option<LineFn>,
+    limits: &BuildLimits,
+) -> Result<(), (String, String)> {
+    let mut child = GroupChild::spawn(&spec, LOG_CAP, on_line)
+        .map_err(|e| (format!("could not start: {e}"), String::new()))?;
+    let outcome = tokio::select! {
+        status = child.wait() => Ok(status),
+        () = tokio::time::sleep(limits.timeout) => Err(format!("timed out after {} s", limits.timeout.as_secs())),
+        () = limits.cancel.cancelled() => Err("cancelled".to_owned()),
+    };
+    child.finish().await;
+    let log = format!("{}{}", child.stdout_text(), child.stderr_text());
+    match outcome {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err((format!("failed ({status})"), tail(&log, 4000))),
+        Ok(Err(e)) => Err((format!("could not be waited for: {e}"), tail(&log, 4000))),
+        Err(why) => Err((why, tail(&log, 4000))),
+    }
+}
+
+/// Runs a one-line Python script in the venv and returns its trimmed stdout.
+async fn query(python: &Path, script: &str, cwd: &Path) -> Result<String, String> {
+    let mut command = tokio::process::Command::new(python);
+    command
+        .args(["-E", "-s", "-c", script])
+        .current_dir(cwd)
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    match tokio::time::timeout(CHECK_TIMEOUT, command.output()).await {
+        Ok(Ok(output)) if output.status.success() => {
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        }
+        Ok(Ok(output)) => Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".into()),
+    }
+}

@@ -1,0 +1,279 @@
+//! One walk over the module that extracts the facts rules read.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ModModule, Stmt};
+use ruff_text_size::Ranged;
+
+use super::Span;
+use super::classes::{ClassInfo, class_info, function_info, resolve_base_models};
+use super::literal::Literal;
+use super::model::{KeywordArg, Model, ModelCall, MovableUse, UseCall, UseRef};
+use super::names::Names;
+
+/// Qualified names that read the process environment.
+const ENV_NAMES: &[&str] = &[
+    "os.environ",
+    "os.environb",
+    "os.getenv",
+    "os.getenvb",
+    "os.putenv",
+    "os.unsetenv",
+];
+
+/// Extracts the facts rules read, and how the module uses APIs, in one pass per concern.
+pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage::Usage) {
+    let (names, imports) = super::imports::collect(&module.body);
+
+    let mut model = Model {
+        imports,
+        ..Model::default()
+    };
+    let mut bindings: HashMap<u32, String> = HashMap::new();
+    for stmt in &module.body {
+        match stmt {
+            Stmt::FunctionDef(f) => model.functions.push(function_info(f, &names)),
+            Stmt::ClassDef(c) => model.classes.push(class_info(c, &names)),
+            Stmt::Assign(a) => {
+                if let ([Expr::Name(n)], Expr::Call(call)) = (a.targets.as_slice(), &*a.value)
+                    && names.qualify(&call.func).as_deref() == Some("replicate.use")
+                {
+                    bindings.insert(call.range().start().to_u32(), n.id.to_string());
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let (Expr::Name(n), Some(value)) = (&*a.target, &a.value)
+                    && let Expr::Call(call) = &**value
+                    && names.qualify(&call.func).as_deref() == Some("replicate.use")
+                {
+                    bindings.insert(call.range().start().to_u32(), n.id.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    resolve_base_models(&mut model.classes);
+
+    let binding_names: HashSet<String> = bindings.values().cloned().collect();
+    let mut walker = Walker {
+        names: &names,
+        classes: &model.classes,
+        bindings: &bindings,
+        binding_names: &binding_names,
+        functions: Vec::new(),
+        movable: HashMap::new(),
+        current_top: Span::default(),
+        use_calls: Vec::new(),
+        model_calls: Vec::new(),
+        env_accesses: Vec::new(),
+        file_type_uses: Vec::new(),
+    };
+    for stmt in &module.body {
+        walker.current_top = Span::from_range(stmt.range());
+        walker.visit_stmt(stmt);
+    }
+    model.use_calls = walker.use_calls;
+    model.model_calls = walker.model_calls;
+    model.env_accesses = walker.env_accesses;
+    model.file_type_uses = walker.file_type_uses;
+    model.flow = super::flow::extract(module, &names, &model.classes);
+    let usage = super::usage::extract(module, &names);
+    (model, usage)
+}
+
+struct Walker<'m> {
+    names: &'m Names,
+    classes: &'m [ClassInfo],
+    bindings: &'m HashMap<u32, String>,
+    binding_names: &'m HashSet<String>,
+    functions: Vec<String>,
+    movable: HashMap<u32, Span>,
+    current_top: Span,
+    use_calls: Vec<UseCall>,
+    model_calls: Vec<ModelCall>,
+    env_accesses: Vec<(String, Span)>,
+    file_type_uses: Vec<Span>,
+}
+
+impl Walker<'_> {
+    fn use_ref(&self, call: &ruff_python_ast::ExprCall) -> UseRef {
+        let arg = call.arguments.args.first().or_else(|| {
+            call.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "ref"))
+                .map(|k| &k.value)
+        });
+        match arg {
+            None => UseRef::Missing,
+            Some(Expr::StringLiteral(s)) => UseRef::Literal {
+                value: s.value.to_str().to_string(),
+            },
+            Some(Expr::Call(inner))
+                if inner.arguments.args.is_empty() && inner.arguments.keywords.is_empty() =>
+            {
+                let class = match &*inner.func {
+                    Expr::Name(n) => self.classes.iter().find(|c| c.name == n.id.as_str()),
+                    _ => None,
+                };
+                match class {
+                    Some(class) => UseRef::Class {
+                        class: class.name.clone(),
+                        reference: class
+                            .string_attrs
+                            .iter()
+                            .find(|(k, _)| k == "name")
+                            .map(|(_, v)| v.clone()),
+                    },
+                    None => UseRef::NotLiteral {
+                        span: Span::from_range(inner.range()),
+                    },
+                }
+            }
+            Some(other) => UseRef::NotLiteral {
+                span: Span::from_range(other.range()),
+            },
+        }
+    }
+
+    fn model_call(&mut self, call: &ruff_python_ast::ExprCall) {
+        let binding = match &*call.func {
+            Expr::Name(n) if self.binding_names.contains(n.id.as_str()) => n.id.to_string(),
+            Expr::Attribute(a) if a.attr.id.as_str() == "create" => match &*a.value {
+                Expr::Name(n) if self.binding_names.contains(n.id.as_str()) => n.id.to_string(),
+                _ => return,
+            },
+            _ => return,
+        };
+        let mut keywords = Vec::new();
+        let mut has_splat = false;
+        for k in &call.arguments.keywords {
+            match &k.arg {
+                Some(arg) => keywords.push(KeywordArg {
+                    name: arg.id.to_string(),
+                    span: Span::from_range(arg.range),
+                    value: Literal::from_expr(&k.value),
+                    value_span: Span::from_range(k.value.range()),
+                }),
+                None => has_splat = true,
+            }
+        }
+        let positional = call.arguments.args.len();
+        has_splat |= call.arguments.args.iter().any(Expr::is_starred_expr);
+        self.model_calls.push(ModelCall {
+            binding,
+            span: Span::from_range(call.func.range()),
+            keywords,
+            has_splat,
+            positional,
+        });
+    }
+}
+
+impl<'a> Visitor<'a> for Walker<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => {
+                for d in &f.decorator_list {
+                    self.visit_decorator(d);
+                }
+                self.visit_parameters(&f.parameters);
+                if let Some(r) = &f.returns {
+                    self.visit_annotation(r);
+                }
+                self.functions.push(f.name.id.to_string());
+                self.visit_body(&f.body);
+                self.functions.pop();
+            }
+            Stmt::Assign(a) if !self.functions.is_empty() => {
+                if let ([Expr::Name(_)], Expr::Call(call)) = (a.targets.as_slice(), &*a.value)
+                    && matches!(call.arguments.args.first(), Some(Expr::StringLiteral(_)))
+                {
+                    self.movable
+                        .insert(call.range().start().to_u32(), Span::from_range(a.range));
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(l) => {
+                if let Some(p) = &l.parameters {
+                    self.visit_parameters(p);
+                }
+                self.functions.push("<lambda>".into());
+                self.visit_expr(&l.body);
+                self.functions.pop();
+            }
+            Expr::Call(call) => {
+                if self.names.qualify(&call.func).as_deref() == Some("replicate.use") {
+                    let start = call.range().start().to_u32();
+                    let in_function = self.functions.last().cloned();
+                    let movable = match (&in_function, self.movable.get(&start)) {
+                        (Some(name), Some(stmt)) if name != "<lambda>" => Some(MovableUse {
+                            stmt: *stmt,
+                            before: self.current_top,
+                        }),
+                        _ => None,
+                    };
+                    self.use_calls.push(UseCall {
+                        span: Span::from_range(call.range()),
+                        reference: self.use_ref(call),
+                        binding: self.bindings.get(&start).cloned(),
+                        in_function,
+                        movable,
+                    });
+                } else {
+                    self.model_call(call);
+                }
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Name(_) | Expr::Attribute(_) => {
+                let Some(q) = self.names.qualify(expr) else {
+                    // Not a plain chain (`f().a.b`): no prefix qualifies either, so visit
+                    // the base once instead of re-qualifying every level (linear).
+                    let mut cur = expr;
+                    while let Expr::Attribute(a) = cur {
+                        cur = &a.value;
+                    }
+                    self.visit_expr(cur);
+                    return;
+                };
+                if ENV_NAMES.contains(&q.as_str()) {
+                    self.env_accesses.push((q, Span::from_range(expr.range())));
+                } else if q == "cog.File" {
+                    self.file_type_uses.push(Span::from_range(expr.range()));
+                } else {
+                    // Every prefix of a qualified chain is itself a qualified chain: find
+                    // the one that matters in `q` and walk down to it once (linear).
+                    let Some(hit) = ENV_NAMES
+                        .iter()
+                        .copied()
+                        .chain(["cog.File"])
+                        .find(|n| q.starts_with(n) && q.as_bytes().get(n.len()) == Some(&b'.'))
+                    else {
+                        return;
+                    };
+                    let depth = q[hit.len()..].matches('.').count();
+                    let mut cur = expr;
+                    for _ in 0..depth {
+                        if let Expr::Attribute(a) = cur {
+                            cur = &a.value;
+                        }
+                    }
+                    let span = Span::from_range(cur.range());
+                    if hit == "cog.File" {
+                        self.file_type_uses.push(span);
+                    } else {
+                        self.env_accesses.push((hit.to_string(), span));
+                    }
+                }
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
