@@ -23,13 +23,13 @@ mod registry;
 mod requirements;
 mod rule;
 mod rules;
-mod schemas;
 mod stdlib;
 mod suppress;
 mod titles;
 mod value_shape;
 mod versions;
 
+pub use crate::schema::Schemas;
 pub use bounded::{BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, on_big_stack, on_big_stack_async};
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
 pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
@@ -38,7 +38,6 @@ pub use python::NESTING_LIMIT;
 pub use registry::{rule_by_code, rules};
 pub use requirements::{RequirementError, RequirementLine, RequirementsFile};
 pub use rule::Rule;
-pub use schemas::Schemas;
 pub use suppress::{MAX_PER_FILE, MAX_PER_RULE_PER_FILE};
 pub use titles::builtin_title;
 

@@ -4,8 +4,8 @@
 //! facts the rules read (imports, `replicate.use()` calls, the predict function, classes…),
 //! so a change in the parser's API stays inside this folder.
 
-pub mod flow;
 mod depth;
+pub mod flow;
 pub mod model;
 mod types;
 pub mod usage;
