@@ -8,7 +8,7 @@ use std::path::Path;
 use pipelines_docs_cache::{PackageFact, Rulebook};
 use pipelines_tools::validate::{
     Project, ProjectError, Schemas, Severity, ValidationReport, confine, rule_by_code, rules,
-    validate, validate_with_titles,
+    validate,
 };
 
 const FIXTURE_SPEC: &str = include_str!("../../tests/fakes/fixtures/docs/pipelines-llms.txt");
@@ -302,9 +302,12 @@ fn inline_files_and_json_shape() {
             .starts_with("main.py:1:25: PY003 [error] dict-output: ")
     );
 
-    let titled = validate_with_titles(&project, &Rulebook::defaults(), &Schemas::new(), &|id| {
-        (id == "cog/outputs").then(|| "Outputs (cached)".to_string())
-    });
+    // With a cached spec, the title is the spec's own.
+    let mut cached = Rulebook::defaults();
+    cached
+        .section_titles
+        .insert("cog/outputs".to_string(), "Outputs (cached)".to_string());
+    let titled = validate(&project, &cached, &Schemas::new());
     assert_eq!(titled[0].doc_title, "Outputs (cached)");
 }
 

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::schema::{ModelRef, Schemas};
 
-pub use apply::{apply, inline, unified_diff};
+pub use apply::{apply, inline};
 pub use error::{ScaffoldError, WriteError};
 pub use report::{FileReport, FileStatus, ScaffoldReport};
 pub use request::{InputSpec, OutputChoice, ScaffoldRequest, StepInput, StepOver, StepSpec};

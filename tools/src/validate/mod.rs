@@ -44,19 +44,10 @@ pub use titles::builtin_title;
 use pipelines_docs_cache::Rulebook;
 use rule::{Context, Findings};
 
-/// Runs every rule; section titles come from the built-in table.
+/// Runs every rule. Each diagnostic's section title comes from the cached spec the
+/// Rulebook was derived from ([`Rulebook::section_title`]), else the built-in table, else
+/// the section id itself.
 pub fn validate(project: &Project, rulebook: &Rulebook, schemas: &Schemas) -> Vec<Diagnostic> {
-    validate_with_titles(project, rulebook, schemas, &|_| None)
-}
-
-/// Runs every rule; `title` maps a section id to its title in the cached doc (falling back
-/// to the built-in table, then to the id itself).
-pub fn validate_with_titles(
-    project: &Project,
-    rulebook: &Rulebook,
-    schemas: &Schemas,
-    title: &dyn Fn(&str) -> Option<String>,
-) -> Vec<Diagnostic> {
     let ctx = Context {
         project,
         rulebook,
@@ -67,9 +58,11 @@ pub fn validate_with_titles(
         let mut findings = Findings::default();
         (rule.check)(&ctx, &mut findings);
         let section = rule.cites.first().copied().unwrap_or_default();
-        let doc_title = title(section)
-            .or_else(|| builtin_title(section).map(str::to_string))
-            .unwrap_or_else(|| section.to_string());
+        let doc_title = rulebook
+            .section_title(section)
+            .or_else(|| builtin_title(section))
+            .unwrap_or(section)
+            .to_string();
         out.extend(findings.items.into_iter().map(|f| Diagnostic {
             code: rule.code.to_string(),
             name: rule.name.to_string(),
