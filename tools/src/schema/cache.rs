@@ -220,10 +220,11 @@ impl SchemaCache {
             let Ok(r) = ModelRef::parse(&key) else {
                 continue;
             };
-            if r.version.is_some() && missing.contains(&&r.model()) {
-                if let Some(hit) = self.lookup(&key).ok().flatten() {
-                    out.insert(&r, hit.schema);
-                }
+            if r.version.is_some()
+                && missing.contains(&&r.model())
+                && let Some(hit) = self.lookup(&key).ok().flatten()
+            {
+                out.insert(&r, hit.schema);
             }
         }
         out

@@ -234,10 +234,9 @@ impl Project {
                 .reference
                 .reference()
                 .map(|r| crate::schema::ModelRef::parse(r.trim()))
+                && !out.contains(&r)
             {
-                if !out.contains(&r) {
-                    out.push(r);
-                }
+                out.push(r);
             }
         }
         out

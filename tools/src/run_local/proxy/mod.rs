@@ -87,6 +87,19 @@ pub(crate) struct Shared {
     tables: Mutex<Tables>,
 }
 
+impl Tables {
+    /// Records a prediction the pipeline created, under its id.
+    pub(crate) fn insert(
+        &mut self,
+        id: String,
+        call: ModelCall,
+        mock: Option<mock::MockPrediction>,
+    ) {
+        self.by_id.insert(id.clone(), self.records.len());
+        self.records.push(Record { call, id, mock });
+    }
+}
+
 impl Shared {
     pub(crate) fn tables(&self) -> MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(|e| e.into_inner())
