@@ -284,8 +284,9 @@ async fn cpu<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Resul
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, DocsError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r.map_err(DocsError::from),
-        Err(e) => Err(DocsError::Task(e.to_string())),
-    }
+    crate::blocking::blocking(
+        move || f().map_err(DocsError::from),
+        |e| DocsError::Task(e.to_string()),
+    )
+    .await
 }

@@ -66,6 +66,11 @@ pub fn derive(
         fetched_at: spec.fetched_at.clone(),
         sha256: spec.sha256.clone(),
     };
+    book.section_titles = doc
+        .sections()
+        .iter()
+        .map(|s| (s.id.clone(), s.title.clone()))
+        .collect();
     let v = spec.version;
 
     let runtime_section = find_section(doc, RUNTIME_SECTION);

@@ -16,6 +16,7 @@
 //! - `cache` — [`DocsCache`], the facade the server calls.
 #![deny(missing_docs)]
 
+pub mod blocking;
 pub mod blocks;
 pub mod cache;
 pub mod diff;

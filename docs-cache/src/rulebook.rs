@@ -4,6 +4,8 @@
 //! diagnostic can cite it. When nothing is cached, built-in defaults are used and
 //! [`Rulebook::origin`] says so.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Where one fact came from.
@@ -67,6 +69,11 @@ pub struct Rulebook {
     pub python_version: Option<Fact<String>>,
     /// Problems met while deriving facts (a reworded section fell back to defaults, …).
     pub warnings: Vec<String>,
+    /// The cached spec's section titles by section id, for the diagnostics that cite a
+    /// section (empty with built-in defaults). Not part of the Rulebook's JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub section_titles: BTreeMap<String, String>,
 }
 
 /// The document name used in [`FactSource`] for built-in facts.
@@ -114,6 +121,7 @@ impl Rulebook {
             },
             python_version: None,
             warnings: Vec::new(),
+            section_titles: BTreeMap::new(),
         }
     }
 
@@ -123,9 +131,9 @@ impl Rulebook {
         self.python_packages.iter().find(|p| p.name == wanted)
     }
 
-    /// Whether the runtime provides this system package.
-    pub fn has_system_package(&self, name: &str) -> bool {
-        self.system_packages.iter().any(|p| p.value == name)
+    /// The cached spec's title of a section, when a spec is cached and has it.
+    pub fn section_title(&self, id: &str) -> Option<&str> {
+        self.section_titles.get(id).map(String::as_str)
     }
 
     /// Whether every fact came from built-in defaults (nothing cached, or nothing parsed).

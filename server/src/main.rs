@@ -10,6 +10,7 @@ mod fallback;
 mod handler;
 mod http;
 mod prompts;
+mod render;
 mod state;
 mod stdio;
 

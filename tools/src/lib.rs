@@ -15,6 +15,7 @@
 
 pub mod args;
 pub mod cache_lifecycle;
+pub mod diff;
 pub mod digest;
 pub mod docs;
 pub mod errata;

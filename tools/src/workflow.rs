@@ -11,7 +11,7 @@ use pipelines_docs_cache::{DocsCache, Rulebook, RulebookOrigin};
 use serde::Serialize;
 
 use crate::{
-    schema::{ModelSchema, ReplicateClient},
+    schema::{ModelRef, ReplicateClient},
     validate::{
         BoundedError, PARSE_BUDGET, Project, ProjectError, Schemas, ValidationReport, on_big_stack,
         on_big_stack_async, validate_report,
@@ -100,18 +100,14 @@ pub async fn rulebook(docs: &DocsCache) -> Arc<Rulebook> {
     }
 }
 
-/// Every cached schema, keyed `owner/name` (latest) or `owner/name:version` (pinned); read
-/// off the async threads (the store may wait for another process).
-async fn all_cached(replicate: &ReplicateClient) -> HashMap<String, ModelSchema> {
+/// The cached schemas of the models `refs` name, by model and version (only those
+/// entries are read); read off the async threads (the store may wait for another process).
+pub async fn schemas_for(replicate: &ReplicateClient, refs: &[ModelRef]) -> Schemas {
     let cache = replicate.cache().clone();
-    tokio::task::spawn_blocking(move || cache.all_cached())
+    let refs = refs.to_vec();
+    tokio::task::spawn_blocking(move || cache.schemas_for(&refs))
         .await
         .unwrap_or_default()
-}
-
-/// Every cached schema, for the validator.
-pub async fn cached_schemas(replicate: &ReplicateClient) -> Schemas {
-    all_cached(replicate).await.into_values().collect()
 }
 
 /// Validates a loaded project against the cached Rulebook and schemas.
@@ -121,7 +117,7 @@ pub async fn validate(
     replicate: &ReplicateClient,
 ) -> PipelineValidation {
     let rules = rulebook(docs).await;
-    let schemas = cached_schemas(replicate).await;
+    let schemas = schemas_for(replicate, &project.used_refs()).await;
     let report = validate_report(project, &rules, &schemas);
     let rules_from = match &rules.origin {
         RulebookOrigin::Cached { fetched_at, .. } => format!("cached spec fetched {fetched_at}"),
@@ -169,18 +165,19 @@ pub async fn scaffold(
     docs: &DocsCache,
     replicate: &ReplicateClient,
 ) -> Result<crate::scaffold::ScaffoldReport, ScaffoldFailure> {
-    let mut schemas = all_cached(replicate).await;
+    let mut schemas = schemas_for(replicate, &crate::scaffold::requested_refs(req)).await;
     let missing = crate::scaffold::models_needing_schemas(req, &schemas);
     if !missing.is_empty() {
-        let fetched = replicate.fetch_model_schemas(&missing, false).await;
+        let refs: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        let fetched = replicate.fetch_model_schemas(&refs, false).await;
         for (model, result) in missing.iter().zip(fetched) {
             match result {
                 Ok(schema) => {
-                    schemas.insert(model.clone(), schema);
+                    schemas.insert(model, schema);
                 }
                 Err(e) => {
                     return Err(ScaffoldFailure::Schema {
-                        model: model.clone(),
+                        model: model.to_string(),
                         message: e.to_string(),
                     });
                 }
@@ -286,16 +283,15 @@ pub async fn run(
     let mut mocks = mocks;
     mocks.models = used.clone();
     // Fully mocked runs send nothing upstream: their schemas come from the cache only.
-    let fully_mocked = mocks.outputs.contains_key("*")
-        || used
-            .iter()
-            .all(|m| mocks.outputs.contains_key(m.split(':').next().unwrap_or(m)));
+    let fully_mocked =
+        mocks.outputs.contains_key("*") || used.iter().all(|m| mocks.outputs.contains_key(m));
     if !used.is_empty() && !fully_mocked {
-        let cached = all_cached(replicate).await;
-        let missing: Vec<String> = used
+        let refs = project.used_refs();
+        let cached = schemas_for(replicate, &refs).await;
+        let missing: Vec<String> = refs
             .iter()
-            .filter(|m| !cached.contains_key(*m))
-            .cloned()
+            .filter(|r| !cached.has_exact(r))
+            .map(ToString::to_string)
             .collect();
         if !missing.is_empty() {
             if let Some(p) = &progress {
@@ -363,8 +359,10 @@ async fn mock_schemas(
             .filter_map(|reference| {
                 let openapi = cache.openapi(reference)?;
                 let version = cache.cached(reference).and_then(|s| s.version);
-                let model = reference.split(':').next().unwrap_or(reference).to_owned();
-                Some((model, crate::run_local::MockSchema { version, openapi }))
+                Some((
+                    reference.clone(),
+                    crate::run_local::MockSchema { version, openapi },
+                ))
             })
             .collect()
     })

@@ -133,7 +133,7 @@ fn round_trip_counted(rulebooks: &[Rulebook]) -> (usize, usize, Vec<String>) {
         Some(image_inputs()),
         Some(misc_inputs()),
     ];
-    let schema_set: Schemas = schemas().into_values().collect();
+    let schema_set: Schemas = schemas();
     let mut failures = Vec::new();
     let mut checked = 0;
     let mut refused_unused = 0;
@@ -236,7 +236,7 @@ fn round_trip_detects_broken_scaffolds() {
     assert_ne!(main, files["main.py"]);
     files.insert("main.py".into(), main);
     let project = Project::from_files(&files).unwrap();
-    let schema_set: Schemas = schemas().into_values().collect();
+    let schema_set: Schemas = schemas();
     let codes: Vec<String> = validate(&project, &rulebook(), &schema_set)
         .into_iter()
         .map(|d| d.code)
@@ -263,7 +263,7 @@ fn calls_pass_every_required_input() {
         let main = &plan.file_map()["main.py"];
         for m in *models {
             let key = m.split(':').next().unwrap();
-            let schema = &all[key];
+            let schema = all.get(key).unwrap();
             let ident = main
                 .lines()
                 .find(|l| l.ends_with(&format!("replicate.use(\"{m}\")")))

@@ -3,12 +3,11 @@
 
 mod scaffold_support;
 
-use std::collections::HashMap;
-
 use pipelines_tools::scaffold::{
     FileStatus, OutputChoice, ScaffoldError, ScaffoldPlan, ScaffoldReport, ScaffoldRequest,
     WriteError, apply, inline, models_needing_schemas, scaffold,
 };
+use pipelines_tools::schema::Schemas;
 use scaffold_support::{image_inputs, input, request, rulebook, schemas};
 
 fn plan() -> ScaffoldPlan {
@@ -262,11 +261,9 @@ fn request_json_is_the_issue_contract() {
 
 #[test]
 fn models_needing_schemas_lists_only_uncached_valid_refs() {
-    let mut cached = HashMap::new();
-    cached.insert(
-        "acme/pixel-forge".to_string(),
-        schemas()["acme/pixel-forge"].clone(),
-    );
+    let cached: Schemas = [scaffold_support::fixture_schema("acme/pixel-forge")]
+        .into_iter()
+        .collect();
     let req = request(
         &[
             "acme/pixel-forge",
@@ -278,9 +275,14 @@ fn models_needing_schemas_lists_only_uncached_valid_refs() {
         None,
         None,
     );
+    // A pinned reference needs its own version's schema; a plain one the latest.
+    let needed: Vec<String> = models_needing_schemas(&req, &cached)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
-        models_needing_schemas(&req, &cached),
-        ["acme/quick-caption", "x/y"]
+        needed,
+        ["acme/quick-caption:abc123", "acme/quick-caption", "x/y"]
     );
 }
 

@@ -4,17 +4,12 @@
 
 mod scaffold_support;
 
-use std::collections::HashMap;
-
 use pipelines_tools::scaffold::{OutputChoice, ScaffoldError, scaffold};
-use pipelines_tools::schema::ModelSchema;
+use pipelines_tools::schema::Schemas;
 use scaffold_support::{fixture_schema, input, request, rulebook};
 
-fn schemas(models: &[&str]) -> HashMap<String, ModelSchema> {
-    models
-        .iter()
-        .map(|m| ((*m).to_string(), fixture_schema(m)))
-        .collect()
+fn schemas(models: &[&str]) -> Schemas {
+    models.iter().map(|m| fixture_schema(m)).collect()
 }
 
 fn file(plan: &pipelines_tools::scaffold::ScaffoldPlan, name: &str) -> String {
@@ -125,10 +120,9 @@ fn readme_examples_match_input_types() {
 
 /// Every file of a plan plus its notes, after checking the project validates clean.
 fn checked_plan(req: &pipelines_tools::scaffold::ScaffoldRequest) -> String {
-    use pipelines_tools::validate::{Project, Schemas, ValidationReport, validate};
-    let all = scaffold_support::schemas();
-    let plan = scaffold(req, &rulebook(), &all).unwrap();
-    let schema_set: Schemas = all.into_values().collect();
+    use pipelines_tools::validate::{Project, ValidationReport, validate};
+    let schema_set = scaffold_support::schemas();
+    let plan = scaffold(req, &rulebook(), &schema_set).unwrap();
     let project = Project::from_files(&plan.file_map()).unwrap();
     let report = ValidationReport::new(validate(&project, &rulebook(), &schema_set));
     assert!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use pipelines_docs_cache::Store;
 use pipelines_test_fakes::replicate::{FakeReplicate, Fault};
 use pipelines_tools::schema::{
-    ModelSchema, ReplicateClient, ReplicateConfig, SchemaError, SchemaReport,
+    ModelRef, ModelSchema, ReplicateClient, ReplicateConfig, SchemaError, SchemaReport,
 };
 
 const TOKEN: &str = "r8_TESTtoken_do_not_leak_123";
@@ -613,4 +613,45 @@ async fn search_errors() {
     s.fake.inject(Fault::status(401));
     let err = s.client.search_models("image", None).await.unwrap_err();
     assert!(matches!(err, SchemaError::Unauthorized { .. }));
+}
+
+/// A pinned `owner/name:version` and the latest `owner/name` are cached side by side: each
+/// reference gets its own schema, whatever the order they were fetched in, and an uncached
+/// pin falls back to the latest.
+#[tokio::test]
+async fn pinned_and_latest_schemas_do_not_collide() {
+    for pinned_first in [true, false] {
+        let s = setup().await;
+        let ids = s.fake.version_ids("acme/echo-text");
+        let latest = s
+            .client
+            .fetch_model_schema("acme/echo-text", false)
+            .await
+            .unwrap()
+            .version
+            .unwrap();
+        let old = ids.iter().find(|id| **id != latest).unwrap().clone();
+        let pinned = format!("acme/echo-text:{old}");
+        let order = if pinned_first {
+            [pinned.clone(), "acme/echo-text".to_owned()]
+        } else {
+            ["acme/echo-text".to_owned(), pinned.clone()]
+        };
+        for reference in &order {
+            s.client.fetch_model_schema(reference, false).await.unwrap();
+        }
+        let refs: Vec<ModelRef> = order.iter().map(|r| ModelRef::parse(r).unwrap()).collect();
+        let schemas = s.client.cache().schemas_for(&refs);
+        let version = |r: &str| schemas.get(r).and_then(|s| s.version.clone());
+        assert_eq!(version(&pinned).as_deref(), Some(old.as_str()));
+        assert_eq!(version("acme/echo-text").as_deref(), Some(latest.as_str()));
+        assert_eq!(
+            version("acme/echo-text:0000uncached").as_deref(),
+            Some(latest.as_str())
+        );
+        assert_eq!(
+            s.client.cache().cached(&pinned).unwrap().version,
+            Some(old.clone())
+        );
+    }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use pipelines_docs_cache::{PackageFact, Rulebook};
 use pipelines_tools::validate::{
     Project, ProjectError, Schemas, Severity, ValidationReport, confine, rule_by_code, rules,
-    validate, validate_with_titles,
+    validate,
 };
 
 const FIXTURE_SPEC: &str = include_str!("../../tests/fakes/fixtures/docs/pipelines-llms.txt");
@@ -302,9 +302,12 @@ fn inline_files_and_json_shape() {
             .starts_with("main.py:1:25: PY003 [error] dict-output: ")
     );
 
-    let titled = validate_with_titles(&project, &Rulebook::defaults(), &Schemas::new(), &|id| {
-        (id == "cog/outputs").then(|| "Outputs (cached)".to_string())
-    });
+    // With a cached spec, the title is the spec's own.
+    let mut cached = Rulebook::defaults();
+    cached
+        .section_titles
+        .insert("cog/outputs".to_string(), "Outputs (cached)".to_string());
+    let titled = validate(&project, &cached, &Schemas::new());
     assert_eq!(titled[0].doc_title, "Outputs (cached)");
 }
 
@@ -369,4 +372,43 @@ fn confine_refuses_escapes_and_symlinks_out() {
         Project::from_dir(&root.path().join("nope")),
         Err(ProjectError::NotFound { .. })
     ));
+}
+
+/// The production path: a Rulebook derived from a cached spec carries that spec's section
+/// titles, and every diagnostic citing a section shows the cached title.
+#[test]
+fn diagnostics_carry_the_cached_specs_section_titles() {
+    use pipelines_docs_cache::{DocVersion, extract, sections::Sectioned};
+    let body = "# Cog\n\nAbout cog.\n\n## OUTPUTS\n\nReturn a Path or a str.\n";
+    let version = DocVersion {
+        source: "pipelines".into(),
+        version: 1,
+        url: "http://docs.test/llms.txt".into(),
+        body: body.into(),
+        fetched_at: "2026-01-01T00:00:00Z".into(),
+        etag: None,
+        last_modified: None,
+        sha256: "0".into(),
+    };
+    let book = extract::derive(Some((&version, &Sectioned::parse(body))), None);
+    assert_eq!(book.section_title("cog/outputs"), Some("OUTPUTS"));
+    let project = inline(&[
+        ("cog.yaml", "predict: \"main.py:run\"\n"),
+        (
+            "main.py",
+            "def run(prompt: str) -> dict:\n    return {\"p\": prompt}\n",
+        ),
+    ]);
+    let diagnostics = validate(&project, &book, &Schemas::new());
+    let d = diagnostics.iter().find(|d| d.code == "PY003").unwrap();
+    assert_eq!(
+        (d.doc_section.as_str(), d.doc_title.as_str()),
+        ("cog/outputs", "OUTPUTS")
+    );
+    // Without a cached spec: the built-in title.
+    let d = validate(&project, &Rulebook::defaults(), &Schemas::new())
+        .into_iter()
+        .find(|d| d.code == "PY003")
+        .unwrap();
+    assert_eq!(d.doc_title, "Outputs");
 }

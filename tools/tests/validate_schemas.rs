@@ -61,7 +61,7 @@ async fn model_calls_are_checked_against_fetched_schemas() {
         .fetch_model_schema("acme/pixel-forge", false)
         .await
         .unwrap();
-    let schemas: Schemas = client.cache().all_cached().into_values().collect();
+    let schemas: Schemas = client.cache().schemas_for(&project.used_refs());
     let diagnostics = validate(&project, &rulebook, &schemas);
     let found: Vec<(String, usize, String)> = diagnostics
         .iter()

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use pipelines_tools::cache_lifecycle::{self, CacheInfo, PruneOptions, PruneReport};
 
 use super::{Format, emit};
-use crate::{convert::Render, state::AppState};
+use crate::{render::Render, state::AppState};
 
 /// `cache` options.
 #[derive(Debug, Args)]

@@ -13,7 +13,7 @@ use std::{io::Write, process::ExitCode};
 use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::convert::Render;
+use crate::render::Render;
 
 /// How a verb prints its result.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

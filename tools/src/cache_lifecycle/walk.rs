@@ -4,10 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// (files, bytes) under `dir`; `(0, 0)` when it does not exist.
-pub(super) fn tree_usage(dir: &Path) -> (u64, u64) {
-    let mut files = 0;
-    let mut bytes = 0;
+/// Calls `visit` with the metadata of every entry under `dir` (not `dir` itself), depth
+/// first, without following symlinks; unreadable entries are skipped.
+fn visit_tree(dir: &Path, mut visit: impl FnMut(&fs::Metadata)) {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = fs::read_dir(&d) else {
@@ -17,37 +16,34 @@ pub(super) fn tree_usage(dir: &Path) -> (u64, u64) {
             let Ok(meta) = entry.path().symlink_metadata() else {
                 continue;
             };
+            visit(&meta);
             if meta.is_dir() {
                 stack.push(entry.path());
-            } else {
-                files += 1;
-                bytes += meta.len();
             }
         }
     }
+}
+
+/// (files, bytes) under `dir`; `(0, 0)` when it does not exist.
+pub(super) fn tree_usage(dir: &Path) -> (u64, u64) {
+    let (mut files, mut bytes) = (0, 0);
+    visit_tree(dir, |meta| {
+        if !meta.is_dir() {
+            files += 1;
+            bytes += meta.len();
+        }
+    });
     (files, bytes)
 }
 
 /// The newest modification time in the tree under `dir` (the dir itself included).
 pub(super) fn newest_mtime(dir: &Path) -> SystemTime {
     let mut newest = mtime(dir);
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(meta) = entry.path().symlink_metadata() else {
-                continue;
-            };
-            if let Ok(m) = meta.modified() {
-                newest = newest.max(m);
-            }
-            if meta.is_dir() {
-                stack.push(entry.path());
-            }
+    visit_tree(dir, |meta| {
+        if let Ok(m) = meta.modified() {
+            newest = newest.max(m);
         }
-    }
+    });
     newest
 }
 

@@ -95,7 +95,7 @@ const WRONG_MARKERS: &[&str] = &["❌", "wrong", "not supported", "don't", "do n
 
 pub(super) fn check(doc: &Sectioned) -> Vec<Erratum> {
     let rules = Rulebook::defaults();
-    let schemas: Schemas = std::iter::empty().collect();
+    let schemas = Schemas::new();
     let mut out = Vec::new();
     for block in doc.code_blocks() {
         if !block.is_python() {

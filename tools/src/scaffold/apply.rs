@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use similar::TextDiff;
+use crate::diff::unified_diff;
 
 use super::ScaffoldPlan;
 use super::error::WriteError;
@@ -66,7 +66,7 @@ pub fn apply(
             (
                 Some(old),
                 FileStatus::SkippedExists | FileStatus::WouldUpdate | FileStatus::Updated,
-            ) => Some(unified_diff(&file.path, old, &file.content)),
+            ) => Some(unified_diff(&file.path, old, &file.content, 3)),
             _ => None,
         };
         files.push(FileReport {
@@ -101,15 +101,6 @@ pub fn inline(plan: &ScaffoldPlan) -> ScaffoldReport {
             .collect(),
         notes: plan.notes.clone(),
     }
-}
-
-/// A unified diff (3 lines of context) from `old` to `new`.
-pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
-    TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
-        .to_string()
 }
 
 fn read_existing(path: &Path) -> Result<Option<String>, WriteError> {

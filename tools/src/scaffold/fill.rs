@@ -3,7 +3,7 @@
 
 use super::error::ScaffoldError;
 use super::inputs;
-use super::plan::{Call, Pipeline, chain_note, model_key};
+use super::plan::{Call, Pipeline, chain_note};
 use super::types::{ParamType, PyType, Scalar};
 use crate::schema::InputParam;
 
@@ -21,7 +21,7 @@ pub(crate) fn fill_one_input(
     if inputs.is_empty() {
         return Ok(());
     }
-    let model = model_key(&binding.reference).to_string();
+    let model = crate::schema::ModelRef::model_of(&binding.reference).to_string();
     let is_text =
         |i: &&InputParam| ParamType::parse(&i.python_type).ty == PyType::Scalar(Scalar::Str);
     let input = inputs
@@ -46,9 +46,12 @@ pub(crate) fn fill_one_input(
         return Ok(());
     }
     let previous = p.bindings[..call.binding].iter().rev().find_map(|b| {
-        b.output()
-            .adapt_to(&target)
-            .map(|e| (e, model_key(&b.reference).to_string()))
+        b.output().adapt_to(&target).map(|e| {
+            (
+                e,
+                crate::schema::ModelRef::model_of(&b.reference).to_string(),
+            )
+        })
     });
     if let Some((expr, from)) = previous {
         p.notes.push(chain_note(&model, &input.name, &from));

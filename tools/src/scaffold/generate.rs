@@ -5,7 +5,7 @@ use pipelines_docs_cache::Rulebook;
 use super::error::ScaffoldError;
 use super::inputs::Param;
 use super::output::{Imports, Return};
-use super::plan::{GIVEN_HELPER, Pipeline, model_key};
+use super::plan::{GIVEN_HELPER, Pipeline};
 use super::python;
 use super::render::{self, render};
 use super::types::{PyType, Scalar};
@@ -94,11 +94,14 @@ pub(crate) fn main_py(
         let comment = if usage.is_empty() {
             format!(
                 "# {} returns {}.",
-                model_key(&b.reference),
+                crate::schema::ModelRef::model_of(&b.reference),
                 b.schema.output.python_type
             )
         } else {
-            format!("# {}: {usage}", model_key(&b.reference))
+            format!(
+                "# {}: {usage}",
+                crate::schema::ModelRef::model_of(&b.reference)
+            )
         };
         bindings.extend(wrap_comment(&comment, 88));
         bindings.push(format!(

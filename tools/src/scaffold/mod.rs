@@ -28,14 +28,12 @@ mod request;
 mod steps;
 mod types;
 
-use std::collections::HashMap;
-
 use pipelines_docs_cache::Rulebook;
 use serde::{Deserialize, Serialize};
 
-use crate::schema::ModelSchema;
+use crate::schema::{ModelRef, Schemas};
 
-pub use apply::{apply, inline, unified_diff};
+pub use apply::{apply, inline};
 pub use error::{ScaffoldError, WriteError};
 pub use report::{FileReport, FileStatus, ScaffoldReport};
 pub use request::{InputSpec, OutputChoice, ScaffoldRequest, StepInput, StepOver, StepSpec};
@@ -68,37 +66,38 @@ impl ScaffoldPlan {
     }
 }
 
-/// The `owner/name` keys of the requested models whose schemas are not in `cached`, in
-/// request order, without duplicates. Invalid references are skipped ([`scaffold`] reports
-/// them).
-pub fn models_needing_schemas(
-    req: &ScaffoldRequest,
-    cached: &HashMap<String, ModelSchema>,
-) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// The valid model references of the request (`models`, then `steps`), as written,
+/// without duplicates: the cached schemas to look up. Invalid references are skipped
+/// ([`scaffold`] reports them).
+pub fn requested_refs(req: &ScaffoldRequest) -> Vec<ModelRef> {
+    let mut out: Vec<ModelRef> = Vec::new();
     let step_models = req.steps.iter().flatten().map(|s| &s.model);
     for reference in req.models.iter().flatten().chain(step_models) {
-        let reference = reference.trim();
-        if !plan::is_model_ref(reference) {
-            continue;
-        }
-        let key = plan::model_key(reference);
-        if !cached.contains_key(key)
-            && !cached.contains_key(reference)
-            && !out.iter().any(|k| k == key)
+        if let Ok(r) = ModelRef::parse(reference.trim())
+            && !out.contains(&r)
         {
-            out.push(key.to_string());
+            out.push(r);
         }
     }
     out
 }
 
-/// Generates the project. `schemas` must hold every requested model's schema, keyed by
-/// `owner/name`.
+/// The requested references whose own schema (the pinned version, or the latest when
+/// none is pinned) is not in `cached`, in request order, without duplicates: the schemas
+/// to fetch. Invalid references are skipped ([`scaffold`] reports them).
+pub fn models_needing_schemas(req: &ScaffoldRequest, cached: &Schemas) -> Vec<ModelRef> {
+    requested_refs(req)
+        .into_iter()
+        .filter(|r| !cached.has_exact(r))
+        .collect()
+}
+
+/// Generates the project. `schemas` must hold every requested model's schema (each call
+/// gets the version it pins when cached, else the latest; see [`Schemas::get`]).
 pub fn scaffold(
     req: &ScaffoldRequest,
     rulebook: &Rulebook,
-    schemas: &HashMap<String, ModelSchema>,
+    schemas: &Schemas,
 ) -> Result<ScaffoldPlan, ScaffoldError> {
     let mut pipeline = plan::plan(req, schemas)?;
     let mut imports = output::Imports::default();
@@ -159,7 +158,7 @@ fn default_description(p: &plan::Pipeline<'_>) -> String {
     let models: Vec<&str> = p
         .bindings
         .iter()
-        .map(|b| plan::model_key(&b.reference))
+        .map(|b| ModelRef::model_of(&b.reference))
         .collect();
     format!(
         "A Replicate pipeline model that calls {}.",

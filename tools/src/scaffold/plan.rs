@@ -14,8 +14,6 @@
 //! Optional model inputs are passed only when a `run()` parameter has their name, or, for a
 //! file input, when the call would otherwise ignore an earlier model's file output.
 
-use std::collections::HashMap;
-
 use serde_json::Value as Json;
 
 use super::error::ScaffoldError;
@@ -24,7 +22,7 @@ use super::names::{Namer, to_identifier};
 use super::python;
 use super::request::ScaffoldRequest;
 use super::types::{ParamType, PyType, Scalar, Shape, Value};
-use crate::schema::{InputParam, ModelSchema};
+use crate::schema::{InputParam, ModelRef, ModelSchema, Schemas};
 
 /// A model bound at module scope.
 #[derive(Debug, Clone)]
@@ -84,37 +82,12 @@ pub(crate) struct Pipeline<'a> {
     pub(crate) output_fields: Vec<(String, usize)>,
 }
 
-/// `owner/name:version` → `owner/name`.
-pub(crate) fn model_key(reference: &str) -> &str {
-    reference.split_once(':').map_or(reference, |(m, _)| m)
-}
-
-/// Whether `reference` is `owner/name` or `owner/name:version`.
-pub(crate) fn is_model_ref(reference: &str) -> bool {
-    let (model, version) = match reference.split_once(':') {
-        Some((m, v)) => (m, Some(v)),
-        None => (reference, None),
-    };
-    let part_ok = |p: &str| {
-        p.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && !p.contains("..")
-    };
-    let Some((owner, name)) = model.split_once('/') else {
-        return false;
-    };
-    part_ok(owner)
-        && part_ok(name)
-        && version.is_none_or(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
 /// The requested model references, checked and without duplicates, in order.
 pub(crate) fn model_refs(req: &ScaffoldRequest) -> Result<Vec<String>, ScaffoldError> {
     let mut out: Vec<String> = Vec::new();
     for (index, reference) in req.models.iter().flatten().enumerate() {
         let reference = reference.trim();
-        if !is_model_ref(reference) {
+        if ModelRef::parse(reference).is_err() {
             return Err(ScaffoldError::InvalidModelRef {
                 index,
                 reference: reference.to_string(),
@@ -130,7 +103,7 @@ pub(crate) fn model_refs(req: &ScaffoldRequest) -> Result<Vec<String>, ScaffoldE
 /// Plans the parameters, bindings and calls.
 pub(crate) fn plan<'a>(
     req: &ScaffoldRequest,
-    schemas: &'a HashMap<String, ModelSchema>,
+    schemas: &'a Schemas,
 ) -> Result<Pipeline<'a>, ScaffoldError> {
     if let Some(steps) = req.steps.as_deref() {
         return super::steps::plan_steps(req, steps, schemas);
@@ -144,10 +117,9 @@ pub(crate) fn plan<'a>(
     }
     let mut bindings = Vec::with_capacity(refs.len());
     for reference in refs {
-        let key = model_key(&reference);
+        let key = ModelRef::model_of(&reference);
         let schema = schemas
-            .get(key)
-            .or_else(|| schemas.get(&reference))
+            .get(&reference)
             .ok_or_else(|| ScaffoldError::MissingSchema {
                 model: key.to_string(),
             })?;
@@ -224,9 +196,9 @@ fn plan_call(p: &mut Pipeline<'_>, index: usize, auto_inputs: bool) -> Call {
     let previous: Vec<(String, Value)> = p.bindings[..index]
         .iter()
         .rev()
-        .map(|b| (model_key(&b.reference).to_string(), b.output()))
+        .map(|b| (ModelRef::model_of(&b.reference).to_string(), b.output()))
         .collect();
-    let model = model_key(&binding.reference).to_string();
+    let model = ModelRef::model_of(&binding.reference).to_string();
     let mut call = Call {
         binding: index,
         args: Vec::new(),
@@ -312,7 +284,7 @@ fn required_source(
     previous: &[(String, Value)],
     auto_inputs: bool,
 ) -> (String, Option<String>) {
-    let model = model_key(&binding.reference).to_string();
+    let model = ModelRef::model_of(&binding.reference).to_string();
     let matched = matching_param(&p.params, input, target);
     if let Some((i, expr)) = &matched
         && !p.params[*i].fed_required
@@ -394,7 +366,7 @@ fn optional_source(
 ) -> Option<Source> {
     if let Some((i, expr)) = matching_param(&p.params, input, target) {
         p.params[i].uses += 1;
-        let model = model_key(&binding.reference).to_string();
+        let model = ModelRef::model_of(&binding.reference).to_string();
         check_choices(p, &model, input, i);
         param_note(p, &model, &input.name, i);
         let param = &p.params[i];
@@ -498,12 +470,12 @@ mod tests {
             "a/b:0123abc",
             "Org_1/m",
         ] {
-            assert!(is_model_ref(ok), "{ok}");
+            assert!(ModelRef::parse(ok).is_ok(), "{ok}");
         }
         for bad in [
             "", "acme", "a/b/c", "a b/c", "../x", "a/..", "a/b:", "a/b:x-y", "/b",
         ] {
-            assert!(!is_model_ref(bad), "{bad}");
+            assert!(ModelRef::parse(bad).is_err(), "{bad}");
         }
     }
 

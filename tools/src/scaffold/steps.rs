@@ -2,16 +2,14 @@
 //! input, an earlier step's output, a fixed value), a step may fan out over values, and
 //! `output_fields` names what `run()` returns.
 
-use std::collections::HashMap;
-
 use super::error::ScaffoldError;
 use super::inputs::{self, Param};
 use super::names::{Namer, to_identifier};
-use super::plan::{Binding, Call, Pipeline, is_model_ref, model_key};
+use super::plan::{Binding, Call, Pipeline};
 use super::python;
 use super::request::{ScaffoldRequest, StepInput, StepSpec};
 use super::types::{ParamType, PyType, Scalar, Shape, Value};
-use crate::schema::{InputParam, ModelSchema, OutputShape};
+use crate::schema::{InputParam, ModelRef, OutputShape, Schemas};
 
 /// A fan-out: `input` takes each of `values` (Python literals) in its own prediction.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +45,7 @@ fn bad(index: usize, reason: String) -> ScaffoldError {
 pub(crate) fn plan_steps<'a>(
     req: &ScaffoldRequest,
     steps: &[StepSpec],
-    schemas: &'a HashMap<String, ModelSchema>,
+    schemas: &'a Schemas,
 ) -> Result<Pipeline<'a>, ScaffoldError> {
     let mut namer = Namer::new();
     let params = inputs::declared(req.inputs.as_deref().unwrap_or_default(), &mut namer)?;
@@ -63,16 +61,15 @@ pub(crate) fn plan_steps<'a>(
     let mut names: Vec<(String, usize)> = Vec::new();
     for (index, step) in steps.iter().enumerate() {
         let reference = step.model.trim();
-        if !is_model_ref(reference) {
+        if ModelRef::parse(reference).is_err() {
             return Err(bad(
                 index,
                 format!("model {reference:?} is not \"owner/name\""),
             ));
         }
-        let key = model_key(reference);
+        let key = ModelRef::model_of(reference);
         let schema = schemas
-            .get(key)
-            .or_else(|| schemas.get(reference))
+            .get(reference)
             .ok_or_else(|| ScaffoldError::MissingSchema {
                 model: key.to_string(),
             })?;
@@ -139,7 +136,7 @@ fn find(names: &[(String, usize)], step: &str) -> Option<usize> {
     names
         .iter()
         .rev()
-        .find(|(n, _)| n == step || model_key(n) == step)
+        .find(|(n, _)| n == step || ModelRef::model_of(n) == step)
         .map(|(_, i)| *i)
 }
 
@@ -151,7 +148,7 @@ fn plan_step(
     binding: usize,
 ) -> Result<Call, ScaffoldError> {
     let schema = p.bindings[binding].schema;
-    let model = model_key(&p.bindings[binding].reference).to_string();
+    let model = ModelRef::model_of(&p.bindings[binding].reference).to_string();
     let known = |name: &str| -> Result<&InputParam, ScaffoldError> {
         schema
             .inputs
@@ -367,7 +364,7 @@ fn picked(p: &Pipeline<'_>, call: &Call, pick: Option<&str>) -> Result<Value, St
                     .unwrap_or_default();
                 return Err(format!(
                     "`pick: {field:?}`: {} has no output field {field:?}{}",
-                    model_key(&p.bindings[call.binding].reference),
+                    ModelRef::model_of(&p.bindings[call.binding].reference),
                     if fields.is_empty() {
                         String::new()
                     } else {

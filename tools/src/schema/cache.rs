@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::SchemaError;
 use super::reference::ModelRef;
+use super::set::Schemas;
 use super::types::ModelSchema;
 
 /// Overlay bounds: at most this many schemas…
@@ -177,24 +178,56 @@ impl SchemaCache {
         }
     }
 
-    /// The cached schema of `model`: `owner/name:version` exactly, or for `owner/name`
-    /// the latest one fetched, else the most recently fetched pinned version. Stale
-    /// entries count: this answers "was the schema fetched", not "is it fresh".
-    pub fn cached(&self, model: &str) -> Option<ModelSchema> {
-        let model = model.trim();
-        if model.contains(':') {
-            return self.lookup(model).ok().flatten().map(|h| h.schema);
+    /// The cached schema that applies to `reference` (see [`Schemas::get`]): the pinned
+    /// version when cached, else the latest. Stale entries count: this answers "was the
+    /// schema fetched", not "is it fresh" (blocking).
+    pub fn cached(&self, reference: &str) -> Option<ModelSchema> {
+        let model_ref = ModelRef::parse(reference.trim()).ok()?;
+        self.schemas_for(std::slice::from_ref(&model_ref))
+            .get(&model_ref.to_string())
+            .cloned()
+    }
+
+    /// The cached schemas of the models `refs` name, by model and version, reading only
+    /// those entries: each pinned version asked for and each model's latest; a model's
+    /// other pinned versions only when neither is cached (blocking).
+    pub fn schemas_for(&self, refs: &[ModelRef]) -> Schemas {
+        let mut out = Schemas::new();
+        let mut models: Vec<String> = Vec::new();
+        for r in refs {
+            if !models.contains(&r.model()) {
+                models.push(r.model());
+            }
         }
-        if let Some(hit) = self.lookup(model).ok().flatten() {
-            return Some(hit.schema);
-        }
-        let prefix = format!("{model}:");
-        self.keys()
+        let mut keys: Vec<ModelRef> = refs
             .iter()
-            .filter(|k| k.starts_with(&prefix))
-            .filter_map(|k| self.lookup(k).ok().flatten())
-            .max_by_key(|h| std::cmp::Reverse(h.age))
-            .map(|h| h.schema)
+            .filter(|r| r.version.is_some())
+            .cloned()
+            .collect();
+        keys.extend(models.iter().filter_map(|m| ModelRef::parse(m).ok()));
+        let mut found: Vec<String> = Vec::new();
+        for r in keys {
+            if let Some(hit) = self.lookup(&Self::key(&r)).ok().flatten() {
+                found.push(r.model());
+                out.insert(&r, hit.schema);
+            }
+        }
+        let missing: Vec<&String> = models.iter().filter(|m| !found.contains(m)).collect();
+        if missing.is_empty() {
+            return out;
+        }
+        for key in self.keys() {
+            let Ok(r) = ModelRef::parse(&key) else {
+                continue;
+            };
+            if r.version.is_some()
+                && missing.contains(&&r.model())
+                && let Some(hit) = self.lookup(&key).ok().flatten()
+            {
+                out.insert(&r, hit.schema);
+            }
+        }
+        out
     }
 
     /// Keeps the raw OpenAPI document of a fetched schema (written in the background).

@@ -21,15 +21,6 @@ pub struct ReplicateClient {
     cache: SchemaCache,
 }
 
-/// Runs a blocking store operation off the async runtime's worker threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, SchemaError> + Send + 'static,
-) -> Result<T, SchemaError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| SchemaError::Cache(format!("cache task failed: {e}")))?
-}
-
 impl ReplicateClient {
     /// A client for `config`, caching in `store`.
     pub fn new(config: ReplicateConfig, store: Store) -> Result<ReplicateClient, SchemaError> {
@@ -159,7 +150,11 @@ impl ReplicateClient {
     async fn lookup_many(&self, keys: Vec<String>) -> Vec<Option<Hit>> {
         let cache = self.cache.clone();
         let count = keys.len();
-        match blocking(move || cache.lookup_many(&keys)).await {
+        let lookup = pipelines_docs_cache::blocking::blocking(
+            move || cache.lookup_many(&keys),
+            |e| SchemaError::Cache(format!("cache task failed: {e}")),
+        );
+        match lookup.await {
             Ok(hits) => hits,
             Err(e) => {
                 tracing::warn!(error = %e, "schema cache unreadable; fetching");

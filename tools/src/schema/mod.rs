@@ -7,6 +7,7 @@
 //! - `openapi` — `$ref`/`allOf` dereferencing, inputs by `x-order`, the output's kind;
 //!   `shape` — the output's whole nested shape; `example` — the model's own example.
 //! - `python` — Python types, literals, the signature and the `hint` function.
+//! - `set` — [`Schemas`]: by model and version, the pinned-else-latest rule.
 //! - `cache` — schemas in the docs-cache store (pinned forever, latest for a TTL).
 //! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
 //! - `search` — [`ReplicateClient::search_models`].
@@ -25,6 +26,7 @@ pub mod python;
 pub mod reference;
 pub mod report;
 pub mod search;
+mod set;
 pub mod shape;
 mod text;
 pub mod token;
@@ -39,6 +41,7 @@ pub use params::{Detail, FetchModelSchemaArgs, SearchModelsArgs};
 pub use reference::ModelRef;
 pub use report::{SchemaReport, SchemaResult};
 pub use search::{ModelSummary, SearchResults};
+pub use set::Schemas;
 pub use shape::{OutputField, OutputShape};
 pub use token::ApiToken;
 pub use types::{InputParam, ModelSchema, OutputKind, OutputSpec};

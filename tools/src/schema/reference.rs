@@ -29,10 +29,7 @@ impl ModelRef {
         if reference.chars().any(char::is_whitespace) {
             return Err(fail("it contains whitespace"));
         }
-        let (model, version) = match reference.split_once(':') {
-            Some((model, version)) => (model, Some(version)),
-            None => (reference, None),
-        };
+        let (model, version) = ModelRef::split(reference);
         let mut parts = model.split('/');
         let (Some(owner), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
             return Err(fail(if model.contains('/') {
@@ -58,9 +55,25 @@ impl ModelRef {
         })
     }
 
-    /// `owner/name`.
+    /// `owner/name`: the key a model's schemas share, whatever their version.
     pub fn model(&self) -> String {
         format!("{}/{}", self.owner, self.name)
+    }
+
+    /// Splits a reference as written into its model part and its version, without
+    /// checking either: `owner/name:version` → (`owner/name`, `Some(version)`). For
+    /// references read from user code that are reported, not fetched; everything that
+    /// fetches or caches goes through [`ModelRef::parse`].
+    pub fn split(reference: &str) -> (&str, Option<&str>) {
+        match reference.split_once(':') {
+            Some((model, version)) => (model, Some(version)),
+            None => (reference, None),
+        }
+    }
+
+    /// The unchecked `owner/name` part of a reference as written (see [`ModelRef::split`]).
+    pub fn model_of(reference: &str) -> &str {
+        ModelRef::split(reference).0
     }
 }
 

@@ -1,19 +1,11 @@
-//! Suggested edits, rendered as unified diffs with `similar`.
-
-use similar::TextDiff;
+//! Suggested edits, rendered as unified diffs.
 
 /// A unified diff of `file` from `old` to `new`; `None` when nothing changes.
 pub(crate) fn unified(file: &str, old: &str, new: &str) -> Option<String> {
     if old == new {
         return None;
     }
-    let diff = TextDiff::from_lines(old, new);
-    let mut udiff = diff.unified_diff();
-    let text = udiff
-        .context_radius(2)
-        .header(&format!("a/{file}"), &format!("b/{file}"))
-        .to_string();
-    Some(text)
+    Some(crate::diff::unified_diff(file, old, new, 2))
 }
 
 /// `source` with `insert` placed at byte `offset` (clamped to a char boundary).

@@ -23,13 +23,13 @@ mod registry;
 mod requirements;
 mod rule;
 mod rules;
-mod schemas;
 mod stdlib;
 mod suppress;
 mod titles;
 mod value_shape;
 mod versions;
 
+pub use crate::schema::Schemas;
 pub use bounded::{BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, on_big_stack, on_big_stack_async};
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
 pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
@@ -38,26 +38,16 @@ pub use python::NESTING_LIMIT;
 pub use registry::{rule_by_code, rules};
 pub use requirements::{RequirementError, RequirementLine, RequirementsFile};
 pub use rule::Rule;
-pub use schemas::Schemas;
 pub use suppress::{MAX_PER_FILE, MAX_PER_RULE_PER_FILE};
 pub use titles::builtin_title;
 
 use pipelines_docs_cache::Rulebook;
 use rule::{Context, Findings};
 
-/// Runs every rule; section titles come from the built-in table.
+/// Runs every rule. Each diagnostic's section title comes from the cached spec the
+/// Rulebook was derived from ([`Rulebook::section_title`]), else the built-in table, else
+/// the section id itself.
 pub fn validate(project: &Project, rulebook: &Rulebook, schemas: &Schemas) -> Vec<Diagnostic> {
-    validate_with_titles(project, rulebook, schemas, &|_| None)
-}
-
-/// Runs every rule; `title` maps a section id to its title in the cached doc (falling back
-/// to the built-in table, then to the id itself).
-pub fn validate_with_titles(
-    project: &Project,
-    rulebook: &Rulebook,
-    schemas: &Schemas,
-    title: &dyn Fn(&str) -> Option<String>,
-) -> Vec<Diagnostic> {
     let ctx = Context {
         project,
         rulebook,
@@ -68,9 +58,11 @@ pub fn validate_with_titles(
         let mut findings = Findings::default();
         (rule.check)(&ctx, &mut findings);
         let section = rule.cites.first().copied().unwrap_or_default();
-        let doc_title = title(section)
-            .or_else(|| builtin_title(section).map(str::to_string))
-            .unwrap_or_else(|| section.to_string());
+        let doc_title = rulebook
+            .section_title(section)
+            .or_else(|| builtin_title(section))
+            .unwrap_or(section)
+            .to_string();
         out.extend(findings.items.into_iter().map(|f| Diagnostic {
             code: rule.code.to_string(),
             name: rule.name.to_string(),

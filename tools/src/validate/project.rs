@@ -212,10 +212,31 @@ impl Project {
         };
         for call in &py.model.use_calls {
             if let Some(reference) = call.reference.reference() {
-                let model = super::schemas::model_key(reference).to_string();
+                let model = crate::schema::ModelRef::model_of(reference).to_string();
                 if model.contains('/') && !out.contains(&model) {
                     out.push(model);
                 }
+            }
+        }
+        out
+    }
+
+    /// The valid model references the Python file passes to `replicate.use()`, as written
+    /// (with their pinned versions), deduplicated, in source order: the schemas the
+    /// validator looks up.
+    pub fn used_refs(&self) -> Vec<crate::schema::ModelRef> {
+        let mut out = Vec::new();
+        let Some(py) = &self.python else {
+            return out;
+        };
+        for call in &py.model.use_calls {
+            if let Some(Ok(r)) = call
+                .reference
+                .reference()
+                .map(|r| crate::schema::ModelRef::parse(r.trim()))
+                && !out.contains(&r)
+            {
+                out.push(r);
             }
         }
         out

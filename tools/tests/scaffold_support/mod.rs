@@ -1,12 +1,11 @@
 //! Shared by the scaffold tests: fixture schemas, the Rulebook, request builders.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use pipelines_docs_cache::Rulebook;
 use pipelines_tools::scaffold::{InputSpec, OutputChoice, ScaffoldRequest};
-use pipelines_tools::schema::{ModelRef, ModelSchema, render};
+use pipelines_tools::schema::{ModelRef, ModelSchema, Schemas, render};
 use serde_json::{Value, json};
 
 /// The fake Replicate API's fixture models.
@@ -50,12 +49,9 @@ pub fn fixture_schema(model: &str) -> ModelSchema {
     schema
 }
 
-/// Every fixture schema, keyed by `owner/name`.
-pub fn schemas() -> HashMap<String, ModelSchema> {
-    MODELS
-        .iter()
-        .map(|m| ((*m).to_string(), fixture_schema(m)))
-        .collect()
+/// Every fixture schema, as its model's latest.
+pub fn schemas() -> Schemas {
+    MODELS.iter().map(|m| fixture_schema(m)).collect()
 }
 
 /// The built-in Rulebook (what the scaffold uses when nothing is cached).

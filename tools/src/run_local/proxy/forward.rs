@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::trace::{FileInfo, ModelCall, log_tail, summarise_inputs, summarise_output};
-use super::{Record, Shared, problem, read_body};
+use super::{Shared, problem, read_body};
 
 /// Longest prediction request or JSON answer read whole (inputs may hold data URIs).
 const MAX_JSON: usize = 64 * 1024 * 1024;
@@ -169,29 +169,13 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
             .or_else(|| model_from_path(parts.uri.path()))
             .unwrap_or_default();
         let inputs = summarise_inputs(sent.get("input").unwrap_or(&Value::Null), &tables.files);
-        let call = ModelCall {
-            model,
-            version: answer
-                .get("version")
-                .and_then(Value::as_str)
-                .filter(|v| *v != "hidden")
-                .map(str::to_owned),
-            mocked: false,
-            inputs,
-            started_ms,
-            ended_ms: None,
-            status: "starting".to_owned(),
-            output: None,
-            error: None,
-            logs: None,
-        };
-        let index = tables.records.len();
-        tables.by_id.insert(id.to_owned(), index);
-        tables.records.push(Record {
-            call,
-            id: id.to_owned(),
-            mock: None,
-        });
+        let version = answer
+            .get("version")
+            .and_then(Value::as_str)
+            .filter(|v| *v != "hidden")
+            .map(str::to_owned);
+        let call = ModelCall::starting(model, version, false, inputs, started_ms);
+        tables.insert(id.to_owned(), call, None);
         drop(tables);
         update(shared, &answer);
     }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::media::Media;
 use super::trace::{FileInfo, ModelCall, log_tail, summarise_inputs, summarise_output};
-use super::{Record, Shared, json_response, problem, read_body};
+use super::{Shared, json_response, problem, read_body};
 
 /// Longest request body a mock reads (inputs with data URIs).
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -182,25 +182,9 @@ pub(crate) async fn create(
     {
         let mut tables = shared.tables();
         let inputs = summarise_inputs(&input, &tables.files);
-        let call = ModelCall {
-            model: model.to_owned(),
-            version: Some(version_label).filter(|v| v != "hidden"),
-            mocked: true,
-            inputs,
-            started_ms: shared.now_ms(),
-            ended_ms: None,
-            status: "starting".to_owned(),
-            output: None,
-            error: None,
-            logs: None,
-        };
-        let index = tables.records.len();
-        tables.by_id.insert(id.clone(), index);
-        tables.records.push(Record {
-            call,
-            id: id.clone(),
-            mock: Some(prediction),
-        });
+        let version = Some(version_label).filter(|v| v != "hidden");
+        let call = ModelCall::starting(model.to_owned(), version, true, inputs, shared.now_ms());
+        tables.insert(id.clone(), call, Some(prediction));
     }
     if wait {
         tokio::time::sleep(shared.spec.mock_latency.min(MAX_WAIT)).await;

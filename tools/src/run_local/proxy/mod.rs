@@ -87,6 +87,19 @@ pub(crate) struct Shared {
     tables: Mutex<Tables>,
 }
 
+impl Tables {
+    /// Records a prediction the pipeline created, under its id.
+    pub(crate) fn insert(
+        &mut self,
+        id: String,
+        call: ModelCall,
+        mock: Option<mock::MockPrediction>,
+    ) {
+        self.by_id.insert(id.clone(), self.records.len());
+        self.records.push(Record { call, id, mock });
+    }
+}
+
 impl Shared {
     pub(crate) fn tables(&self) -> MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(|e| e.into_inner())
@@ -358,7 +371,7 @@ impl Mocks {
         let unmocked: Vec<&str> = self
             .models
             .iter()
-            .map(|m| m.split(':').next().unwrap_or(m))
+            .map(|m| crate::schema::ModelRef::model_of(m))
             .filter(|m| !self.outputs.contains_key(*m))
             .collect();
         if unmocked.is_empty() {
@@ -381,7 +394,7 @@ impl Mocks {
             mocks: self
                 .outputs
                 .iter()
-                .map(|(k, v)| (k.split(':').next().unwrap_or(k).to_owned(), v.clone()))
+                .map(|(k, v)| (crate::schema::ModelRef::model_of(k).to_owned(), v.clone()))
                 .collect(),
             mock_latency: Duration::from_millis(self.latency_ms.unwrap_or(DEFAULT_MOCK_LATENCY_MS)),
             schemas: self.schemas.clone(),
@@ -390,16 +403,7 @@ impl Mocks {
 }
 
 fn valid_model(key: &str) -> bool {
-    let model = key.split(':').next().unwrap_or(key);
-    let mut parts = model.split('/');
-    let ok = |p: Option<&str>| {
-        p.is_some_and(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        })
-    };
-    ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
+    crate::schema::ModelRef::parse(key).is_ok()
 }
 
 /// The default API base when none is configured.

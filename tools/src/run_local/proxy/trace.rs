@@ -49,6 +49,30 @@ pub struct ModelCall {
     pub logs: Option<String>,
 }
 
+impl ModelCall {
+    /// A prediction just created (`starting`, nothing seen of its end yet).
+    pub(crate) fn starting(
+        model: String,
+        version: Option<String>,
+        mocked: bool,
+        inputs: Value,
+        started_ms: u64,
+    ) -> ModelCall {
+        ModelCall {
+            model,
+            version,
+            mocked,
+            inputs,
+            started_ms,
+            ended_ms: None,
+            status: "starting".to_owned(),
+            output: None,
+            error: None,
+            logs: None,
+        }
+    }
+}
+
 /// Any JSON value (documented as such in the output schema).
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]

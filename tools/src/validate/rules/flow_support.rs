@@ -1,13 +1,13 @@
 //! Shared by the data-flow rules (PY020–PY025): each followed value resolved against the
 //! fetched schema of its model, as `replicate.use()` returns it.
 
+use crate::schema::ModelRef;
 use crate::schema::OutputKind;
 use crate::validate::edit;
 use crate::validate::python::PythonFile;
 use crate::validate::python::flow::{Event, Flow, FlowModel, State, Step, Value};
 use crate::validate::python::{Span, TypeExpr};
 use crate::validate::rule::Context;
-use crate::validate::schemas::model_key;
 use crate::validate::value_shape::ValueShape;
 
 /// What a followed output value is.
@@ -27,7 +27,7 @@ pub(crate) fn events<'a>(ctx: &Context<'a>) -> Option<(&'a PythonFile, &'a Flow)
 
 /// `owner/name` of a followed model, when its reference is known.
 pub(crate) fn model_name(model: &FlowModel) -> Option<&str> {
-    model.reference.as_deref().map(model_key)
+    model.reference.as_deref().map(ModelRef::model_of)
 }
 
 /// The value after its steps, when the model's schema decides it.

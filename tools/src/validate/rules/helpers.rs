@@ -109,7 +109,7 @@ pub(crate) fn calls_with_schema<'a>(
                 .reference
                 .reference()?;
             let schema = ctx.schemas.get(reference)?;
-            Some((call, crate::validate::schemas::model_key(reference), schema))
+            Some((call, crate::schema::ModelRef::model_of(reference), schema))
         })
         .collect()
 }

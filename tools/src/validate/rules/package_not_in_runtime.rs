@@ -49,12 +49,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             continue;
         }
         let at = Location::new(reqs.path.clone(), line.line, line.column);
-        let Some(runtime) = ctx
-            .rulebook
-            .python_packages
-            .iter()
-            .find(|p| crate::validate::requirements::normalize(&p.name) == line.name)
-        else {
+        let Some(runtime) = ctx.rulebook.python_package(&line.name) else {
             out.push(Finding::new(
                 at,
                 format!("`{}` is not provided by the pipelines runtime", line.name),

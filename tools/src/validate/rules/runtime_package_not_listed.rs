@@ -1,7 +1,6 @@
 use crate::validate::edit::{append_line, unified};
 use crate::validate::import_names::distribution_for;
 use crate::validate::python::PythonFile;
-use crate::validate::requirements::normalize;
 use crate::validate::rule::{Context, Finding, Findings, Location, declare_rule};
 use crate::validate::stdlib::is_stdlib;
 
@@ -56,12 +55,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             if reported.contains(&dist) || reqs.requirements.iter().any(|r| r.name == dist) {
                 continue;
             }
-            let Some(runtime) = ctx
-                .rulebook
-                .python_packages
-                .iter()
-                .find(|p| normalize(&p.name) == dist)
-            else {
+            let Some(runtime) = ctx.rulebook.python_package(&dist) else {
                 continue; // not in the runtime at all: PY009's finding
             };
             reported.push(dist.clone());

@@ -1,5 +1,5 @@
+use crate::schema::ModelRef;
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
-use crate::validate::schemas::model_key;
 
 declare_rule! {
     /// ## What it does
@@ -37,7 +37,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         let Some(reference) = call.reference.reference() else {
             continue;
         };
-        let model = model_key(reference);
+        let model = ModelRef::model_of(reference);
         if ctx.schemas.get(model).is_some() || seen.contains(&model) || !model.contains('/') {
             continue;
         }

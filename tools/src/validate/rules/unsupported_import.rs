@@ -48,10 +48,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             continue;
         }
         let dist = distribution_for(top);
-        let provided = packages
-            .iter()
-            .any(|p| crate::validate::requirements::normalize(&p.name) == dist);
-        if provided {
+        if ctx.rulebook.python_package(&dist).is_some() {
             continue;
         }
         let available: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
