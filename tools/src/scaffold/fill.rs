@@ -5,7 +5,7 @@ use super::error::ScaffoldError;
 use super::inputs;
 use super::plan::{Call, Pipeline, chain_note};
 use super::types::{ParamType, PyType, Scalar};
-use crate::schema::InputParam;
+use crate::schema::{InputParam, ModelRef};
 
 /// A model whose schema requires nothing would be called with no arguments (PY030): give
 /// it its main input — the first text input (`prompt` first), else its first input — from
@@ -88,4 +88,49 @@ pub(crate) fn fill_one_input(
             .collect::<Vec<_>>()
             .join(", "),
     })
+}
+
+/// Declared run() inputs the automatic wiring passed to no model: a refusal naming them and
+/// the model inputs to choose from (`steps` can place them; PY029 would flag them).
+pub(crate) fn unused_inputs(p: &Pipeline<'_>) -> Option<ScaffoldError> {
+    let unused: Vec<&str> = p
+        .params
+        .iter()
+        .filter(|p| p.declared && p.uses == 0)
+        .map(|p| p.name.as_str())
+        .collect();
+    if let Some(first) = unused.first() {
+        return Some(ScaffoldError::UnusedInputs {
+            names: unused
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            first: (*first).to_string(),
+            inputs: if p.bindings.is_empty() {
+                "none — no `models` given; fetch_model_schema the models and pass them in \
+                 `models`"
+                    .to_string()
+            } else {
+                p.bindings
+                    .iter()
+                    .map(|b| {
+                        let inputs: Vec<String> = b
+                            .schema
+                            .inputs
+                            .iter()
+                            .map(|i| format!("{}: {}", i.name, i.python_type))
+                            .collect();
+                        format!(
+                            "{}({})",
+                            ModelRef::model_of(&b.reference),
+                            inputs.join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        });
+    }
+    None
 }

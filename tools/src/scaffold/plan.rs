@@ -152,41 +152,8 @@ pub(crate) fn plan<'a>(
         }
         pipeline.calls.push(call);
     }
-    let unused: Vec<&str> = pipeline
-        .params
-        .iter()
-        .filter(|p| p.declared && p.uses == 0)
-        .map(|p| p.name.as_str())
-        .collect();
-    if let Some(first) = unused.first() {
-        return Err(ScaffoldError::UnusedInputs {
-            names: unused
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            first: (*first).to_string(),
-            inputs: if pipeline.bindings.is_empty() {
-                "none — no `models` given; fetch_model_schema the models and pass them in \
-                 `models`"
-                    .to_string()
-            } else {
-                pipeline
-                    .bindings
-                    .iter()
-                    .map(|b| {
-                        let inputs: Vec<String> = b
-                            .schema
-                            .inputs
-                            .iter()
-                            .map(|i| format!("{}: {}", i.name, i.python_type))
-                            .collect();
-                        format!("{}({})", model_key(&b.reference), inputs.join(", "))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            },
-        });
+    if let Some(e) = super::fill::unused_inputs(&pipeline) {
+        return Err(e);
     }
     Ok(pipeline)
 }
