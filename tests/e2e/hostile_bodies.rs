@@ -39,7 +39,13 @@ fn a_huge_api_response_is_refused_naming_the_limit() {
     let fakes = Fakes::start();
     fakes
         .replicate
-        .inject(Fault::huge(HUGE).on_path("/v1/models/acme/chatter-3b"));
+        // Twice: the model and its version list are fetched concurrently and the prefix
+        // matches both, so either may take the first fault.
+        .inject(
+            Fault::huge(HUGE)
+                .on_path("/v1/models/acme/chatter-3b")
+                .times(2),
+        );
     let sandbox = fakes.sandbox();
     let run = cli(&sandbox, &["schema", "acme/chatter-3b", "--format", "json"]);
     let text = format!("{}{}", run.stdout, run.stderr);

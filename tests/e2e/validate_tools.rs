@@ -405,14 +405,20 @@ fn validate_cli_exit_codes_and_json_shape() {
         text.stdout
     );
 
-    // Could not run: exit 2, the reason on stderr, nothing on stdout.
+    // Could not run: exit 2, the reason on stderr and, with --format json, as a JSON object.
     let missing = sandbox.scratch().join("no-such-project");
     let broken = cli(
         &sandbox,
         &["validate", missing.to_str().unwrap(), "--format", "json"],
     );
     assert_eq!(broken.code, Some(2), "{}", broken.stdout);
-    assert!(broken.stdout.trim().is_empty(), "{}", broken.stdout);
+    let error: Value = serde_json::from_str(&broken.stdout).unwrap();
+    assert_eq!(error["ok"], false, "{}", broken.stdout);
+    assert!(
+        error["error"].as_str().unwrap().contains("no-such-project"),
+        "{}",
+        broken.stdout
+    );
     assert!(
         broken.stderr.contains("no-such-project"),
         "{}",

@@ -34,7 +34,7 @@ fn is_binding(sentence: &str) -> bool {
 }
 
 /// Splits prose into sentences at `. `, `! `, `? ` (not inside backticks).
-fn sentences(text: &str) -> Vec<String> {
+pub(super) fn sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut in_code = false;

@@ -127,11 +127,12 @@ pub fn rule_line(rule: &Rule) -> String {
         .and_then(|rest| rest.split("\n\n").map(str::trim).find(|p| !p.is_empty()))
         .unwrap_or(rule.name);
     let flat = what.split_whitespace().collect::<Vec<_>>().join(" ");
-    let first = flat
-        .split_once(". ")
-        .map_or(flat.as_str(), |(a, _)| a)
-        .trim_end_matches('.');
-    let short = drop_asides(first);
+    // The first sentence ("e.g." and the like do not end one).
+    let first = binding::sentences(&flat)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| flat.clone());
+    let short = drop_asides(first.trim_end_matches('.'));
     let imperative = match short.strip_prefix("Flags ") {
         Some(rest) => format!("Avoid {rest}"),
         None => short,

@@ -79,6 +79,7 @@ pub(super) fn extract(module: &ModModule, names: &Names, classes: &[ClassInfo]) 
             scope,
             env: HashMap::new(),
             depth: 0,
+            handed_off: 0,
         };
         walker.visit_body(&f.body);
     }

@@ -37,6 +37,9 @@ pub(super) struct FnWalker<'a> {
     /// Followed locals; `None` shadows a module-level model (comprehension variables).
     pub(super) env: HashMap<String, Option<Value>>,
     pub(super) depth: usize,
+    /// > 0 while visiting the arguments of a call we do not follow (`asyncio.run(model(…))`
+    /// may run an async model's coroutine: no finding there).
+    pub(super) handed_off: usize,
 }
 
 impl FnWalker<'_> {
@@ -252,7 +255,7 @@ impl FnWalker<'_> {
             path: Vec::new(),
             pending: is_async,
         };
-        if is_async && !self.is_async && from.is_none() {
+        if is_async && !self.is_async && from.is_none() && self.handed_off == 0 {
             self.event(&v, Use::AsyncCallInSyncFunction, span);
         }
         Some(v)
@@ -287,12 +290,14 @@ impl FnWalker<'_> {
             .args
             .iter()
             .chain(c.arguments.keywords.iter().map(|k| &k.value));
+        self.handed_off += 1;
         for arg in args {
             match arg {
                 Expr::Attribute(a) if a.attr.as_str() == "output" => self.visit_expr(&a.value),
                 other => self.visit_expr(other),
             }
         }
+        self.handed_off -= 1;
     }
 
     fn await_(&mut self, operand: &Expr, span: Span) -> Option<Value> {
