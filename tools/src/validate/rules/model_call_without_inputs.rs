@@ -3,10 +3,11 @@ use crate::validate::rules::helpers::calls_with_schema;
 
 declare_rule! {
     /// ## What it does
-    /// Flags a call of a `use()`d model with no arguments at all while the model's fetched
-    /// schema has inputs: the message names what the model will silently run on (the
-    /// defaults of its inputs). Calls that pass `**kwargs` are left alone; required inputs
-    /// the call lacks are PY018's.
+    /// Flags a call of a `use()`d model with no arguments at all, or with positional
+    /// arguments only (`use()` sends keyword arguments as the inputs; positional ones never
+    /// reach the model), while the model's fetched schema has inputs: the message names what
+    /// the model will silently run on (the defaults of its inputs). Calls that pass
+    /// `**kwargs` are left alone; required inputs a call without arguments lacks are PY018's.
     ///
     /// ## Why is this bad?
     /// The call succeeds and the model runs on its own defaults, e.g. its example prompt:
@@ -37,10 +38,19 @@ const SHOWN: usize = 3;
 
 fn check(ctx: &Context<'_>, out: &mut Findings) {
     for (call, model, schema) in calls_with_schema(ctx) {
-        if call.has_splat || call.positional > 0 || !call.keywords.is_empty() {
+        if call.has_splat || !call.keywords.is_empty() || schema.inputs.is_empty() {
             continue;
         }
-        if schema.inputs.is_empty() {
+        let first = schema.inputs.first().map_or("prompt", |i| i.name.as_str());
+        if call.positional > 0 {
+            out.push(Finding::new(
+                ctx.py_at(call.span),
+                format!(
+                    "`{model}` is called with positional arguments only: `replicate.use()` sends \
+                     keyword arguments as the model's inputs, so the model receives none"
+                ),
+                format!("Name each input, e.g. `{}({first}=...)`", call.binding),
+            ));
             continue;
         }
         let defaults: Vec<String> = schema
@@ -67,7 +77,6 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             }
             text
         };
-        let first = schema.inputs.first().map_or("prompt", |i| i.name.as_str());
         out.push(Finding::new(
             ctx.py_at(call.span),
             format!("`{model}` is called with no inputs: it will silently run on {silently}"),
