@@ -37,8 +37,8 @@ pub(super) struct FnWalker<'a> {
     /// Followed locals; `None` shadows a module-level model (comprehension variables).
     pub(super) env: HashMap<String, Option<Value>>,
     pub(super) depth: usize,
-    /// > 0 while visiting the arguments of a call we do not follow (`asyncio.run(model(…))`
-    /// may run an async model's coroutine: no finding there).
+    /// Non-zero while visiting the arguments of a call we do not follow: a coroutine handed
+    /// on (`asyncio.run(model(…))`) may well be run, so no finding there.
     pub(super) handed_off: usize,
 }
 
