@@ -142,24 +142,22 @@ pub(super) async fn get_prediction(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    let mut inner = state.lock();
-    match inner.predictions.get_mut(&id) {
-        Some(p) => {
-            p.advance();
-            axum::Json(p.to_json(&state.base_url)).into_response()
-        }
-        None => not_found_problem(),
-    }
+    with_prediction(&state, &id, |p| p.advance())
 }
 
 pub(super) async fn cancel_prediction(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
+    with_prediction(&state, &id, |p| p.cancel())
+}
+
+/// Applies `f` to prediction `id` and answers with its JSON, or 404.
+fn with_prediction(state: &AppState, id: &str, f: impl FnOnce(&mut Prediction)) -> Response {
     let mut inner = state.lock();
-    match inner.predictions.get_mut(&id) {
+    match inner.predictions.get_mut(id) {
         Some(p) => {
-            p.cancel();
+            f(p);
             axum::Json(p.to_json(&state.base_url)).into_response()
         }
         None => not_found_problem(),
