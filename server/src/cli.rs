@@ -41,6 +41,12 @@ pub struct Cli {
     #[arg(long)]
     pub stdio: bool,
 
+    /// With --stdio: the largest message (one line) read from stdin. A longer one is
+    /// dropped and answered with a JSON-RPC error when its id can be read.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_message_bytes: u64,
+
     #[command(flatten)]
     pub global: GlobalArgs,
 

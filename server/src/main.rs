@@ -9,6 +9,7 @@ mod convert;
 mod fallback;
 mod handler;
 mod http;
+mod jsonrpc;
 mod prompts;
 mod render;
 mod state;
@@ -129,7 +130,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None if cli.stdio => {
             let state = Arc::new(AppState::new(config)?);
-            stdio::serve(state.clone()).await?;
+            stdio::serve(
+                state.clone(),
+                usize::try_from(cli.max_message_bytes).unwrap_or(usize::MAX),
+            )
+            .await?;
             state.flush().await;
             Ok(ExitCode::SUCCESS)
         }

@@ -29,6 +29,7 @@ mod docs_tools;
 mod hostile_bodies;
 mod hostile_cli;
 mod hostile_http;
+mod hostile_stdio;
 mod hostile_validate;
 mod http_security;
 mod http_server;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::support::{Drain, HANG_GUARD, Sandbox, VERSION, run_to_end, wait_with_guard};
 
 /// A stdio server whose stdout lines arrive on a channel, each checked to be JSON-RPC.
-struct StdioServer {
+pub struct StdioServer {
     child: std::process::Child,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<Value>,
@@ -24,9 +24,15 @@ struct StdioServer {
 }
 
 impl StdioServer {
-    fn start(sandbox: &Sandbox) -> Self {
+    pub fn start(sandbox: &Sandbox) -> Self {
+        Self::start_with(sandbox, &[])
+    }
+
+    /// Started with `--stdio` and `extra` arguments.
+    pub fn start_with(sandbox: &Sandbox, extra: &[&str]) -> Self {
+        let args: Vec<&str> = ["--stdio"].iter().chain(extra).copied().collect();
         let mut child = sandbox
-            .command(&["--stdio"])
+            .command(&args)
             .env("RUST_LOG", "trace")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -58,14 +64,51 @@ impl StdioServer {
         }
     }
 
-    fn send(&mut self, msg: &Value) {
+    pub fn send(&mut self, msg: &Value) {
+        self.send_raw(format!("{msg}\n").as_bytes());
+    }
+
+    /// Writes bytes to the server's stdin as they are.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{msg}").expect("write to server stdin");
+        stdin.write_all(bytes).expect("write to server stdin");
         stdin.flush().unwrap();
     }
 
+    /// `initialize` (id 1) and `notifications/initialized`.
+    pub fn handshake(&mut self) {
+        self.send(&json!({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "e2e-raw", "version": "0"}
+            }
+        }));
+        self.responses(&[1]);
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    }
+
+    /// Every message up to and including the response with id `last`.
+    pub fn messages_until(&self, last: i64) -> Vec<Value> {
+        let mut got = Vec::new();
+        loop {
+            let msg = self.lines.recv_timeout(HANG_GUARD).unwrap_or_else(|_| {
+                panic!(
+                    "no response with id {last} after {got:?}; stderr:\n{}",
+                    self.stderr_text()
+                )
+            });
+            let done = msg["id"].as_i64() == Some(last);
+            got.push(msg);
+            if done {
+                return got;
+            }
+        }
+    }
+
     /// Waits for the responses to all `ids` (notifications in between are kept too).
-    fn responses(&self, ids: &[i64]) -> Vec<Value> {
+    pub fn responses(&self, ids: &[i64]) -> Vec<Value> {
         let mut want: BTreeSet<i64> = ids.iter().copied().collect();
         let mut got = Vec::new();
         while !want.is_empty() {
@@ -84,7 +127,7 @@ impl StdioServer {
     }
 
     /// The server's stderr so far.
-    fn stderr_text(&self) -> String {
+    pub fn stderr_text(&self) -> String {
         self.stderr
             .as_ref()
             .map(Drain::snapshot)
@@ -92,7 +135,7 @@ impl StdioServer {
     }
 
     /// Closes stdin and returns (exit status, every stdout line, stderr).
-    fn close(mut self) -> (std::process::ExitStatus, Vec<String>, String) {
+    pub fn close(mut self) -> (std::process::ExitStatus, Vec<String>, String) {
         drop(self.stdin.take());
         let status = wait_with_guard(&mut self.child, HANG_GUARD, "stdio server after stdin EOF");
         let lines = self.stdout.take().unwrap().join().unwrap();
@@ -101,13 +144,13 @@ impl StdioServer {
     }
 }
 
-fn by_id(msgs: &[Value], id: i64) -> &Value {
+pub fn by_id(msgs: &[Value], id: i64) -> &Value {
     msgs.iter()
         .find(|m| m["id"].as_i64() == Some(id))
         .unwrap_or_else(|| panic!("no message with id {id}: {msgs:?}"))
 }
 
-fn assert_pure(lines: &[String], stderr: &str) {
+pub fn assert_pure(lines: &[String], stderr: &str) {
     assert!(!lines.is_empty(), "no stdout at all");
     for line in lines {
         let msg: Value = serde_json::from_str(line).unwrap_or_else(|e| {

@@ -13,15 +13,14 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::listener::RequestSeq;
+use crate::jsonrpc::{
+    INVALID_REQUEST, PARSE_ERROR, error_message, id_from_bytes, invalid_reason, recover_id,
+};
 
-/// JSON-RPC 2.0 error codes.
-pub const PARSE_ERROR: i64 = -32700;
-/// The message is JSON but not a valid request.
-pub const INVALID_REQUEST: i64 = -32600;
 /// Server-defined: busy.
 const SERVER_BUSY: i64 = -32000;
 
@@ -39,45 +38,12 @@ pub struct MessageLimits {
 
 /// A JSON-RPC error response with HTTP `status`.
 pub fn rpc_error(status: StatusCode, id: Value, code: i64, message: &str) -> Response {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": id,
-        "error": { "code": code, "message": message },
-    });
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
+        error_message(id, code, message).to_string(),
     )
         .into_response()
-}
-
-/// The id of a message, when it is a valid JSON-RPC id (string or number).
-pub fn recover_id(v: &Value) -> Value {
-    match v.get("id") {
-        Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
-        _ => Value::Null,
-    }
-}
-
-/// Why a parsed value is not a JSON-RPC 2.0 message, if it is not one.
-pub fn invalid_reason(v: &Value) -> Option<&'static str> {
-    let Some(obj) = v.as_object() else {
-        return Some("Invalid Request: a JSON-RPC message is a JSON object");
-    };
-    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Some("Invalid Request: `jsonrpc` must be \"2.0\"");
-    }
-    match obj.get("method") {
-        Some(Value::String(_)) => {}
-        Some(_) => return Some("Invalid Request: `method` must be a string"),
-        None if obj.contains_key("result") || obj.contains_key("error") => {}
-        None => return Some("Invalid Request: no `method`"),
-    }
-    match obj.get("id") {
-        None | Some(Value::String(_) | Value::Number(_)) => None,
-        Some(_) => Some("Invalid Request: `id` must be a string or a number"),
-    }
 }
 
 /// The middleware (after Host/Origin checks and authentication).
@@ -100,7 +66,7 @@ pub async fn check_message(
         Err(e) => {
             return rpc_error(
                 StatusCode::BAD_REQUEST,
-                Value::Null,
+                id_from_bytes(&bytes).unwrap_or(Value::Null),
                 PARSE_ERROR,
                 &format!("Parse error: the body is not JSON ({e})"),
             );
@@ -205,23 +171,5 @@ async fn read_body(
                 Err(resp)
             }
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_messages_are_named() {
-        assert!(invalid_reason(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).is_none());
-        assert!(invalid_reason(&json!({"jsonrpc": "2.0", "method": "notifications/x"})).is_none());
-        assert!(invalid_reason(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})).is_none());
-        assert!(invalid_reason(&json!(42)).is_some());
-        assert!(invalid_reason(&json!({"id": 1, "method": "ping"})).is_some());
-        assert!(invalid_reason(&json!({"jsonrpc": "2.0", "id": 1})).is_some());
-        assert!(invalid_reason(&json!({"jsonrpc": "2.0", "id": [1], "method": "x"})).is_some());
-        assert_eq!(recover_id(&json!({"id": "a"})), json!("a"));
-        assert_eq!(recover_id(&json!({"id": {}})), Value::Null);
     }
 }
