@@ -551,3 +551,59 @@ async fn the_pipeline_sees_only_the_allow_listed_environment() {
         );
     }
 }
+
+/// cog reports a failed prediction by its message alone; the run adds the traceback to the
+/// logs (paths relative to the project) and where it was raised to the error, on the classic
+/// cog server and on coglet alike.
+#[tokio::test]
+async fn a_raising_pipeline_reports_its_traceback_and_where_it_raised() {
+    let project = tempfile::tempdir().unwrap();
+    for name in ["cog.yaml", "main.py", "helpers.py", "requirements.txt"] {
+        std::fs::copy(fixture("raises").join(name), project.path().join(name)).unwrap();
+    }
+    for requirements in [None, Some("cog==0.23.1\nreplicate==1.1.0b3\n")] {
+        if let Some(text) = requirements {
+            std::fs::write(project.path().join("requirements.txt"), text).unwrap();
+        }
+        let request = RunRequest::new(project.path(), RunInputs::new());
+        let result = run_locally(request, &config(), None, CancellationToken::new())
+            .await
+            .unwrap();
+        let cog = &result.venv.cog_version;
+        assert_eq!(
+            result.status.as_str(),
+            "failed",
+            "cog {cog}: {}",
+            result.to_text()
+        );
+        let error = result.error.clone().unwrap_or_default();
+        assert!(
+            error.contains("KeyError: 'b'") && error.contains("raised at main.py line 6, in run"),
+            "cog {cog}: {error}\nLOGS:\n{}\nHARNESS:\n{}",
+            result.logs,
+            result.harness_logs
+        );
+        let logs = &result.logs;
+        assert!(
+            logs.contains("Traceback (most recent call last):")
+                && logs.contains("File \"main.py\", line 6, in run")
+                && logs.contains("parsing a=1"),
+            "cog {cog}: {logs}"
+        );
+        assert!(
+            !logs.contains("mcp-pipelines-run-"),
+            "no temp paths: {logs}"
+        );
+        // A project module in the middle of the stack is named by its relative path too.
+        let nested = RunRequest::new(project.path(), inputs(json!({"text": "novalue"})));
+        let nested = run_locally(nested, &config(), None, CancellationToken::new())
+            .await
+            .unwrap();
+        let error = nested.error.clone().unwrap_or_default();
+        assert!(
+            error.contains("raised at helpers.py line 2, in parse"),
+            "cog {cog}: {error}\n{}",
+            nested.logs
+        );
+    }
+}

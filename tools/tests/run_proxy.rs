@@ -104,6 +104,11 @@ async fn a_two_model_chain_is_traced_call_by_call() {
     assert_eq!(output["kind"], "files");
     assert_eq!(output["count"], 1);
     assert_eq!(output["files"][0]["content_type"], "image/png");
+    // Upstream output files are sized too (a HEAD of each URL at the end of the run).
+    assert!(
+        output["files"][0]["size"].as_u64().is_some_and(|s| s > 0),
+        "{output}"
+    );
     let drawn_url = output["files"][0]["url"].as_str().unwrap().to_owned();
     assert!(drawn_url.starts_with(&fake.base_url), "{drawn_url}");
     assert!(
@@ -459,4 +464,104 @@ async fn mocked_predictions_follow_the_lifecycle_with_polling_and_prefer_wait() 
     assert_eq!(calls[1].model, "acme/upscale.x2");
     assert_eq!(calls[1].version.as_deref(), Some(version.as_str()));
     assert!(fake.requests().is_empty(), "{:#?}", fake.requests());
+}
+
+/// A call the API refuses (422) is in the trace as failed, with what the API said; a mock
+/// checks inputs against the schema the same way, so it fails where the real call would.
+#[tokio::test]
+async fn refused_calls_are_traced_and_mocks_refuse_what_the_api_refuses() {
+    let fake = FakeReplicate::start().await;
+    let schemas = schemas(&fake, &["acme/echo-text"]).await;
+    let config = config(&fake, Some(REAL_TOKEN));
+    let upstream = run_locally(
+        RunRequest::new(fixture("refused"), RunInputs::new()),
+        &config,
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(upstream.status.as_str(), "failed", "{}", upstream.to_text());
+    assert_eq!(upstream.calls.len(), 1, "{:#?}", upstream.calls);
+    let call = &upstream.calls[0];
+    assert_eq!(call.model, "acme/echo-text");
+    assert!(!call.mocked);
+    assert_eq!(call.status, "failed");
+    assert_eq!(call.inputs, json!({"text": "hello", "repeat": null}));
+    let error = call.error.as_deref().unwrap();
+    assert!(
+        error.contains("HTTP 422") && error.contains("input.repeat"),
+        "{error}"
+    );
+    assert!(call.ended_ms.is_some());
+    assert!(
+        upstream.to_text().contains("error: Replicate refused"),
+        "{}",
+        upstream.to_text()
+    );
+
+    let mut request = RunRequest::new(fixture("refused"), RunInputs::new());
+    request.mocks = mocked(json!({"acme/echo-text": "hello"}));
+    request.mocks.schemas = schemas.clone();
+    let mocked_run = run_locally(request, &config, None, CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        mocked_run.status.as_str(),
+        "failed",
+        "{}",
+        mocked_run.to_text()
+    );
+    let call = &mocked_run.calls[0];
+    assert!(call.mocked && call.status == "failed", "{call:#?}");
+    let error = call.error.as_deref().unwrap();
+    assert!(
+        error.contains("Input validation failed") && error.contains("input.repeat"),
+        "{error}"
+    );
+    assert!(
+        mocked_run.error.as_deref().unwrap_or("").contains("repeat"),
+        "the pipeline's error carries the API's words: {:?}",
+        mocked_run.error
+    );
+
+    // Given a valid value, the same mock answers.
+    let mut request = RunRequest::new(fixture("refused"), inputs(json!({"repeat": 2})));
+    request.mocks = mocked(json!({"acme/echo-text": "hello hello"}));
+    request.mocks.schemas = schemas;
+    let fine = run_locally(request, &config, None, CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(fine.output, json!("hello hello"), "{}", fine.to_text());
+    assert_eq!(fine.calls[0].inputs, json!({"text": "hello", "repeat": 2}));
+}
+
+/// A run killed by its timeout still says which calls it made, and the unfinished one is
+/// canceled upstream.
+#[tokio::test]
+async fn a_timed_out_run_reports_its_calls() {
+    let fake = FakeReplicate::start().await;
+    let config = config(&fake, Some(REAL_TOKEN));
+    let mut request = RunRequest::new(fixture("stuck"), RunInputs::new());
+    request.timeout = Some(Duration::from_secs(20));
+    let err = run_locally(request, &config, None, CancellationToken::new())
+        .await
+        .unwrap_err();
+    let RunError::Timeout { calls, .. } = &err else {
+        panic!("expected a timeout, got {err}");
+    };
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls[0].model, "acme/echo-text");
+    assert_eq!(calls[0].status, "canceled", "{calls:#?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("model calls (1):") && text.contains("acme/echo-text"),
+        "{text}"
+    );
+    let id = fake.predictions()[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        fake.requests_to(&format!("/v1/predictions/{id}/cancel"))
+            .len(),
+        1
+    );
 }

@@ -62,12 +62,17 @@ pub enum RunError {
         message: String,
     },
     /// The run took longer than the timeout; the whole process group was killed.
-    #[error("the run exceeded the timeout of {seconds} s and was killed\n{logs}")]
+    #[error(
+        "the run exceeded the timeout of {seconds} s and was killed\n{logs}{}",
+        timeout_calls(calls)
+    )]
     Timeout {
         /// The timeout in seconds.
         seconds: u64,
         /// The tail of what the server printed.
         logs: String,
+        /// The model calls made until then (unfinished ones were canceled upstream).
+        calls: Vec<super::ModelCall>,
     },
     /// The mocks are invalid, or a model the pipeline calls is neither mocked nor reachable.
     #[error("{message}")]
@@ -87,6 +92,16 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn timeout_calls(calls: &[super::ModelCall]) -> String {
+    if calls.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n{}(calls still running at the timeout were canceled upstream)",
+        super::calls_table(calls)
+    )
 }
 
 impl RunError {

@@ -83,6 +83,34 @@ pub(crate) fn said_once(error: &str) -> String {
     text.to_owned()
 }
 
+/// The exception line of the last traceback in `logs` when `error` is only its message
+/// (cog before 0.17 reports `'b'` for `KeyError: 'b'`).
+pub(crate) fn with_exception_type(error: &str, logs: &str) -> Option<String> {
+    let (_, last) = logs.rsplit_once("Traceback (most recent call last):")?;
+    let suffix = format!(": {error}");
+    last.lines().map(str::trim).find_map(|line| {
+        let name = line.strip_suffix(&suffix)?;
+        let is_name = !name.is_empty()
+            && name
+                .split('.')
+                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        is_name.then(|| line.to_owned())
+    })
+}
+
+/// Where the last traceback in `logs` was raised: `main.py line 5, in helper`.
+pub(crate) fn raise_site(logs: &str) -> Option<String> {
+    let (_, last) = logs.rsplit_once("Traceback (most recent call last):")?;
+    last.lines()
+        .rev()
+        .find_map(|line| {
+            let rest = line.trim_start().strip_prefix("File \"")?;
+            let (file, rest) = rest.split_once("\", line ")?;
+            let (line_no, func) = rest.split_once(", in ")?;
+            Some(format!("{file} line {line_no}, in {}", func.trim()))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +155,27 @@ mod tests {
             "ValueError: bad: worse"
         );
         assert_eq!(said_once("boom\nboom"), "boom");
+    }
+
+    #[test]
+    fn the_raise_site_is_the_last_frame_of_the_last_traceback() {
+        let logs = "x\nTraceback (most recent call last):\n  File \"main.py\", line 3, in run\n    a()\nValueError: old\nTraceback (most recent call last):\n  File \"main.py\", line 10, in run\n    return helper(1)\n  File \"lib/util.py\", line 5, in helper\n    return x[\"m\"]\nKeyError: 'm'\n";
+        assert_eq!(
+            raise_site(logs).as_deref(),
+            Some("lib/util.py line 5, in helper")
+        );
+        assert_eq!(raise_site("no traceback here"), None);
+    }
+
+    #[test]
+    fn a_bare_message_gets_its_exception_type_back() {
+        let logs = "Traceback (most recent call last):\nFile \"main.py\", line 6, in run\nreturn x[\"b\"]\nKeyError: 'b'\n";
+        assert_eq!(with_exception_type("'b'", logs).as_deref(), Some("KeyError: 'b'"));
+        assert_eq!(with_exception_type("other", logs), None);
+        let dotted = "Traceback (most recent call last):\nreplicate.exceptions.ModelError: boom\n";
+        assert_eq!(
+            with_exception_type("boom", dotted).as_deref(),
+            Some("replicate.exceptions.ModelError: boom")
+        );
     }
 }

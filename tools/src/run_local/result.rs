@@ -146,6 +146,21 @@ impl RunResult {
                 let _ = writeln!(out, "  {line}");
             }
         }
+        let harness = self.harness_logs.trim_end();
+        if !harness.is_empty() {
+            if self.succeeded() {
+                let _ = writeln!(
+                    out,
+                    "harness logs: {} line(s) from cog and the harness (in the JSON result's `harness_logs`)",
+                    harness.lines().count()
+                );
+            } else {
+                let _ = writeln!(out, "harness logs (cog and the harness, not the pipeline):");
+                for line in harness.lines() {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+        }
         let _ = writeln!(
             out,
             "venv: {} ({}; Python {}, cog {})",

@@ -189,7 +189,7 @@ pub async fn run_locally(
         "the run's Replicate proxy listens on 127.0.0.1"
     );
     let mut env = run_env(config, &proxy);
-    isolation.add_env(&mut env);
+    isolation.add_env(&mut env, &project.predict);
     let mut server = CogServer::start(
         ServerSpec {
             venv_dir: &venv.path,
@@ -207,13 +207,21 @@ pub async fn run_locally(
     let token = Some(proxy.run_token());
     let outcome = tokio::select! {
         outcome = drive(&mut server, &inputs, token, &reporter, &mut timings) => outcome,
-        () = tokio::time::sleep(timeout) => Err(RunError::Timeout { seconds: timeout.as_secs(), logs: server.output_tail() }),
+        () = tokio::time::sleep(timeout) => Err(RunError::Timeout { seconds: timeout.as_secs(), logs: server.output_tail(), calls: Vec::new() }),
         () = cancel.cancelled() => Err(RunError::Cancelled),
     };
     let server_output = server.output_tail();
     server.stop().await;
     isolation.reaper.finish();
     let calls = proxy.finish().await;
+    let outcome = match outcome {
+        Err(RunError::Timeout { seconds, logs, .. }) => Err(RunError::Timeout {
+            seconds,
+            logs,
+            calls: calls.clone(),
+        }),
+        other => other,
+    };
     let response = outcome.map_err(|e| super::advice::add_to_error(e, &config.runtime_packages))?;
 
     reporter.stage(Stage::Outputs, "collecting outputs");
@@ -227,8 +235,15 @@ pub async fn run_locally(
     // cog >= 0.17 answers a failed prediction with empty `logs`; what the pipeline printed
     // is still in the server's output.
     let split = super::logs::split(response.logs.as_deref().unwrap_or(""), &server_output);
-    let logs = super::child::tail(&split.pipeline, config.log_cap);
+    // Paths in the run's copy of the project are shown relative to the project.
+    let copy = format!("{}/", isolation.dir.project.display());
+    let logs = super::child::tail(&split.pipeline.replace(&copy, ""), config.log_cap);
     let harness_logs = super::child::tail(&split.harness, config.log_cap);
+    let error = error.map(|e| super::logs::with_exception_type(&e, &logs).unwrap_or(e));
+    let error = error.map(|e| match super::logs::raise_site(&logs) {
+        Some(site) => format!("{e} (raised at {site}; the traceback is in the logs)"),
+        None => e,
+    });
     if let Some(error) = &error {
         let text = format!("{error}\n{logs}");
         warnings.extend(super::advice::for_failure(&text, &config.runtime_packages));

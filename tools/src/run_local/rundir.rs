@@ -18,6 +18,8 @@ const SKIP: &[&str] = &[
     ".pytest_cache",
     ".ruff_cache",
 ];
+/// Prints the traceback when the predict function raises (cog gives only the message).
+const TRACEBACK_HOOK: &str = include_str!("traceback_hook.py");
 /// The most a project copy may hold.
 const MAX_COPY_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -26,6 +28,8 @@ const MAX_COPY_BYTES: u64 = 256 * 1024 * 1024;
 pub(crate) struct RunDir {
     pub(crate) project: PathBuf,
     pub(crate) tmp: PathBuf,
+    /// Holds `sitecustomize.py`, which prints the traceback of a failed prediction.
+    pub(crate) harness: PathBuf,
     _root: TempDir,
 }
 
@@ -42,11 +46,16 @@ impl RunDir {
         let copy = root.path().join("project");
         let tmp = root.path().join("tmp");
         std::fs::create_dir(&tmp).map_err(|e| RunError::io("creating the run's tmp", e))?;
+        let harness = tmp.join(".mcp-pipelines-harness");
+        std::fs::create_dir(&harness)
+            .and_then(|()| std::fs::write(harness.join("sitecustomize.py"), TRACEBACK_HOOK))
+            .map_err(|e| RunError::io("writing the run's traceback hook", e))?;
         let mut budget = MAX_COPY_BYTES;
         copy_tree(project, &copy, &mut budget)?;
         Ok(Self {
             project: copy,
             tmp,
+            harness,
             _root: root,
         })
     }
@@ -132,13 +141,30 @@ impl Isolation {
     }
 
     /// Adds the run's own variables: no bytecode files, the private tmp (and home, when
-    /// sandboxed), the reaper's marker.
-    pub(crate) fn add_env(&self, env: &mut Vec<(std::ffi::OsString, std::ffi::OsString)>) {
+    /// sandboxed), the reaper's marker, the traceback hook for `predict` (`main.py:run`).
+    pub(crate) fn add_env(
+        &self,
+        env: &mut Vec<(std::ffi::OsString, std::ffi::OsString)>,
+        predict: &str,
+    ) {
         let (marker, id) = self.reaper.marker();
+        // `file.py:function`, or `file.py:Class` whose method runs.
+        let target = predict.rsplit_once(':').map_or("run", |(_, t)| t);
+        let funcs = if target.starts_with(|c: char| c.is_ascii_uppercase()) {
+            "predict,run".to_owned()
+        } else {
+            target.to_owned()
+        };
         let mut own: Vec<(std::ffi::OsString, std::ffi::OsString)> = vec![
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
             ("TMPDIR".into(), self.dir.tmp.clone().into()),
             (marker.into(), id.into()),
+            ("PYTHONPATH".into(), self.dir.harness.clone().into()),
+            (
+                "PIPELINES_TRACE_ROOT".into(),
+                self.dir.project.clone().into(),
+            ),
+            ("PIPELINES_TRACE_FUNCS".into(), funcs.into()),
         ];
         if self.sandbox.is_some() {
             own.push(("HOME".into(), self.dir.tmp.clone().into()));

@@ -154,21 +154,53 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
         let request = Request::from_parts(parts, Body::empty());
         return super::mock::create(shared, &model, Some(sent), request).await;
     }
-    let (status, headers, answer, raw) = match send_json(shared, builder, bytes.into()).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    if status.is_success()
-        && let Some(id) = answer.get("id").and_then(Value::as_str)
-    {
-        let mut tables = shared.tables();
-        let model = answer
+    let model_of = |answer: &Value| {
+        answer
             .get("model")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .or_else(|| model_from_path(parts.uri.path()))
-            .unwrap_or_default();
-        let inputs = summarise_inputs(sent.get("input").unwrap_or(&Value::Null), &tables.files);
+            .or_else(|| {
+                let version = sent.get("version").and_then(Value::as_str)?;
+                shared.model_of_version(version.rsplit(':').next().unwrap_or(version))
+            })
+            .unwrap_or_else(|| "(unknown model)".to_owned())
+    };
+    let sent_version = sent
+        .get("version")
+        .and_then(Value::as_str)
+        .map(|v| v.rsplit(':').next().unwrap_or(v).to_owned());
+    let input = sent.get("input").unwrap_or(&Value::Null);
+    let (status, headers, answer, raw) = match send_json(shared, builder, bytes.into()).await {
+        Ok(r) => r,
+        Err(r) => {
+            shared.record_refused(
+                model_of(&Value::Null),
+                sent_version,
+                input,
+                started_ms,
+                format!(
+                    "the proxy could not reach Replicate at {}",
+                    shared.spec.upstream
+                ),
+            );
+            return r;
+        }
+    };
+    if !status.is_success() {
+        shared.record_refused(
+            model_of(&answer),
+            sent_version,
+            input,
+            started_ms,
+            refusal(status, &answer, &raw),
+        );
+        return respond(status, headers, raw);
+    }
+    if let Some(id) = answer.get("id").and_then(Value::as_str) {
+        let model = model_of(&answer);
+        let mut tables = shared.tables();
+        let inputs = summarise_inputs(input, &tables.files);
         let version = answer
             .get("version")
             .and_then(Value::as_str)
@@ -182,12 +214,61 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
     respond(status, headers, raw)
 }
 
+/// What the API said when it refused to create a prediction.
+fn refusal(status: StatusCode, answer: &Value, raw: &[u8]) -> String {
+    let field = |k: &str| answer.get(k).and_then(Value::as_str).map(str::trim);
+    let said = match (field("title"), field("detail")) {
+        (Some(t), Some(d)) => format!("{t}:\n{d}"),
+        (None, Some(d)) | (Some(d), None) => d.to_owned(),
+        (None, None) => super::trace::cut(&String::from_utf8_lossy(raw), 500),
+    };
+    format!(
+        "Replicate refused the prediction (HTTP {}): {said}",
+        status.as_u16()
+    )
+}
+
 fn model_from_path(path: &str) -> Option<String> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["v1", "models", owner, name, "predictions"] => Some(format!("{owner}/{name}")),
         _ => None,
     }
+}
+
+/// `GET /v1/models/o/n[/versions[/id]]`, forwarded; the version ids it names are noted so a
+/// refused `POST /v1/predictions {version}` can still be named by its model.
+pub(crate) async fn model_info(shared: &Shared, request: Request, model: String) -> Response {
+    let builder = upstream_request(shared, &request);
+    let (status, headers, answer, raw) =
+        match send_json(shared, builder, reqwest::Body::from(Vec::new())).await {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
+    if status.is_success() {
+        let ids = [
+            answer.pointer("/latest_version/id"),
+            answer
+                .get("id")
+                .filter(|_| answer.get("openapi_schema").is_some()),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(
+            answer
+                .get("results")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.get("id")),
+        )
+        .filter_map(Value::as_str);
+        let mut tables = shared.tables();
+        for id in ids {
+            tables.versions.insert(id.to_owned(), model.clone());
+        }
+    }
+    respond(status, headers, raw)
 }
 
 /// `GET /v1/predictions/{id}` or `POST …/cancel`, forwarded; the trace is updated.
@@ -273,6 +354,80 @@ pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
         shared.tables().files.insert(url.to_owned(), info);
     }
     respond(status, headers, raw)
+}
+
+/// Most output files whose size is looked up at the end of a run.
+const MAX_SIZED_FILES: usize = 32;
+/// Time allowed for those look-ups.
+const SIZE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Fills in the size (and a missing content type) of forwarded predictions' output files
+/// with a `HEAD` of each URL (no credentials: the files are public links), so the trace says
+/// what every model returned, as it does for mocked files.
+pub(crate) async fn size_output_files(shared: &Shared) {
+    let urls: Vec<String> = {
+        let tables = shared.tables();
+        let mut urls: Vec<String> = tables
+            .records
+            .iter()
+            .filter(|r| r.mock.is_none())
+            .filter_map(|r| r.call.output.as_ref()?.get("files")?.as_array())
+            .flatten()
+            .filter(|f| f.get("size").is_none_or(Value::is_null))
+            .filter_map(|f| f.get("url")?.as_str().map(str::to_owned))
+            .collect();
+        urls.sort();
+        urls.dedup();
+        urls.truncate(MAX_SIZED_FILES);
+        urls
+    };
+    let heads = urls.into_iter().map(|url| async move {
+        let answer = shared
+            .client
+            .head(&url)
+            .timeout(SIZE_TIMEOUT)
+            .send()
+            .await
+            .ok()?;
+        if !answer.status().is_success() {
+            return None;
+        }
+        let header = |name: reqwest::header::HeaderName| {
+            answer.headers().get(name)?.to_str().ok().map(str::to_owned)
+        };
+        let size = header(reqwest::header::CONTENT_LENGTH)?
+            .parse::<u64>()
+            .ok()?;
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        Some((url, size, content_type))
+    });
+    let found = futures::future::join_all(heads).await;
+    let mut tables = shared.tables();
+    for (url, size, content_type) in found.into_iter().flatten() {
+        for record in tables.records.iter_mut().filter(|r| r.mock.is_none()) {
+            let Some(files) = record
+                .call
+                .output
+                .as_mut()
+                .and_then(|o| o.get_mut("files"))
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            for file in files
+                .iter_mut()
+                .filter(|f| f.get("url").and_then(Value::as_str) == Some(url.as_str()))
+            {
+                file["size"] = Value::from(size);
+                if let Some(ct) = &content_type
+                    && file.get("content_type").and_then(Value::as_str)
+                        == Some("application/octet-stream")
+                {
+                    file["content_type"] = Value::from(ct.split(';').next().unwrap_or(ct).trim());
+                }
+            }
+        }
+    }
 }
 
 /// Cancels upstream every forwarded prediction not seen finished (`POST …/cancel`), and

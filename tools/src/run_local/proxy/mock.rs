@@ -155,6 +155,12 @@ pub(crate) async fn create(
         .map(str::to_owned)
         .or(version.clone())
         .unwrap_or_else(|| "hidden".to_owned());
+    if shared.spec.schemas.contains_key(model) {
+        let problems = super::input_check::check_input(&input, &openapi);
+        if !problems.is_empty() {
+            return refuse(shared, model, &version_label, &input, &problems);
+        }
+    }
     let output = match shared.mock_for(model) {
         Some(Value::String(s)) if s == "auto" => {
             if shared.spec.schemas.contains_key(model) {
@@ -191,6 +197,36 @@ pub(crate) async fn create(
     }
     let body = prediction_json(shared, &id).unwrap_or(Value::Null);
     json_response(StatusCode::CREATED, &body)
+}
+
+/// A 422 as the API gives it for inputs its schema refuses; the call is in the trace.
+fn refuse(
+    shared: &Shared,
+    model: &str,
+    version: &str,
+    input: &Value,
+    problems: &[super::input_check::Problem],
+) -> Response {
+    let detail = super::input_check::detail(problems);
+    let started = shared.now_ms();
+    shared.record_refused(
+        model.to_owned(),
+        Some(version.to_owned()).filter(|v| v != "hidden"),
+        input,
+        started,
+        format!("Input validation failed (HTTP 422; the mock checks inputs against the schema as Replicate does):\n{detail}"),
+    );
+    if let Some(last) = shared.tables().records.last_mut() {
+        last.call.mocked = true;
+    }
+    let fields: Vec<Value> = problems
+        .iter()
+        .map(|(field, text)| json!({"type": "invalid", "field": field, "description": text}))
+        .collect();
+    json_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &json!({"title": "Input validation failed", "detail": detail, "status": 422, "invalid_fields": fields}),
+    )
 }
 
 /// `GET /v1/predictions/{id}` or its cancel, for a mocked prediction.

@@ -11,6 +11,7 @@
 
 mod auto;
 mod forward;
+mod input_check;
 mod media;
 mod mock;
 pub(crate) mod trace;
@@ -76,6 +77,8 @@ pub(crate) struct Tables {
     pub(crate) served: HashMap<String, (String, axum::body::Bytes)>,
     /// Version ids served for mocked models → `owner/name`.
     pub(crate) mock_versions: HashMap<String, String>,
+    /// Version ids seen in forwarded model look-ups → `owner/name` (names refused calls).
+    pub(crate) versions: HashMap<String, String>,
 }
 
 pub(crate) struct Shared {
@@ -107,6 +110,45 @@ impl Shared {
 
     pub(crate) fn now_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Records a prediction the API (or a mock, checking as the API does) refused to create:
+    /// it is in the trace as `failed` with `error`, so the call the pipeline tried is seen.
+    pub(crate) fn record_refused(
+        &self,
+        model: String,
+        version: Option<String>,
+        input: &Value,
+        started_ms: u64,
+        error: String,
+    ) {
+        let mut tables = self.tables();
+        let inputs = trace::summarise_inputs(input, &tables.files);
+        let mut call = ModelCall::starting(model, version, false, inputs, started_ms);
+        call.status = "failed".to_owned();
+        call.ended_ms = Some(self.now_ms());
+        call.error = Some(error);
+        let id = format!("refused-{}", tables.records.len());
+        tables.insert(id, call, None);
+    }
+
+    /// `owner/name` of a version id, when the run's schemas know it.
+    pub(crate) fn model_of_version(&self, version: &str) -> Option<String> {
+        {
+            let tables = self.tables();
+            if let Some(model) = tables
+                .mock_versions
+                .get(version)
+                .or_else(|| tables.versions.get(version))
+            {
+                return Some(model.clone());
+            }
+        }
+        self.spec
+            .schemas
+            .iter()
+            .find(|(_, s)| s.version.as_deref() == Some(version))
+            .map(|(model, _)| model.clone())
     }
 
     /// The mock for `model` (`owner/name`), exact or `*`.
@@ -210,6 +252,7 @@ impl Proxy {
     /// returns the trace.
     pub async fn finish(mut self) -> Vec<ModelCall> {
         forward::cancel_unfinished(self.shared.clone()).await;
+        forward::size_output_files(&self.shared).await;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -299,6 +342,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             if shared.mock_for(&model).is_some() {
                 return mock::model_info(&shared, &model, &segments[4..]);
             }
+            return forward::model_info(&shared, request, model).await;
         }
         ("POST", ["v1", "models", owner, name, "predictions"]) => {
             let model = format!("{owner}/{name}");
