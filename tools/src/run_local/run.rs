@@ -145,13 +145,24 @@ pub async fn run_locally(
         check_inputs(&inputs, signature)?;
     }
     request.mocks.check(config.replicate_api_token.as_deref())?;
-    let project = PreparedProject::prepare(&request.project, config.temp_dir.as_deref())?;
-    embed_files(
-        &mut inputs,
-        request.signature.as_ref(),
-        &project.dir,
-        config.input_roots.as_deref(),
-    )?;
+    // Writing inline files and reading and encoding input files is blocking work.
+    let (project, inputs) = {
+        let source = request.project.clone();
+        let temp_dir = config.temp_dir.clone();
+        let signature = request.signature.clone();
+        let roots = config.input_roots.clone();
+        blocking(move || {
+            let project = PreparedProject::prepare(&source, temp_dir.as_deref())?;
+            embed_files(
+                &mut inputs,
+                signature.as_ref(),
+                &project.dir,
+                roots.as_deref(),
+            )?;
+            Ok((project, inputs))
+        })
+        .await?
+    };
 
     let mut timings = Timings::default();
     let (python, venv, _lease, warnings) = {
@@ -167,13 +178,24 @@ pub async fn run_locally(
     };
 
     let output_dir = output_dir(request.output_dir, config)?;
-    let mut isolation = Isolation::prepare(
-        &project.dir,
-        &venv.path,
-        config.temp_dir.as_deref(),
-        request.sandbox.unwrap_or(config.sandbox),
-        config.sandbox_connect_ports.as_deref(),
-    )?;
+    // The project copy is blocking work, up to its size limit.
+    let mut isolation = {
+        let project_dir = project.dir.clone();
+        let venv_dir = venv.path.clone();
+        let temp_dir = config.temp_dir.clone();
+        let sandbox = request.sandbox.unwrap_or(config.sandbox);
+        let ports = config.sandbox_connect_ports.clone();
+        blocking(move || {
+            Isolation::prepare(
+                &project_dir,
+                &venv_dir,
+                temp_dir.as_deref(),
+                sandbox,
+                ports.as_deref(),
+            )
+        })
+        .await?
+    };
     let mut warnings = warnings;
     warnings.append(&mut isolation.warnings);
     reporter.stage(Stage::Start, "starting the cog server");
@@ -225,8 +247,16 @@ pub async fn run_locally(
     let response = outcome.map_err(|e| super::advice::add_to_error(e, &config.runtime_packages))?;
 
     reporter.stage(Stage::Outputs, "collecting outputs");
-    let mut output = response.output;
-    let files = extract_files(&mut output, &output_dir)?;
+    // Decoding and writing output files is blocking work.
+    let (output, files) = {
+        let mut output = response.output;
+        let dir = output_dir.clone();
+        blocking(move || {
+            let files = extract_files(&mut output, &dir)?;
+            Ok((output, files))
+        })
+        .await?
+    };
     timings.total_ms = millis(started);
     let error = response.error.map(|e| match e {
         Value::String(text) => super::logs::said_once(&text),
@@ -356,6 +386,16 @@ fn output_dir(requested: Option<PathBuf>, config: &RunConfig) -> Result<PathBuf,
         .tempdir_in(&root)
         .map_err(|e| RunError::io(format!("creating an output dir in {}", root.display()), e))?;
     Ok(dir.keep())
+}
+
+/// Runs blocking file-system or CPU work off the async worker threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, RunError> + Send + 'static,
+) -> Result<T, RunError> {
+    pipelines_docs_cache::blocking::blocking(work, |e| {
+        RunError::io("a blocking step of the run", std::io::Error::other(e))
+    })
+    .await
 }
 
 fn millis(since: Instant) -> u64 {

@@ -69,8 +69,8 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn cache_error(e: impl std::fmt::Display) -> SchemaError {
-    SchemaError::Cache(e.to_string())
+fn cache_error(e: pipelines_docs_cache::StoreError) -> SchemaError {
+    SchemaError::from(e)
 }
 
 impl SchemaCache {

@@ -85,7 +85,50 @@ pub enum SchemaError {
     },
     /// The local cache failed (the fetch itself may still have worked).
     #[error("schema cache error: {0}")]
-    Cache(String),
+    Cache(#[source] CacheError),
+}
+
+/// A failure of the schema cache: the store's error, or its blocking task's, kept as the
+/// error value itself (shared, so [`SchemaError`] stays `Clone`).
+#[derive(Debug, Clone)]
+pub struct CacheError(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl CacheError {
+    /// The underlying error, e.g. to downcast to `pipelines_docs_cache::StoreError`.
+    pub fn inner(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self.0.as_ref()
+    }
+}
+
+impl std::fmt::Display for CacheError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for CacheError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Two cache errors are equal when they are the same failure.
+impl PartialEq for CacheError {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl From<pipelines_docs_cache::StoreError> for SchemaError {
+    fn from(e: pipelines_docs_cache::StoreError) -> Self {
+        SchemaError::Cache(CacheError(std::sync::Arc::new(e)))
+    }
+}
+
+impl From<tokio::task::JoinError> for SchemaError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        SchemaError::Cache(CacheError(std::sync::Arc::new(e)))
+    }
 }
 
 fn retry_hint(secs: Option<u64>) -> String {

@@ -152,7 +152,7 @@ impl ReplicateClient {
         let count = keys.len();
         let lookup = pipelines_docs_cache::blocking::blocking(
             move || cache.lookup_many(&keys),
-            |e| SchemaError::Cache(format!("cache task failed: {e}")),
+            SchemaError::from,
         );
         match lookup.await {
             Ok(hits) => hits,

@@ -34,7 +34,7 @@ pub mod types;
 
 pub use cache::{SchemaCache, TREE as CACHE_TREE};
 pub use config::{DEFAULT_BASE_URL, ReplicateConfig};
-pub use error::SchemaError;
+pub use error::{CacheError, SchemaError};
 pub use example::ModelExample;
 pub use fetch::{ReplicateClient, render};
 pub use params::{Detail, FetchModelSchemaArgs, SearchModelsArgs};
