@@ -91,9 +91,9 @@ pub(crate) fn with_exception_type(error: &str, logs: &str) -> Option<String> {
     last.lines().map(str::trim).find_map(|line| {
         let name = line.strip_suffix(&suffix)?;
         let is_name = !name.is_empty()
-            && name
-                .split('.')
-                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            && name.split('.').all(|part| {
+                !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+            });
         is_name.then(|| line.to_owned())
     })
 }
@@ -101,14 +101,12 @@ pub(crate) fn with_exception_type(error: &str, logs: &str) -> Option<String> {
 /// Where the last traceback in `logs` was raised: `main.py line 5, in helper`.
 pub(crate) fn raise_site(logs: &str) -> Option<String> {
     let (_, last) = logs.rsplit_once("Traceback (most recent call last):")?;
-    last.lines()
-        .rev()
-        .find_map(|line| {
-            let rest = line.trim_start().strip_prefix("File \"")?;
-            let (file, rest) = rest.split_once("\", line ")?;
-            let (line_no, func) = rest.split_once(", in ")?;
-            Some(format!("{file} line {line_no}, in {}", func.trim()))
-        })
+    last.lines().rev().find_map(|line| {
+        let rest = line.trim_start().strip_prefix("File \"")?;
+        let (file, rest) = rest.split_once("\", line ")?;
+        let (line_no, func) = rest.split_once(", in ")?;
+        Some(format!("{file} line {line_no}, in {}", func.trim()))
+    })
 }
 
 #[cfg(test)]
@@ -170,7 +168,10 @@ mod tests {
     #[test]
     fn a_bare_message_gets_its_exception_type_back() {
         let logs = "Traceback (most recent call last):\nFile \"main.py\", line 6, in run\nreturn x[\"b\"]\nKeyError: 'b'\n";
-        assert_eq!(with_exception_type("'b'", logs).as_deref(), Some("KeyError: 'b'"));
+        assert_eq!(
+            with_exception_type("'b'", logs).as_deref(),
+            Some("KeyError: 'b'")
+        );
         assert_eq!(with_exception_type("other", logs), None);
         let dotted = "Traceback (most recent call last):\nreplicate.exceptions.ModelError: boom\n";
         assert_eq!(
