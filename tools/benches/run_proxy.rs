@@ -92,26 +92,17 @@ async fn overhead() {
 async fn mocked_run() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fake = FakeReplicate::start().await;
-    let client = reqwest::Client::new();
-    let mut schemas = HashMap::new();
-    for model in ["acme/pixel-forge", "acme/upscale.x2"] {
-        let found: Value = client
-            .get(format!("{}/v1/models/{model}", fake.base_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        schemas.insert(
-            model.to_owned(),
-            MockSchema {
-                version: found["latest_version"]["id"].as_str().map(str::to_owned),
-                openapi: found["latest_version"]["openapi_schema"].clone(),
-            },
-        );
-    }
-    fake.clear_requests();
+    let schemas: HashMap<String, MockSchema> = ["acme/pixel-forge", "acme/upscale.x2"]
+        .into_iter()
+        .map(|model| {
+            let (version, openapi) = fake.latest_version(model).unwrap();
+            let schema = MockSchema {
+                version: Some(version),
+                openapi,
+            };
+            (model.to_owned(), schema)
+        })
+        .collect();
     let mut config = RunConfig::new(
         root.join("../target/run-local-cache"),
         vec!["cog==0.15.3".into(), "replicate==1.1.0b3".into()],

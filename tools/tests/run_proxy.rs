@@ -38,35 +38,22 @@ fn inputs(value: Value) -> RunInputs {
     value.as_object().unwrap().clone()
 }
 
-/// The schemas of fixture models as the schema cache would hold them (read from the fake,
-/// whose request log is then cleared).
+/// The schemas of fixture models as the schema cache would hold them.
 async fn schemas(
     fake: &FakeReplicate,
     models: &[&str],
 ) -> std::collections::HashMap<String, MockSchema> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::new();
-    let mut out = std::collections::HashMap::new();
-    for model in models {
-        let found: Value = client
-            .get(format!("{}/v1/models/{model}", fake.base_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let latest = &found["latest_version"];
-        out.insert(
-            (*model).to_owned(),
-            MockSchema {
-                version: latest["id"].as_str().map(str::to_owned),
-                openapi: latest["openapi_schema"].clone(),
-            },
-        );
-    }
-    fake.clear_requests();
-    out
+    models
+        .iter()
+        .map(|model| {
+            let (version, openapi) = fake.latest_version(model).expect("a fixture model");
+            let schema = MockSchema {
+                version: Some(version),
+                openapi,
+            };
+            ((*model).to_owned(), schema)
+        })
+        .collect()
 }
 
 fn overlap(a: &ModelCall, b: &ModelCall) -> bool {

@@ -139,6 +139,19 @@ impl FakeReplicate {
             .unwrap_or_default()
     }
 
+    /// The latest version of a model as `GET /v1/models/o/n` shows it — `(id, openapi_schema)`
+    /// — read without a request (the request log is untouched). `None` for unknown models or
+    /// models without versions.
+    pub fn latest_version(&self, model: &str) -> Option<(String, serde_json::Value)> {
+        self.shared
+            .lock()
+            .models
+            .iter()
+            .find(|m| m.reference() == model)
+            .and_then(|m| m.versions.first())
+            .map(|v| (v.id.clone(), v.openapi_schema.clone()))
+    }
+
     /// Serves a copy of the fixture `source` (`owner/name`) under `new_ref` with fresh
     /// version ids. Returns false if `source` is unknown or `new_ref` malformed.
     pub fn add_copy(&self, source: &str, new_ref: &str) -> bool {
