@@ -83,3 +83,27 @@ fn run_locally_refuses_path_and_files_together() {
     assert!(!on_disk.join("ran.marker").exists(), "run() never ran");
     assert!(fakes.replicate.predictions().is_empty());
 }
+
+#[test]
+fn run_locally_refuses_a_timeout_out_of_range_instead_of_clamping_it() {
+    let fakes = Fakes::start();
+    let work = tempfile::tempdir().unwrap();
+    let main = marking_main();
+    write_project(work.path(), "fox", &main);
+    let calls: Vec<serde_json::Value> = [0, 3601]
+        .iter()
+        .map(|t| run_call(json!({"path": "fox", "inputs": {}, "timeout_seconds": t})))
+        .collect();
+    let doc = stdio_run(&run_sandbox(&fakes), work.path(), json!(calls));
+    for (i, given) in [0, 3601].iter().enumerate() {
+        let result = py::result(&doc, i);
+        assert!(py::is_error(result), "{given}: {result:#}");
+        let said = py::tool_text(result);
+        assert!(
+            said.contains("timeout_seconds must be between 1 and 3600")
+                && said.contains(&format!("got {given}")),
+            "{said}"
+        );
+    }
+    assert!(!work.path().join("fox/ran.marker").exists(), "nothing ran");
+}

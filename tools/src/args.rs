@@ -99,8 +99,9 @@ pub struct RunLocallyArgs {
     /// The inputs of `run()`, by name, as JSON values (files as paths).
     #[serde(default)]
     pub inputs: BTreeMap<String, serde_json::Value>,
-    /// Hard timeout in seconds for the prediction (default 300).
+    /// Hard timeout in seconds for the prediction, 1 to 3600 (default 300).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 3600))]
     pub timeout_seconds: Option<u64>,
     /// `false` runs the pipeline without the Landlock sandbox (local servers only; default true).
     #[serde(default)]

@@ -506,10 +506,14 @@ async fn refused_calls_are_traced_and_mocks_refuse_what_the_api_refuses() {
         error.contains("Input validation failed") && error.contains("input.repeat"),
         "{error}"
     );
+    let said = mocked_run.error.as_deref().unwrap_or("");
     assert!(
-        mocked_run.error.as_deref().unwrap_or("").contains("repeat"),
-        "the pipeline's error carries the API's words: {:?}",
-        mocked_run.error
+        said.contains("repeat") && said.contains("raised at main.py line 12, in run"),
+        "the pipeline's error carries the API's words and the pipeline's line: {said}"
+    );
+    assert!(
+        !call.error.as_deref().unwrap().contains('\n'),
+        "one line in the trace: {call:#?}"
     );
 
     // Given a valid value, the same mock answers.

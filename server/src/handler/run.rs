@@ -45,9 +45,14 @@ impl PipelinesServer {
             ));
         }
         let input = or_fail!(self.project_input(args.path, args.files, &ctx).await);
-        let timeout = args
-            .timeout_seconds
-            .map(|s| Duration::from_secs(s.clamp(1, MAX_TIMEOUT_SECS)));
+        let timeout = match args.timeout_seconds {
+            Some(s) if !(1..=MAX_TIMEOUT_SECS).contains(&s) => {
+                return Ok(failure(&format!(
+                    "timeout_seconds must be between 1 and {MAX_TIMEOUT_SECS} (got {s}); leave it out for the default of 300"
+                )));
+            }
+            s => s.map(Duration::from_secs),
+        };
         let inputs = args.inputs.into_iter().collect();
         let progress = progress_sink(&ctx);
         let mut config = self.state.run_config();

@@ -99,7 +99,7 @@ fn timeout_calls(calls: &[super::ModelCall]) -> String {
         return String::new();
     }
     format!(
-        "\n{}(calls still running at the timeout were canceled upstream)",
+        "\n{}(calls still running at the timeout were canceled)",
         super::calls_table(calls)
     )
 }

@@ -98,15 +98,27 @@ pub(crate) fn with_exception_type(error: &str, logs: &str) -> Option<String> {
     })
 }
 
-/// Where the last traceback in `logs` was raised: `main.py line 5, in helper`.
+/// Where the last traceback in `logs` was raised, in the project when a frame is there
+/// (its paths are relative): `main.py line 5, in helper`. Library frames below it (the
+/// client raising for a 422) are how it failed, not where the pipeline went wrong.
 pub(crate) fn raise_site(logs: &str) -> Option<String> {
     let (_, last) = logs.rsplit_once("Traceback (most recent call last):")?;
-    last.lines().rev().find_map(|line| {
-        let rest = line.trim_start().strip_prefix("File \"")?;
-        let (file, rest) = rest.split_once("\", line ")?;
-        let (line_no, func) = rest.split_once(", in ")?;
-        Some(format!("{file} line {line_no}, in {}", func.trim()))
-    })
+    let frames: Vec<(&str, String)> = last
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("File \"")?;
+            let (file, rest) = rest.split_once("\", line ")?;
+            let (line_no, func) = rest.split_once(", in ")?;
+            Some((file, format!("{file} line {line_no}, in {}", func.trim())))
+        })
+        .collect();
+    let in_project = |file: &str| !file.starts_with('/') && !file.starts_with('<');
+    frames
+        .iter()
+        .rev()
+        .find(|(file, _)| in_project(file))
+        .or(frames.last())
+        .map(|(_, site)| site.clone())
 }
 
 #[cfg(test)]
@@ -177,6 +189,18 @@ mod tests {
         assert_eq!(
             with_exception_type("boom", dotted).as_deref(),
             Some("replicate.exceptions.ModelError: boom")
+        );
+    }
+
+    #[test]
+    fn the_raise_site_is_in_the_project_when_a_library_raised() {
+        let logs = "Traceback (most recent call last):\n  File \"main.py\", line 25, in run\n    image = draw(seed=seed)\n  File \"/venv/lib/python3.13/site-packages/replicate/client.py\", line 412, in _raise_for_status\n    raise ReplicateError(...)\nReplicateError: 422\n";
+        assert_eq!(raise_site(logs).as_deref(), Some("main.py line 25, in run"));
+        let only_library =
+            "Traceback (most recent call last):\n  File \"/venv/x.py\", line 3, in f\n";
+        assert_eq!(
+            raise_site(only_library).as_deref(),
+            Some("/venv/x.py line 3, in f")
         );
     }
 }

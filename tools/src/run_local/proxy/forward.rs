@@ -217,8 +217,16 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
 /// What the API said when it refused to create a prediction.
 fn refusal(status: StatusCode, answer: &Value, raw: &[u8]) -> String {
     let field = |k: &str| answer.get(k).and_then(Value::as_str).map(str::trim);
-    let said = match (field("title"), field("detail")) {
-        (Some(t), Some(d)) => format!("{t}:\n{d}"),
+    // The API's `detail` is `- input.x: …` lines: one line here, for the trace.
+    let detail = field("detail").map(|d| {
+        d.lines()
+            .map(|l| l.trim().trim_start_matches("- "))
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
+    let said = match (field("title"), detail.as_deref()) {
+        (Some(t), Some(d)) => format!("{t}: {d}"),
         (None, Some(d)) | (Some(d), None) => d.to_owned(),
         (None, None) => super::trace::cut(&String::from_utf8_lossy(raw), 500),
     };

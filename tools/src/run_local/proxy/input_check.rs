@@ -42,6 +42,15 @@ pub(crate) fn check_input(input: &Value, openapi: &Value) -> Vec<Problem> {
     problems
 }
 
+/// The problems on one line, for the trace: `input.seed: Invalid type…; input: prompt is required`.
+pub(crate) fn one_line(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|(field, text)| format!("{field}: {text}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The `- field: text` lines of a 422's `detail`.
 pub(crate) fn detail(problems: &[Problem]) -> String {
     problems

@@ -214,7 +214,10 @@ fn refuse(
         Some(version.to_owned()).filter(|v| v != "hidden"),
         input,
         started,
-        format!("Input validation failed (HTTP 422; the mock checks inputs against the schema as Replicate does):\n{detail}"),
+        format!(
+            "Input validation failed (HTTP 422, as Replicate would answer; the mock checks inputs against the schema): {}",
+            super::input_check::one_line(problems)
+        ),
     );
     if let Some(last) = shared.tables().records.last_mut() {
         last.call.mocked = true;
@@ -248,6 +251,19 @@ pub(crate) fn get(shared: &Shared, id: &str, cancel: bool) -> Response {
 }
 
 /// Brings every mocked call's trace entry up to date.
+/// Marks the mocked predictions not finished yet as canceled (the run ended without them).
+pub(crate) fn cancel_unfinished(shared: &Shared) {
+    let latency = shared.spec.mock_latency;
+    for record in &mut shared.tables().records {
+        if let Some(mock) = &mut record.mock
+            && !mock.done(latency)
+        {
+            mock.canceled = true;
+        }
+    }
+    refresh(shared);
+}
+
 pub(crate) fn refresh(shared: &Shared) {
     let latency = shared.spec.mock_latency;
     let mut tables = shared.tables();

@@ -252,6 +252,7 @@ impl Proxy {
     /// returns the trace.
     pub async fn finish(mut self) -> Vec<ModelCall> {
         forward::cancel_unfinished(self.shared.clone()).await;
+        mock::cancel_unfinished(&self.shared);
         forward::size_output_files(&self.shared).await;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -248,7 +248,10 @@ pub fn calls_table(calls: &[ModelCall]) -> String {
             .ended_ms
             .map_or_else(|| "-".to_owned(), |e| e.to_string());
         let output = match (&call.error, &call.output) {
-            (Some(error), _) => format!("error: {}", cut(error, 80)),
+            (Some(error), _) => format!(
+                "error: {}",
+                cut(&error.split_whitespace().collect::<Vec<_>>().join(" "), 240)
+            ),
             (None, Some(output)) => describe(output),
             (None, None) => String::new(),
         };
