@@ -47,7 +47,7 @@ impl PipelinesServer {
         let input = or_fail!(self.project_input(args.path, args.files, &ctx).await);
         let timeout = match args.timeout_seconds {
             Some(s) if !(1..=MAX_TIMEOUT_SECS).contains(&s) => {
-                return Ok(failure(&format!(
+                return Ok(failure(format!(
                     "timeout_seconds must be between 1 and {MAX_TIMEOUT_SECS} (got {s}); leave it out for the default of 300"
                 )));
             }
