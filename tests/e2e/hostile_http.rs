@@ -258,7 +258,11 @@ fn malformed_json_gets_a_json_rpc_parse_error() {
     let body = resp.json();
     assert_eq!(body["jsonrpc"], "2.0");
     assert_eq!(body["error"]["code"], -32700, "{body}");
-    assert_eq!(body["id"], Value::Null);
+    // The id is read from the bytes before the break.
+    assert_eq!(body["id"], 1, "{body}");
+    let resp = Request::post_bytes("/mcp", b"not json at all".to_vec()).send(server.addr);
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert_eq!(resp.json()["id"], Value::Null);
 
     // JSON, but not a JSON-RPC request: invalid request, with the id when it is readable.
     let resp =

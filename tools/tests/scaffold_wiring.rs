@@ -244,3 +244,41 @@ fn bad_steps_get_actionable_errors() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }
+
+/// A step input taken from a run() input that defaults to None (the model's `seed` has no
+/// default) is passed only when given: sending None would be refused by the API (PY031).
+#[test]
+fn an_optional_run_input_reaches_the_model_only_when_given() {
+    let req = steps(serde_json::json!({
+        "name": "seeded-draw",
+        "steps": [
+            {"model": "acme/pixel-forge", "inputs": {
+                "prompt": {"input": "prompt"},
+                "seed": {"input": "seed"}
+            }}
+        ],
+        "output": "Path"
+    }));
+    let text = checked_plan(&req);
+    assert!(text.contains("seed: int | None"), "{text}");
+    assert!(
+        text.contains("pixel_forge(prompt=prompt, **given(seed=seed))"),
+        "{text}"
+    );
+}
+
+/// A declared run() input with `"default": null` is the same as no default: it may be None,
+/// so it reaches the model only when given.
+#[test]
+fn a_declared_input_defaulting_to_null_is_passed_only_when_given() {
+    let req = steps(serde_json::json!({
+        "name": "seeded",
+        "models": ["acme/pixel-forge"],
+        "inputs": [
+            {"name": "prompt", "type": "str", "description": "What to draw."},
+            {"name": "seed", "type": "int | None", "description": "Seed.", "default": null}
+        ]
+    }));
+    let text = checked_plan(&req);
+    assert!(text.contains("**given(seed=seed)"), "{text}");
+}

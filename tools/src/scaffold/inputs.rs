@@ -235,9 +235,10 @@ pub(crate) fn from_model_input(name: String, model: &str, input: &InputParam) ->
         .filter(|d| !d.is_null() && !matches!(scalar, Scalar::Path | Scalar::Secret));
     Some(Param {
         name,
+        // An optional model input without a default stays optional: `T | None = None`.
         ty: ParamType {
             ty,
-            optional: false,
+            optional: !input.required && default.is_none(),
         },
         description,
         default,

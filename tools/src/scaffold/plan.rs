@@ -339,7 +339,11 @@ fn optional_source(
         let param = &p.params[i];
         return Some(Source::Param {
             expr,
-            may_be_none: param.ty.optional && param.default.is_none(),
+            may_be_none: param.ty.optional
+                && param
+                    .default
+                    .as_ref()
+                    .is_none_or(serde_json::Value::is_null),
         });
     }
     let file_input = matches!(

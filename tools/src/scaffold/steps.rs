@@ -188,7 +188,19 @@ fn plan_step(
                     )
                 })?
             }
-            StepInput::Input { input: param } => run_input(p, index, &model, input, param)?,
+            StepInput::Input { input: param } => {
+                let expr = run_input(p, index, &model, input, param)?;
+                // A run() input that may be None is passed only when given: replicate
+                // sends None as null, which the API refuses for most inputs.
+                let may_be_none = p.params.iter().find(|q| q.name == *param).is_some_and(|q| {
+                    q.ty.optional && q.default.as_ref().is_none_or(serde_json::Value::is_null)
+                });
+                if may_be_none {
+                    call.when_given.push((name.clone(), expr));
+                    continue;
+                }
+                expr
+            }
             StepInput::Step { step: from, pick } => {
                 let call = find(names, from)
                     .ok_or_else(|| bad(index, format!("no earlier step is named {from:?}")))?;

@@ -47,6 +47,7 @@ static RULES: &[&Rule] = &[
     &class_predictor::PY028,
     &unused_run_input::PY029,
     &model_call_without_inputs::PY030,
+    &none_input_sent_to_model::PY031,
 ];
 
 /// Every rule, in code order.

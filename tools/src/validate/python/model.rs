@@ -80,6 +80,8 @@ pub struct KeywordArg {
     pub value: Literal,
     /// Where the value is written.
     pub value_span: Span,
+    /// The variable passed, when the value is a bare name (`seed=seed`).
+    pub value_name: Option<String>,
 }
 
 /// A call of a `use()`d model: `x(...)` or `x.create(...)`.
@@ -95,6 +97,12 @@ pub struct ModelCall {
     pub has_splat: bool,
     /// The number of positional arguments.
     pub positional: usize,
+    /// The module-level function (`run`) or method (`Predictor.predict`) it is in.
+    pub function: Option<String>,
+    /// Whether it runs only under a condition or in a loop within that function (inside an
+    /// `if`, loop, `try`, `with`, `match`, conditional expression, `and`/`or`,
+    /// comprehension, lambda or nested function).
+    pub conditional: bool,
 }
 
 /// Everything rules need from a Python file.

@@ -46,9 +46,21 @@ pub struct Usage {
     /// Names read (loaded) in each module-level function and method (`Class.method`),
     /// nested functions and lambdas included.
     pub reads: HashMap<String, HashSet<String>>,
+    /// How often each name is read and bound in each function (keys as in `reads`),
+    /// nested functions and lambdas included.
+    pub uses: HashMap<String, HashMap<String, NameUses>>,
     /// Functions that read their locals dynamically (`locals()`, `vars()`, `eval`, `exec`):
     /// which parameters they use cannot be known.
     pub dynamic: HashSet<String>,
+}
+
+/// Reads and bindings (assignments, `del`, loop targets, `global`/`nonlocal`) of one name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameUses {
+    /// Times the name is read.
+    pub loads: u32,
+    /// Times the name is bound or deleted.
+    pub stores: u32,
 }
 
 pub(crate) fn extract(module: &ModModule, names: &Names) -> Usage {
@@ -164,6 +176,16 @@ impl UsageWalker<'_> {
 
 impl<'a> Visitor<'a> for UsageWalker<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        // `global x` / `nonlocal x` let other code rebind the name.
+        if let (Some(f), Stmt::Global(ruff_python_ast::StmtGlobal { names, .. }))
+        | (Some(f), Stmt::Nonlocal(ruff_python_ast::StmtNonlocal { names, .. })) =
+            (&self.current, stmt)
+        {
+            let uses = self.usage.uses.entry(f.clone()).or_default();
+            for name in names {
+                uses.entry(name.id.to_string()).or_default().stores += 1;
+            }
+        }
         if let Stmt::ImportFrom(i) = stmt
             && i.level == 0
             && let Some(module) = &i.module
@@ -185,6 +207,20 @@ impl<'a> Visitor<'a> for UsageWalker<'_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Name(n) => {
+                if let Some(f) = &self.current {
+                    let uses = self
+                        .usage
+                        .uses
+                        .entry(f.clone())
+                        .or_default()
+                        .entry(n.id.to_string())
+                        .or_default();
+                    if n.ctx == ExprContext::Load {
+                        uses.loads += 1;
+                    } else {
+                        uses.stores += 1;
+                    }
+                }
                 if let Some(f) = &self.current
                     && n.ctx == ExprContext::Load
                 {

@@ -62,6 +62,8 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage
         bindings: &bindings,
         binding_names: &binding_names,
         functions: Vec::new(),
+        class: None,
+        guarded: 0,
         movable: HashMap::new(),
         current_top: Span::default(),
         use_calls: Vec::new(),
@@ -88,6 +90,11 @@ struct Walker<'m> {
     bindings: &'m HashMap<u32, String>,
     binding_names: &'m HashSet<String>,
     functions: Vec<String>,
+    /// The module-level class being walked.
+    class: Option<String>,
+    /// How many conditional or repeating constructs enclose the current point within the
+    /// current module-level function.
+    guarded: usize,
     movable: HashMap<u32, Span>,
     current_top: Span,
     use_calls: Vec<UseCall>,
@@ -155,19 +162,39 @@ impl Walker<'_> {
                     span: Span::from_range(arg.range),
                     value: Literal::from_expr(&k.value),
                     value_span: Span::from_range(k.value.range()),
+                    value_name: match &k.value {
+                        Expr::Name(n) => Some(n.id.to_string()),
+                        _ => None,
+                    },
                 }),
                 None => has_splat = true,
             }
         }
         let positional = call.arguments.args.len();
         has_splat |= call.arguments.args.iter().any(Expr::is_starred_expr);
+        let function = self.functions.first().map(|f| match &self.class {
+            Some(class) => format!("{class}.{f}"),
+            None => f.clone(),
+        });
         self.model_calls.push(ModelCall {
             binding,
             span: Span::from_range(call.func.range()),
             keywords,
             has_splat,
             positional,
+            function,
+            conditional: self.guarded > 0 || self.functions.len() > 1,
         });
+    }
+
+    /// Walks `stmt` counted as conditional (inside a function).
+    fn guarded_stmt<'a>(&mut self, stmt: &'a Stmt)
+    where
+        Self: Visitor<'a>,
+    {
+        self.guarded += 1;
+        visitor::walk_stmt(self, stmt);
+        self.guarded -= 1;
     }
 }
 
@@ -185,6 +212,21 @@ impl<'a> Visitor<'a> for Walker<'_> {
                 self.functions.push(f.name.id.to_string());
                 self.visit_body(&f.body);
                 self.functions.pop();
+            }
+            Stmt::ClassDef(c) if self.functions.is_empty() && self.class.is_none() => {
+                self.class = Some(c.name.id.to_string());
+                visitor::walk_stmt(self, stmt);
+                self.class = None;
+            }
+            Stmt::If(_)
+            | Stmt::While(_)
+            | Stmt::For(_)
+            | Stmt::Try(_)
+            | Stmt::With(_)
+            | Stmt::Match(_)
+                if !self.functions.is_empty() =>
+            {
+                self.guarded_stmt(stmt);
             }
             Stmt::Assign(a) if !self.functions.is_empty() => {
                 if let ([Expr::Name(_)], Expr::Call(call)) = (a.targets.as_slice(), &*a.value)
@@ -272,6 +314,16 @@ impl<'a> Visitor<'a> for Walker<'_> {
                         self.env_accesses.push((hit.to_string(), span));
                     }
                 }
+            }
+            Expr::If(_)
+            | Expr::BoolOp(_)
+            | Expr::ListComp(_)
+            | Expr::SetComp(_)
+            | Expr::DictComp(_)
+            | Expr::Generator(_) => {
+                self.guarded += 1;
+                visitor::walk_expr(self, expr);
+                self.guarded -= 1;
             }
             _ => visitor::walk_expr(self, expr),
         }

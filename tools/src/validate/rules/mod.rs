@@ -26,6 +26,7 @@ pub(crate) mod missing_predict;
 pub(crate) mod missing_required_model_input;
 pub(crate) mod model_call_without_inputs;
 pub(crate) mod nested_output_type;
+pub(crate) mod none_input_sent_to_model;
 pub(crate) mod object_output_attribute;
 pub(crate) mod optional_needs_none_type;
 pub(crate) mod output_class_name;
