@@ -607,3 +607,35 @@ async fn a_raising_pipeline_reports_its_traceback_and_where_it_raised() {
         );
     }
 }
+
+/// Run dirs live under `<cache>/runs`, not the shared `/tmp`: a sandboxed run reads its own
+/// copy but cannot list or read the other runs' dirs beside it.
+#[tokio::test]
+async fn runs_happen_under_the_cache_and_cannot_see_each_other() {
+    let project = tempfile::tempdir().unwrap();
+    for name in ["cog.yaml", "requirements.txt"] {
+        std::fs::copy(fixture("raises").join(name), project.path().join(name)).unwrap();
+    }
+    std::fs::write(
+        project.path().join("main.py"),
+        "import json\nimport os\n\n\ndef run() -> str:\n    here = os.getcwd()\n    runs = os.path.dirname(os.path.dirname(here))\n    try:\n        seen = os.listdir(runs)\n    except PermissionError:\n        seen = 'denied'\n    return json.dumps({'cwd': here, 'runs': seen})\n",
+    )
+    .unwrap();
+    let config = config();
+    let result = run_locally(
+        RunRequest::new(project.path(), RunInputs::new()),
+        &config,
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
+    let out: Value = serde_json::from_str(result.output.as_str().unwrap()).unwrap();
+    let runs = std::fs::canonicalize(shared_cache().join("runs")).unwrap();
+    let cwd = std::path::PathBuf::from(out["cwd"].as_str().unwrap());
+    assert!(cwd.starts_with(&runs), "{out}");
+    if result.warnings.iter().all(|w| !w.contains("not sandboxed")) {
+        assert_eq!(out["runs"], "denied", "{out}");
+    }
+}

@@ -69,7 +69,11 @@ impl PruneReport {
     }
 }
 
-/// Removes, in `cache_dir`, run outputs and venvs older than the given ages.
+/// Left-over run dirs older than this are removed with old outputs.
+const STALE_RUN_DIR: Duration = Duration::from_secs(86_400);
+
+/// Removes, in `cache_dir`, run outputs and venvs older than the given ages (and, with
+/// outputs, run dirs a killed process left behind).
 pub fn prune(cache_dir: &Path, options: PruneOptions) -> PruneReport {
     let now = SystemTime::now();
     let mut report = PruneReport::default();
@@ -77,6 +81,14 @@ pub fn prune(cache_dir: &Path, options: PruneOptions) -> PruneReport {
         for dir in walk::subdirs(&cache_dir.join("outputs")) {
             if older(now, walk::newest_mtime(&dir), age) {
                 remove(&mut report, "outputs", &dir);
+            }
+        }
+    }
+    if options.outputs_older_than.is_some() {
+        // Run dirs (project copies) left behind by a killed process: no run lasts a day.
+        for dir in walk::subdirs(&cache_dir.join("runs")) {
+            if older(now, walk::newest_mtime(&dir), STALE_RUN_DIR) {
+                remove(&mut report, "run dir", &dir);
             }
         }
     }

@@ -63,7 +63,8 @@ pub enum RunError {
     },
     /// The run took longer than the timeout; the whole process group was killed.
     #[error(
-        "the run exceeded the timeout of {seconds} s and was killed\n{logs}{}",
+        "the run exceeded the timeout of {seconds} s and was killed{}{}",
+        timeout_logs(logs),
         timeout_calls(calls)
     )]
     Timeout {
@@ -92,6 +93,14 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn timeout_logs(logs: &str) -> String {
+    let logs = logs.trim_end();
+    if logs.is_empty() {
+        return String::new();
+    }
+    format!("\nlast output of the cog server and the pipeline:\n{logs}")
 }
 
 fn timeout_calls(calls: &[super::ModelCall]) -> String {

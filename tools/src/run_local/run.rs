@@ -43,7 +43,9 @@ pub struct RunConfig {
     pub install_timeout: Duration,
     /// Cap on captured logs and server output, per stream (default 1 MiB).
     pub log_cap: usize,
-    /// Parent of temp dirs for inline projects and run copies (default: the system temp dir).
+    /// Parent of the run dirs (project copies, private tmp) and inline projects (default:
+    /// `<cache_dir>/runs`, which a sandboxed run cannot read: one run never sees another's
+    /// files, as it could under a shared `/tmp`).
     pub temp_dir: Option<PathBuf>,
     /// Confine runs with Landlock where the kernel has it (default true).
     pub sandbox: bool,
@@ -65,6 +67,23 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// Where run dirs and inline projects go: `temp_dir`, else `<cache_dir>/runs` (created,
+    /// private to this user).
+    pub(crate) fn run_root(&self) -> Result<PathBuf, RunError> {
+        let root = self
+            .temp_dir
+            .clone()
+            .unwrap_or_else(|| self.cache_dir.join("runs"));
+        std::fs::create_dir_all(&root)
+            .map_err(|e| RunError::io(format!("creating {}", root.display()), e))?;
+        #[cfg(unix)]
+        if self.temp_dir.is_none() {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(root)
+    }
+
     /// Defaults: 300 s timeout, 900 s install timeout, 1 MiB log cap, Python from this
     /// process's PATH/pyenv (no explicit interpreter), no token.
     pub fn new(cache_dir: impl Into<PathBuf>, default_requirements: Vec<String>) -> Self {
@@ -148,7 +167,7 @@ pub async fn run_locally(
     // Writing inline files and reading and encoding input files is blocking work.
     let (project, inputs) = {
         let source = request.project.clone();
-        let temp_dir = config.temp_dir.clone();
+        let temp_dir = Some(config.run_root()?);
         let signature = request.signature.clone();
         let roots = config.input_roots.clone();
         blocking(move || {
@@ -182,7 +201,7 @@ pub async fn run_locally(
     let mut isolation = {
         let project_dir = project.dir.clone();
         let venv_dir = venv.path.clone();
-        let temp_dir = config.temp_dir.clone();
+        let temp_dir = Some(config.run_root()?);
         let sandbox = request.sandbox.unwrap_or(config.sandbox);
         let ports = config.sandbox_connect_ports.clone();
         blocking(move || {
@@ -305,7 +324,7 @@ pub async fn prepare_venv(
     cancel: CancellationToken,
 ) -> Result<VenvInfo, RunError> {
     let reporter = Reporter::new(progress);
-    let project = PreparedProject::prepare(project, config.temp_dir.as_deref())?;
+    let project = PreparedProject::prepare(project, Some(config.run_root()?.as_path()))?;
     reporter.stage(Stage::Python, "looking for Python >= 3.12");
     let python = find_python(&config.python).await?;
     let (venv, _lease, _) = venv_for(&project, &python, config, &reporter, &cancel).await?;

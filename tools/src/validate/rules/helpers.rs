@@ -113,3 +113,16 @@ pub(crate) fn calls_with_schema<'a>(
         })
         .collect()
 }
+
+/// The usage key of the predict function (`run`, or `Predictor.predict`), unless it reads its
+/// locals dynamically (`locals()`, `eval`, …): then which names it uses cannot be known.
+pub(crate) fn static_run_key(ctx: &Context<'_>) -> Option<String> {
+    let py = ctx.python()?;
+    let name = ctx.run_name();
+    let key = if py.model.function(name).is_some() {
+        name.to_string()
+    } else {
+        format!("{name}.predict")
+    };
+    (!py.usage.dynamic.contains(&key)).then_some(key)
+}

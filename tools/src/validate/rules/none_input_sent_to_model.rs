@@ -55,15 +55,9 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     let Some(py) = ctx.python() else {
         return;
     };
-    let name = ctx.run_name();
-    let key = if py.model.function(name).is_some() {
-        name.to_string()
-    } else {
-        format!("{name}.predict")
-    };
-    if py.usage.dynamic.contains(&key) {
+    let Some(key) = super::helpers::static_run_key(ctx) else {
         return;
-    }
+    };
     let Some(uses) = py.usage.uses.get(&key) else {
         return;
     };

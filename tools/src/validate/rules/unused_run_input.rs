@@ -34,15 +34,9 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     let Some(py) = ctx.python() else {
         return;
     };
-    let name = ctx.run_name();
-    let key = if py.model.function(name).is_some() {
-        name.to_string()
-    } else {
-        format!("{name}.predict")
-    };
-    if py.usage.dynamic.contains(&key) {
+    let Some(key) = super::helpers::static_run_key(ctx) else {
         return;
-    }
+    };
     let Some(reads) = py.usage.reads.get(&key) else {
         return;
     };
@@ -53,8 +47,9 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         out.push(Finding::new(
             ctx.py_at(param.span),
             format!(
-                "input `{}` of `{name}()` is never read: users can set it and nothing changes",
-                param.name
+                "input `{}` of `{}()` is never read: users can set it and nothing changes",
+                param.name,
+                ctx.run_name()
             ),
             format!(
                 "Use `{}` (e.g. pass it on to a model call) or remove the parameter",
