@@ -82,6 +82,9 @@ pub struct KeywordArg {
     pub value_span: Span,
     /// The variable passed, when the value is a bare name (`seed=seed`).
     pub value_name: Option<String>,
+    /// The value is a `str` whatever it holds: an f-string, a string literal joined with
+    /// `+`, `"…".format(…)` or `"…".join(…)`.
+    pub value_is_str: bool,
 }
 
 /// A call of a `use()`d model: `x(...)` or `x.create(...)`.

@@ -84,6 +84,25 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage
     (model, usage)
 }
 
+/// Whether `expr` evaluates to a `str` (or raises) whatever its parts hold.
+fn always_str(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_) | Expr::FString(_) => true,
+        Expr::BinOp(b) if b.op == ruff_python_ast::Operator::Add => {
+            matches!(&*b.left, Expr::StringLiteral(_) | Expr::FString(_))
+                || matches!(&*b.right, Expr::StringLiteral(_) | Expr::FString(_))
+        }
+        Expr::Call(call) => match &*call.func {
+            Expr::Attribute(a) => {
+                matches!(a.attr.id.as_str(), "format" | "join")
+                    && matches!(&*a.value, Expr::StringLiteral(_) | Expr::FString(_))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 struct Walker<'m> {
     names: &'m Names,
     classes: &'m [ClassInfo],
@@ -166,6 +185,7 @@ impl Walker<'_> {
                         Expr::Name(n) => Some(n.id.to_string()),
                         _ => None,
                     },
+                    value_is_str: always_str(&k.value),
                 }),
                 None => has_splat = true,
             }

@@ -9,7 +9,9 @@ declare_rule! {
     /// ## What it does
     /// Checks literal values passed to a `use()`d model against its cached schema: the type
     /// (`str`, `int`, `float`, `bool`, file, list), the allowed values of an enum, and the
-    /// minimum and maximum.
+    /// minimum and maximum. Values that are surely text though not literal — an f-string,
+    /// a string literal joined with `+`, `"…".format(…)`, `"…".join(…)` — are checked for
+    /// their type too.
     ///
     /// ## Why is this bad?
     /// Replicate rejects the prediction with a validation error at run time.
@@ -36,6 +38,20 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     for (call, model, schema) in calls_with_schema(ctx) {
         for kw in &call.keywords {
             if kw.value == Literal::Unknown {
+                // Not a literal, but surely a str (an f-string, "a" + b, "…".format(…)).
+                if kw.value_is_str
+                    && let Some(input) = schema.inputs.iter().find(|i| i.name == kw.name)
+                    && let Some(ty) = not_str(&input.python_type)
+                {
+                    out.push(Finding::new(
+                        ctx.py_at(kw.value_span),
+                        format!(
+                            "input `{}` of `{model}` expects `{ty}`, got a str (built from text, e.g. an f-string)",
+                            kw.name
+                        ),
+                        fix(input),
+                    ));
+                }
                 continue;
             }
             let Some(input) = schema.inputs.iter().find(|i| i.name == kw.name) else {
@@ -50,6 +66,16 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             }
         }
     }
+}
+
+/// The input's type when a `str` can never be it (`int`, `float`, `bool`, a list).
+fn not_str(python_type: &str) -> Option<&str> {
+    let ty = base_type(python_type);
+    (matches!(ty, "int" | "float" | "bool")
+        || ty.starts_with("list[")
+        || ty.starts_with("List[")
+        || ty == "list")
+        .then_some(ty)
 }
 
 fn base_type(python_type: &str) -> &str {
