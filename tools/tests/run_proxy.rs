@@ -109,8 +109,16 @@ async fn a_two_model_chain_is_traced_call_by_call() {
     let enlarge = &calls[1];
     assert_eq!(enlarge.model, "acme/upscale.x2");
     assert!(!enlarge.mocked);
-    // The first model's file went in as its URL.
-    assert_eq!(enlarge.inputs, json!({"image": drawn_url, "scale": 2}));
+    // The first model's file went in as its URL, shown as that file (as for mocked files).
+    assert_eq!(enlarge.inputs["scale"], 2, "{enlarge:#?}");
+    let image = &enlarge.inputs["image"];
+    assert_eq!(image["url"], drawn_url.as_str(), "{image}");
+    assert_eq!(image["content_type"], "image/png", "{image}");
+    assert_eq!(image["size"], output["files"][0]["size"], "{image}");
+    assert!(
+        image["file"].as_str().is_some_and(|f| !f.is_empty()),
+        "{image}"
+    );
     assert_eq!(enlarge.status.as_str(), "succeeded");
     assert_eq!(enlarge.output.as_ref().unwrap()["kind"], "files");
 

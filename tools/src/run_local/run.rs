@@ -285,8 +285,12 @@ pub async fn run_locally(
     // is still in the server's output.
     let split = super::logs::split(response.logs.as_deref().unwrap_or(""), &server_output);
     // Paths in the run's copy of the project are shown relative to the project.
-    let copy = format!("{}/", isolation.dir.project.display());
-    let logs = super::child::tail(&split.pipeline.replace(&copy, ""), config.log_cap);
+    let mut pipeline_logs = split.pipeline;
+    let canonical = std::fs::canonicalize(&isolation.dir.project).ok();
+    for dir in std::iter::once(&isolation.dir.project).chain(canonical.as_ref()) {
+        pipeline_logs = pipeline_logs.replace(&format!("{}/", dir.display()), "");
+    }
+    let logs = super::child::tail(&pipeline_logs, config.log_cap);
     let harness_logs = super::child::tail(&split.harness, config.log_cap);
     let error = error.map(|e| super::logs::with_exception_type(&e, &logs).unwrap_or(e));
     let error = error.map(|e| match super::logs::raise_site(&logs) {

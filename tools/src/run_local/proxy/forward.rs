@@ -309,6 +309,7 @@ fn update(shared: &Shared, answer: &Value) {
     };
     let files = &tables.files;
     let record = &mut tables.records[index];
+    let mut new_files = Vec::new();
     let status = answer
         .get("status")
         .and_then(Value::as_str)
@@ -323,15 +324,42 @@ fn update(shared: &Shared, answer: &Value) {
         }
         let output = answer.get("output").unwrap_or(&Value::Null);
         if !output.is_null() {
-            record.call.output = Some(summarise_output(output, &|url: &str| {
-                files.get(url).cloned()
-            }));
+            let summary = summarise_output(output, &|url: &str| files.get(url).cloned());
+            // Its files, when passed on to another model, show as files there too.
+            for file in summary
+                .get("files")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(url) = file.get("url").and_then(Value::as_str) {
+                    new_files.push((url.to_owned(), file_info(url, file)));
+                }
+            }
+            record.call.output = Some(summary);
         }
         record.call.error = match answer.get("error") {
             Some(Value::String(e)) => Some(e.clone()),
             Some(Value::Null) | None => None,
             Some(other) => Some(other.to_string()),
         };
+    }
+    for (url, info) in new_files {
+        tables.files.entry(url).or_insert(info);
+    }
+}
+
+/// What the trace knows of an output file from its summary.
+fn file_info(url: &str, summary: &Value) -> FileInfo {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    FileInfo {
+        name: path.rsplit('/').next().unwrap_or("file").to_owned(),
+        content_type: summary
+            .get("content_type")
+            .and_then(Value::as_str)
+            .unwrap_or("application/octet-stream")
+            .to_owned(),
+        size: summary.get("size").and_then(Value::as_u64),
     }
 }
 
@@ -357,7 +385,7 @@ pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
                 .and_then(Value::as_str)
                 .unwrap_or("application/octet-stream")
                 .to_owned(),
-            size: answer.get("size").and_then(Value::as_u64).unwrap_or(0),
+            size: answer.get("size").and_then(Value::as_u64),
         };
         shared.tables().files.insert(url.to_owned(), info);
     }
@@ -412,6 +440,12 @@ pub(crate) async fn size_output_files(shared: &Shared) {
     let found = futures::future::join_all(heads).await;
     let mut tables = shared.tables();
     for (url, size, content_type) in found.into_iter().flatten() {
+        if let Some(info) = tables.files.get_mut(&url) {
+            info.size = Some(size);
+        }
+        for record in &mut tables.records {
+            fill_input_size(&mut record.call.inputs, &url, size);
+        }
         for record in tables.records.iter_mut().filter(|r| r.mock.is_none()) {
             let Some(files) = record
                 .call
@@ -435,6 +469,29 @@ pub(crate) async fn size_output_files(shared: &Shared) {
                 }
             }
         }
+    }
+}
+
+/// Sets the size of the file `url` wherever the inputs show it without one.
+fn fill_input_size(inputs: &mut Value, url: &str, size: u64) {
+    match inputs {
+        Value::Object(map) => {
+            if map.get("url").and_then(Value::as_str) == Some(url)
+                && map.get("size").is_some_and(Value::is_null)
+            {
+                map.insert("size".to_owned(), Value::from(size));
+            } else {
+                for v in map.values_mut() {
+                    fill_input_size(v, url, size);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                fill_input_size(v, url, size);
+            }
+        }
+        _ => {}
     }
 }
 

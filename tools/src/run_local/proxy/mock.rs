@@ -363,7 +363,7 @@ fn store_file(shared: &Shared, name: &str, content_type: &str, bytes: axum::body
         FileInfo {
             name: safe,
             content_type: content_type.to_owned(),
-            size: bytes.len() as u64,
+            size: Some(bytes.len() as u64),
         },
     );
     tables.served.insert(id, (content_type.to_owned(), bytes));

@@ -97,7 +97,8 @@ pub enum AnyJson {
 pub(crate) struct FileInfo {
     pub(crate) name: String,
     pub(crate) content_type: String,
-    pub(crate) size: u64,
+    /// `None` until known (an upstream output file is sized at the end of the run).
+    pub(crate) size: Option<u64>,
 }
 
 /// Summarises inputs: known file URLs and data URIs become `{file, content_type, size}`,
@@ -181,7 +182,7 @@ fn files_summary(urls: &[&str], file: &dyn Fn(&str) -> Option<FileInfo>) -> Valu
             json!({
                 "url": url,
                 "content_type": info.as_ref().map_or_else(|| guess_type(url).to_owned(), |i| i.content_type.clone()),
-                "size": info.map(|i| i.size),
+                "size": info.and_then(|i| i.size),
             })
         })
         .collect();
@@ -318,7 +319,7 @@ mod tests {
             FileInfo {
                 name: "photo.png".into(),
                 content_type: "image/png".into(),
-                size: 12,
+                size: Some(12),
             },
         );
         let long = "a".repeat(500);
