@@ -107,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                      --allow-run-unsandboxed to accept that"
                 );
             }
+            handler::PipelinesServer::prewarm(state.allow_run);
             let state = Arc::new(state);
             http::serve(state.clone(), http_options(&args)?).await?;
             state.flush().await;
@@ -129,6 +130,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             code
         }
         None if cli.stdio => {
+            // A local server offers `run_locally`; its router builds while state loads.
+            handler::PipelinesServer::prewarm(true);
             let state = Arc::new(AppState::new(config)?);
             stdio::serve(
                 state.clone(),

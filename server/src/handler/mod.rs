@@ -20,7 +20,10 @@ mod scaffold;
 mod schema;
 mod validate;
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, OnceLock},
+};
 
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
@@ -44,23 +47,49 @@ use crate::{
 #[derive(Clone)]
 pub struct PipelinesServer {
     pub(crate) state: Arc<AppState>,
-    tool_router: ToolRouter<Self>,
 }
+
+/// The tool routers, built once per process (their input and output schemas take a few
+/// milliseconds to generate): without and with `run_locally`.
+static ROUTERS: [OnceLock<ToolRouter<PipelinesServer>>; 2] = [OnceLock::new(), OnceLock::new()];
 
 impl PipelinesServer {
     /// A handler over the shared state.
     pub fn new(state: Arc<AppState>) -> Self {
-        let mut tool_router = Self::docs_router()
-            + Self::schema_router()
-            + Self::validate_router()
-            + Self::scaffold_router()
-            + Self::run_router();
-        if !state.allow_run {
-            // Not offered at all: a hosted server without `--allow-run` does not list it,
-            // and a call by name gets the error from `call_tool` below.
-            tool_router.remove_route(RUN_LOCALLY);
+        Self { state }
+    }
+
+    /// Builds the tool router on a side thread, so the `initialize` handshake (which does
+    /// not need it) is not kept waiting; the first `tools/list` or call uses it.
+    pub fn prewarm(allow_run: bool) {
+        let spawned = std::thread::Builder::new()
+            .name("tool-router".into())
+            .spawn(move || {
+                Self::router_for(allow_run);
+            });
+        if let Err(e) = spawned {
+            tracing::debug!("building the tool router on the first request instead: {e}");
         }
-        Self { state, tool_router }
+    }
+
+    fn router_for(allow_run: bool) -> &'static ToolRouter<Self> {
+        ROUTERS[usize::from(allow_run)].get_or_init(|| {
+            let mut tool_router = Self::docs_router()
+                + Self::schema_router()
+                + Self::validate_router()
+                + Self::scaffold_router()
+                + Self::run_router();
+            if !allow_run {
+                // Not offered at all: a hosted server without `--allow-run` does not list
+                // it, and a call by name gets the error from `call_tool` below.
+                tool_router.remove_route(RUN_LOCALLY);
+            }
+            tool_router
+        })
+    }
+
+    fn tool_router(&self) -> &'static ToolRouter<Self> {
+        Self::router_for(self.state.allow_run)
     }
 }
 
@@ -71,7 +100,7 @@ fn prompts(state: &AppState) -> &Prompts {
     &state.prompts
 }
 
-#[tool_handler(router = self.tool_router)]
+#[tool_handler(router = self.tool_router())]
 impl ServerHandler for PipelinesServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
@@ -107,10 +136,10 @@ impl ServerHandler for PipelinesServer {
         let own_cleanup = request.name == RUN_LOCALLY;
         let tcc = ToolCallContext::new(self, request, context);
         if own_cleanup {
-            return self.tool_router.call(tcc).await;
+            return self.tool_router().call(tcc).await;
         }
         tokio::select! {
-            result = self.tool_router.call(tcc) => result,
+            result = self.tool_router().call(tcc) => result,
             () = ct.cancelled() => {
                 tracing::info!("tool call cancelled by the client; its upstream requests are dropped");
                 Err(McpError::invalid_request(

@@ -17,7 +17,7 @@ use super::error::RunError;
 use super::inputs::RunInputs;
 use super::progress::Reporter;
 
-const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = Duration::from_millis(20);
 const MAX_RESPONSE: usize = 512 * 1024 * 1024;
 
 /// What `POST /predictions` answers.

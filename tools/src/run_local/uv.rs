@@ -45,13 +45,16 @@ pub(crate) fn venv_args(python: &Path, dir: &Path) -> Vec<OsString> {
     ]
 }
 
-/// `uv pip install --python VENV_PYTHON -r REQUIREMENTS`.
+/// `uv pip install --python VENV_PYTHON -r REQUIREMENTS`, compiling bytecode as pip does:
+/// runs set `PYTHONDONTWRITEBYTECODE`, so without it every run would compile cog, pydantic
+/// and replicate from source while the server starts.
 pub(crate) fn install_args(venv_python: &Path, requirements: &Path) -> Vec<OsString> {
     vec![
         "pip".into(),
         "install".into(),
         "--no-config".into(),
         "--no-progress".into(),
+        "--compile-bytecode".into(),
         "--python".into(),
         venv_python.into(),
         "-r".into(),
