@@ -25,6 +25,7 @@ Environment:
   MCP_PIPELINES_CACHE_DIR     Cache directory (same as --cache-dir)
   MCP_PIPELINES_AUTH_TOKENS   Comma-separated bearer tokens for `serve --http`
   MCP_PIPELINES_PYTHON        Python >= 3.12 for local runs (default: discovered on PATH and in pyenv)
+  MCP_PIPELINES_RUNS_DIR      Where local runs copy the project (default: <cache dir>/runs)
   MCP_PIPELINES_UV            uv binary for building run venvs (default: uv on PATH; `off`: pip)
   MCP_PIPELINES_OUTPUTS_MAX_AGE  Delete run outputs older than this when a run starts (default 7d)
   MCP_PIPELINES_VENVS_MAX_AGE    Delete virtualenvs unused for this long when a run starts (default 30d)

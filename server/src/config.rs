@@ -25,6 +25,8 @@ pub struct Config {
     pub cog_docs_url: String,
     /// `MCP_PIPELINES_PYTHON`: the interpreter for local runs (else discovered).
     pub python: Option<PathBuf>,
+    /// `MCP_PIPELINES_RUNS_DIR`: where run dirs (project copies) go (else `<cache>/runs`).
+    pub runs_dir: Option<PathBuf>,
     /// Run outputs older than this are pruned when a run starts (zero: never).
     pub outputs_max_age: Duration,
     /// Venvs unused for this long are pruned when a run starts (zero: never).
@@ -73,6 +75,9 @@ impl Config {
             runtime_url: g.runtime_url.clone(),
             cog_docs_url: g.cog_docs_url.clone(),
             python: std::env::var_os("MCP_PIPELINES_PYTHON")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+            runs_dir: std::env::var_os("MCP_PIPELINES_RUNS_DIR")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
             outputs_max_age: g.outputs_max_age,

@@ -100,6 +100,7 @@ impl AppState {
     pub fn run_config(&self) -> RunConfig {
         let mut c = RunConfig::new(&self.config.cache_dir, Vec::new());
         c.python = PythonSearch::from_env(self.config.python.clone());
+        c.temp_dir = self.config.runs_dir.clone();
         c.replicate_api_token = self.config.replicate_token.clone();
         c.replicate_base_url = Some(self.config.replicate_base_url.clone());
         c.outputs_max_age = Some(self.config.outputs_max_age);

@@ -313,8 +313,9 @@ fn nothing_outlives_a_cli_killed_by_sigterm_or_sigkill() {
     let fakes = Fakes::start();
     for signal in ["-TERM", "-KILL"] {
         let work = tempfile::tempdir().unwrap();
-        // The run's copy lives under TMPDIR: every process of the run has its cwd there.
-        let sandbox = run_sandbox(&fakes).var("TMPDIR", &work.path().display().to_string());
+        // The run's copy lives in the runs dir: every process of the run has its cwd there.
+        let sandbox =
+            run_sandbox(&fakes).var("MCP_PIPELINES_RUNS_DIR", &work.path().display().to_string());
         let project = write_project(work.path(), "session", SESSION_MAIN);
         let mut child: Child = sandbox
             .command(&["run", &project.display().to_string()])

@@ -242,8 +242,10 @@ fn assert_chain_called(fakes: &Fakes, prompt: &str) {
 #[test]
 fn chained_models_run_with_the_server_token_and_report_progress() {
     let fakes = Fakes::start();
-    let sandbox = run_sandbox(&fakes);
     let work = tempfile::tempdir().unwrap();
+    // Run dirs under work/runs: every process of the run has its cwd there.
+    let runs = work.path().join("runs");
+    let sandbox = run_sandbox(&fakes).var("MCP_PIPELINES_RUNS_DIR", &runs.display().to_string());
     write_project(work.path(), "fox", CHAIN_MAIN);
     let doc = stdio_run(
         &sandbox,
@@ -294,7 +296,7 @@ fn chained_models_run_with_the_server_token_and_report_progress() {
         .map(|p| p["progress"].as_f64().unwrap())
         .collect();
     assert!(values.windows(2).all(|w| w[0] < w[1]), "{values:?}");
-    let leftovers = live_processes_under(&work.path().join("fox"));
+    let leftovers = live_processes_under(&runs);
     assert!(leftovers.is_empty(), "left running: {leftovers:#?}");
 }
 
@@ -421,9 +423,12 @@ fn invalid_pipelines_and_bad_inputs_are_refused_before_anything_runs() {
 #[test]
 fn a_run_past_its_timeout_is_killed_with_its_children() {
     let fakes = Fakes::start();
-    let sandbox = run_sandbox(&fakes);
     let work = tempfile::tempdir().unwrap();
-    let project = write_project(work.path(), "sleepy", SLEEPY_MAIN);
+    // Run dirs under work/runs: every process of the run has its cwd there.
+    let runs = work.path().join("runs");
+    let sandbox = run_sandbox(&fakes).var("MCP_PIPELINES_RUNS_DIR", &runs.display().to_string());
+    write_project(work.path(), "sleepy", SLEEPY_MAIN);
+    let project = runs.clone();
     let doc = stdio_run(
         &sandbox,
         work.path(),
@@ -458,10 +463,12 @@ fn a_run_past_its_timeout_is_killed_with_its_children() {
 #[test]
 fn cancelling_the_call_kills_the_run() {
     let fakes = Fakes::start();
-    let sandbox = run_sandbox(&fakes);
     let work = tempfile::tempdir().unwrap();
+    // Run dirs under work/runs: every process of the run has its cwd there.
+    let runs = work.path().join("runs");
+    let sandbox = run_sandbox(&fakes).var("MCP_PIPELINES_RUNS_DIR", &runs.display().to_string());
     write_project(work.path(), "sleepy", SLEEPY_MAIN);
-    let project = work.path().join("sleepy").display().to_string();
+    let project = runs.display().to_string();
     let doc = stdio_run(
         &sandbox,
         work.path(),
@@ -479,7 +486,7 @@ fn cancelling_the_call_kills_the_run() {
     let left = &py::result(&doc, 1)["left"];
     assert_eq!(left, &json!([]), "still running after the cancellation");
     assert!(py::result(&doc, 2)["tools"].is_array());
-    let leftovers = live_processes_under(work.path());
+    let leftovers = live_processes_under(&runs);
     assert!(leftovers.is_empty(), "left running: {leftovers:#?}");
 }
 
