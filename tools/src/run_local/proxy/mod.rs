@@ -10,10 +10,12 @@
 //! - [`Proxy::finish`] cancels upstream predictions the run left unfinished.
 
 mod auto;
+mod finish;
 mod forward;
 mod input_check;
 mod media;
 mod mock;
+mod mock_config;
 pub(crate) mod trace;
 
 use std::collections::{BTreeMap, HashMap};
@@ -30,20 +32,9 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::error::RunError;
+pub use mock_config::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks};
 use trace::FileInfo;
 pub use trace::{ModelCall, calls_table};
-
-/// Default latency of a mocked prediction.
-pub const DEFAULT_MOCK_LATENCY_MS: u64 = 300;
-
-/// A model's schema as the mocks need it.
-#[derive(Debug, Clone)]
-pub struct MockSchema {
-    /// The version id; `None` for a versionless model.
-    pub version: Option<String>,
-    /// The model's OpenAPI document.
-    pub openapi: Value,
-}
 
 /// What the proxy of one run does.
 #[derive(Debug, Clone)]
@@ -251,9 +242,9 @@ impl Proxy {
     /// Cancels the upstream predictions the run left unfinished, stops the server and
     /// returns the trace.
     pub async fn finish(mut self) -> Vec<ModelCall> {
-        forward::cancel_unfinished(self.shared.clone()).await;
+        finish::cancel_unfinished(self.shared.clone()).await;
         mock::cancel_unfinished(&self.shared);
-        forward::size_output_files(&self.shared).await;
+        finish::size_output_files(&self.shared).await;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -267,7 +258,7 @@ impl Drop for Proxy {
             let shared = self.shared.clone();
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
-                    forward::cancel_unfinished(shared).await;
+                    finish::cancel_unfinished(shared).await;
                     let _ = tx.send(());
                 });
             }
@@ -380,77 +371,6 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::By
     })
 }
 
-/// Mocked models and what the proxy needs to answer for them (see `run_locally`'s
-/// `mocks` and `mock_latency_ms`).
-#[derive(Debug, Clone, Default)]
-pub struct Mocks {
-    /// `owner/name` (or `"*"` for every model) → the output to return, or `"auto"` to
-    /// synthesise one from the model's schema.
-    pub outputs: BTreeMap<String, Value>,
-    /// Latency of each mocked prediction (default [`DEFAULT_MOCK_LATENCY_MS`]).
-    pub latency_ms: Option<u64>,
-    /// The schemas of the models by `owner/name` (from the schema cache).
-    pub schemas: HashMap<String, MockSchema>,
-    /// The models the pipeline uses (`owner/name`), when known: a run that needs an
-    /// unmocked model without a token fails before anything starts.
-    pub models: Vec<String>,
-}
-
-impl Mocks {
-    /// Checks the keys and that every used model is mocked or reachable (`token`).
-    pub(crate) fn check(&self, token: Option<&str>) -> Result<(), RunError> {
-        let bad: Vec<String> = self
-            .outputs
-            .keys()
-            .filter(|k| *k != "*" && !valid_model(k))
-            .map(|k| format!("`{k}` is not `owner/name` or `*`"))
-            .collect();
-        if !bad.is_empty() {
-            return Err(RunError::Mocks {
-                message: format!("invalid `mocks` keys: {}", bad.join("; ")),
-            });
-        }
-        if token.is_some() || self.outputs.contains_key("*") {
-            return Ok(());
-        }
-        let unmocked: Vec<&str> = self
-            .models
-            .iter()
-            .map(|m| crate::schema::ModelRef::model_of(m))
-            .filter(|m| !self.outputs.contains_key(*m))
-            .collect();
-        if unmocked.is_empty() {
-            return Ok(());
-        }
-        Err(RunError::Mocks {
-            message: format!(
-                "the pipeline calls {} but no REPLICATE_API_TOKEN is set: set REPLICATE_API_TOKEN, or mock {} with `mocks` (e.g. {{\"{}\": \"auto\"}} or {{\"*\": \"auto\"}}; CLI: --mock '*=auto')",
-                unmocked.join(", "),
-                if unmocked.len() == 1 { "it" } else { "them" },
-                unmocked[0]
-            ),
-        })
-    }
-
-    fn spec(&self, upstream: &str, token: Option<&str>) -> ProxySpec {
-        ProxySpec {
-            upstream: upstream.to_owned(),
-            token: token.map(str::to_owned),
-            mocks: self
-                .outputs
-                .iter()
-                .map(|(k, v)| (crate::schema::ModelRef::model_of(k).to_owned(), v.clone()))
-                .collect(),
-            mock_latency: Duration::from_millis(self.latency_ms.unwrap_or(DEFAULT_MOCK_LATENCY_MS)),
-            schemas: self.schemas.clone(),
-        }
-    }
-}
-
-fn valid_model(key: &str) -> bool {
-    crate::schema::ModelRef::parse(key).is_ok()
-}
-
 /// The default API base when none is configured.
 const DEFAULT_UPSTREAM: &str = "https://api.replicate.com";
 
@@ -477,30 +397,5 @@ impl Proxy {
             ("REPLICATE_BASE_URL".into(), self.url().into()),
             ("REPLICATE_API_TOKEN".into(), self.run_token().into()),
         ]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unmocked_models_without_a_token_fail_naming_mocks_and_the_token() {
-        let mut mocks = Mocks {
-            models: vec!["acme/a".into(), "acme/b:123".into()],
-            ..Mocks::default()
-        };
-        mocks.outputs.insert("acme/a".into(), json!("x"));
-        let err = mocks.check(None).unwrap_err().to_string();
-        assert!(err.contains("acme/b") && !err.contains("acme/a,"), "{err}");
-        assert!(
-            err.contains("`mocks`") && err.contains("REPLICATE_API_TOKEN"),
-            "{err}"
-        );
-        assert!(mocks.check(Some("r8_x")).is_ok());
-        mocks.outputs.insert("*".into(), json!("auto"));
-        assert!(mocks.check(None).is_ok());
-        mocks.outputs.insert("not a model".into(), json!(1));
-        assert!(mocks.check(None).is_err());
     }
 }
