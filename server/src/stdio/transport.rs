@@ -112,23 +112,26 @@ fn judge(line: &[u8]) -> Verdict {
     if let Some(reason) = invalid_reason(&value) {
         return answer(recover_id(&value), INVALID_REQUEST, reason);
     }
-    match serde_json::from_value::<RxJsonRpcMessage<RoleServer>>(value.clone()) {
+    // What an answer needs, taken before the value is consumed (it may be megabytes).
+    let id = value.get("id").map(|_| recover_id(&value));
+    let method = value
+        .get("method")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    match serde_json::from_value::<RxJsonRpcMessage<RoleServer>>(value) {
         Ok(msg) => Verdict::Message(Box::new(msg)),
-        Err(e) => {
-            let method = value.get("method").and_then(Value::as_str);
-            match (value.get("id"), method) {
-                (Some(_), Some(method)) => answer(
-                    recover_id(&value),
-                    INVALID_PARAMS,
-                    &format!("Invalid params for `{method}`: {e}"),
-                ),
-                // A notification or a response nobody waits for: nothing may answer it.
-                _ => {
-                    tracing::warn!(error = %e, ?method, "ignoring a message that fits no MCP shape");
-                    Verdict::Skip
-                }
+        Err(e) => match (id, method) {
+            (Some(id), Some(method)) => answer(
+                id,
+                INVALID_PARAMS,
+                &format!("Invalid params for `{method}`: {e}"),
+            ),
+            // A notification or a response nobody waits for: nothing may answer it.
+            (_, method) => {
+                tracing::warn!(error = %e, ?method, "ignoring a message that fits no MCP shape");
+                Verdict::Skip
             }
-        }
+        },
     }
 }
 

@@ -83,10 +83,16 @@ pub(crate) fn said_once(error: &str) -> String {
     text.to_owned()
 }
 
+/// What follows the last `Traceback (most recent call last):` in `logs`.
+fn last_traceback(logs: &str) -> Option<&str> {
+    logs.rsplit_once("Traceback (most recent call last):")
+        .map(|(_, last)| last)
+}
+
 /// The exception line of the last traceback in `logs` when `error` is only its message
 /// (cog before 0.17 reports `'b'` for `KeyError: 'b'`).
 pub(crate) fn with_exception_type(error: &str, logs: &str) -> Option<String> {
-    let (_, last) = logs.rsplit_once("Traceback (most recent call last):")?;
+    let last = last_traceback(logs)?;
     let suffix = format!(": {error}");
     last.lines().map(str::trim).find_map(|line| {
         let name = line.strip_suffix(&suffix)?;
@@ -102,7 +108,7 @@ pub(crate) fn with_exception_type(error: &str, logs: &str) -> Option<String> {
 /// (its paths are relative): `main.py line 5, in helper`. Library frames below it (the
 /// client raising for a 422) are how it failed, not where the pipeline went wrong.
 pub(crate) fn raise_site(logs: &str) -> Option<String> {
-    let (_, last) = logs.rsplit_once("Traceback (most recent call last):")?;
+    let last = last_traceback(logs)?;
     let frames: Vec<(&str, String)> = last
         .lines()
         .filter_map(|line| {

@@ -255,15 +255,17 @@ pub async fn run_locally(
     server.stop().await;
     isolation.reaper.finish();
     let calls = proxy.finish().await;
-    let outcome = match outcome {
-        Err(RunError::Timeout { seconds, logs, .. }) => Err(RunError::Timeout {
-            seconds,
-            logs,
-            calls: calls.clone(),
-        }),
-        other => other,
+    let response = match outcome {
+        // The calls made until the timeout go with its error.
+        Err(RunError::Timeout { seconds, logs, .. }) => {
+            return Err(RunError::Timeout {
+                seconds,
+                logs,
+                calls,
+            });
+        }
+        other => other.map_err(|e| super::advice::add_to_error(e, &config.runtime_packages))?,
     };
-    let response = outcome.map_err(|e| super::advice::add_to_error(e, &config.runtime_packages))?;
 
     reporter.stage(Stage::Outputs, "collecting outputs");
     // Decoding and writing output files is blocking work.

@@ -174,6 +174,7 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
             shared.record_refused(
                 model_of(&Value::Null),
                 sent_version,
+                false,
                 input,
                 started_ms,
                 format!(
@@ -188,6 +189,7 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
         shared.record_refused(
             model_of(&answer),
             sent_version,
+            false,
             input,
             started_ms,
             refusal(status, &answer, &raw),

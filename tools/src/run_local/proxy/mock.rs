@@ -212,6 +212,7 @@ fn refuse(
     shared.record_refused(
         model.to_owned(),
         Some(version.to_owned()).filter(|v| v != "hidden"),
+        true,
         input,
         started,
         format!(
@@ -219,9 +220,6 @@ fn refuse(
             super::input_check::one_line(problems)
         ),
     );
-    if let Some(last) = shared.tables().records.last_mut() {
-        last.call.mocked = true;
-    }
     let fields: Vec<Value> = problems
         .iter()
         .map(|(field, text)| json!({"type": "invalid", "field": field, "description": text}))

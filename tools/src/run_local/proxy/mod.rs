@@ -109,13 +109,14 @@ impl Shared {
         &self,
         model: String,
         version: Option<String>,
+        mocked: bool,
         input: &Value,
         started_ms: u64,
         error: String,
     ) {
         let mut tables = self.tables();
         let inputs = trace::summarise_inputs(input, &tables.files);
-        let mut call = ModelCall::starting(model, version, false, inputs, started_ms);
+        let mut call = ModelCall::starting(model, version, mocked, inputs, started_ms);
         call.status = "failed".to_owned();
         call.ended_ms = Some(self.now_ms());
         call.error = Some(error);
