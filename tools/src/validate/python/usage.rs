@@ -1,5 +1,5 @@
 //! Facts about how a module uses APIs (one extra, linear walk): the pre-`use()` pipeline
-//! APIs, `replicate.run`-style calls, and which names each function reads.
+//! APIs, `replicate.run`-style calls, and how each function uses each name.
 
 use std::collections::{HashMap, HashSet};
 
@@ -43,11 +43,9 @@ pub struct Usage {
     pub legacy: Vec<LegacyUse>,
     /// `replicate.run(...)`, `replicate.Client(...).run(...)`, `replicate.predictions.create`.
     pub direct_runs: Vec<DirectRun>,
-    /// Names read (loaded) in each module-level function and method (`Class.method`),
-    /// nested functions and lambdas included.
-    pub reads: HashMap<String, HashSet<String>>,
-    /// How often each name is read and bound in each function (keys as in `reads`),
-    /// nested functions and lambdas included.
+    /// How often each name is read and bound in each module-level function and method
+    /// (`Class.method`), nested functions and lambdas included. Every function walked has
+    /// an entry, even when it uses no name.
     pub uses: HashMap<String, HashMap<String, NameUses>>,
     /// Functions that read their locals dynamically (`locals()`, `vars()`, `eval`, `exec`):
     /// which parameters they use cannot be known.
@@ -131,7 +129,7 @@ struct UsageWalker<'n> {
 
 impl UsageWalker<'_> {
     fn in_function(&mut self, name: String, stmt: &Stmt) {
-        self.usage.reads.entry(name.clone()).or_default();
+        self.usage.uses.entry(name.clone()).or_default();
         self.current = Some(name);
         visitor::walk_stmt(self, stmt);
         self.current = None;
@@ -223,14 +221,9 @@ impl<'a> Visitor<'a> for UsageWalker<'_> {
                 }
                 if let Some(f) = &self.current
                     && n.ctx == ExprContext::Load
+                    && matches!(n.id.as_str(), "locals" | "vars" | "eval" | "exec")
                 {
-                    let id = n.id.as_str();
-                    if matches!(id, "locals" | "vars" | "eval" | "exec") {
-                        self.usage.dynamic.insert(f.clone());
-                    }
-                    if let Some(reads) = self.usage.reads.get_mut(f) {
-                        reads.insert(id.to_string());
-                    }
+                    self.usage.dynamic.insert(f.clone());
                 }
             }
             Expr::Call(call) => {

@@ -37,11 +37,12 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     let Some(key) = super::helpers::static_run_key(ctx) else {
         return;
     };
-    let Some(reads) = py.usage.reads.get(&key) else {
+    let Some(uses) = py.usage.uses.get(&key) else {
         return;
     };
     for param in ctx.run_params() {
-        if param.name.starts_with('_') || reads.contains(&param.name) {
+        let read = uses.get(&param.name).is_some_and(|u| u.loads > 0);
+        if param.name.starts_with('_') || read {
             continue;
         }
         out.push(Finding::new(
