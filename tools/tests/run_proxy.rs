@@ -56,6 +56,17 @@ async fn schemas(
         .collect()
 }
 
+/// Sends a request and reads its JSON answer.
+trait JsonOf {
+    async fn json_of(self) -> Value;
+}
+
+impl JsonOf for reqwest::RequestBuilder {
+    async fn json_of(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 fn overlap(a: &ModelCall, b: &ModelCall) -> bool {
     a.started_ms < b.ended_ms.unwrap() && b.started_ms < a.ended_ms.unwrap()
 }
@@ -400,25 +411,13 @@ async fn mocked_predictions_follow_the_lifecycle_with_polling_and_prefer_wait() 
         .post(format!("{base}/v1/models/acme/echo-text/predictions"))
         .bearer_auth(&token)
         .json(&json!({"input": {"text": "hi"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_of()
+        .await;
     assert_eq!(created["status"], "processing", "{created:#}");
     assert_eq!(created["output"], Value::Null);
     let poll = created["urls"]["get"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(250)).await;
-    let done: Value = client
-        .get(&poll)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let done: Value = client.get(&poll).bearer_auth(&token).json_of().await;
     assert_eq!(done["status"], "succeeded");
     assert_eq!(done["output"], "fixed");
 
@@ -426,24 +425,16 @@ async fn mocked_predictions_follow_the_lifecycle_with_polling_and_prefer_wait() 
     let model: Value = client
         .get(format!("{base}/v1/models/acme/upscale.x2"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_of()
+        .await;
     assert_eq!(model["latest_version"]["id"], version.as_str());
     let waited: Value = client
         .post(format!("{base}/v1/predictions"))
         .bearer_auth(&token)
         .header("Prefer", "wait")
         .json(&json!({"version": version, "input": {"image": "https://example.invalid/a.png"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_of()
+        .await;
     assert_eq!(waited["status"], "succeeded", "{waited:#}");
     let file_url = waited["output"].as_str().unwrap();
     let file = client.get(file_url).send().await.unwrap();
