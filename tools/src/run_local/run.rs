@@ -164,10 +164,11 @@ pub async fn run_locally(
         check_inputs(&inputs, signature)?;
     }
     request.mocks.check(config.replicate_api_token.as_deref())?;
+    let run_root = config.run_root()?;
     // Writing inline files and reading and encoding input files is blocking work.
     let (project, inputs) = {
         let source = request.project.clone();
-        let temp_dir = Some(config.run_root()?);
+        let temp_dir = Some(run_root.clone());
         let signature = request.signature.clone();
         let roots = config.input_roots.clone();
         blocking(move || {
@@ -201,7 +202,7 @@ pub async fn run_locally(
     let mut isolation = {
         let project_dir = project.dir.clone();
         let venv_dir = venv.path.clone();
-        let temp_dir = Some(config.run_root()?);
+        let temp_dir = Some(run_root);
         let sandbox = request.sandbox.unwrap_or(config.sandbox);
         let ports = config.sandbox_connect_ports.clone();
         blocking(move || {
