@@ -27,7 +27,7 @@ pub use model::{
     UseCall, UseRef,
 };
 pub use types::TypeExpr;
-pub use usage::{DirectRun, LegacyUse, Usage};
+pub use usage::{DirectRun, LegacyUse, TodoCall, Usage};
 
 /// A byte range in a Python source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

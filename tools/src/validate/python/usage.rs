@@ -36,9 +36,21 @@ pub struct DirectRun {
     pub reference: Option<String>,
 }
 
+/// A call of the scaffold's placeholder `TODO("…")`: a decision left to the author.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TodoCall {
+    /// The text passed (what to decide), when it is a string literal.
+    pub text: Option<String>,
+    /// Where the call is written.
+    pub span: Span,
+}
+
 /// The usage facts.
 #[derive(Debug, Default)]
 pub struct Usage {
+    /// Calls of a module-level function named exactly `TODO` (the scaffold's placeholder;
+    /// whether the module defines it is checked by the rule).
+    pub todos: Vec<TodoCall>,
     /// Uses of `cog.include`, `cog.use`, …
     pub legacy: Vec<LegacyUse>,
     /// `replicate.run(...)`, `replicate.Client(...).run(...)`, `replicate.predictions.create`.
@@ -233,6 +245,12 @@ impl<'a> Visitor<'a> for UsageWalker<'_> {
                             api: q,
                             span: Span::from_range(call.func.range()),
                             reference: literal_ref(call),
+                        });
+                    }
+                    Some(q) if q == "TODO" => {
+                        self.usage.todos.push(TodoCall {
+                            text: literal_ref(call),
+                            span: Span::from_range(call.range()),
                         });
                     }
                     _ => {

@@ -38,6 +38,7 @@ pub(crate) mod replicate_version;
 pub(crate) mod requirements_file_missing;
 pub(crate) mod runtime_package_not_listed;
 pub(crate) mod schema_not_fetched;
+pub(crate) mod scaffold_placeholder;
 pub(crate) mod secret_typed_as_str;
 pub(crate) mod str_output_indexed;
 pub(crate) mod syntax_error;
