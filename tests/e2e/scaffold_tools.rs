@@ -550,7 +550,7 @@ fn steps_and_output_fields_through_the_tool_and_the_cli() {
         json!([
             call(
                 "scaffold_pipeline",
-                json!({"path": "fan", "steps": fan_out, "output": "str"})
+                json!({"path": "fan", "steps": fan_out})
             ),
             call("validate_pipeline", json!({"path": "fan"})),
             call(

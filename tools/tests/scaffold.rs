@@ -5,7 +5,7 @@ mod scaffold_support;
 
 use pipelines_docs_cache::{Fact, FactSource, Rulebook};
 use pipelines_tools::scaffold::InputSpec;
-use pipelines_tools::scaffold::{OutputChoice, ScaffoldError, ScaffoldRequest, scaffold};
+use pipelines_tools::scaffold::{OutputChoice, ScaffoldRequest, scaffold};
 use pipelines_tools::validate::{Project, Schemas, ValidationReport, validate};
 use scaffold_support::{image_inputs, misc_inputs, request, rulebook, schemas};
 
@@ -116,16 +116,16 @@ fn with_python_version(mut rb: Rulebook) -> Rulebook {
 /// Scaffolds every combination of models × inputs × output with each Rulebook and returns
 /// (how many were checked, the failures with their findings and main.py).
 fn round_trip(rulebooks: &[Rulebook]) -> (usize, Vec<String>) {
-    let (checked, refused, failures) = round_trip_counted(rulebooks);
-    // Most combinations must still generate a project: refusals are the exception.
+    let (checked, with_todos, failures) = round_trip_counted(rulebooks);
+    // Most combinations must be complete: placeholders are the exception.
     assert!(
-        refused * 2 < checked,
-        "{refused} of {checked} scaffolds refused"
+        with_todos * 4 < checked * 3,
+        "{with_todos} of {checked} scaffolds carry placeholders"
     );
     (checked, failures)
 }
 
-/// [`round_trip`], also counting the requests refused for unused inputs.
+/// [`round_trip`], also counting the projects that carry placeholders.
 fn round_trip_counted(rulebooks: &[Rulebook]) -> (usize, usize, Vec<String>) {
     let input_sets: Vec<Option<Vec<InputSpec>>> = vec![
         None,
@@ -144,23 +144,6 @@ fn round_trip_counted(rulebooks: &[Rulebook]) -> (usize, usize, Vec<String>) {
                     let req = request(models, inputs.clone(), *output);
                     let plan = match scaffold(&req, rb, &schemas()) {
                         Ok(plan) => plan,
-                        // No run() input to give a model that requires none: refused with
-                        // the model's inputs instead of a call without arguments.
-                        Err(ScaffoldError::CallWithoutInputs { .. })
-                            if inputs.as_ref().is_some_and(Vec::is_empty) =>
-                        {
-                            checked += 1;
-                            continue;
-                        }
-                        // Declared run() inputs no model input takes: refused (PY029 would
-                        // flag them) with the model inputs to choose from, asking for `steps`.
-                        Err(ScaffoldError::UnusedInputs { .. })
-                            if inputs.as_ref().is_some_and(|i| !i.is_empty()) =>
-                        {
-                            refused_unused += 1;
-                            checked += 1;
-                            continue;
-                        }
                         Err(e) => panic!("models={models:?}: {e}"),
                     };
                     let main = &plan.file_map()["main.py"];
@@ -176,7 +159,32 @@ fn round_trip_counted(rulebooks: &[Rulebook]) -> (usize, usize, Vec<String>) {
                     let project = Project::from_files(&plan.file_map()).unwrap();
                     let report = ValidationReport::new(validate(&project, rb, &schema_set));
                     checked += 1;
-                    if !report.diagnostics.is_empty() {
+                    // Allowed: PY032 at each placeholder (a decision left to the author, that
+                    // cannot ship) and PY029 for each declared input the notes list as used
+                    // by no step. Nothing else, ever.
+                    let unexpected: Vec<_> = report
+                        .diagnostics
+                        .iter()
+                        .filter(|d| match d.code.as_str() {
+                            "PY032" => false,
+                            "PY029" => !plan.notes.iter().any(|n| {
+                                n.contains("is not used by any step")
+                                    && d.message.contains(
+                                        n.split('`').nth(1).unwrap_or("\u{0}"),
+                                    )
+                            }),
+                            _ => true,
+                        })
+                        .collect();
+                    let todos = report
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.code == "PY032")
+                        .count();
+                    if todos > 0 {
+                        refused_unused += 1;
+                    }
+                    if !unexpected.is_empty() || todos != plan.placeholders.len() {
                         failures.push(format!(
                             "models={models:?} inputs={} output={output:?} cog{}\n{}\n{}",
                             inputs
@@ -196,7 +204,8 @@ fn round_trip_counted(rulebooks: &[Rulebook]) -> (usize, usize, Vec<String>) {
 
 /// ROUND TRIP: every combination of models, inputs, output and Rulebook the tests use
 /// generates a project the real validator (schema rules included) passes with zero errors
-/// and zero warnings.
+/// and zero warnings, except one PY032 per `TODO(...)` placeholder and PY029 for declared
+/// inputs no step uses (both listed in the notes).
 #[test]
 fn every_scaffold_validates_without_findings() {
     let (checked, failures) = round_trip(&[rulebook(), newer_rulebook()]);
@@ -269,7 +278,11 @@ fn calls_pass_every_required_input() {
                 .find(|l| l.ends_with(&format!("replicate.use(\"{m}\")")))
                 .and_then(|l| l.split(" = ").next())
                 .unwrap();
-            let call_start = main.find(&format!(" = {ident}(")).unwrap();
+            // Called alone, or started together with independent calls.
+            let call_start = main
+                .find(&format!(" = {ident}("))
+                .or_else(|| main.find(&format!(" = {ident}.create(")))
+                .unwrap();
             let call = &main[call_start..];
             let first_line = &call[..call.find('\n').unwrap()];
             let call = if first_line.ends_with('(') {

@@ -4,7 +4,7 @@
 
 mod scaffold_support;
 
-use pipelines_tools::scaffold::{OutputChoice, ScaffoldError, scaffold};
+use pipelines_tools::scaffold::{OutputChoice, scaffold};
 use pipelines_tools::schema::Schemas;
 use scaffold_support::{fixture_schema, input, request, rulebook};
 
@@ -60,22 +60,25 @@ fn a_declared_input_fills_it_with_a_note_to_confirm() {
     );
 }
 
+/// Nothing to give a model that requires no input: its main input gets a placeholder that
+/// cannot ship (PY032), never a call without arguments nor a made-up value.
 #[test]
-fn nothing_to_fill_it_with_is_an_error_listing_the_inputs() {
+fn nothing_to_fill_it_with_is_a_placeholder() {
     let models = ["shapes/vision-chat"];
-    let err = scaffold(
+    let plan = scaffold(
         &request(&models, Some(vec![]), None),
         &rulebook(),
         &schemas(&models),
     )
-    .unwrap_err();
-    assert!(matches!(err, ScaffoldError::CallWithoutInputs { .. }));
-    let text = err.to_string();
-    assert!(text.contains("`steps`"), "{text}");
+    .unwrap();
+    let main = file(&plan, "main.py");
     assert!(
-        text.contains("image: Path, prompt: str, max_tokens: int"),
-        "{text}"
+        main.contains("vision_chat(prompt=TODO(\"choose shapes/vision-chat's `prompt` (str)"),
+        "{main}"
     );
+    assert!(main.contains("def TODO(what: str):"), "{main}");
+    assert_eq!(plan.placeholders.len(), 1, "{:?}", plan.placeholders);
+    assert!(plan.placeholders[0].starts_with("main.py:"), "{:?}", plan.placeholders);
 }
 
 #[test]
@@ -221,8 +224,9 @@ fn bad_steps_get_actionable_errors() {
             "has no input \"nope\"; its inputs: prompt",
         ),
         (
-            serde_json::json!({"steps": [{"model": "acme/quick-caption", "inputs": {}}]}),
-            "gets no inputs",
+            serde_json::json!({"steps": [{"model": "acme/pixel-forge", "inputs": {"prompt": {"input": "prompt"}, "num_outputs": {"value": 2}},
+                "over": {"input": "num_outputs", "values": [1, 2]}}]}),
+            "has two sources",
         ),
         (
             serde_json::json!({"steps": [

@@ -1,10 +1,10 @@
 //! `mcp-pipelines scaffold DIR …`.
 
-use std::{collections::BTreeMap, path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::Args;
 use pipelines_tools::{
-    scaffold::{InputSpec, OutputChoice, ScaffoldRequest, StepSpec},
+    scaffold::{InputSpec, OutputChoice, OutputFields, ScaffoldRequest, StepSpec},
     workflow,
 };
 
@@ -29,13 +29,15 @@ pub struct ScaffoldArgs {
     #[arg(long = "input", value_name = "NAME:TYPE")]
     pub inputs: Vec<String>,
     /// The model calls in order, as JSON (or @file.json): a list of
-    /// {"model": "owner/name", "id"?, "inputs": {"<model input>": {"input": "<run() input>"} |
-    /// {"step": "<id or model>", "pick"?: "first"|"all"|"<field>"} | {"value": ...}},
-    /// "over"?: {"input": "<model input>", "values": [...]}}. Replaces the automatic wiring.
+    /// {"model": "owner/name", "id"?, "inputs": {"<model input>": SOURCE}, "over"?: {"input":
+    /// "<model input>", "values": [...]}} where SOURCE is {"input": "<run() input>"},
+    /// {"step": "<id or model>", "pick"?: "first"|"all"|"<field>", "join"?: ","},
+    /// {"value": ...} or {"list": [SOURCE, ...]}. Replaces the automatic wiring.
     #[arg(long, value_name = "JSON|@FILE")]
     pub steps: Option<String>,
-    /// Names a field of the returned Output after a step (id or model); repeatable.
-    #[arg(long = "output-field", value_name = "NAME=STEP")]
+    /// A field of the returned Output, in order: NAME=STEP (a step id or model) or
+    /// NAME=SOURCE as JSON (e.g. seconds={"type": "float"}); repeatable.
+    #[arg(long = "output-field", value_name = "NAME=STEP|JSON")]
     pub output_fields: Vec<String>,
     /// What run() returns: str, Path, list[Path] or Output.
     #[arg(long, value_name = "KIND", value_parser = parse_output)]
@@ -82,11 +84,18 @@ fn parse_steps(text: &str) -> anyhow::Result<Vec<StepSpec>> {
     })
 }
 
-fn parse_output_field(s: &str) -> anyhow::Result<(String, String)> {
-    let (name, step) = s.split_once('=').ok_or_else(|| {
+fn parse_output_field(s: &str) -> anyhow::Result<(String, serde_json::Value)> {
+    let (name, source) = s.split_once('=').ok_or_else(|| {
         anyhow::anyhow!("--output-field `{s}`: write it as NAME=STEP, e.g. caption=describe")
     })?;
-    Ok((name.trim().to_string(), step.trim().to_string()))
+    let source = source.trim();
+    let value = if source.starts_with('{') {
+        serde_json::from_str(source)
+            .map_err(|e| anyhow::anyhow!("--output-field `{s}`: {e}"))?
+    } else {
+        serde_json::Value::String(source.to_string())
+    };
+    Ok((name.trim().to_string(), value))
 }
 
 /// Scaffolds a project directory.
@@ -102,10 +111,10 @@ pub async fn run(state: &AppState, args: ScaffoldArgs) -> anyhow::Result<ExitCod
         .output_fields
         .iter()
         .map(|s| parse_output_field(s))
-        .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let req = ScaffoldRequest {
         steps,
-        output_fields: (!output_fields.is_empty()).then_some(output_fields),
+        output_fields: (!output_fields.is_empty()).then_some(OutputFields(output_fields)),
         path: Some(args.dir.display().to_string()),
         inline: false,
         name: args.name,

@@ -81,6 +81,9 @@ pub fn apply(
         dry_run,
         files,
         notes: plan.notes.clone(),
+        main_py: plan.main_py(),
+        steps: plan.steps.clone(),
+        placeholders: plan.placeholders.clone(),
     })
 }
 
@@ -100,6 +103,9 @@ pub fn inline(plan: &ScaffoldPlan) -> ScaffoldReport {
             })
             .collect(),
         notes: plan.notes.clone(),
+        main_py: plan.main_py(),
+        steps: plan.steps.clone(),
+        placeholders: plan.placeholders.clone(),
     }
 }
 

@@ -31,37 +31,6 @@ pub enum ScaffoldError {
         /// What is wrong and how to fix it.
         reason: String,
     },
-    /// A model would be called with no arguments and nothing decides which input to fill.
-    #[error(
-        "{model} would be called with no arguments (its schema requires none, so it would \
-         silently run on its defaults), and no run() input or earlier output fits one of its \
-         inputs. Pass `steps` to say what each model gets (e.g. {{\"prompt\": {{\"input\": \
-         \"prompt\"}}}}), declare a run() input for it, or omit `inputs` to let the scaffold \
-         add one. Its inputs: {inputs}"
-    )]
-    CallWithoutInputs {
-        /// `owner/name`.
-        model: String,
-        /// The model's inputs as `name: type`.
-        inputs: String,
-    },
-    /// Declared run() inputs that the automatic wiring passes to no model (PY029 would flag
-    /// them): only `steps` can say where they go.
-    #[error(
-        "run() input(s) {names} would be left unused: no model input has that name and type, \
-         so the automatic wiring cannot place them (validate_pipeline would flag them as \
-         PY029 unused-run-input). Pass `steps` to say which model input each one feeds (e.g. \
-         {{\"model\": \"owner/name\", \"inputs\": {{\"prompt\": {{\"input\": \"{first}\"}}}}}}), \
-         or drop them from `inputs`. Model inputs to choose from: {inputs}"
-    )]
-    UnusedInputs {
-        /// The unused inputs, as `` `name` `` joined by commas.
-        names: String,
-        /// The first unused input's name (for the example).
-        first: String,
-        /// Each model's inputs as `owner/name(name: type, …)`, joined by `; `.
-        inputs: String,
-    },
     /// A step of `steps` is unusable.
     #[error("steps[{index}]: {reason}")]
     InvalidStep {

@@ -72,11 +72,8 @@ pub(crate) fn main_py(
             cog.insert(name);
         }
     }
+    let body = body_lines(p, ret);
     let mut import_lines = Vec::new();
-    if imports.json {
-        import_lines.push("import json".to_string());
-        import_lines.push(String::new());
-    }
     if !p.bindings.is_empty() {
         import_lines.push("import replicate".to_string());
     }
@@ -84,7 +81,7 @@ pub(crate) fn main_py(
         let names: Vec<&str> = cog.iter().copied().collect();
         import_lines.push(format!("from cog import {}", names.join(", ")));
     }
-    if imports.get_path_url {
+    if body.iter().any(|l| l.contains("get_path_url(")) {
         import_lines.push("from replicate import get_path_url".to_string());
     }
 
@@ -111,11 +108,14 @@ pub(crate) fn main_py(
         ));
     }
 
-    let helpers = if p.calls.iter().any(|c| !c.when_given.is_empty()) {
-        render(&render::GIVEN_HELPER, &[("name", GIVEN_HELPER)])?
-    } else {
-        String::new()
-    };
+    let mut helpers = Vec::new();
+    if p.calls.iter().any(|c| !c.when_given.is_empty()) {
+        helpers.push(render(&render::GIVEN_HELPER, &[("name", GIVEN_HELPER)])?);
+    }
+    if !p.placeholders.is_empty() {
+        helpers.push(render(&render::TODO_HELPER, &[])?);
+    }
+    let helpers = helpers.join("\n\n");
 
     let output_class = if ret.output_fields.is_empty() {
         String::new()
@@ -139,56 +139,6 @@ pub(crate) fn main_py(
         format!("\n{}\n", lines.join("\n"))
     };
 
-    let mut body = Vec::new();
-    for call in &p.calls {
-        let b = &p.bindings[call.binding];
-        let mut args: Vec<String> = call.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        if !call.when_given.is_empty() {
-            let given: Vec<String> = call
-                .when_given
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            args.push(format!("**{GIVEN_HELPER}({})", given.join(", ")));
-        }
-        let out_var = p.call_var(call);
-        if let Some(over) = &call.over {
-            let mut fan_args = args.clone();
-            fan_args.push(format!("{}={}", over.input, over.var));
-            body.push(format!(
-                "# One prediction per {}, run in parallel; .output() waits for each.",
-                over.input
-            ));
-            body.push(format!(
-                "{} = [\n    {}.create({})\n    for {} in [{}]\n]",
-                over.predictions,
-                b.ident,
-                fan_args.join(", "),
-                over.var,
-                over.values.join(", ")
-            ));
-            body.push(format!(
-                "{out_var} = [prediction.output() for prediction in {}]",
-                over.predictions
-            ));
-            continue;
-        }
-        let one = format!("{} = {}({})", out_var, b.ident, args.join(", "));
-        if one.len() + 4 <= 88 {
-            body.push(one);
-        } else {
-            let lines: Vec<String> = args.iter().map(|a| format!("    {a},")).collect();
-            body.push(format!(
-                "{} = {}(\n{}\n)",
-                out_var,
-                b.ident,
-                lines.join("\n")
-            ));
-        }
-    }
-    body.extend(ret.stmts.iter().cloned());
-    body.push(format!("return {}", ret.expr));
-
     render(
         &render::MAIN_PY,
         &[
@@ -203,6 +153,17 @@ pub(crate) fn main_py(
             ("body", &body.join("\n")),
         ],
     )
+}
+
+/// The lines of `run()`'s body: the calls, independent ones started together, then the
+/// return.
+fn body_lines(p: &Pipeline<'_>, ret: &Return) -> Vec<String> {
+    let mut body = Vec::new();
+    for wave in super::emit::waves(p) {
+        body.extend(super::emit::wave_lines(p, &wave, &p.predictions));
+    }
+    body.push(format!("return {}", ret.expr));
+    body
 }
 
 /// `README.md`.

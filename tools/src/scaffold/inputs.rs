@@ -23,22 +23,17 @@ pub(crate) struct Param {
     pub(crate) declared: bool,
     /// How many model calls receive it.
     pub(crate) uses: usize,
-    /// Whether it already feeds a required model input (later models then prefer an earlier
-    /// model's output).
-    pub(crate) fed_required: bool,
 }
 
 impl Param {
     /// The parameter as a value expression.
     pub(crate) fn value(&self) -> Value {
-        Value {
-            expr: self.name.clone(),
-            shape: self.ty.ty.shape(),
-            item: match self.ty.ty {
-                PyType::List(s) => Some(s),
-                _ => None,
-            },
-        }
+        Value::of_type(self.name.clone(), &self.ty.ty)
+    }
+
+    /// Whether it defaults to `None` (then passed to a model only when set).
+    pub(crate) fn may_be_none(&self) -> bool {
+        self.ty.optional && self.default.as_ref().is_none_or(Json::is_null)
     }
 
     /// Whether `run()` can be called without it.
@@ -127,7 +122,6 @@ pub(crate) fn declared(
             le: spec.le,
             declared: true,
             uses: 0,
-            fed_required: false,
         });
     }
     Ok(params)
@@ -247,7 +241,6 @@ pub(crate) fn from_model_input(name: String, model: &str, input: &InputParam) ->
         le: input.maximum.filter(|_| numeric),
         declared: false,
         uses: 0,
-        fed_required: false,
     })
 }
 

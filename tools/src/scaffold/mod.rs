@@ -14,8 +14,10 @@
 //! ([`models_needing_schemas`]) and confines the directory before [`apply`].
 
 mod apply;
+mod auto;
+mod coerce;
+mod emit;
 mod error;
-mod fill;
 mod generate;
 mod inputs;
 mod names;
@@ -25,6 +27,7 @@ mod python;
 mod render;
 mod report;
 mod request;
+mod source;
 mod steps;
 mod types;
 
@@ -36,7 +39,7 @@ use crate::schema::{ModelRef, Schemas};
 pub use apply::{apply, inline};
 pub use error::{ScaffoldError, WriteError};
 pub use report::{FileReport, FileStatus, ScaffoldReport};
-pub use request::{InputSpec, OutputChoice, ScaffoldRequest, StepInput, StepOver, StepSpec};
+pub use request::{InputSpec, OutputChoice, OutputFields, ScaffoldRequest, StepOver, StepSpec};
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,15 +51,29 @@ pub struct PlannedFile {
 }
 
 /// The generated project, not yet written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScaffoldPlan {
     /// `cog.yaml`, `requirements.txt`, `main.py`, `README.md`, in that order.
     pub files: Vec<PlannedFile>,
     /// Choices worth a look (placeholders, added inputs, unused inputs) and next steps.
     pub notes: Vec<String>,
+    /// The steps the calls were planned from: the agent's, or the automatic wiring's (edit
+    /// and resend them for another wiring).
+    pub steps: Vec<StepSpec>,
+    /// Each `TODO(...)` placeholder in main.py, as `main.py:LINE: text`.
+    pub placeholders: Vec<String>,
 }
 
 impl ScaffoldPlan {
+    /// The text of main.py.
+    pub fn main_py(&self) -> String {
+        self.files
+            .iter()
+            .find(|f| f.path == "main.py")
+            .map(|f| f.content.clone())
+            .unwrap_or_default()
+    }
+
     /// The files as a name → content map (the validator's inline project form).
     pub fn file_map(&self) -> std::collections::BTreeMap<String, String> {
         self.files
@@ -101,12 +118,8 @@ pub fn scaffold(
 ) -> Result<ScaffoldPlan, ScaffoldError> {
     let mut pipeline = plan::plan(req, schemas)?;
     let mut imports = output::Imports::default();
-    let choice = if pipeline.output_fields.is_empty() {
-        req.output
-    } else {
-        Some(OutputChoice::Output)
-    };
-    let ret = output::plan_return(&mut pipeline, choice, &mut imports);
+    let ret = output::plan_return(&mut pipeline, req.output, &mut imports)?;
+    pipeline.predictions = emit::name_predictions(&mut pipeline);
     let name = generate::display_name(req.name.as_deref(), req.path.as_deref());
     let description = req
         .description
@@ -133,7 +146,12 @@ pub fn scaffold(
             content: generate::readme(&name, &description, &pipeline, &ret)?,
         },
     ];
-    let mut notes = pipeline.notes;
+    let main = &files[2].content;
+    let placeholders = placeholder_lines(main, &pipeline.placeholders);
+    let mut notes = std::mem::take(&mut pipeline.notes);
+    for p in &placeholders {
+        notes.push(format!("Placeholder to replace: {p}"));
+    }
     if matches!(
         rulebook.origin,
         pipelines_docs_cache::RulebookOrigin::Defaults
@@ -144,22 +162,46 @@ pub fn scaffold(
                 .to_string(),
         );
     }
-    notes.push(
+    notes.push(if placeholders.is_empty() {
         "Next: validate the project (validate_pipeline, or `mcp-pipelines validate .`)."
-            .to_string(),
-    );
-    Ok(ScaffoldPlan { files, notes })
+            .to_string()
+    } else {
+        "Next: replace each TODO(...) in main.py (validate_pipeline reports them as PY032 \
+         until none is left), then validate."
+            .to_string()
+    });
+    Ok(ScaffoldPlan {
+        files,
+        notes,
+        steps: pipeline.steps,
+        placeholders,
+    })
+}
+
+/// `main.py:LINE: text` for each placeholder, in order.
+fn placeholder_lines(main: &str, texts: &[String]) -> Vec<String> {
+    let mut from = 0;
+    let lines: Vec<&str> = main.lines().collect();
+    let mut out = Vec::new();
+    for text in texts {
+        let needle = format!("TODO({})", python::string(text));
+        let found = (from..lines.len()).find(|&i| lines[i].contains(&needle));
+        match found {
+            Some(i) => {
+                out.push(format!("main.py:{}: {text}", i + 1));
+                from = i;
+            }
+            None => out.push(format!("main.py: {text}")),
+        }
+    }
+    out
 }
 
 fn default_description(p: &plan::Pipeline<'_>) -> String {
     if p.bindings.is_empty() {
         return "A Replicate pipeline model.".to_string();
     }
-    let models: Vec<&str> = p
-        .bindings
-        .iter()
-        .map(|b| ModelRef::model_of(&b.reference))
-        .collect();
+    let models: Vec<&str> = p.bindings.iter().map(plan::Binding::model).collect();
     format!(
         "A Replicate pipeline model that calls {}.",
         models.join(", then ")

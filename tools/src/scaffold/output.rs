@@ -1,20 +1,20 @@
-//! What `run()` returns, converted from the last model's output (or, for `Output`, from
-//! every model's output) as the spec's output rules allow.
+//! What `run()` returns: the last step's output (or, for `Output`, each step's output or
+//! the fields the request names) fitted to the return type through the coercion table. What
+//! cannot be fitted without a decision becomes a `TODO(...)` placeholder listing the choices.
 
 use std::collections::BTreeSet;
 
+use super::coerce::{self, Fit};
+use super::error::ScaffoldError;
 use super::plan::{Binding, Pipeline};
-use super::python;
 use super::request::OutputChoice;
-use super::types::{Scalar, Shape, Value};
+use super::source::Source;
+use super::types::{PyType, Scalar, Shape, Value};
 
-/// Names the generated module must import.
+/// Names the generated module must import from `cog`.
 #[derive(Debug, Default)]
 pub(crate) struct Imports {
-    /// Names from `cog`.
     pub(crate) cog: BTreeSet<&'static str>,
-    pub(crate) json: bool,
-    pub(crate) get_path_url: bool,
 }
 
 /// The end of `run()`.
@@ -22,37 +22,29 @@ pub(crate) struct Imports {
 pub(crate) struct Return {
     /// The return annotation.
     pub(crate) annotation: String,
-    /// Statements before the `return`.
-    pub(crate) stmts: Vec<String>,
     /// The returned expression.
     pub(crate) expr: String,
     /// Fields of `class Output(BaseModel)`, when returned: (name, type).
     pub(crate) output_fields: Vec<(String, String)>,
 }
 
-/// The return type when `output` is omitted: follows the last model's output.
-fn inferred(last: Option<&Value>) -> Target {
+/// The return type when `output` is omitted: follows the last step's output.
+fn inferred(last: Option<&Value>) -> PyType {
     match last.map(|v| (v.shape, v.item)) {
-        Some((Shape::Path, _)) => Target::Path,
-        Some((Shape::PathList, _)) => Target::PathList,
-        Some((Shape::Int, _)) => Target::Scalar(Scalar::Int),
-        Some((Shape::Float, _)) => Target::Scalar(Scalar::Float),
-        Some((Shape::Bool, _)) => Target::Scalar(Scalar::Bool),
-        Some((
-            Shape::List,
-            Some(s @ (Scalar::Str | Scalar::Int | Scalar::Float | Scalar::Bool)),
-        )) => Target::List(s),
-        _ => Target::Scalar(Scalar::Str),
+        Some((Shape::Path | Shape::PathList, _)) => last
+            .map(|v| if v.shape == Shape::Path { PyType::Scalar(Scalar::Path) } else { PyType::List(Scalar::Path) })
+            .unwrap_or(PyType::Scalar(Scalar::Str)),
+        Some((Shape::Int, _)) => PyType::Scalar(Scalar::Int),
+        Some((Shape::Float, _)) => PyType::Scalar(Scalar::Float),
+        Some((Shape::Bool, _)) => PyType::Scalar(Scalar::Bool),
+        Some((Shape::List, Some(s @ (Scalar::Str | Scalar::Int | Scalar::Float | Scalar::Bool)))) => {
+            PyType::List(s)
+        }
+        Some((Shape::Dict, _)) if last.and_then(|v| v.detail.as_ref()).is_some_and(|d| d.has_files()) => {
+            PyType::Scalar(Scalar::Path)
+        }
+        _ => PyType::Scalar(Scalar::Str),
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Target {
-    Scalar(Scalar),
-    Path,
-    PathList,
-    List(Scalar),
-    Output,
 }
 
 /// Plans the return of `run()`.
@@ -60,7 +52,22 @@ pub(crate) fn plan_return(
     p: &mut Pipeline<'_>,
     choice: Option<OutputChoice>,
     imports: &mut Imports,
-) -> Return {
+) -> Result<Return, ScaffoldError> {
+    let mut ret = Return::default();
+    if !p.output_fields.is_empty() || choice == Some(OutputChoice::Output) {
+        imports.cog.insert("BaseModel");
+        ret.annotation = "Output".to_string();
+        let mut args = Vec::new();
+        for (name, ty, expr) in output_values(p)? {
+            if ty == "Path" {
+                imports.cog.insert("Path");
+            }
+            ret.output_fields.push((name.clone(), ty));
+            args.push(format!("{name}={expr}"));
+        }
+        ret.expr = call_expr("Output", &args);
+        return Ok(ret);
+    }
     let last = p.calls.last().map(|c| p.call_value(c));
     let source = last.clone().or_else(|| {
         p.params
@@ -69,95 +76,153 @@ pub(crate) fn plan_return(
             .map(|param| param.value())
     });
     let target = match choice {
-        Some(OutputChoice::Str) => Target::Scalar(Scalar::Str),
-        Some(OutputChoice::Path) => Target::Path,
-        Some(OutputChoice::PathList) => Target::PathList,
-        Some(OutputChoice::Output) => Target::Output,
-        None => inferred(last.as_ref()),
+        Some(OutputChoice::Str) => PyType::Scalar(Scalar::Str),
+        Some(OutputChoice::Path) => PyType::Scalar(Scalar::Path),
+        Some(OutputChoice::PathList) => PyType::List(Scalar::Path),
+        _ => inferred(last.as_ref()),
     };
-    let mut ret = Return::default();
-    match target {
-        Target::Output => {
-            imports.cog.insert("BaseModel");
-            ret.annotation = "Output".to_string();
-            let values: Vec<(String, Value)> = if !p.output_fields.is_empty() {
-                p.output_fields
-                    .iter()
-                    .map(|(name, call)| (name.clone(), p.call_value(&p.calls[*call])))
-                    .collect()
-            } else if p.calls.is_empty() {
-                vec![("text".to_string(), text_or_default(source))]
-            } else {
-                let mut counts: Vec<(&'static str, usize)> = Vec::new();
-                p.calls
-                    .iter()
-                    .map(|c| {
-                        let value = p.call_value(c);
-                        let kind = content_name(&p.bindings[c.binding], &value);
-                        let n = match counts.iter_mut().find(|(k, _)| *k == kind) {
-                            Some((_, n)) => {
-                                *n += 1;
-                                *n
-                            }
-                            None => {
-                                counts.push((kind, 1));
-                                1
-                            }
-                        };
-                        let name = if n == 1 {
-                            kind.to_string()
-                        } else {
-                            format!("{kind}_{n}")
-                        };
-                        (name, value)
-                    })
-                    .collect()
-            };
-            let mut args = Vec::new();
-            for (name, value) in values {
-                let (ty, expr) = field(&value, imports);
-                ret.output_fields.push((name.clone(), ty.to_string()));
-                args.push(format!("{name}={expr}"));
-            }
-            ret.expr = call_expr("Output", &args);
-        }
-        Target::Scalar(s) => {
-            let value = source.unwrap_or_else(default_text);
-            ret.annotation = s.as_str().to_string();
-            ret.expr = if value.shape == shape_of(s) {
-                value.expr
-            } else if s == Scalar::Str {
-                to_str(&value, imports)
-            } else {
-                format!("{}({})", s.as_str(), value.expr)
-            };
-        }
-        Target::List(s) => {
-            ret.annotation = format!("list[{}]", s.as_str());
-            ret.expr = source.map_or_else(|| "[]".to_string(), |v| v.expr);
-        }
-        Target::Path | Target::PathList => {
-            imports.cog.insert("Path");
-            let value = source.unwrap_or_else(default_text);
-            let list = target == Target::PathList;
-            ret.annotation = if list { "list[Path]" } else { "Path" }.to_string();
-            let e = &value.expr;
-            ret.expr = match (value.shape, list) {
-                (Shape::Path, false) => format!("Path({e})"),
-                (Shape::PathList, false) => format!("Path({e}[0])"),
-                (Shape::Path, true) => format!("[Path({e})]"),
-                (Shape::PathList, true) => format!("[Path(file) for file in {e}]"),
-                _ => {
-                    let var = p.namer.fresh(&["output_path".to_string()]);
-                    let text = to_str(&value, imports);
-                    ret.stmts.push(format!("{var} = Path(\"/tmp/output.txt\")"));
-                    ret.stmts.push(format!("{var}.write_text({text})"));
-                    if list { format!("[{var}]") } else { var }
-                }
-            };
+    if let Some(name) = target.cog_import() {
+        imports.cog.insert(name);
+    }
+    ret.annotation = target.render();
+    ret.expr = match source {
+        None => p.todo(format!("compute the {} run() returns", target.render())),
+        Some(value) => returned(p, &value, &target, "run() returns"),
+    };
+    Ok(ret)
+}
+
+/// `value` as the `target` a cog output holds; a placeholder when it takes a decision.
+fn returned(p: &mut Pipeline<'_>, value: &Value, target: &PyType, what: &str) -> String {
+    let wrap = |e: &str| match target {
+        PyType::Scalar(Scalar::Path) => format!("Path({e})"),
+        _ => e.to_string(),
+    };
+    if *target == PyType::List(Scalar::Path) {
+        match value.shape {
+            Shape::PathList => return format!("[Path(file) for file in {}]", value.expr),
+            Shape::Path => return format!("[Path({})]", value.expr),
+            _ => {}
         }
     }
-    ret
+    match coerce::fit(value, target) {
+        Fit::Exact(e) => wrap(&e),
+        Fit::Obvious { expr, note } => {
+            p.notes.push(format!("{what} {note}."));
+            wrap(&expr)
+        }
+        Fit::Choose(choices) => {
+            let listed: Vec<String> = choices.iter().map(|(e, t)| format!("{e} ({t})")).collect();
+            p.todo(format!(
+                "choose what {what} ({}) from {} ({}): {}",
+                target.render(),
+                value.expr,
+                value.describe(),
+                listed.join(", ")
+            ))
+        }
+        Fit::No => p.todo(format!(
+            "choose what {what} ({}) from {} ({}); it is not a {} as is",
+            target.render(),
+            value.expr,
+            value.describe(),
+            target.render()
+        )),
+    }
+}
+
+/// Each `Output` field: (name, type, expression).
+fn output_values(p: &mut Pipeline<'_>) -> Result<Vec<(String, String, String)>, ScaffoldError> {
+    let mut out = Vec::new();
+    if !p.output_fields.is_empty() {
+        for (name, source) in p.output_fields.clone() {
+            let fail = |reason: String| ScaffoldError::InvalidOutputField {
+                field: name.clone(),
+                reason,
+            };
+            if let Source::Computed { ty, description } = &source {
+                let parsed = PyType::parse(ty);
+                if !matches!(parsed, PyType::Scalar(s) if s != Scalar::Secret) {
+                    return Err(fail(format!(
+                        "type {ty:?}: an Output field is str, int, float, bool or Path (no \
+                         lists, no nesting)"
+                    )));
+                }
+                let what = if description.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", description.trim())
+                };
+                let todo = p.todo(format!("compute Output.{name} ({ty}){what}"));
+                out.push((name, parsed.render(), todo));
+                continue;
+            }
+            let mut deps = Vec::new();
+            let value = p.value_of(&source, &mut deps).map_err(fail)?;
+            let (ty, expr) = field(p, &name, &value);
+            out.push((name, ty, expr));
+        }
+        return Ok(out);
+    }
+    if p.calls.is_empty() {
+        let todo = p.todo("compute Output.text (str), or name the fields with output_fields".into());
+        return Ok(vec![("text".into(), "str".into(), todo)]);
+    }
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for c in 0..p.calls.len() {
+        let value = p.call_value(&p.calls[c]);
+        let kind = content_name(&p.bindings[p.calls[c].binding], &value);
+        let n = match counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                counts.push((kind, 1));
+                1
+            }
+        };
+        let name = if n == 1 {
+            kind.to_string()
+        } else {
+            format!("{kind}_{n}")
+        };
+        let (ty, expr) = field(p, &name, &value);
+        out.push((name, ty, expr));
+    }
+    Ok(out)
+}
+
+/// An `Output` field for a value: (type, expression). No lists, no nested models.
+fn field(p: &mut Pipeline<'_>, name: &str, value: &Value) -> (String, String) {
+    let what = format!("Output.{name} gets");
+    let scalar = |s: Scalar| PyType::Scalar(s);
+    let ty = match (value.shape, value.item) {
+        (Shape::Str, _) => scalar(Scalar::Str),
+        (Shape::Int, _) => scalar(Scalar::Int),
+        (Shape::Float, _) => scalar(Scalar::Float),
+        (Shape::Bool, _) => scalar(Scalar::Bool),
+        (Shape::Path | Shape::PathList, _) => scalar(Scalar::Path),
+        (Shape::List, Some(s)) if s != Scalar::Secret => scalar(s),
+        (Shape::Dict, _) => {
+            // The field's type is what the object holds: its files, else its text.
+            let has_files = value.detail.as_ref().is_some_and(|d| d.has_files());
+            scalar(if has_files { Scalar::Path } else { Scalar::Str })
+        }
+        _ => scalar(Scalar::Str),
+    };
+    if value.shape == Shape::List {
+        let todo = p.todo(format!(
+            "choose what Output.{name} ({}) gets from {} ({}): {}[0], or combine the items",
+            ty.render(),
+            value.expr,
+            value.describe(),
+            value.expr
+        ));
+        return (ty.render(), todo);
+    }
+    let expr = returned(p, value, &ty, &what);
+    (ty.render(), expr)
 }
 
 /// An `Output` field's name from what it holds (`image`, `text`, `audio`, `video`,
@@ -212,73 +277,6 @@ pub(crate) fn kind_of_words(text: &str) -> &'static str {
         "image"
     } else {
         "file"
-    }
-}
-
-fn shape_of(s: Scalar) -> Shape {
-    match s {
-        Scalar::Str => Shape::Str,
-        Scalar::Int => Shape::Int,
-        Scalar::Float => Shape::Float,
-        Scalar::Bool => Shape::Bool,
-        Scalar::Path => Shape::Path,
-        Scalar::Secret => Shape::Secret,
-    }
-}
-
-fn default_text() -> Value {
-    Value {
-        expr: python::string("hello world"),
-        shape: Shape::Str,
-        item: None,
-    }
-}
-
-fn text_or_default(source: Option<Value>) -> Value {
-    source
-        .filter(|v| v.shape == Shape::Str)
-        .unwrap_or_else(default_text)
-}
-
-/// A value as a `str`: files as their URLs, lists one item per line, dicts as JSON.
-fn to_str(value: &Value, imports: &mut Imports) -> String {
-    let e = &value.expr;
-    match value.shape {
-        Shape::Str => e.clone(),
-        Shape::Path => {
-            imports.get_path_url = true;
-            format!("get_path_url({e}) or str({e})")
-        }
-        Shape::PathList => {
-            imports.get_path_url = true;
-            format!("\"\\n\".join(get_path_url(file) or str(file) for file in {e})")
-        }
-        Shape::List => format!("\"\\n\".join(str(item) for item in {e})"),
-        Shape::Dict => {
-            imports.json = true;
-            format!("json.dumps({e}, default=str)")
-        }
-        Shape::Secret => python::string(""),
-        Shape::Int | Shape::Float | Shape::Bool | Shape::Opaque => format!("str({e})"),
-    }
-}
-
-/// An `Output` field for a value: (type, expression). No lists, no nested models.
-fn field(value: &Value, imports: &mut Imports) -> (&'static str, String) {
-    let e = &value.expr;
-    match value.shape {
-        Shape::Int => ("int", e.clone()),
-        Shape::Float => ("float", e.clone()),
-        Shape::Bool => ("bool", e.clone()),
-        Shape::Path => {
-            imports.cog.insert("Path");
-            ("Path", format!("Path({e})"))
-        }
-        Shape::PathList => {
-            imports.cog.insert("Path");
-            ("Path", format!("Path({e}[0])"))
-        }
-        _ => ("str", to_str(value, imports)),
     }
 }
 

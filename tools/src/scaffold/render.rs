@@ -36,6 +36,7 @@ pub(crate) const MAIN_PY: Template = template!("main.py.tmpl", 2);
 pub(crate) const OUTPUT_CLASS: Template = template!("output_class.py.tmpl", 0);
 pub(crate) const GIVEN_HELPER: Template = template!("given_helper.py.tmpl", 0);
 pub(crate) const README: Template = template!("README.md.tmpl", 1);
+pub(crate) const TODO_HELPER: Template = template!("todo_helper.py.tmpl", 1);
 
 /// Fills `template` with `vars`.
 pub(crate) fn render(template: &Template, vars: &[(&str, &str)]) -> Result<String, ScaffoldError> {
@@ -150,6 +151,7 @@ mod tests {
             OUTPUT_CLASS,
             GIVEN_HELPER,
             README,
+            TODO_HELPER,
         ] {
             assert_eq!(
                 t.text.matches("{{").count(),

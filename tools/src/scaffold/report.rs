@@ -54,7 +54,7 @@ pub struct FileReport {
 }
 
 /// The result of scaffolding a pipeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScaffoldReport {
     /// The project directory, when files were written or compared against one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +66,18 @@ pub struct ScaffoldReport {
     /// Choices the scaffold made that deserve a look (placeholders, added inputs…) and the
     /// next steps.
     pub notes: Vec<String>,
+    /// The generated main.py: the file to edit next.
+    pub main_py: String,
+    /// The `steps` the calls were planned from (the automatic wiring's when none were
+    /// given): edit and resend them for another wiring.
+    #[schemars(schema_with = "steps_schema")]
+    pub steps: Vec<super::StepSpec>,
+    /// Each `TODO(...)` left in main.py (`main.py:LINE: what to decide`).
+    pub placeholders: Vec<String>,
+}
+
+fn steps_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "array", "items": {"type": "object"}})
 }
 
 impl ScaffoldReport {
@@ -80,6 +92,13 @@ impl ScaffoldReport {
         for f in &self.files {
             let _ = writeln!(out, "  {:<15} {}", f.status.as_str(), f.path);
         }
+        let main_shown = self
+            .files
+            .iter()
+            .any(|f| f.path == "main.py" && (f.diff.is_some() || f.content.is_some()));
+        if !main_shown && !self.main_py.is_empty() {
+            let _ = writeln!(out, "\n--- main.py ---\n{}", self.main_py);
+        }
         for f in &self.files {
             if f.status == FileStatus::SkippedExists {
                 let _ = writeln!(
@@ -93,6 +112,10 @@ impl ScaffoldReport {
             } else if let Some(content) = &f.content {
                 let _ = writeln!(out, "\n--- {} ---\n{content}", f.path);
             }
+        }
+        if !self.steps.is_empty() {
+            let steps = serde_json::to_string(&self.steps).unwrap_or_default();
+            let _ = writeln!(out, "\nSteps used (edit and resend as `steps`):\n{steps}");
         }
         if !self.notes.is_empty() {
             let _ = writeln!(out, "\nNotes:");

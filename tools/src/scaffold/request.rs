@@ -28,20 +28,14 @@ pub struct ScaffoldRequest {
     /// fetched first when not cached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
-    /// The model calls in order, when the wiring is not obvious (it replaces the automatic
-    /// wiring; `models` may then be omitted). Each step is
-    /// `{"model": "owner/name", "id"?: "describe", "inputs": {"<model input>": SOURCE},
-    /// "over"?: {"input": "<model input>", "values": [...]}}` where SOURCE is
-    /// `{"input": "<run() input>"}`, `{"step": "<id or model>", "pick"?: "first" | "all" |
-    /// "<output field>"}` or `{"value": <JSON literal>}`. `over` runs the call once per
-    /// value, in parallel (`create()` each, then `.output()`), giving a list.
+    /// The model calls in order (replaces the automatic wiring); the language is in
+    /// pipelines://guide/steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepSpec>>,
-    /// Names the fields of `Output`: `{"<field>": "<step id or model>"}` (implies
-    /// `output: "Output"`). Without it, fields are named by what they hold (`image`, `text`,
-    /// `audio`, `video`, `file`, numbered when repeated).
+    /// The fields of `Output`, in order: `{"<field>": "<step>" | SOURCE | {"type": "float",
+    /// "description": "…"}}` (see pipelines://guide/steps); implies `output: "Output"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_fields: Option<std::collections::BTreeMap<String, String>>,
+    pub output_fields: Option<OutputFields>,
     /// The inputs of `run()`. When omitted, the models' required inputs that no earlier model
     /// supplies become the inputs. An input whose name and type match a model input is passed
     /// to it.
@@ -126,38 +120,14 @@ pub struct StepSpec {
     /// A name for the step, used by later steps and `output_fields` (default: the model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Where each model input's value comes from, by model input name.
-    #[serde(default)]
-    pub inputs: std::collections::BTreeMap<String, StepInput>,
+    /// Where each model input's value comes from, by model input name (the sources in
+    /// pipelines://guide/steps).
+    #[serde(default, deserialize_with = "unique_keys")]
+    #[schemars(schema_with = "sources_schema")]
+    pub inputs: std::collections::BTreeMap<String, serde_json::Value>,
     /// Run the call once per value of one input, in parallel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub over: Option<StepOver>,
-}
-
-/// Where a model input's value comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum StepInput {
-    /// A `run()` input.
-    Input {
-        /// The `run()` input's name.
-        input: String,
-    },
-    /// An earlier step's output.
-    Step {
-        /// The step's `id` or model.
-        step: String,
-        /// `first` (the first item of a list), `all` (the whole list), or an output field
-        /// name (`output["field"]`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pick: Option<String>,
-    },
-    /// A fixed value.
-    Value {
-        /// A JSON literal (string, number, boolean, list).
-        #[schemars(with = "crate::schema::types::JsonScalar")]
-        value: serde_json::Value,
-    },
 }
 
 /// A fan-out: one prediction per value.
@@ -169,4 +139,87 @@ pub struct StepOver {
     /// The values (JSON literals), one prediction each.
     #[schemars(with = "Vec<crate::schema::types::JsonScalar>")]
     pub values: Vec<serde_json::Value>,
+}
+
+/// `Output`'s fields in the order given: field name → source (JSON, see
+/// pipelines://guide/steps).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputFields(pub Vec<(String, serde_json::Value)>);
+
+impl OutputFields {
+    /// Whether no field is given.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for OutputFields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for OutputFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(OrderedVisitor).map(OutputFields)
+    }
+}
+
+impl schemars::JsonSchema for OutputFields {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OutputFields".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "additionalProperties": {"type": ["string", "object"]}
+        })
+    }
+}
+
+/// Reads a JSON object's entries in order, refusing a key given twice.
+struct OrderedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for OrderedVisitor {
+    type Value = Vec<(String, serde_json::Value)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out: Self::Value = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+            if out.iter().any(|(seen, _)| *seen == k) {
+                return Err(serde::de::Error::custom(format!(
+                    "{k:?} is given twice; give each one source"
+                )));
+            }
+            out.push((k, v));
+        }
+        Ok(out)
+    }
+}
+
+fn unique_keys<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<String, serde_json::Value>, D::Error> {
+    Ok(d.deserialize_map(OrderedVisitor)?.into_iter().collect())
+}
+
+fn sources_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": {"type": "object"}
+    })
 }

@@ -1,15 +1,19 @@
-//! Planning `run()` from explicit `steps`: each model input's source is given (a `run()`
-//! input, an earlier step's output, a fixed value), a step may fan out over values, and
-//! `output_fields` names what `run()` returns.
+//! The planner: turns steps (the agent's, or the automatic wiring's) into calls. Each model
+//! input's source is resolved to a typed value, picked, joined or listed, and fitted to the
+//! input's type through the one coercion table (`coerce`); what does not fit is refused with
+//! the step, the input, what was given, the output's shape, the input's type and the picks
+//! that would fit. A required input no step gives gets a `TODO(...)` placeholder.
 
+use super::coerce::{self, Fit};
 use super::error::ScaffoldError;
 use super::inputs::{self, Param};
 use super::names::{Namer, to_identifier};
-use super::plan::{Binding, Call, Pipeline};
+use super::plan::{Call, Pipeline};
 use super::python;
-use super::request::{ScaffoldRequest, StepInput, StepSpec};
+use super::request::{ScaffoldRequest, StepSpec};
+use super::source::Source;
 use super::types::{ParamType, PyType, Scalar, Shape, Value};
-use crate::schema::{InputParam, ModelRef, OutputShape, Schemas};
+use crate::schema::{InputParam, ModelRef, Schemas};
 
 /// A fan-out: `input` takes each of `values` (Python literals) in its own prediction.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +39,20 @@ impl Pipeline<'_> {
             .clone()
             .unwrap_or_else(|| self.bindings[call.binding].output())
     }
+
+    /// The call a step name (id or model) refers to, latest first.
+    pub(crate) fn find(&self, step: &str) -> Option<usize> {
+        self.names
+            .iter()
+            .rev()
+            .find(|(n, _)| n == step || ModelRef::model_of(n) == step)
+            .map(|(_, i)| *i)
+    }
+
+    /// The value of a source (without a target: `output_fields`), recording the calls read.
+    pub(crate) fn value_of(&mut self, src: &Source, deps: &mut Vec<usize>) -> Result<Value, String> {
+        source_value(self, src, None, deps)
+    }
 }
 
 fn bad(index: usize, reason: String) -> ScaffoldError {
@@ -46,6 +64,7 @@ pub(crate) fn plan_steps<'a>(
     req: &ScaffoldRequest,
     steps: &[StepSpec],
     schemas: &'a Schemas,
+    notes: Vec<String>,
 ) -> Result<Pipeline<'a>, ScaffoldError> {
     let mut namer = Namer::new();
     let params = inputs::declared(req.inputs.as_deref().unwrap_or_default(), &mut namer)?;
@@ -54,11 +73,13 @@ pub(crate) fn plan_steps<'a>(
         bindings: Vec::new(),
         calls: Vec::new(),
         namer,
-        notes: Vec::new(),
+        notes,
+        names: Vec::new(),
         output_fields: Vec::new(),
+        placeholders: Vec::new(),
+        steps: steps.to_vec(),
+        predictions: Vec::new(),
     };
-    // Step names (id, else model) → call index.
-    let mut names: Vec<(String, usize)> = Vec::new();
     for (index, step) in steps.iter().enumerate() {
         let reference = step.model.trim();
         if ModelRef::parse(reference).is_err() {
@@ -67,88 +88,51 @@ pub(crate) fn plan_steps<'a>(
                 format!("model {reference:?} is not \"owner/name\""),
             ));
         }
-        let key = ModelRef::model_of(reference);
-        let schema = schemas
-            .get(reference)
-            .ok_or_else(|| ScaffoldError::MissingSchema {
-                model: key.to_string(),
-            })?;
-        let binding = match p.bindings.iter().position(|b| b.reference == reference) {
-            Some(i) => i,
-            None => {
-                let (owner, name) = key.split_once('/').unwrap_or(("", key));
-                let ident = p.namer.fresh(&[
-                    to_identifier(name),
-                    to_identifier(&format!("{owner}_{name}")),
-                ]);
-                let out_var = p.namer.fresh(&[format!("{ident}_output")]);
-                p.bindings.push(Binding {
-                    reference: reference.to_string(),
-                    ident,
-                    out_var,
-                    schema,
-                });
-                p.bindings.len() - 1
-            }
-        };
-        let call = plan_step(&mut p, &names, index, step, binding)?;
-        let label = step.id.clone().unwrap_or_else(|| key.to_string());
-        if names.iter().any(|(n, _)| *n == label) {
+        let binding = p.bind(reference, schemas)?;
+        let label = step
+            .id
+            .clone()
+            .unwrap_or_else(|| ModelRef::model_of(reference).to_string());
+        if p.names.iter().any(|(n, _)| *n == label) {
             return Err(bad(
                 index,
                 format!("another step is already named {label:?}; give this one an `id`"),
             ));
         }
-        names.push((label, p.calls.len()));
+        let call = plan_step(&mut p, index, &label, step, binding)?;
+        p.names.push((label, p.calls.len()));
         p.calls.push(call);
     }
-    if let Some((index, param)) = p
-        .params
-        .iter()
-        .enumerate()
-        .find(|(_, param)| param.uses == 0)
-    {
-        return Err(ScaffoldError::InvalidInput {
-            index,
-            name: param.name.clone(),
-            reason:
-                "no step uses this run() input; pass it with {\"input\": \"NAME\"} or remove it"
-                    .to_string(),
-        });
+    for param in p.params.iter().filter(|param| param.uses == 0) {
+        p.notes.push(format!(
+            "run() input `{}` is not used by any step: use it in your code (validate_pipeline \
+             reports it as PY029 until the code reads it).",
+            param.name
+        ));
     }
-    for (field, step) in req.output_fields.iter().flatten() {
-        if !super::names::is_identifier(field) {
-            return Err(ScaffoldError::InvalidOutputField {
-                field: field.clone(),
-                reason: "the name must be a Python identifier".to_string(),
-            });
-        }
-        let call = find(&names, step).ok_or_else(|| ScaffoldError::InvalidOutputField {
+    for (field, value) in req.output_fields.iter().flat_map(|f| f.0.iter()) {
+        let fail = |reason: String| ScaffoldError::InvalidOutputField {
             field: field.clone(),
-            reason: format!("no step is named {step:?}; use a step id or model"),
-        })?;
-        p.output_fields.push((field.clone(), call));
+            reason,
+        };
+        if !super::names::is_identifier(field) {
+            return Err(fail("the name must be a Python identifier".to_string()));
+        }
+        let source = Source::parse_field(value).map_err(fail)?;
+        p.output_fields.push((field.clone(), source));
     }
     Ok(p)
 }
 
-fn find(names: &[(String, usize)], step: &str) -> Option<usize> {
-    names
-        .iter()
-        .rev()
-        .find(|(n, _)| n == step || ModelRef::model_of(n) == step)
-        .map(|(_, i)| *i)
-}
-
 fn plan_step(
     p: &mut Pipeline<'_>,
-    names: &[(String, usize)],
     index: usize,
+    label: &str,
     step: &StepSpec,
     binding: usize,
 ) -> Result<Call, ScaffoldError> {
     let schema = p.bindings[binding].schema;
-    let model = ModelRef::model_of(&p.bindings[binding].reference).to_string();
+    let model = p.bindings[binding].model().to_string();
     let known = |name: &str| -> Result<&InputParam, ScaffoldError> {
         schema
             .inputs
@@ -172,54 +156,45 @@ fn plan_step(
         out_var: None,
         output: None,
         over: None,
+        deps: Vec::new(),
     };
-    for (name, source) in &step.inputs {
+    if let Some(over) = &step.over
+        && step.inputs.contains_key(&over.input)
+    {
+        return Err(bad(
+            index,
+            format!(
+                "`{}` of {model} has two sources: `inputs` and `over`; keep one",
+                over.input
+            ),
+        ));
+    }
+    // Unknown names first; then the inputs in the model's own order.
+    for name in step.inputs.keys() {
+        known(name)?;
+    }
+    let ordered = schema
+        .inputs
+        .iter()
+        .filter_map(|i| step.inputs.get_key_value(&i.name));
+    for (name, raw) in ordered {
         let input = known(name)?;
         let target = ParamType::parse(&input.python_type).ty;
-        let expr = match source {
-            StepInput::Value { value } => {
-                python::literal(value, Some(&target)).ok_or_else(|| {
-                    bad(
-                        index,
-                        format!(
-                            "{value} is not a {} literal for `{name}`",
-                            input.python_type
-                        ),
-                    )
-                })?
-            }
-            StepInput::Input { input: param } => {
-                let expr = run_input(p, index, &model, input, param)?;
-                // A run() input that may be None is passed only when given: replicate
-                // sends None as null, which the API refuses for most inputs.
-                let may_be_none = p.params.iter().find(|q| q.name == *param).is_some_and(|q| {
-                    q.ty.optional && q.default.as_ref().is_none_or(serde_json::Value::is_null)
-                });
-                if may_be_none {
-                    call.when_given.push((name.clone(), expr));
-                    continue;
-                }
-                expr
-            }
-            StepInput::Step { step: from, pick } => {
-                let call = find(names, from)
-                    .ok_or_else(|| bad(index, format!("no earlier step is named {from:?}")))?;
-                let value = picked(p, &p.calls[call], pick.as_deref())
-                    .map_err(|reason| bad(index, reason))?;
-                value.adapt_to(&target).ok_or_else(|| {
-                    bad(
-                        index,
-                        format!(
-                            "the output of {from:?} ({}) does not fit `{name}` ({}); choose a \
-                             `pick` (\"first\", \"all\" or an output field)",
-                            shape_name(&value),
-                            input.python_type
-                        ),
-                    )
-                })?
-            }
+        let ctx = Ctx {
+            index,
+            label,
+            model: &model,
+            input,
         };
-        call.args.push((name.clone(), expr));
+        let source = Source::parse(raw).map_err(|e| bad(index, format!("`{name}`: {e}")))?;
+        let when_given = matches!(&source, Source::Input(n)
+            if p.params.iter().any(|q| q.name == *n && q.may_be_none()));
+        let expr = resolve(p, &ctx, &source, &target, raw, &mut call.deps)?;
+        if when_given {
+            call.when_given.push((name.clone(), expr));
+        } else {
+            call.args.push((name.clone(), expr));
+        }
     }
     if let Some(over) = &step.over {
         let input = known(&over.input)?;
@@ -247,167 +222,269 @@ fn plan_step(
             predictions: p.namer.fresh(&[format!("{base}_predictions")]),
         });
         let item = p.bindings[binding].output();
-        call.out_var = Some(p.namer.fresh(&[format!("{base}_outputs")]));
+        let var = p.namer.fresh(&[format!("{base}_outputs")]);
+        let (shape, item_scalar) = match item.shape {
+            Shape::Path => (Shape::PathList, Some(Scalar::Path)),
+            Shape::Str => (Shape::List, Some(Scalar::Str)),
+            Shape::Int => (Shape::List, Some(Scalar::Int)),
+            Shape::Float => (Shape::List, Some(Scalar::Float)),
+            Shape::Bool => (Shape::List, Some(Scalar::Bool)),
+            _ => (Shape::List, None),
+        };
+        call.out_var = Some(var.clone());
         call.output = Some(Value {
-            expr: call.out_var.clone().unwrap_or_default(),
-            shape: match item.shape {
-                Shape::Path => Shape::PathList,
-                _ => Shape::List,
-            },
-            item: match item.shape {
-                Shape::Path => Some(Scalar::Path),
-                Shape::Str => Some(Scalar::Str),
-                _ => None,
-            },
+            expr: var,
+            shape,
+            item: item_scalar,
+            url: true,
+            detail: None,
         });
-    } else if let Some(id) = &step.id {
-        let var = p
-            .namer
-            .fresh(&[to_identifier(id), format!("{}_output", to_identifier(id))]);
+    } else if step.id.is_some() || p.calls.iter().any(|c| c.binding == binding) {
+        let base = step
+            .id
+            .as_deref()
+            .map(to_identifier)
+            .unwrap_or_else(|| p.bindings[binding].out_var.clone());
+        let var = p.namer.fresh(&[base.clone(), format!("{base}_output")]);
         let mut value = p.bindings[binding].output();
-        value.expr = var.clone();
-        call.out_var = Some(var);
-        call.output = Some(value);
-    } else if p.calls.iter().any(|c| c.binding == binding) {
-        let var = p.namer.fresh(&[p.bindings[binding].out_var.clone()]);
-        let mut value = p.bindings[binding].output();
-        value.expr = var.clone();
+        rename(&mut value, &var);
         call.out_var = Some(var);
         call.output = Some(value);
     }
-    if call.args.is_empty() && !schema.inputs.is_empty() && call.over.is_none() {
-        let all: Vec<String> = schema
-            .inputs
-            .iter()
-            .map(|i| format!("{}: {}", i.name, i.python_type))
-            .collect();
-        return Err(bad(
-            index,
-            format!(
-                "{model} gets no inputs; give at least one in `inputs`. Its inputs: {}",
-                all.join(", ")
-            ),
+    // Required inputs no source gives: a placeholder the validator reports (PY032).
+    for input in schema.inputs.iter().filter(|i| i.required) {
+        let given = step.inputs.contains_key(&input.name)
+            || step.over.as_ref().is_some_and(|o| o.input == input.name);
+        if !given {
+            let todo = p.todo(format!(
+                "choose {model}'s `{}` ({}): a run() input, an earlier step's output or a \
+                 fixed value",
+                input.name, input.python_type
+            ));
+            call.args.push((input.name.clone(), todo));
+        }
+    }
+    // A model that requires nothing is never called without arguments (it would run on its
+    // defaults): its main input gets a placeholder.
+    if call.args.is_empty() && call.when_given.is_empty() && call.over.is_none()
+        && let Some(input) = super::auto::main_input(&schema.inputs)
+    {
+        let todo = p.todo(format!(
+            "choose {model}'s `{}` ({}): it requires no input, and called without one it runs \
+             on its defaults",
+            input.name, input.python_type
         ));
+        call.args.push((input.name.clone(), todo));
     }
     Ok(call)
 }
 
-/// The expression for a `run()` input, declaring it from the model input when `inputs` was
-/// omitted.
-fn run_input(
-    p: &mut Pipeline<'_>,
-    index: usize,
-    model: &str,
-    input: &InputParam,
-    name: &str,
-) -> Result<String, ScaffoldError> {
-    let target = ParamType::parse(&input.python_type).ty;
-    if let Some(i) = p.params.iter().position(|param| param.name == name) {
-        p.params[i].uses += 1;
-        return p.params[i].value().adapt_to(&target).ok_or_else(|| {
-            bad(
-                index,
-                format!(
-                    "run() input `{name}` ({}) does not fit {model}'s `{}` ({})",
-                    p.params[i].ty.render(),
-                    input.name,
-                    input.python_type
-                ),
-            )
-        });
-    }
-    if !super::names::is_identifier(name) || !p.namer.take(name) {
-        return Err(bad(
-            index,
-            format!("`{name}` cannot be a run() input name; pick another identifier"),
-        ));
-    }
-    let mut param: Param =
-        inputs::from_model_input(name.to_string(), model, input).ok_or_else(|| {
-            bad(
-                index,
-                format!(
-                    "{model}'s `{}` ({}) cannot be a run() input",
-                    input.name, input.python_type
-                ),
-            )
-        })?;
-    param.uses = 1;
-    let expr = param
-        .value()
-        .adapt_to(&target)
-        .unwrap_or_else(|| name.to_string());
-    p.params.push(param);
-    Ok(expr)
+/// Renames a call's result (and the reads of its parts).
+fn rename(value: &mut Value, var: &str) {
+    value.expr = var.to_string();
 }
 
-/// A step's output after `pick`.
-fn picked(p: &Pipeline<'_>, call: &Call, pick: Option<&str>) -> Result<Value, String> {
-    let value = p.call_value(call);
-    let e = value.expr.clone();
-    match pick {
-        None | Some("all") => Ok(value),
-        Some("first") => match value.shape {
-            Shape::PathList => Ok(Value {
-                expr: format!("{e}[0]"),
-                shape: Shape::Path,
-                item: None,
-            }),
-            Shape::List => Ok(Value {
-                expr: format!("{e}[0]"),
-                shape: match value.item {
-                    Some(Scalar::Str) => Shape::Str,
-                    Some(Scalar::Path) => Shape::Path,
-                    _ => Shape::Opaque,
-                },
-                item: None,
-            }),
-            _ => Err(format!("`pick: \"first\"` needs a list; {e} is not one")),
-        },
-        Some(field) => {
-            let schema = p.bindings[call.binding].schema;
-            let shape: Option<&OutputShape> = schema.output.shape.as_ref();
-            let found = shape
-                .filter(|_| value.shape == Shape::Dict)
-                .and_then(|s| s.fields.iter().find(|f| f.name == field));
-            let Some(found) = found else {
-                let fields: Vec<String> = shape
-                    .map(|s| s.fields.iter().map(|f| f.name.clone()).collect())
-                    .unwrap_or_default();
-                return Err(format!(
-                    "`pick: {field:?}`: {} has no output field {field:?}{}",
-                    ModelRef::model_of(&p.bindings[call.binding].reference),
-                    if fields.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; its fields: {}", fields.join(", "))
-                    }
-                ));
-            };
-            let ty = PyType::parse(&found.shape.python_type);
-            Ok(Value {
-                expr: format!("{e}[{}]", python::string(field)),
-                shape: ty.shape(),
-                item: match ty {
-                    PyType::List(s) => Some(s),
-                    _ => None,
-                },
-            })
+/// Which step input is being resolved, for messages.
+struct Ctx<'c> {
+    index: usize,
+    label: &'c str,
+    model: &'c str,
+    input: &'c InputParam,
+}
+
+impl Ctx<'_> {
+    fn refuse(&self, given: &serde_json::Value, why: String) -> ScaffoldError {
+        let description = self
+            .input
+            .description
+            .as_deref()
+            .map(python::one_line)
+            .filter(|d| !d.is_empty())
+            .map(|d| format!(", \"{d}\""))
+            .unwrap_or_default();
+        bad(
+            self.index,
+            format!(
+                "step {:?}: {}'s `{}` ({}{description}) cannot take {given}: {why}",
+                self.label, self.model, self.input.name, self.input.python_type
+            ),
+        )
+    }
+}
+
+/// The expression passing `source` to a model input of type `target`.
+fn resolve(
+    p: &mut Pipeline<'_>,
+    ctx: &Ctx<'_>,
+    source: &Source,
+    target: &PyType,
+    raw: &serde_json::Value,
+    deps: &mut Vec<usize>,
+) -> Result<String, ScaffoldError> {
+    if let Source::Value(v) = source {
+        return python::literal(v, Some(target)).ok_or_else(|| {
+            ctx.refuse(raw, format!("it is not a {} literal", ctx.input.python_type))
+        });
+    }
+    if let Source::List(items) = source {
+        let PyType::List(item_ty) = target else {
+            return Err(ctx.refuse(raw, format!(
+                "`list` builds a list and the input takes one {}",
+                ctx.input.python_type
+            )));
+        };
+        let mut parts = Vec::new();
+        for item in items {
+            let value = source_value(p, item, Some((ctx.model, ctx.input)), deps)
+                .map_err(|why| ctx.refuse(raw, why))?;
+            let fitted = fit_or_refuse(ctx, &value, &PyType::Scalar(*item_ty), raw, p)?;
+            parts.push(if *item_ty == Scalar::Path && value.url {
+                format!("get_path_url({fitted})")
+            } else {
+                fitted
+            });
+        }
+        return Ok(format!("[{}]", parts.join(", ")));
+    }
+    let value =
+        source_value(p, source, Some((ctx.model, ctx.input)), deps).map_err(|why| ctx.refuse(raw, why))?;
+    if let Source::Step { join: Some(_), .. } = source
+        && *target != PyType::Scalar(Scalar::Str)
+    {
+        return Err(ctx.refuse(
+            raw,
+            format!("`join` makes one string and the input takes {}", ctx.input.python_type),
+        ));
+    }
+    fit_or_refuse(ctx, &value, target, raw, p)
+}
+
+fn fit_or_refuse(
+    ctx: &Ctx<'_>,
+    value: &Value,
+    target: &PyType,
+    raw: &serde_json::Value,
+    p: &mut Pipeline<'_>,
+) -> Result<String, ScaffoldError> {
+    match coerce::fit(value, target) {
+        Fit::Exact(e) => Ok(e),
+        Fit::Obvious { expr, note } => {
+            p.notes.push(format!(
+                "{} gets `{}` from {note}.",
+                ctx.model, ctx.input.name
+            ));
+            Ok(expr)
+        }
+        Fit::Choose(_) | Fit::No => {
+            let picks = coerce::picks_that_fit(value, target);
+            let list_into_text = *target == PyType::Scalar(Scalar::Str)
+                && matches!(value.shape, Shape::List | Shape::PathList);
+            let mut why = format!("it is {} ({})", value.describe(), value.expr);
+            if list_into_text {
+                why.push_str("; a list into one string needs `join`: add \"join\": \",\"");
+            }
+            if picks.is_empty() {
+                why.push_str("; no pick of it fits");
+            } else {
+                why.push_str(&format!("; sources that fit: {}", picks.join(", ")));
+            }
+            Err(ctx.refuse(raw, why))
         }
     }
 }
 
-fn shape_name(v: &Value) -> &'static str {
-    match v.shape {
-        Shape::Str => "str",
-        Shape::Int => "int",
-        Shape::Float => "float",
-        Shape::Bool => "bool",
-        Shape::Path => "Path",
-        Shape::PathList => "list[Path]",
-        Shape::List => "list",
-        Shape::Dict => "dict",
-        Shape::Secret => "Secret",
-        Shape::Opaque => "value",
+/// The value a source stands for (before fitting it to a target). `input` is the model
+/// input it feeds, used to declare an unknown `run()` input from it.
+fn source_value(
+    p: &mut Pipeline<'_>,
+    source: &Source,
+    input: Option<(&str, &InputParam)>,
+    deps: &mut Vec<usize>,
+) -> Result<Value, String> {
+    match source {
+        Source::Input(name) => run_input(p, name, input),
+        Source::Step { step, pick, join } => {
+            let call = p
+                .find(step)
+                .ok_or_else(|| format!("no earlier step is named {step:?}"))?;
+            if !deps.contains(&call) {
+                deps.push(call);
+            }
+            let value = p.call_value(&p.calls[call]);
+            let picked = coerce::pick(&value, pick)?;
+            match join {
+                Some(sep) => {
+                    let expr = coerce::join(&picked, sep)?;
+                    Ok(Value::of_type(expr, &PyType::Scalar(Scalar::Str)))
+                }
+                None => Ok(picked),
+            }
+        }
+        Source::Value(v) => {
+            let ty = match v {
+                serde_json::Value::String(_) => PyType::Scalar(Scalar::Str),
+                serde_json::Value::Bool(_) => PyType::Scalar(Scalar::Bool),
+                serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
+                    PyType::Scalar(Scalar::Int)
+                }
+                serde_json::Value::Number(_) => PyType::Scalar(Scalar::Float),
+                _ => PyType::Other("value".into()),
+            };
+            let lit = python::literal(v, Some(&ty)).ok_or_else(|| format!("{v} is not a literal"))?;
+            Ok(Value::of_type(lit, &ty))
+        }
+        Source::List(_) => Err("`list` is for a model input that takes a list".to_string()),
+        Source::Computed { .. } => {
+            Err("`type` declares an `Output` field the code computes; not a step input".into())
+        }
+    }
+}
+
+/// A `run()` input as a value, declaring it from the model input when it is not declared.
+fn run_input(
+    p: &mut Pipeline<'_>,
+    name: &str,
+    input: Option<(&str, &InputParam)>,
+) -> Result<Value, String> {
+    if let Some(i) = p.params.iter().position(|param| param.name == name) {
+        p.params[i].uses += 1;
+        if let Some((_, input)) = input {
+            check_choices(p, input, i);
+        }
+        return Ok(p.params[i].value());
+    }
+    let Some((model, input)) = input else {
+        return Err(format!("no run() input is named {name:?}"));
+    };
+    if !super::names::is_identifier(name) || !p.namer.take(name) {
+        return Err(format!(
+            "`{name}` cannot be a run() input name; pick another identifier"
+        ));
+    }
+    let mut param: Param = inputs::from_model_input(name.to_string(), model, input)
+        .ok_or_else(|| format!("`{}` ({}) cannot be a run() input", input.name, input.python_type))?;
+    param.uses = 1;
+    let value = param.value();
+    p.params.push(param);
+    Ok(value)
+}
+
+/// Notes a declared parameter whose choices the model does not all accept.
+fn check_choices(p: &mut Pipeline<'_>, input: &InputParam, param: usize) {
+    let (Some(allowed), Some(offered)) = (&input.choices, &p.params[param].choices) else {
+        return;
+    };
+    let extra: Vec<String> = offered
+        .iter()
+        .filter(|c| !allowed.contains(c))
+        .map(serde_json::Value::to_string)
+        .collect();
+    if !extra.is_empty() {
+        p.notes.push(format!(
+            "run() input `{}` allows {} which the model does not accept for `{}`.",
+            p.params[param].name,
+            extra.join(", "),
+            input.name
+        ));
     }
 }

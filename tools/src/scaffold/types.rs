@@ -1,6 +1,6 @@
 //! The Python types the scaffolder handles, and the shapes of values flowing through `run()`.
 
-use crate::schema::{OutputKind, OutputSpec};
+use crate::schema::{OutputKind, OutputShape, OutputSpec};
 
 /// A scalar type `run()` can take or a model can accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,33 +181,91 @@ impl Shape {
 }
 
 /// An expression of a given shape, e.g. `pixel_forge_output` (a `list[Path]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Value {
     pub(crate) expr: String,
     pub(crate) shape: Shape,
     /// For lists: the element type when known (`list[str]` → `str`).
     pub(crate) item: Option<Scalar>,
+    /// Files in it are a model's output (`URLPath`: `get_path_url` gives their URL), not
+    /// local files from a `run()` input.
+    pub(crate) url: bool,
+    /// The whole shape, when it comes from a model's output schema (fields of objects…).
+    pub(crate) detail: Option<OutputShape>,
 }
 
 impl Value {
-    /// The expression converted to `target`, when the conversion is lossless and obvious.
-    pub(crate) fn adapt_to(&self, target: &PyType) -> Option<String> {
-        let e = &self.expr;
-        match (self.shape, target) {
-            (Shape::Str, PyType::Scalar(Scalar::Str))
-            | (Shape::Int, PyType::Scalar(Scalar::Int | Scalar::Float))
-            | (Shape::Float, PyType::Scalar(Scalar::Float))
-            | (Shape::Bool, PyType::Scalar(Scalar::Bool))
-            | (Shape::Path, PyType::Scalar(Scalar::Path))
-            | (Shape::Secret, PyType::Scalar(Scalar::Secret))
-            | (Shape::PathList, PyType::List(Scalar::Path)) => Some(e.clone()),
-            (Shape::List, PyType::List(s)) if self.item == Some(*s) => Some(e.clone()),
-            (Shape::Str, PyType::List(Scalar::Str)) | (Shape::Path, PyType::List(Scalar::Path)) => {
-                Some(format!("[{e}]"))
+    /// A value of a plain type (a `run()` input).
+    pub(crate) fn of_type(expr: String, ty: &PyType) -> Value {
+        Value {
+            expr,
+            shape: ty.shape(),
+            item: match ty {
+                PyType::List(s) => Some(*s),
+                _ => None,
+            },
+            url: false,
+            detail: None,
+        }
+    }
+
+    /// A part of a model's output, from its schema shape.
+    pub(crate) fn of_shape(expr: String, shape: &OutputShape) -> Value {
+        let ty = PyType::parse(&shape.python_type);
+        let (s, item) = if shape.file {
+            (Shape::Path, None)
+        } else if let Some(items) = &shape.items {
+            if items.file {
+                (Shape::PathList, Some(Scalar::Path))
+            } else {
+                let item = match PyType::parse(&items.python_type) {
+                    PyType::Scalar(s) => Some(s),
+                    _ => None,
+                };
+                (Shape::List, item)
             }
-            (Shape::PathList, PyType::Scalar(Scalar::Path)) => Some(format!("{e}[0]")),
-            (Shape::Secret, PyType::Scalar(Scalar::Str)) => Some(format!("{e}.get_secret_value()")),
-            _ => None,
+        } else if !shape.fields.is_empty() {
+            (Shape::Dict, None)
+        } else if !shape.any_of.is_empty() {
+            (Shape::Opaque, None)
+        } else {
+            (ty.shape(), None)
+        };
+        Value {
+            expr,
+            shape: s,
+            item,
+            url: true,
+            detail: Some(shape.clone()),
+        }
+    }
+
+    /// The value's type as the agent reads it: `list[Path]`, `dict{video: Path, …}`.
+    pub(crate) fn describe(&self) -> String {
+        if let Some(d) = &self.detail {
+            return d.compact();
+        }
+        match (self.shape, self.item) {
+            (Shape::List, Some(s)) => format!("list[{}]", s.as_str()),
+            (s, _) => s.name().to_string(),
+        }
+    }
+}
+
+impl Shape {
+    /// The shape's Python name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Shape::Str => "str",
+            Shape::Int => "int",
+            Shape::Float => "float",
+            Shape::Bool => "bool",
+            Shape::Path => "Path",
+            Shape::PathList => "list[Path]",
+            Shape::List => "list",
+            Shape::Dict => "dict",
+            Shape::Secret => "Secret",
+            Shape::Opaque => "value",
         }
     }
 }
@@ -230,29 +288,6 @@ mod tests {
         assert_eq!(
             ParamType::parse("list[str] | None").render(),
             "list[str] | None"
-        );
-    }
-
-    #[test]
-    fn adapts_values() {
-        let images = Value {
-            expr: "images".into(),
-            shape: Shape::PathList,
-            item: Some(Scalar::Path),
-        };
-        assert_eq!(
-            images.adapt_to(&PyType::Scalar(Scalar::Path)).as_deref(),
-            Some("images[0]")
-        );
-        assert_eq!(images.adapt_to(&PyType::Scalar(Scalar::Str)), None);
-        let text = Value {
-            expr: "text".into(),
-            shape: Shape::Str,
-            item: None,
-        };
-        assert_eq!(
-            text.adapt_to(&PyType::List(Scalar::Str)).as_deref(),
-            Some("[text]")
         );
     }
 }
