@@ -214,6 +214,20 @@ pub(crate) fn join(v: &Value, sep: &str) -> Result<String, String> {
             v.expr
         )),
         (Shape::List, Some(Scalar::Str)) => Ok(format!("{sep}.join({})", v.expr)),
+        // A fan-out of a model returning files: every file of every prediction, in order.
+        (Shape::List, _)
+            if v.url
+                && v.detail
+                    .as_ref()
+                    .and_then(|d| d.items.as_deref())
+                    .and_then(|i| i.items.as_deref())
+                    .is_some_and(|i| i.file) =>
+        {
+            Ok(format!(
+                "{sep}.join(get_path_url(file) for files in {} for file in files)",
+                v.expr
+            ))
+        }
         _ => Err(format!(
             "`join` needs a list of texts or files; `{}` is {}",
             v.expr,
@@ -223,7 +237,7 @@ pub(crate) fn join(v: &Value, sep: &str) -> Result<String, String> {
 }
 
 /// The picks (as the agent writes them) of a step's output that would fit `target`.
-pub(crate) fn picks_that_fit(v: &Value, target: &PyType) -> Vec<String> {
+pub(crate) fn picks_that_fit(step: &str, v: &Value, target: &PyType) -> Vec<String> {
     let mut out = Vec::new();
     let mut candidates = vec![Pick::Whole, Pick::First];
     if let Some(d) = &v.detail {
@@ -241,9 +255,9 @@ pub(crate) fn picks_that_fit(v: &Value, target: &PyType) -> Vec<String> {
                 .map(|p| format!(", \"pick\": \"{p}\""))
                 .unwrap_or_default();
             if fit(&picked, target).expr().is_some() {
-                out.push(format!("{{\"step\": …{as_json}}}"));
+                out.push(format!("{{\"step\": \"{step}\"{as_json}}}"));
             } else if *target == PyType::Scalar(Scalar::Str) && join(&picked, ",").is_ok() {
-                out.push(format!("{{\"step\": …{as_json}, \"join\": \",\"}}"));
+                out.push(format!("{{\"step\": \"{step}\"{as_json}, \"join\": \",\"}}"));
             }
         }
     }
@@ -314,10 +328,10 @@ mod tests {
             "\",\".join(get_path_url(file) for file in images)"
         );
         assert_eq!(
-            picks_that_fit(&files, &PyType::Scalar(Scalar::Str)),
+            picks_that_fit("a", &files, &PyType::Scalar(Scalar::Str)),
             [
-                "{\"step\": …, \"join\": \",\"}",
-                "{\"step\": …, \"pick\": \"first\"}"
+                "{\"step\": \"a\", \"join\": \",\"}",
+                "{\"step\": \"a\", \"pick\": \"first\"}"
             ]
         );
     }

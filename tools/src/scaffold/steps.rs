@@ -13,7 +13,7 @@ use super::python;
 use super::request::{ScaffoldRequest, StepSpec};
 use super::source::Source;
 use super::types::{ParamType, PyType, Scalar, Shape, Value};
-use crate::schema::{InputParam, ModelRef, Schemas};
+use crate::schema::{InputParam, ModelRef, OutputShape, Schemas};
 
 /// A fan-out: `input` takes each of `values` (Python literals) in its own prediction.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,21 +223,37 @@ fn plan_step(
         });
         let item = p.bindings[binding].output();
         let var = p.namer.fresh(&[format!("{base}_outputs")]);
-        let (shape, item_scalar) = match item.shape {
-            Shape::Path => (Shape::PathList, Some(Scalar::Path)),
-            Shape::Str => (Shape::List, Some(Scalar::Str)),
-            Shape::Int => (Shape::List, Some(Scalar::Int)),
-            Shape::Float => (Shape::List, Some(Scalar::Float)),
-            Shape::Bool => (Shape::List, Some(Scalar::Bool)),
-            _ => (Shape::List, None),
-        };
         call.out_var = Some(var.clone());
-        call.output = Some(Value {
-            expr: var,
-            shape,
-            item: item_scalar,
-            url: true,
-            detail: None,
+        call.output = Some(match &item.detail {
+            // One item per value, each shaped like the model's output.
+            Some(d) => Value::of_shape(
+                var,
+                &OutputShape {
+                    python_type: format!("list[{}]", d.python_type),
+                    file: false,
+                    fields: Vec::new(),
+                    items: Some(Box::new(d.clone())),
+                    any_of: Vec::new(),
+                    cut: None,
+                },
+            ),
+            None => {
+                let (shape, item_scalar) = match item.shape {
+                    Shape::Path => (Shape::PathList, Some(Scalar::Path)),
+                    Shape::Str => (Shape::List, Some(Scalar::Str)),
+                    Shape::Int => (Shape::List, Some(Scalar::Int)),
+                    Shape::Float => (Shape::List, Some(Scalar::Float)),
+                    Shape::Bool => (Shape::List, Some(Scalar::Bool)),
+                    _ => (Shape::List, None),
+                };
+                Value {
+                    expr: var,
+                    shape,
+                    item: item_scalar,
+                    url: true,
+                    detail: None,
+                }
+            }
         });
     } else if step.id.is_some() || p.calls.iter().any(|c| c.binding == binding) {
         let base = step
@@ -347,7 +363,13 @@ fn resolve(
         return Ok(format!("[{}]", parts.join(", ")));
     }
     let value =
-        source_value(p, source, Some((ctx.model, ctx.input)), deps).map_err(|why| ctx.refuse(raw, why))?;
+        source_value(p, source, Some((ctx.model, ctx.input)), deps).map_err(|why| {
+            let mut why = why;
+            if let Source::Step { step, .. } = source {
+                why.push_str(&suggest(p, step, target));
+            }
+            ctx.refuse(raw, why)
+        })?;
     if let Source::Step { join: Some(_), .. } = source
         && *target != PyType::Scalar(Scalar::Str)
     {
@@ -376,20 +398,38 @@ fn fit_or_refuse(
             Ok(expr)
         }
         Fit::Choose(_) | Fit::No => {
-            let picks = coerce::picks_that_fit(value, target);
             let list_into_text = *target == PyType::Scalar(Scalar::Str)
                 && matches!(value.shape, Shape::List | Shape::PathList);
             let mut why = format!("it is {} ({})", value.describe(), value.expr);
             if list_into_text {
                 why.push_str("; a list into one string needs `join`: add \"join\": \",\"");
             }
-            if picks.is_empty() {
-                why.push_str("; no pick of it fits");
-            } else {
-                why.push_str(&format!("; sources that fit: {}", picks.join(", ")));
+            match raw.get("step").and_then(serde_json::Value::as_str) {
+                Some(step) => why.push_str(&suggest(p, step, target)),
+                None => why.push_str(&format!(
+                    "; give a source of type {}",
+                    ctx.input.python_type
+                )),
             }
             Err(ctx.refuse(raw, why))
         }
+    }
+}
+
+/// `; sources that fit: …` for a step's whole output, or that none does.
+fn suggest(p: &Pipeline<'_>, step: &str, target: &PyType) -> String {
+    let Some(call) = p.find(step) else {
+        return String::new();
+    };
+    let whole = p.call_value(&p.calls[call]);
+    let picks = coerce::picks_that_fit(step, &whole, target);
+    if picks.is_empty() {
+        format!(
+            "; no pick of {step:?}'s output ({}) fits: use another source",
+            whole.describe()
+        )
+    } else {
+        format!("; sources that fit: {}", picks.join(", "))
     }
 }
 

@@ -74,6 +74,27 @@ const FIXTURES: &[(&str, &str)] = &[
         "shapes__vision-chat.json",
         include_str!("../../fixtures/replicate/models/shapes__vision-chat.json"),
     ),
+    // The tasks of issue 19 (two of them real recorded versions, see their `provenance`).
+    (
+        "chigozienri__image-urls-to-video.json",
+        include_str!("../../fixtures/replicate/models/chigozienri__image-urls-to-video.json"),
+    ),
+    (
+        "andreasjansson__blip-2.json",
+        include_str!("../../fixtures/replicate/models/andreasjansson__blip-2.json"),
+    ),
+    (
+        "tasks__outpainter.json",
+        include_str!("../../fixtures/replicate/models/tasks__outpainter.json"),
+    ),
+    (
+        "tasks__voice-convert.json",
+        include_str!("../../fixtures/replicate/models/tasks__voice-convert.json"),
+    ),
+    (
+        "tasks__nano-banana.json",
+        include_str!("../../fixtures/replicate/models/tasks__nano-banana.json"),
+    ),
 ];
 
 /// One model version as the API returns it.
