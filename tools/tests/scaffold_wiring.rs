@@ -73,7 +73,7 @@ fn nothing_to_fill_it_with_is_a_placeholder() {
     .unwrap();
     let main = file(&plan, "main.py");
     assert!(
-        main.contains("vision_chat(prompt=TODO(\"choose shapes/vision-chat's `prompt` (str)"),
+        main.contains("prompt=TODO(\"choose shapes/vision-chat's `prompt` (str)"),
         "{main}"
     );
     assert!(main.contains("def TODO(what: str):"), "{main}");
@@ -173,8 +173,7 @@ fn snapshot_fan_out_over_three_styles() {
             {"model": "acme/quick-caption", "id": "captions",
              "inputs": {"image": {"input": "image"}},
              "over": {"input": "style", "values": ["plain", "poetic", "technical"]}}
-        ],
-        "output": "str"
+        ]
     }));
     let text = checked_plan(&req);
     assert!(
@@ -238,7 +237,7 @@ fn bad_steps_get_actionable_errors() {
         (
             serde_json::json!({"steps": [{"model": "acme/pixel-forge", "inputs": {"prompt": {"input": "prompt"}}}],
                                "output_fields": {"image": "acme/nope"}}),
-            "no step is named",
+            "step is named \"acme/nope\"",
         ),
     ];
     for (req, needle) in cases {

@@ -265,8 +265,10 @@ impl Wiring<'_> {
         }
         let source = self.new_param(input)?;
         self.notes.push(format!(
-            "{} requires no input; added a run() input for its `{}`.",
-            self.model, input.name
+            "{} requires no input; added run() input `{}` for its `{}`.",
+            self.model,
+            source["input"].as_str().unwrap_or_default(),
+            input.name
         ));
         Some((input.name.clone(), source))
     }

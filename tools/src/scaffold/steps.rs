@@ -187,9 +187,10 @@ fn plan_step(
             input,
         };
         let source = Source::parse(raw).map_err(|e| bad(index, format!("`{name}`: {e}")))?;
+        let expr = resolve(p, &ctx, &source, &target, raw, &mut call.deps)?;
+        // A run() input that may be None is passed only when set (the API refuses null).
         let when_given = matches!(&source, Source::Input(n)
             if p.params.iter().any(|q| q.name == *n && q.may_be_none()));
-        let expr = resolve(p, &ctx, &source, &target, raw, &mut call.deps)?;
         if when_given {
             call.when_given.push((name.clone(), expr));
         } else {
