@@ -39,6 +39,7 @@ mod run_args;
 mod run_isolation;
 mod run_proxy;
 mod run_tools;
+mod scaffold_tasks;
 mod scaffold_tools;
 mod schema_tools;
 mod stdio;

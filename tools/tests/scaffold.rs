@@ -169,9 +169,7 @@ fn round_trip_counted(rulebooks: &[Rulebook]) -> (usize, usize, Vec<String>) {
                             "PY032" => false,
                             "PY029" => !plan.notes.iter().any(|n| {
                                 n.contains("is not used by any step")
-                                    && d.message.contains(
-                                        n.split('`').nth(1).unwrap_or("\u{0}"),
-                                    )
+                                    && d.message.contains(n.split('`').nth(1).unwrap_or("\u{0}"))
                             }),
                             _ => true,
                         })

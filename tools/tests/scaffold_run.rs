@@ -161,9 +161,10 @@ async fn fan_out_creates_one_prediction_per_value() {
     let answers = result.output.as_array().unwrap();
     assert_eq!(answers.len(), 3, "{}", result.output);
     assert!(
-        answers
-            .iter()
-            .all(|a| a.as_str().unwrap().contains("Here is my answer to: a red fox")),
+        answers.iter().all(|a| a
+            .as_str()
+            .unwrap()
+            .contains("Here is my answer to: a red fox")),
         "{}",
         result.output
     );

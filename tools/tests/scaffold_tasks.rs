@@ -71,7 +71,10 @@ fn slideshow_joins_the_fan_out_into_one_string_of_urls() {
         "{main}"
     );
     assert!(main.contains("video=Path(slideshow[\"video\"])"), "{main}");
-    assert!(!main.contains("json.dumps") && !main.contains("write_text"), "{main}");
+    assert!(
+        !main.contains("json.dumps") && !main.contains("write_text"),
+        "{main}"
+    );
     assert_eq!(codes(&plan), Vec::<String>::new(), "{main}");
 }
 
@@ -88,12 +91,17 @@ fn models_alone_chain_the_outpainted_image_into_the_captioner() {
     assert!(main.contains("outpainter(image=image)"), "{main}");
     assert!(main.contains("blip_2(image=outpainter_output)"), "{main}");
     assert!(
-        plan.notes.iter().any(|n| n.contains("chained") && n.contains("{\"input\": \"image\"}")),
+        plan.notes
+            .iter()
+            .any(|n| n.contains("chained") && n.contains("{\"input\": \"image\"}")),
         "{:?}",
         plan.notes
     );
     assert_eq!(plan.steps.len(), 2);
-    assert_eq!(plan.steps[1].inputs["image"], json!({"step": "tasks/outpainter"}));
+    assert_eq!(
+        plan.steps[1].inputs["image"],
+        json!({"step": "tasks/outpainter"})
+    );
     assert_eq!(codes(&plan), Vec::<String>::new(), "{main}");
 }
 
@@ -115,9 +123,14 @@ pub fn voice() -> Value {
 fn a_computed_field_is_typed_and_left_as_a_placeholder() {
     let plan = plan(voice());
     let main = plan.main_py();
-    assert!(main.contains("    audio: Path\n    duration: float\n"), "{main}");
     assert!(
-        main.contains("TODO(\"compute Output.duration (float): the converted audio's length in seconds\")"),
+        main.contains("    audio: Path\n    duration: float\n"),
+        "{main}"
+    );
+    assert!(
+        main.contains(
+            "TODO(\"compute Output.duration (float): the converted audio's length in seconds\")"
+        ),
         "{main}"
     );
     assert_eq!(plan.placeholders.len(), 1, "{:?}", plan.placeholders);
@@ -156,8 +169,14 @@ fn inputs_for_the_agents_own_code_are_declared_and_noted() {
             plan.notes
         );
     }
-    assert!(main.contains("safety_prediction = safety_check.create(prompt=prompt)"), "{main}");
-    assert!(main.contains("safety = safety_prediction.output()"), "{main}");
+    assert!(
+        main.contains("safety_prediction = safety_check.create(prompt=prompt)"),
+        "{main}"
+    );
+    assert!(
+        main.contains("safety = safety_prediction.output()"),
+        "{main}"
+    );
     assert_eq!(codes(&plan), ["PY029", "PY029"], "{main}");
 }
 
@@ -186,7 +205,10 @@ fn a_list_input_is_built_from_several_steps() {
         main.contains("image_input=[get_path_url(landscape[0]), get_path_url(portrait[0])]"),
         "{main}"
     );
-    assert!(main.contains("landscape_prediction = pixel_forge.create("), "{main}");
+    assert!(
+        main.contains("landscape_prediction = pixel_forge.create("),
+        "{main}"
+    );
     assert!(main.contains("return Path(blend)"), "{main}");
     assert_eq!(codes(&plan), Vec::<String>::new(), "{main}");
 }
@@ -204,7 +226,10 @@ fn undecidable_values_become_placeholders_naming_the_choices() {
         "output_fields": {"video": "video", "text": "talk"}
     }));
     let main = plan.main_py();
-    assert!(!main.contains("json.dumps") && !main.contains("hello world"), "{main}");
+    assert!(
+        !main.contains("json.dumps") && !main.contains("hello world"),
+        "{main}"
+    );
     assert!(
         main.contains(
             "TODO(\"choose what Output.video gets (Path) from video (dict{video: Path, zip?: Path}): video[\\\"video\\\"] (Path), video[\\\"zip\\\"] (Path)\")"
@@ -244,7 +269,11 @@ fn refusals_name_the_step_the_shapes_and_the_fix() {
     ];
     let text: Vec<String> = cases.into_iter().map(refusal).collect();
     assert!(text[0].contains("add \"join\": \",\""), "{}", text[0]);
-    assert!(text[0].contains("list[Path]") && text[0].contains("(str"), "{}", text[0]);
+    assert!(
+        text[0].contains("list[Path]") && text[0].contains("(str"),
+        "{}",
+        text[0]
+    );
     assert!(text[1].contains("two sources"), "{}", text[1]);
     insta::assert_snapshot!(text.join("\n\n"));
 }

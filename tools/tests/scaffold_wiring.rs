@@ -78,7 +78,11 @@ fn nothing_to_fill_it_with_is_a_placeholder() {
     );
     assert!(main.contains("def TODO(what: str):"), "{main}");
     assert_eq!(plan.placeholders.len(), 1, "{:?}", plan.placeholders);
-    assert!(plan.placeholders[0].starts_with("main.py:"), "{:?}", plan.placeholders);
+    assert!(
+        plan.placeholders[0].starts_with("main.py:"),
+        "{:?}",
+        plan.placeholders
+    );
 }
 
 #[test]

@@ -90,8 +90,7 @@ fn parse_output_field(s: &str) -> anyhow::Result<(String, serde_json::Value)> {
     })?;
     let source = source.trim();
     let value = if source.starts_with('{') {
-        serde_json::from_str(source)
-            .map_err(|e| anyhow::anyhow!("--output-field `{s}`: {e}"))?
+        serde_json::from_str(source).map_err(|e| anyhow::anyhow!("--output-field `{s}`: {e}"))?
     } else {
         serde_json::Value::String(source.to_string())
     };

@@ -120,7 +120,10 @@ impl Wiring<'_> {
     fn earlier(&self, target: &PyType, files_only: bool) -> Option<(String, Fit)> {
         self.previous.iter().rev().find_map(|(model, schema)| {
             let value = output_value(schema);
-            if files_only && !value.shape.is_file() && value.detail.as_ref().is_none_or(|d| !d.has_files()) {
+            if files_only
+                && !value.shape.is_file()
+                && value.detail.as_ref().is_none_or(|d| !d.has_files())
+            {
                 return None;
             }
             let fit = coerce::fit(&value, target);

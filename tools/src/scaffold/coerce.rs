@@ -53,9 +53,7 @@ pub(crate) fn fit(v: &Value, target: &PyType) -> Fit {
         | (Shape::Secret, PyType::Scalar(Scalar::Secret)) => exact(e.clone()),
         (Shape::Secret, PyType::Scalar(Scalar::Str)) => exact(format!("{e}.get_secret_value()")),
         (Shape::Str, PyType::List(Scalar::Str)) => exact(format!("[{e}]")),
-        (Shape::Path, PyType::List(Scalar::Path)) if v.url => {
-            exact(format!("[get_path_url({e})]"))
-        }
+        (Shape::Path, PyType::List(Scalar::Path)) if v.url => exact(format!("[get_path_url({e})]")),
         (Shape::Path, PyType::List(Scalar::Path)) => exact(format!("[{e}]")),
         (Shape::PathList, PyType::List(Scalar::Path)) => exact(file_list(v)),
         (Shape::List, PyType::List(s)) if v.item == Some(*s) => exact(e.clone()),
@@ -82,7 +80,11 @@ fn fields_that_fit(v: &Value, target: &PyType) -> Fit {
     for part in parts(v) {
         let f = fit(&part, target);
         if let Some(expr) = f.expr() {
-            found.push((expr.to_string(), part.describe(), matches!(f, Fit::Exact(_))));
+            found.push((
+                expr.to_string(),
+                part.describe(),
+                matches!(f, Fit::Exact(_)),
+            ));
         }
     }
     let file_target = matches!(
@@ -107,12 +109,7 @@ pub(crate) fn parts(v: &Value) -> Vec<Value> {
     detail
         .fields
         .iter()
-        .map(|f| {
-            Value::of_shape(
-                format!("{}[{}]", v.expr, python::string(&f.name)),
-                &f.shape,
-            )
-        })
+        .map(|f| Value::of_shape(format!("{}[{}]", v.expr, python::string(&f.name)), &f.shape))
         .collect()
 }
 
@@ -257,7 +254,9 @@ pub(crate) fn picks_that_fit(step: &str, v: &Value, target: &PyType) -> Vec<Stri
             if fit(&picked, target).expr().is_some() {
                 out.push(format!("{{\"step\": \"{step}\"{as_json}}}"));
             } else if *target == PyType::Scalar(Scalar::Str) && join(&picked, ",").is_ok() {
-                out.push(format!("{{\"step\": \"{step}\"{as_json}, \"join\": \",\"}}"));
+                out.push(format!(
+                    "{{\"step\": \"{step}\"{as_json}, \"join\": \",\"}}"
+                ));
             }
         }
     }

@@ -86,7 +86,11 @@ fn fan_out_start(p: &Pipeline<'_>, call: &Call) -> Vec<String> {
 }
 
 fn fan_out_end(p: &Pipeline<'_>, call: &Call) -> String {
-    let predictions = call.over.as_ref().map(|o| o.predictions.as_str()).unwrap_or("");
+    let predictions = call
+        .over
+        .as_ref()
+        .map(|o| o.predictions.as_str())
+        .unwrap_or("");
     format!(
         "{} = [prediction.output() for prediction in {predictions}]",
         p.call_var(call)

@@ -163,8 +163,7 @@ pub fn scaffold(
         );
     }
     notes.push(if placeholders.is_empty() {
-        "Next: validate the project (validate_pipeline, or `mcp-pipelines validate .`)."
-            .to_string()
+        "Next: validate the project (validate_pipeline, or `mcp-pipelines validate .`).".to_string()
     } else {
         "Next: replace each TODO(...) in main.py (validate_pipeline reports them as PY032 \
          until none is left), then validate."

@@ -32,15 +32,26 @@ pub(crate) struct Return {
 fn inferred(last: Option<&Value>) -> PyType {
     match last.map(|v| (v.shape, v.item)) {
         Some((Shape::Path | Shape::PathList, _)) => last
-            .map(|v| if v.shape == Shape::Path { PyType::Scalar(Scalar::Path) } else { PyType::List(Scalar::Path) })
+            .map(|v| {
+                if v.shape == Shape::Path {
+                    PyType::Scalar(Scalar::Path)
+                } else {
+                    PyType::List(Scalar::Path)
+                }
+            })
             .unwrap_or(PyType::Scalar(Scalar::Str)),
         Some((Shape::Int, _)) => PyType::Scalar(Scalar::Int),
         Some((Shape::Float, _)) => PyType::Scalar(Scalar::Float),
         Some((Shape::Bool, _)) => PyType::Scalar(Scalar::Bool),
-        Some((Shape::List, Some(s @ (Scalar::Str | Scalar::Int | Scalar::Float | Scalar::Bool)))) => {
-            PyType::List(s)
-        }
-        Some((Shape::Dict, _)) if last.and_then(|v| v.detail.as_ref()).is_some_and(|d| d.has_files()) => {
+        Some((
+            Shape::List,
+            Some(s @ (Scalar::Str | Scalar::Int | Scalar::Float | Scalar::Bool)),
+        )) => PyType::List(s),
+        Some((Shape::Dict, _))
+            if last
+                .and_then(|v| v.detail.as_ref())
+                .is_some_and(|d| d.has_files()) =>
+        {
             PyType::Scalar(Scalar::Path)
         }
         _ => PyType::Scalar(Scalar::Str),
@@ -165,7 +176,8 @@ fn output_values(p: &mut Pipeline<'_>) -> Result<Vec<(String, String, String)>, 
         return Ok(out);
     }
     if p.calls.is_empty() {
-        let todo = p.todo("compute Output.text (str), or name the fields with output_fields".into());
+        let todo =
+            p.todo("compute Output.text (str), or name the fields with output_fields".into());
         return Ok(vec![("text".into(), "str".into(), todo)]);
     }
     let mut counts: Vec<(&'static str, usize)> = Vec::new();

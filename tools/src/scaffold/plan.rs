@@ -102,7 +102,6 @@ impl Pipeline<'_> {
         self.placeholders.push(text);
         call
     }
-
 }
 
 impl<'a> Pipeline<'a> {

@@ -50,7 +50,11 @@ impl Pipeline<'_> {
     }
 
     /// The value of a source (without a target: `output_fields`), recording the calls read.
-    pub(crate) fn value_of(&mut self, src: &Source, deps: &mut Vec<usize>) -> Result<Value, String> {
+    pub(crate) fn value_of(
+        &mut self,
+        src: &Source,
+        deps: &mut Vec<usize>,
+    ) -> Result<Value, String> {
         source_value(self, src, None, deps)
     }
 }
@@ -283,7 +287,9 @@ fn plan_step(
     }
     // A model that requires nothing is never called without arguments (it would run on its
     // defaults): its main input gets a placeholder.
-    if call.args.is_empty() && call.when_given.is_empty() && call.over.is_none()
+    if call.args.is_empty()
+        && call.when_given.is_empty()
+        && call.over.is_none()
         && let Some(input) = super::auto::main_input(&schema.inputs)
     {
         let todo = p.todo(format!(
@@ -340,15 +346,21 @@ fn resolve(
 ) -> Result<String, ScaffoldError> {
     if let Source::Value(v) = source {
         return python::literal(v, Some(target)).ok_or_else(|| {
-            ctx.refuse(raw, format!("it is not a {} literal", ctx.input.python_type))
+            ctx.refuse(
+                raw,
+                format!("it is not a {} literal", ctx.input.python_type),
+            )
         });
     }
     if let Source::List(items) = source {
         let PyType::List(item_ty) = target else {
-            return Err(ctx.refuse(raw, format!(
-                "`list` builds a list and the input takes one {}",
-                ctx.input.python_type
-            )));
+            return Err(ctx.refuse(
+                raw,
+                format!(
+                    "`list` builds a list and the input takes one {}",
+                    ctx.input.python_type
+                ),
+            ));
         };
         let mut parts = Vec::new();
         for item in items {
@@ -363,20 +375,22 @@ fn resolve(
         }
         return Ok(format!("[{}]", parts.join(", ")));
     }
-    let value =
-        source_value(p, source, Some((ctx.model, ctx.input)), deps).map_err(|why| {
-            let mut why = why;
-            if let Source::Step { step, .. } = source {
-                why.push_str(&suggest(p, step, target));
-            }
-            ctx.refuse(raw, why)
-        })?;
+    let value = source_value(p, source, Some((ctx.model, ctx.input)), deps).map_err(|why| {
+        let mut why = why;
+        if let Source::Step { step, .. } = source {
+            why.push_str(&suggest(p, step, target));
+        }
+        ctx.refuse(raw, why)
+    })?;
     if let Source::Step { join: Some(_), .. } = source
         && *target != PyType::Scalar(Scalar::Str)
     {
         return Err(ctx.refuse(
             raw,
-            format!("`join` makes one string and the input takes {}", ctx.input.python_type),
+            format!(
+                "`join` makes one string and the input takes {}",
+                ctx.input.python_type
+            ),
         ));
     }
     fit_or_refuse(ctx, &value, target, raw, p)
@@ -471,7 +485,8 @@ fn source_value(
                 serde_json::Value::Number(_) => PyType::Scalar(Scalar::Float),
                 _ => PyType::Other("value".into()),
             };
-            let lit = python::literal(v, Some(&ty)).ok_or_else(|| format!("{v} is not a literal"))?;
+            let lit =
+                python::literal(v, Some(&ty)).ok_or_else(|| format!("{v} is not a literal"))?;
             Ok(Value::of_type(lit, &ty))
         }
         Source::List(_) => Err("`list` is for a model input that takes a list".to_string()),
@@ -502,8 +517,13 @@ fn run_input(
             "`{name}` cannot be a run() input name; pick another identifier"
         ));
     }
-    let mut param: Param = inputs::from_model_input(name.to_string(), model, input)
-        .ok_or_else(|| format!("`{}` ({}) cannot be a run() input", input.name, input.python_type))?;
+    let mut param: Param =
+        inputs::from_model_input(name.to_string(), model, input).ok_or_else(|| {
+            format!(
+                "`{}` ({}) cannot be a run() input",
+                input.name, input.python_type
+            )
+        })?;
     param.uses = 1;
     let value = param.value();
     p.params.push(param);
