@@ -25,8 +25,14 @@ fn real_schemas() -> Vec<ModelSchema> {
         .collect();
     files.sort();
     for file in files {
-        let stem = file.file_stem().unwrap().to_str().unwrap().replace("__", "/");
-        let version: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let stem = file
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace("__", "/");
+        let version: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let reference = ModelRef::parse(&stem).unwrap();
         let mut schema = render(
             &reference,
@@ -52,7 +58,8 @@ fn joinable(a: &ModelSchema, b: &ModelSchema) -> bool {
     let (text, files) = output_kinds(a);
     b.inputs.iter().any(|i| {
         let t = i.python_type.as_str();
-        (text && t.starts_with("str")) || (files && (t.starts_with("Path") || t.starts_with("list[Path]")))
+        (text && t.starts_with("str"))
+            || (files && (t.starts_with("Path") || t.starts_with("list[Path]")))
     })
 }
 
@@ -79,7 +86,10 @@ fn every_joinable_real_pair_is_right_or_carries_placeholders() {
                 let plan = match scaffold(&req, &rulebook(), &schemas) {
                     Ok(plan) => plan,
                     Err(e) => {
-                        failures.push(format!("{} → {} ({output:?}): refused: {e}", a.model, b.model));
+                        failures.push(format!(
+                            "{} → {} ({output:?}): refused: {e}",
+                            a.model, b.model
+                        ));
                         continue;
                     }
                 };
@@ -94,7 +104,11 @@ fn every_joinable_real_pair_is_right_or_carries_placeholders() {
                 }
                 let project = Project::from_files(&plan.file_map()).unwrap();
                 let report = ValidationReport::new(validate(&project, &rulebook(), &schemas));
-                let todos = report.diagnostics.iter().filter(|d| d.code == "PY032").count();
+                let todos = report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.code == "PY032")
+                    .count();
                 let others: Vec<_> = report
                     .diagnostics
                     .iter()

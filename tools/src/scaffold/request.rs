@@ -7,49 +7,39 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScaffoldRequest {
-    /// The project directory to write into (created when missing). Give either `path` or
-    /// `inline`.
+    /// The project directory (created when missing); or `inline`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Return the files in the result instead of writing them (the hosted HTTP mode, where
-    /// the server cannot see your disk).
+    /// Return the files instead of writing them (hosted mode).
     #[serde(default)]
     pub inline: bool,
-    /// The pipeline's name, used in the README and the module docstring (default: the
-    /// directory name, else `pipeline`).
+    /// The pipeline's name (default: the directory's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// One or two sentences on what the pipeline does.
+    /// What the pipeline does, in a sentence or two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Models `run()` calls, in call order, as `owner/name` (or `owner/name:version`). Each is
-    /// bound at module scope with `replicate.use()` and called with every required input,
-    /// chaining one model's output into the next where the types fit. Their schemas are
-    /// fetched first when not cached.
+    /// Models in call order (`owner/name[:version]`), chained where the types fit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
-    /// The model calls in order (replaces the automatic wiring); the language is in
-    /// pipelines://guide/steps.
+    /// The model calls in order, replacing the automatic wiring (pipelines://guide/steps).
+    #[schemars(schema_with = "steps_schema")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepSpec>>,
-    /// The fields of `Output`, in order: `{"<field>": "<step>" | SOURCE | {"type": "float",
-    /// "description": "…"}}` (see pipelines://guide/steps); implies `output: "Output"`.
+    /// `Output`'s fields in order: name → step, SOURCE or `{"type", "description"}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_fields: Option<OutputFields>,
-    /// The inputs of `run()`. When omitted, the models' required inputs that no earlier model
-    /// supplies become the inputs. An input whose name and type match a model input is passed
-    /// to it.
+    /// The inputs of `run()` (default: derived from the models' required inputs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<InputSpec>>,
-    /// What `run()` returns. When omitted, it follows the last model's output (`str` for a
-    /// language model, `list[Path]` for an image model…).
+    /// What `run()` returns (default: follows the last model's output).
+    #[schemars(schema_with = "output_schema")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputChoice>,
-    /// Replace existing files that differ from the generated ones (default false: they are left
-    /// alone and reported with a diff).
+    /// Replace existing files that differ (default: keep them, show a diff).
     #[serde(default)]
     pub overwrite: bool,
-    /// Write nothing; report every file with its content and its diff against what is on disk.
+    /// Write nothing; report every file with its diff.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -60,23 +50,22 @@ pub struct ScaffoldRequest {
 pub struct InputSpec {
     /// A Python identifier, e.g. `prompt`.
     pub name: String,
-    /// `str`, `int`, `float`, `bool`, `Path`, `Secret`, or `list[...]` of one of those; add
-    /// ` | None` for an optional input without a default (it then defaults to `None`).
+    /// `str`, `int`, `float`, `bool`, `Path`, `Secret` or `list[...]`; `T | None` if optional.
     #[serde(rename = "type")]
     pub python_type: String,
-    /// What a user of the model should pass.
+    /// What a user should pass.
     pub description: String,
-    /// The default value; without one the input is required (unless its type is optional).
+    /// The default (none: required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<serde_json::Value>,
-    /// The allowed values (`str` or `int` inputs).
+    /// The allowed values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<Vec<crate::schema::types::JsonScalar>>")]
+    #[schemars(schema_with = "choices_schema")]
     pub choices: Option<Vec<serde_json::Value>>,
-    /// Inclusive minimum (`int` or `float` inputs).
+    /// Inclusive minimum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ge: Option<f64>,
-    /// Inclusive maximum (`int` or `float` inputs).
+    /// Inclusive maximum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub le: Option<f64>,
 }
@@ -221,5 +210,20 @@ fn sources_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "object",
         "additionalProperties": {"type": "object"}
+    })
+}
+
+fn steps_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": ["array", "null"], "items": {"type": "object"}})
+}
+
+fn output_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"enum": ["str", "Path", "list[Path]", "Output", null]})
+}
+
+fn choices_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["array", "null"],
+        "items": {"type": ["string", "integer", "number", "boolean"]}
     })
 }
