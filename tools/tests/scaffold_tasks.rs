@@ -277,3 +277,31 @@ fn refusals_name_the_step_the_shapes_and_the_fix() {
     assert!(text[1].contains("two sources"), "{}", text[1]);
     insta::assert_snapshot!(text.join("\n\n"));
 }
+
+/// `output_fields` keeps the order given; a list of one-entry objects keeps it even where
+/// JSON objects arrive with sorted keys (MCP), and a field given twice is refused.
+#[test]
+fn output_fields_keep_the_order_given() {
+    let mut req = voice();
+    req["output_fields"] = json!([
+        {"duration": {"type": "float", "description": "seconds"}},
+        {"audio": "voice"}
+    ]);
+    let main = plan(req).main_py();
+    assert!(
+        main.contains("    duration: float\n    audio: Path\n"),
+        "{main}"
+    );
+    let twice: Result<ScaffoldRequest, _> =
+        serde_json::from_str(r#"{"output_fields": [{"audio": "voice"}, {"audio": "voice"}]}"#);
+    assert!(twice.unwrap_err().to_string().contains("given twice"));
+    let twice_in_inputs: Result<ScaffoldRequest, _> = serde_json::from_str(
+        r#"{"steps": [{"model": "a/b", "inputs": {"seed": {"value": 1}, "seed": {"value": 2}}}]}"#,
+    );
+    assert!(
+        twice_in_inputs
+            .unwrap_err()
+            .to_string()
+            .contains("given twice")
+    );
+}

@@ -3,10 +3,15 @@
 //! from the models' schemas — written without clobbering anyone's edits.
 //!
 //! Layout:
-//! - `request` — [`ScaffoldRequest`], the tool's input.
-//! - `plan` — `run()`'s parameters and where every model input's value comes from;
-//!   `inputs` — declared and derived parameters; `output` — the return and `class Output`.
-//! - `generate` + `render` — the template files in `tools/templates/`, filled in.
+//! - `request` — [`ScaffoldRequest`], the tool's input; `source` — the typed sources
+//!   (`input`, `step` with `pick`/`join`, `value`, `list`) its steps and `output_fields` use.
+//! - `auto` — the automatic wiring: the steps `models` alone describes.
+//! - `steps` — the one planner: steps → calls; `resolve` — one input's source → a fitted
+//!   expression or a refusal; `coerce` — the one table of conversions (lossless implicit,
+//!   obvious ones noted, the rest a `TODO(...)` placeholder or a refusal); `plan` — the
+//!   planned `run()`; `inputs` — its parameters; `output` — the return and `class Output`.
+//! - `emit` — calls as Python (independent calls started together); `generate` + `render`
+//!   — the template files in `tools/templates/`, filled in.
 //! - `apply` — writing (atomic, diffs instead of clobbering) and the inline answer;
 //!   `report` — [`ScaffoldReport`].
 //!
@@ -27,6 +32,7 @@ mod python;
 mod render;
 mod report;
 mod request;
+mod resolve;
 mod source;
 mod steps;
 mod types;

@@ -26,7 +26,7 @@ pub struct ScaffoldRequest {
     #[schemars(schema_with = "steps_schema")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepSpec>>,
-    /// `Output`'s fields in order: name → step, SOURCE or `{"type", "description"}`.
+    /// `Output`'s fields: name → step, SOURCE or `{"type", "description"}` (a list keeps order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_fields: Option<OutputFields>,
     /// The inputs of `run()` (default: derived from the models' required inputs).
@@ -155,7 +155,7 @@ impl Serialize for OutputFields {
 
 impl<'de> Deserialize<'de> for OutputFields {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(OrderedVisitor).map(OutputFields)
+        d.deserialize_any(OrderedVisitor).map(OutputFields)
     }
 }
 
@@ -170,8 +170,9 @@ impl schemars::JsonSchema for OutputFields {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "type": "object",
-            "additionalProperties": {"type": ["string", "object"]}
+            "type": ["object", "array"],
+            "additionalProperties": {"type": ["string", "object"]},
+            "items": {"type": "object"}
         })
     }
 }
@@ -183,7 +184,24 @@ impl<'de> serde::de::Visitor<'de> for OrderedVisitor {
     type Value = Vec<(String, serde_json::Value)>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object")
+        f.write_str("an object (or a list of one-entry objects)")
+    }
+
+    /// `[{"video": …}, {"duration": …}]`: the same entries as a list, for clients whose JSON
+    /// objects do not keep their order.
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out: Self::Value = Vec::new();
+        while let Some(entry) = seq.next_element::<serde_json::Map<String, serde_json::Value>>()? {
+            for (k, v) in entry {
+                if out.iter().any(|(seen, _)| *seen == k) {
+                    return Err(serde::de::Error::custom(format!(
+                        "{k:?} is given twice; give each one source"
+                    )));
+                }
+                out.push((k, v));
+            }
+        }
+        Ok(out)
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
