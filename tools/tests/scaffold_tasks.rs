@@ -305,3 +305,36 @@ fn output_fields_keep_the_order_given() {
             .contains("given twice")
     );
 }
+
+/// A list of objects into a text input: the refusal suggests the nested pick that fits (no
+/// `join`, which only joins texts and files); a picked field the schema does not require is
+/// noted as possibly absent.
+#[test]
+fn nested_picks_are_suggested_and_optional_fields_noted() {
+    let steps = |pick: &str| {
+        json!({"steps": [
+            {"model": "shapes/transcriber", "id": "transcript", "inputs": {"audio": {"input": "audio"}}},
+            {"model": "acme/chatter-3b", "inputs": {"prompt": {"step": "transcript", "pick": pick}}}
+        ], "output_fields": {"subtitles": {"step": "transcript", "pick": "srt_file"}}})
+    };
+    let refused = refusal(steps("segments"));
+    assert!(
+        refused.contains("{\"step\": \"transcript\", \"pick\": \"segments.0.text\"}"),
+        "{refused}"
+    );
+    assert!(!refused.contains("add \"join\""), "{refused}");
+    let plan = plan(steps("segments.0.text"));
+    assert!(
+        plan.main_py()
+            .contains("prompt=transcript[\"segments\"][0][\"text\"]"),
+        "{}",
+        plan.main_py()
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("`transcript[\"srt_file\"]` may be absent")),
+        "{:?}",
+        plan.notes
+    );
+}

@@ -131,6 +131,26 @@ pub(crate) fn pick(v: &Value, pick: &Pick) -> Result<Value, String> {
     }
 }
 
+/// The first field on a picked path that the schema does not require (it may be absent).
+pub(crate) fn optional_field(v: &Value, pick: &Pick) -> Option<String> {
+    let Pick::Field(path) = pick else {
+        return None;
+    };
+    let mut shape = v.detail.clone()?;
+    for key in path {
+        if key.parse::<usize>().is_ok() {
+            shape = *shape.items?;
+            continue;
+        }
+        let field = shape.fields.iter().find(|f| f.name == *key)?;
+        if !field.required {
+            return Some(key.clone());
+        }
+        shape = field.shape.clone();
+    }
+    None
+}
+
 fn has_field(v: &Value, name: &str) -> bool {
     v.detail
         .as_ref()
@@ -240,8 +260,15 @@ pub(crate) fn picks_that_fit(step: &str, v: &Value, target: &PyType) -> Vec<Stri
     if let Some(d) = &v.detail {
         for f in &d.fields {
             candidates.push(Pick::Field(vec![f.name.clone()]));
-            if f.shape.items.is_some() {
+            if let Some(items) = &f.shape.items {
                 candidates.push(Pick::Field(vec![f.name.clone(), "0".into()]));
+                for sub in &items.fields {
+                    candidates.push(Pick::Field(vec![
+                        f.name.clone(),
+                        "0".into(),
+                        sub.name.clone(),
+                    ]));
+                }
             }
         }
     }

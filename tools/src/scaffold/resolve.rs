@@ -119,7 +119,8 @@ fn fit_or_refuse(
         }
         Fit::Choose(_) | Fit::No => {
             let list_into_text = *target == PyType::Scalar(Scalar::Str)
-                && matches!(value.shape, Shape::List | Shape::PathList);
+                && matches!(value.shape, Shape::List | Shape::PathList)
+                && coerce::join(value, ",").is_ok();
             let mut why = format!("it is {} ({})", value.describe(), value.expr);
             if list_into_text {
                 why.push_str("; a list into one string needs `join`: add \"join\": \",\"");
@@ -172,6 +173,16 @@ pub(crate) fn source_value(
             }
             let value = p.call_value(&p.calls[call]);
             let picked = coerce::pick(&value, pick)?;
+            if let Some(field) = coerce::optional_field(&value, pick) {
+                let note = format!(
+                    "`{}` may be absent: the schema of {step:?}'s output does not require \
+                     `{field}`; handle a missing value in main.py if the model can omit it.",
+                    picked.expr
+                );
+                if !p.notes.contains(&note) {
+                    p.notes.push(note);
+                }
+            }
             match join {
                 Some(sep) => {
                     let expr = coerce::join(&picked, sep)?;
