@@ -305,10 +305,10 @@ async fn bad_inputs_are_rejected_by_the_server_with_422() {
     let err = run_locally(request, &config(), None, CancellationToken::new())
         .await
         .unwrap_err();
-    let RunError::InputRejected { detail } = &err else {
+    let RunError::InputRejected { problems } = &err else {
         panic!("expected a 422, got {err}")
     };
-    assert!(detail.contains("times"), "{detail}");
+    assert!(problems.iter().any(|p| p.contains("times")), "{problems:?}");
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ mod child;
 mod data_uri;
 mod env;
 mod error;
+mod input_schema;
 mod inputs;
 mod logs;
 mod outputs;

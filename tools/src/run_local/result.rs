@@ -103,6 +103,8 @@ pub struct Timings {
     pub python_ms: u64,
     /// Checking (and, if needed, building) the venv.
     pub venv_ms: u64,
+    /// Writing the project's OpenAPI schema (cog's input checks).
+    pub schema_ms: u64,
     /// From starting the cog server to `/health-check` READY.
     pub server_start_ms: u64,
     /// The `POST /predictions` round trip.

@@ -232,6 +232,23 @@ pub async fn run_locally(
     );
     let mut env = run_env(config, &proxy);
     isolation.add_env(&mut env, &project.predict);
+    // cog checks inputs against the schema `cog build` writes; without it, anything goes.
+    let t = Instant::now();
+    if let Err(why) = super::input_schema::write_schema(super::input_schema::SchemaSpec {
+        venv_dir: &venv.path,
+        project_dir: &isolation.dir.project,
+        predict: &project.predict,
+        env: env.clone(),
+        sandbox: isolation.sandbox.as_ref(),
+    })
+    .await
+    {
+        warnings.push(format!(
+            "could not write {} ({why}): cog did not check the inputs against run()'s signature as Replicate does",
+            super::input_schema::SCHEMA_FILE
+        ));
+    }
+    timings.schema_ms = millis(t);
     let mut server = CogServer::start(
         ServerSpec {
             venv_dir: &venv.path,
