@@ -85,6 +85,12 @@ pub enum RunError {
         /// What is wrong and how to fix it (names `mocks` and `REPLICATE_API_TOKEN`).
         message: String,
     },
+    /// The runtime asked for cannot be reproduced (e.g. `replicate` without its list).
+    #[error("{message}")]
+    Runtime {
+        /// What is missing and how to get it.
+        message: String,
+    },
     /// The run was cancelled; the whole process group was killed.
     #[error("the run was cancelled")]
     Cancelled,

@@ -33,6 +33,9 @@ pub struct RunResult {
     pub venv: VenvInfo,
     /// The interpreter the venv was built from.
     pub python: Python,
+    /// Which runtime the venv reproduces (`replicate` pins or `latest`), which Python and
+    /// which prediction server.
+    pub runtime: super::runtime::RuntimeUsed,
     /// How long each stage took.
     pub timings: Timings,
     /// Non-fatal notes (e.g. requirement lines that were ignored).
@@ -163,6 +166,7 @@ impl RunResult {
                 }
             }
         }
+        let _ = writeln!(out, "{}", self.runtime.to_line());
         let _ = writeln!(
             out,
             "venv: {} ({}; Python {}, cog {})",

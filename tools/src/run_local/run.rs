@@ -13,7 +13,7 @@ use super::inputs::{RunInputs, RunSignature, check_inputs, embed_files};
 use super::outputs::extract_files;
 use super::progress::{ProgressFn, Reporter, Stage};
 use super::project::{PreparedProject, ProjectSource};
-use super::python::{PythonSearch, find_python};
+use super::python::{PythonSearch, find_python_preferring};
 use super::requirements::ResolvedRequirements;
 use super::result::{RunResult, Timings};
 use super::rundir::Isolation;
@@ -58,6 +58,11 @@ pub struct RunConfig {
     pub input_roots: Option<Vec<PathBuf>>,
     /// The runtime's Python distributions (PEP 503 names), for advice on missing modules.
     pub runtime_packages: Vec<String>,
+    /// The cached runtime package list (the docs cache's `runtime` source), parsed; with it
+    /// runs default to runtime `replicate`.
+    pub runtime_pins: Option<super::runtime::RuntimePins>,
+    /// The runtime's Python (major, minor), used for runtime `replicate` when installed here.
+    pub runtime_python: Option<(u32, u32)>,
     /// Run output dirs under the cache older than this are removed before a run (default
     /// 7 days; `None` or zero: never).
     pub outputs_max_age: Option<Duration>,
@@ -105,6 +110,8 @@ impl RunConfig {
                 std::env::var_os("PATH").as_deref(),
             ),
             runtime_packages: Vec::new(),
+            runtime_pins: None,
+            runtime_python: None,
             input_roots: None,
             outputs_max_age: Some(Duration::from_secs(7 * 86_400)),
             venvs_max_age: Some(Duration::from_secs(30 * 86_400)),
@@ -130,6 +137,9 @@ pub struct RunRequest {
     pub sandbox: Option<bool>,
     /// Mocked models, answered by the run's proxy without calling Replicate.
     pub mocks: super::proxy::Mocks,
+    /// `replicate` (the runtime list's pins) or `latest`; default: `replicate` when the
+    /// runtime list is cached, else `latest`.
+    pub runtime: Option<super::runtime::RuntimeChoice>,
 }
 
 impl RunRequest {
@@ -143,6 +153,7 @@ impl RunRequest {
             timeout: None,
             sandbox: None,
             mocks: super::proxy::Mocks::default(),
+            runtime: None,
         }
     }
 }
@@ -185,16 +196,20 @@ pub async fn run_locally(
     };
 
     let mut timings = Timings::default();
-    let (python, venv, _lease, warnings) = {
+    let (python, venv, _lease, warnings, runtime) = {
         let t = Instant::now();
+        let plan = RuntimePlan::new(request.runtime, config)?;
         reporter.stage(Stage::Python, "looking for Python >= 3.12");
-        let python = find_python(&config.python).await?;
+        let (python, python_note) =
+            find_python_preferring(&config.python, plan.python(config)).await?;
         timings.python_ms = millis(t);
         let t = Instant::now();
-        let (venv, lease, warnings) =
-            venv_for(&project, &python, config, &reporter, &cancel).await?;
+        let (venv, lease, mut warnings) =
+            venv_for(&project, &python, config, &plan, &reporter, &cancel).await?;
         timings.venv_ms = millis(t);
-        (python, venv, lease, warnings)
+        let runtime = plan.used(&venv, python_note.as_deref());
+        warnings.extend(python_note);
+        (python, venv, lease, warnings, runtime)
     };
 
     let output_dir = output_dir(request.output_dir, config)?;
@@ -334,10 +349,88 @@ pub async fn run_locally(
         metrics: response.metrics,
         venv,
         python,
+        runtime,
         timings,
         warnings,
         calls,
     })
+}
+
+/// The runtime a run reproduces, decided before anything is installed.
+struct RuntimePlan<'a> {
+    choice: super::runtime::RuntimeChoice,
+    reason: String,
+    pins: Option<&'a super::runtime::RuntimePins>,
+}
+
+impl<'a> RuntimePlan<'a> {
+    fn new(
+        asked: Option<super::runtime::RuntimeChoice>,
+        config: &'a RunConfig,
+    ) -> Result<Self, RunError> {
+        use super::runtime::RuntimeChoice;
+        let pins = config.runtime_pins.as_ref();
+        let (choice, reason) = match (asked, pins) {
+            (Some(RuntimeChoice::Replicate), None) => {
+                return Err(RunError::Runtime {
+                    message: "runtime `replicate` needs Replicate's runtime package list in the docs cache: call fetch_llms_txt with source \"runtime\" (CLI: `mcp-pipelines docs refresh --source runtime`), or run with runtime `latest`".into(),
+                });
+            }
+            (Some(choice), _) => (choice, "asked for".to_owned()),
+            (None, Some(_)) => (
+                RuntimeChoice::Replicate,
+                "the default: the runtime list is cached".to_owned(),
+            ),
+            (None, None) => (
+                RuntimeChoice::Latest,
+                "the default: Replicate's runtime list is not cached; fetch_llms_txt with source \"runtime\" makes runs use its pins".to_owned(),
+            ),
+        };
+        Ok(Self {
+            pins: if choice == RuntimeChoice::Replicate {
+                pins
+            } else {
+                None
+            },
+            choice,
+            reason,
+        })
+    }
+
+    /// The Python to look for first.
+    fn python(&self, config: &RunConfig) -> Option<(u32, u32)> {
+        self.pins.map(|_| {
+            config
+                .runtime_python
+                .unwrap_or(super::runtime::RUNTIME_PYTHON_FALLBACK)
+        })
+    }
+
+    fn requirements(&self, project: Option<&str>, config: &RunConfig) -> ResolvedRequirements {
+        match self.pins {
+            Some(pins) => {
+                ResolvedRequirements::resolve_runtime(project, &config.default_requirements, pins)
+            }
+            None => ResolvedRequirements::resolve(project, &config.default_requirements),
+        }
+    }
+
+    fn used(&self, venv: &VenvInfo, python_note: Option<&str>) -> super::runtime::RuntimeUsed {
+        super::runtime::RuntimeUsed {
+            runtime: self.choice,
+            reason: self.reason.clone(),
+            list: self.pins.map(|p| p.label.clone()),
+            pinned_packages: self.pins.map_or(0, |p| p.pins.len()),
+            python: match python_note {
+                Some(_) => format!(
+                    "{} (not the runtime's; see the warnings)",
+                    venv.python_version
+                ),
+                None => venv.python_version.to_string(),
+            },
+            server: venv.server.clone(),
+        }
+    }
 }
 
 /// Builds (or finds) the venv for a project without running it: a warm-up.
@@ -349,9 +442,10 @@ pub async fn prepare_venv(
 ) -> Result<VenvInfo, RunError> {
     let reporter = Reporter::new(progress);
     let project = PreparedProject::prepare(project, Some(config.run_root()?.as_path()))?;
+    let plan = RuntimePlan::new(None, config)?;
     reporter.stage(Stage::Python, "looking for Python >= 3.12");
-    let python = find_python(&config.python).await?;
-    let (venv, _lease, _) = venv_for(&project, &python, config, &reporter, &cancel).await?;
+    let (python, _) = find_python_preferring(&config.python, plan.python(config)).await?;
+    let (venv, _lease, _) = venv_for(&project, &python, config, &plan, &reporter, &cancel).await?;
     Ok(venv)
 }
 
@@ -359,13 +453,11 @@ async fn venv_for(
     project: &PreparedProject,
     python: &super::python::Python,
     config: &RunConfig,
+    plan: &RuntimePlan<'_>,
     reporter: &Reporter,
     cancel: &CancellationToken,
 ) -> Result<(VenvInfo, VenvLease, Vec<String>), RunError> {
-    let requirements = ResolvedRequirements::resolve(
-        project.requirements.as_deref(),
-        &config.default_requirements,
-    );
+    let requirements = plan.requirements(project.requirements.as_deref(), config);
     for warning in &requirements.warnings {
         reporter.line(warning.clone());
     }

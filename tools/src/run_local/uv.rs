@@ -45,11 +45,15 @@ pub(crate) fn venv_args(python: &Path, dir: &Path) -> Vec<OsString> {
     ]
 }
 
-/// `uv pip install --python VENV_PYTHON -r REQUIREMENTS`, compiling bytecode as pip does:
+/// `uv pip install --python VENV_PYTHON -r REQUIREMENTS [-c CONSTRAINTS]`, compiling bytecode as pip does:
 /// runs set `PYTHONDONTWRITEBYTECODE`, so without it every run would compile cog, pydantic
 /// and replicate from source while the server starts.
-pub(crate) fn install_args(venv_python: &Path, requirements: &Path) -> Vec<OsString> {
-    vec![
+pub(crate) fn install_args(
+    venv_python: &Path,
+    requirements: &Path,
+    constraints: Option<&Path>,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
         "pip".into(),
         "install".into(),
         "--no-config".into(),
@@ -59,7 +63,11 @@ pub(crate) fn install_args(venv_python: &Path, requirements: &Path) -> Vec<OsStr
         venv_python.into(),
         "-r".into(),
         requirements.into(),
-    ]
+    ];
+    if let Some(constraints) = constraints {
+        args.extend(["-c".into(), constraints.into()]);
+    }
+    args
 }
 
 /// Environment for uv: never download an interpreter (we name one), and trust the
