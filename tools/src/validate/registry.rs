@@ -48,6 +48,7 @@ static RULES: &[&Rule] = &[
     &unused_run_input::PY029,
     &model_call_without_inputs::PY030,
     &none_input_sent_to_model::PY031,
+    &system_tool_not_in_runtime::PY033,
 ];
 
 /// Every rule, in code order.
