@@ -224,3 +224,48 @@ fn runtime_replicate_without_the_list_says_how_to_get_it() {
         "{stderr}"
     );
 }
+
+/// Asks for ffprobe (falling back when it is missing) and runs ffmpeg.
+const TOOLS_MAIN: &str = r#"import shutil
+import subprocess
+
+from cog import Input
+
+
+def run(label: str = Input(description="A label.", default="x")) -> str:
+    probe = "ffprobe found" if shutil.which("ffprobe") else "no ffprobe"
+    version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True, check=True)
+    return probe + "; " + version.stdout.split("\n")[0].split(" Copyright")[0]
+"#;
+
+#[test]
+fn the_runtimes_system_tools_ffmpeg_from_imageio_ffmpeg_and_a_warning_for_ffprobe() {
+    let fakes = Fakes::start();
+    // A machine without ffmpeg and ffprobe: the server's PATH holds only `sh`.
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/bin/sh", bin.path().join("sh")).unwrap();
+    let sandbox = runtime_sandbox(&fakes).var("PATH", &bin.path().display().to_string());
+    let work = tempfile::tempdir().unwrap();
+    write_project(work.path(), "tools", TOOLS_MAIN);
+    let doc = stdio_run(
+        &sandbox,
+        work.path(),
+        json!([fetch_runtime_list(), run_call(json!({"path": "tools"}))]),
+    );
+    let result = py::result(&doc, 1);
+    let said = py::tool_text(result);
+    let run = &result["structuredContent"];
+    assert_eq!(run["status"], "succeeded", "{said}");
+    let output = run["output"].as_str().unwrap();
+    assert!(output.starts_with("no ffprobe; ffmpeg version"), "{output}");
+    assert!(
+        said.contains(
+            "ffprobe is in Replicate's runtime but not on this machine: this run does not show how that code behaves there"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("ffmpeg (from imageio-ffmpeg)"), "{said}");
+    let missing = run["runtime"]["missing_system_tools"].as_array().unwrap();
+    assert!(missing.contains(&json!("ffprobe")), "{run:#}");
+    assert!(!missing.contains(&json!("ffmpeg")), "{run:#}");
+}

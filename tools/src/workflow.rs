@@ -325,6 +325,15 @@ pub async fn run(
             .map(|p| p.name.clone())
             .collect();
     }
+    if config.runtime_system_tools.is_empty() {
+        for package in &rules.system_packages {
+            for program in crate::validate::python::system_tools::executables_of(&package.value) {
+                if !config.runtime_system_tools.contains(&program) {
+                    config.runtime_system_tools.push(program);
+                }
+            }
+        }
+    }
     if config.runtime_pins.is_none() {
         config.runtime_pins = runtime_pins(docs).await;
     }
@@ -357,8 +366,22 @@ pub async fn run(
         sandbox: None,
         mocks,
         runtime,
+        tools_used: tools_used(&project),
     };
     Ok(crate::run_local::run_locally(request, &config, progress, cancel).await?)
+}
+
+/// The programs the predict file and its local modules run by a literal name.
+fn tools_used(project: &Project) -> Vec<String> {
+    let mut used: Vec<String> = Vec::new();
+    for file in project.python.iter().chain(project.local_modules.iter()) {
+        for found in crate::validate::python::system_tools::system_tool_uses(&file.source) {
+            if !used.contains(&found.tool) {
+                used.push(found.tool);
+            }
+        }
+    }
+    used
 }
 
 /// The cached runtime package list (no network), parsed; `None` when it is not cached.

@@ -41,6 +41,7 @@ mod runtime;
 mod sandbox;
 mod server;
 mod sniff;
+mod system_tools;
 mod uv;
 mod venv;
 

@@ -63,6 +63,8 @@ pub struct RunConfig {
     pub runtime_pins: Option<super::runtime::RuntimePins>,
     /// The runtime's Python (major, minor), used for runtime `replicate` when installed here.
     pub runtime_python: Option<(u32, u32)>,
+    /// The runtime's system tools (programs: `curl`, `ffmpeg`, `ffprobe`, `convert`…).
+    pub runtime_system_tools: Vec<String>,
     /// Run output dirs under the cache older than this are removed before a run (default
     /// 7 days; `None` or zero: never).
     pub outputs_max_age: Option<Duration>,
@@ -112,6 +114,7 @@ impl RunConfig {
             runtime_packages: Vec::new(),
             runtime_pins: None,
             runtime_python: None,
+            runtime_system_tools: Vec::new(),
             input_roots: None,
             outputs_max_age: Some(Duration::from_secs(7 * 86_400)),
             venvs_max_age: Some(Duration::from_secs(30 * 86_400)),
@@ -140,6 +143,9 @@ pub struct RunRequest {
     /// `replicate` (the runtime list's pins) or `latest`; default: `replicate` when the
     /// runtime list is cached, else `latest`.
     pub runtime: Option<super::runtime::RuntimeChoice>,
+    /// The programs the pipeline runs by a literal name (main.py and its local modules):
+    /// a runtime tool this machine lacks gets a warning.
+    pub tools_used: Vec<String>,
 }
 
 impl RunRequest {
@@ -154,6 +160,7 @@ impl RunRequest {
             sandbox: None,
             mocks: super::proxy::Mocks::default(),
             runtime: None,
+            tools_used: Vec::new(),
         }
     }
 }
@@ -196,7 +203,7 @@ pub async fn run_locally(
     };
 
     let mut timings = Timings::default();
-    let (python, venv, _lease, warnings, runtime) = {
+    let (python, venv, _lease, warnings, mut runtime) = {
         let t = Instant::now();
         let plan = RuntimePlan::new(request.runtime, config)?;
         reporter.stage(Stage::Python, "looking for Python >= 3.12");
@@ -247,6 +254,28 @@ pub async fn run_locally(
     );
     let mut env = run_env(config, &proxy);
     isolation.add_env(&mut env, &project.predict);
+    // The runtime's system tools: this machine's, and ffmpeg from imageio-ffmpeg.
+    let path = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone());
+    let tools = super::system_tools::offer(
+        &config.runtime_system_tools,
+        path.as_deref(),
+        &venv.path,
+        &isolation.dir.harness,
+    )?;
+    if let Some(bin) = &tools.bin {
+        let mut paths = vec![bin.clone()];
+        paths.extend(path.iter().flat_map(std::env::split_paths));
+        if let Ok(joined) = std::env::join_paths(paths) {
+            env.retain(|(k, _)| k != "PATH");
+            env.push(("PATH".into(), joined));
+        }
+    }
+    warnings.extend(super::system_tools::warnings(&tools, &request.tools_used));
+    runtime.system_tools = tools.present;
+    runtime.missing_system_tools = tools.missing;
     // cog checks inputs against the schema `cog build` writes; without it, anything goes.
     let t = Instant::now();
     if let Err(why) = super::input_schema::write_schema(super::input_schema::SchemaSpec {
@@ -429,6 +458,8 @@ impl<'a> RuntimePlan<'a> {
                 None => venv.python_version.to_string(),
             },
             server: venv.server.clone(),
+            system_tools: Vec::new(),
+            missing_system_tools: Vec::new(),
         }
     }
 }

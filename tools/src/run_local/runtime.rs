@@ -26,6 +26,11 @@ pub struct RuntimeUsed {
     pub python: String,
     /// The prediction server: cog's own (with its coglet) or the runtime list's coglet.
     pub server: String,
+    /// The runtime's system tools this run's PATH offers (`ffmpeg (from imageio-ffmpeg)`
+    /// when the system has none).
+    pub system_tools: Vec<String>,
+    /// The runtime's system tools this machine lacks: code using them is not checked here.
+    pub missing_system_tools: Vec<String>,
 }
 
 impl RuntimeUsed {
@@ -36,10 +41,27 @@ impl RuntimeUsed {
             .as_ref()
             .map(|l| format!(", {} packages pinned from the {l}", self.pinned_packages))
             .unwrap_or_default();
-        format!(
+        let mut line = format!(
             "runtime: {} ({}{list}); Python {}; server: {}",
             self.runtime, self.reason, self.python, self.server
-        )
+        );
+        if !self.system_tools.is_empty() || !self.missing_system_tools.is_empty() {
+            line.push_str(&format!(
+                "\nsystem tools: {}",
+                if self.system_tools.is_empty() {
+                    "none".to_owned()
+                } else {
+                    self.system_tools.join(", ")
+                }
+            ));
+            if !self.missing_system_tools.is_empty() {
+                line.push_str(&format!(
+                    " (not on this machine: {})",
+                    self.missing_system_tools.join(", ")
+                ));
+            }
+        }
+        line
     }
 }
 
