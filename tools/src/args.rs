@@ -121,17 +121,7 @@ pub struct RunLocallyArgs {
     /// `runtime`); `"latest"`: whatever resolves today from requirements.txt. The result
     /// says which was used, with which Python and server.
     #[serde(default, deserialize_with = "by_name")]
-    #[schemars(with = "Option<RuntimeName>")]
     pub runtime: Option<crate::run_local::RuntimeChoice>,
-}
-
-/// The names `runtime` takes (for the input schema).
-#[derive(schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum RuntimeName {
-    Replicate,
-    Latest,
 }
 
 /// A name parsed as the CLI parses it (`FromStr`: trimmed, any case), so that a tool and a

@@ -130,14 +130,6 @@ impl ResolvedRequirements {
         }
     }
 
-    /// The constraints file text (empty when there are none).
-    pub fn constraints_text(&self) -> String {
-        let mut text = self.constraints.join("\n");
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text
-    }
 
     /// The requirements.txt text written into the venv for pip.
     pub fn to_file_text(&self) -> String {
