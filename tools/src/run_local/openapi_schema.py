@@ -6,19 +6,23 @@ schema in the Go CLI, so the schema is composed from cog's own predictor inspect
 its server uses to load the predictor) and cog's own JSON types for each field.
 """
 
-import contextlib
-import io
+import importlib.util
 import json
 import os
-import runpy
+import subprocess
 import sys
 
 
 def legacy_schema():
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        runpy.run_module("cog.command.openapi_schema", run_name="__main__")
-    text = out.getvalue()
+    done = subprocess.run(
+        [sys.executable, "-B", "-E", "-s", "-m", "cog.command.openapi_schema"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        sys.exit(done.returncode)
+    text = done.stdout
     return json.loads(text[text.index("{"):])
 
 
@@ -80,11 +84,10 @@ def main():
     ref, out = sys.argv[1], sys.argv[2]
     sys.path.insert(0, os.getcwd())
     try:
-        import cog.command.openapi_schema  # noqa: F401
+        legacy = importlib.util.find_spec("cog.command.openapi_schema") is not None
     except ImportError:
-        schema = inspector_schema(ref)
-    else:
-        schema = legacy_schema()
+        legacy = False
+    schema = legacy_schema() if legacy else inspector_schema(ref)
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     with open(out + ".tmp", "w") as f:
         json.dump(schema, f, indent=2)

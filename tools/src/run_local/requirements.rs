@@ -130,7 +130,6 @@ impl ResolvedRequirements {
         }
     }
 
-
     /// The requirements.txt text written into the venv for pip.
     pub fn to_file_text(&self) -> String {
         let mut text = self.lines.join("\n");
