@@ -28,6 +28,7 @@ mod input_schema;
 mod inputs;
 mod logs;
 mod outputs;
+mod plan;
 mod progress;
 mod project;
 pub mod proxy;

@@ -11,10 +11,10 @@ use super::env::{EnvFor, child_env};
 use super::error::RunError;
 use super::inputs::{RunInputs, RunSignature, check_inputs, embed_files};
 use super::outputs::extract_files;
+use super::plan::RuntimePlan;
 use super::progress::{ProgressFn, Reporter, Stage};
 use super::project::{PreparedProject, ProjectSource};
 use super::python::{PythonSearch, find_python_preferring};
-use super::requirements::ResolvedRequirements;
 use super::result::{RunResult, Timings};
 use super::rundir::Isolation;
 use super::server::{CogServer, ServerSpec};
@@ -383,85 +383,6 @@ pub async fn run_locally(
         warnings,
         calls,
     })
-}
-
-/// The runtime a run reproduces, decided before anything is installed.
-struct RuntimePlan<'a> {
-    choice: super::runtime::RuntimeChoice,
-    reason: String,
-    pins: Option<&'a super::runtime::RuntimePins>,
-}
-
-impl<'a> RuntimePlan<'a> {
-    fn new(
-        asked: Option<super::runtime::RuntimeChoice>,
-        config: &'a RunConfig,
-    ) -> Result<Self, RunError> {
-        use super::runtime::RuntimeChoice;
-        let pins = config.runtime_pins.as_ref();
-        let (choice, reason) = match (asked, pins) {
-            (Some(RuntimeChoice::Replicate), None) => {
-                return Err(RunError::Runtime {
-                    message: "runtime `replicate` needs Replicate's runtime package list in the docs cache: call fetch_llms_txt with source \"runtime\" (CLI: `mcp-pipelines docs refresh --source runtime`), or run with runtime `latest`".into(),
-                });
-            }
-            (Some(choice), _) => (choice, "asked for".to_owned()),
-            (None, Some(_)) => (
-                RuntimeChoice::Replicate,
-                "the default: the runtime list is cached".to_owned(),
-            ),
-            (None, None) => (
-                RuntimeChoice::Latest,
-                "the default: Replicate's runtime list is not cached; fetch_llms_txt with source \"runtime\" makes runs use its pins".to_owned(),
-            ),
-        };
-        Ok(Self {
-            pins: if choice == RuntimeChoice::Replicate {
-                pins
-            } else {
-                None
-            },
-            choice,
-            reason,
-        })
-    }
-
-    /// The Python to look for first.
-    fn python(&self, config: &RunConfig) -> Option<(u32, u32)> {
-        self.pins.map(|_| {
-            config
-                .runtime_python
-                .unwrap_or(super::runtime::RUNTIME_PYTHON_FALLBACK)
-        })
-    }
-
-    fn requirements(&self, project: Option<&str>, config: &RunConfig) -> ResolvedRequirements {
-        match self.pins {
-            Some(pins) => {
-                ResolvedRequirements::resolve_runtime(project, &config.default_requirements, pins)
-            }
-            None => ResolvedRequirements::resolve(project, &config.default_requirements),
-        }
-    }
-
-    fn used(&self, venv: &VenvInfo, python_note: Option<&str>) -> super::runtime::RuntimeUsed {
-        super::runtime::RuntimeUsed {
-            runtime: self.choice,
-            reason: self.reason.clone(),
-            list: self.pins.map(|p| p.label.clone()),
-            pinned_packages: self.pins.map_or(0, |p| p.pins.len()),
-            python: match python_note {
-                Some(_) => format!(
-                    "{} (not the runtime's; see the warnings)",
-                    venv.python_version
-                ),
-                None => venv.python_version.to_string(),
-            },
-            server: venv.server.clone(),
-            system_tools: Vec::new(),
-            missing_system_tools: Vec::new(),
-        }
-    }
 }
 
 /// Builds (or finds) the venv for a project without running it: a warm-up.
