@@ -13,6 +13,9 @@ use crate::run_local::python::Python;
 use crate::run_local::requirements::ResolvedRequirements;
 
 const COG_VERSION: &str = "import importlib.metadata as m; print(m.version('cog'))";
+/// Imports what every run imports at start, writing its bytecode (runs may not write to
+/// the venv): the modules cog's server, replicate and pydantic load.
+const WARM_IMPORTS: &str = "import importlib, importlib.util as u\nfor m in ('cog', 'coglet', 'replicate', 'pydantic', 'httpx', 'cog.server.http'):\n    try:\n        u.find_spec(m) and importlib.import_module(m)\n    except Exception:\n        pass";
 /// The installed coglet version, empty when there is none.
 const COGLET_VERSION: &str = "import importlib.metadata as m\ntry:\n    print(m.version('coglet'))\nexcept m.PackageNotFoundError:\n    print('')";
 const LOG_CAP: usize = 256 * 1024;
@@ -156,6 +159,12 @@ pub(super) async fn build(
     .await
     .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
 
+    if constraints_arg.is_some() && limits.uv.is_some() {
+        reporter.line("compiling the bytecode of what runs import at start".to_owned());
+        if let Err(why) = query(&venv_python, WARM_IMPORTS, &cwd).await {
+            tracing::warn!(%why, "warming the venv's imports failed");
+        }
+    }
     let cog_version = query(&venv_python, COG_VERSION, &cwd).await.map_err(|m| {
         fail(
             format!("reading the installed cog version: {m}"),
