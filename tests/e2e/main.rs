@@ -38,6 +38,7 @@ mod python_sdk;
 mod run_args;
 mod run_isolation;
 mod run_proxy;
+mod run_runtime;
 mod run_tools;
 mod scaffold_tasks;
 mod scaffold_tools;

@@ -116,6 +116,12 @@ pub struct RunLocallyArgs {
     /// in the trace.
     #[serde(default)]
     pub mock_latency_ms: Option<u64>,
+    /// `"replicate"`: the venv holds every package of Replicate's runtime list at its
+    /// pinned version (the default when the list is cached: fetch_llms_txt source
+    /// `runtime`); `"latest"`: whatever resolves today from requirements.txt. The result
+    /// says which was used, with which Python and server.
+    #[serde(default, deserialize_with = "by_name")]
+    pub runtime: Option<crate::run_local::RuntimeChoice>,
 }
 
 /// A name parsed as the CLI parses it (`FromStr`: trimmed, any case), so that a tool and a

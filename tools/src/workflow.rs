@@ -258,6 +258,9 @@ pub struct PipelineRun {
     pub progress: Option<crate::run_local::ProgressFn>,
     /// Cancels the run (its processes are killed).
     pub cancel: tokio_util::sync::CancellationToken,
+    /// `replicate` (the cached runtime list's pins) or `latest`; `None`: `replicate` when
+    /// the runtime list is cached.
+    pub runtime: Option<crate::run_local::RuntimeChoice>,
 }
 
 /// Runs a pipeline locally, safely: fetches the schemas of the models it uses that are not
@@ -277,6 +280,7 @@ pub async fn run(
         config,
         progress,
         cancel,
+        runtime,
     } = run;
     let project = input.load_async().await?;
     let used = project.used_models();
@@ -321,6 +325,24 @@ pub async fn run(
             .map(|p| p.name.clone())
             .collect();
     }
+    if config.runtime_system_tools.is_empty() {
+        for package in &rules.system_packages {
+            for program in crate::validate::python::system_tools::executables_of(&package.value) {
+                if !config.runtime_system_tools.contains(&program) {
+                    config.runtime_system_tools.push(program);
+                }
+            }
+        }
+    }
+    if config.runtime_pins.is_none() {
+        config.runtime_pins = runtime_pins(docs).await;
+    }
+    if config.runtime_python.is_none() {
+        config.runtime_python = rules.python_version.as_ref().and_then(|v| {
+            let mut parts = v.value.split('.');
+            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+        });
+    }
     let source = match input {
         ProjectInput::Dir(d) => crate::run_local::ProjectSource::Dir(d),
         ProjectInput::Files(f) => crate::run_local::ProjectSource::Inline(f),
@@ -343,8 +365,42 @@ pub async fn run(
         timeout,
         sandbox: None,
         mocks,
+        runtime,
+        tools_used: tools_used(&project),
     };
     Ok(crate::run_local::run_locally(request, &config, progress, cancel).await?)
+}
+
+/// The programs the predict file and its local modules run by a literal name.
+fn tools_used(project: &Project) -> Vec<String> {
+    let mut used: Vec<String> = Vec::new();
+    for file in project.python.iter().chain(project.local_modules.iter()) {
+        for found in crate::validate::python::system_tools::system_tool_uses(&file.source) {
+            if !used.contains(&found.tool) {
+                used.push(found.tool);
+            }
+        }
+    }
+    used
+}
+
+/// The cached runtime package list (no network), parsed; `None` when it is not cached.
+pub async fn runtime_pins(docs: &DocsCache) -> Option<crate::run_local::RuntimePins> {
+    let store = docs.store().clone();
+    let doc = tokio::task::spawn_blocking(move || {
+        store.latest_version(pipelines_docs_cache::Source::Runtime.name())
+    })
+    .await
+    .ok()?
+    .ok()??;
+    let pins = crate::run_local::RuntimePins::parse(
+        &doc.body,
+        format!("runtime list v{} (fetched {})", doc.version, doc.fetched_at),
+    );
+    for warning in &pins.warnings {
+        tracing::warn!("{warning}");
+    }
+    (!pins.pins.is_empty()).then_some(pins)
 }
 
 /// The cached schema (version and OpenAPI document) of each used model, by `owner/name`.

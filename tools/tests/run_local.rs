@@ -118,6 +118,13 @@ async fn trivial_pipeline_runs_and_the_second_run_reuses_the_venv() {
     assert!(first.files.is_empty());
     assert!(first.venv.path.starts_with(shared_cache()));
     assert_eq!(first.venv.cog_version, "0.15.3");
+    // cog's own schema generator (cog <= 0.16) wrote the schema cog checks inputs against.
+    assert!(
+        !first.warnings.iter().any(|w| w.contains("openapi_schema")),
+        "{:?}",
+        first.warnings
+    );
+    assert_eq!(first.runtime.runtime.as_str(), "latest");
     let first_messages = messages(&seen);
     assert!(
         first_messages.iter().any(|m| m == "running the prediction"),
@@ -305,10 +312,10 @@ async fn bad_inputs_are_rejected_by_the_server_with_422() {
     let err = run_locally(request, &config(), None, CancellationToken::new())
         .await
         .unwrap_err();
-    let RunError::InputRejected { detail } = &err else {
+    let RunError::InputRejected { problems } = &err else {
         panic!("expected a 422, got {err}")
     };
-    assert!(detail.contains("times"), "{detail}");
+    assert!(problems.iter().any(|p| p.contains("times")), "{problems:?}");
 }
 
 #[tokio::test]
@@ -488,6 +495,12 @@ async fn cog_0_17_and_later_run_on_coglet_with_the_context_token() {
         .unwrap();
     assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     assert_eq!(result.venv.cog_version, "0.23.1");
+    // The schema composed from cog's inspector (cog >= 0.17) was written.
+    assert!(
+        !result.warnings.iter().any(|w| w.contains("openapi_schema")),
+        "{:?}",
+        result.warnings
+    );
     assert_eq!(result.output, json!("pingping"));
     assert!(
         messages(&seen).iter().any(|m| m == "echoing ping"),

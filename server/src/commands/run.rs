@@ -43,6 +43,11 @@ pub struct RunArgs {
     /// Latency of each mocked prediction in ms.
     #[arg(long, value_name = "MS", default_value_t = pipelines_tools::run_local::DEFAULT_MOCK_LATENCY_MS)]
     pub mock_latency_ms: u64,
+    /// replicate: install every package of Replicate's runtime list at its pinned version
+    /// (the default when `docs refresh --source runtime` cached it); latest: what resolves
+    /// today from requirements.txt.
+    #[arg(long, value_name = "replicate|latest")]
+    pub runtime: Option<pipelines_tools::run_local::RuntimeChoice>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -108,6 +113,7 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
         config,
         progress: Some(progress),
         cancel,
+        runtime: args.runtime,
     };
     let result = workflow::run(run, &svc.docs, &svc.replicate).await;
     match result {

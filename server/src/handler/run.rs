@@ -84,6 +84,7 @@ impl PipelinesServer {
             config,
             progress,
             cancel: ctx.ct.clone(),
+            runtime: args.runtime,
         };
         let result = workflow::run(run, &svc.docs, &svc.replicate).await;
         Ok(match result {

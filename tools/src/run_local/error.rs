@@ -49,11 +49,15 @@ pub enum RunError {
         /// The tail of the server's stderr and stdout.
         stderr: String,
     },
-    /// The cog server rejected the inputs (HTTP 422).
-    #[error("the model rejected the inputs (422): {detail}")]
+    /// The cog server refused the inputs (HTTP 422), as Replicate's API would.
+    #[error(
+        "the pipeline refused the inputs, as Replicate would (422; nothing ran):\n{}",
+        problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    )]
     InputRejected {
-        /// The server's `detail`, as JSON text.
-        detail: String,
+        /// One line per refused input: its name, the value and the constraint (or the
+        /// server's `detail` as JSON text when it did not name inputs).
+        problems: Vec<String>,
     },
     /// The cog server answered something unexpected.
     #[error("unexpected answer from the cog server: {message}")]
@@ -79,6 +83,12 @@ pub enum RunError {
     #[error("{message}")]
     Mocks {
         /// What is wrong and how to fix it (names `mocks` and `REPLICATE_API_TOKEN`).
+        message: String,
+    },
+    /// The runtime asked for cannot be reproduced (e.g. `replicate` without its list).
+    #[error("{message}")]
+    Runtime {
+        /// What is missing and how to get it.
         message: String,
     },
     /// The run was cancelled; the whole process group was killed.

@@ -16,15 +16,19 @@
 //! - `sandbox` / `reaper` — Landlock confinement; no process outlives its run.
 //! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
 //! - `uv` — building venvs with uv when it is available.
+//! - `runtime` — Replicate's runtime list as pins (`replicate`) or what resolves (`latest`).
+//! - `input_schema` — the OpenAPI schema cog checks inputs against; 422s made readable.
 
 mod advice;
 mod child;
 mod data_uri;
 mod env;
 mod error;
+mod input_schema;
 mod inputs;
 mod logs;
 mod outputs;
+mod plan;
 mod progress;
 mod project;
 pub mod proxy;
@@ -34,9 +38,11 @@ mod requirements;
 mod result;
 mod run;
 mod rundir;
+mod runtime;
 mod sandbox;
 mod server;
 mod sniff;
+mod system_tools;
 mod uv;
 mod venv;
 
@@ -45,10 +51,13 @@ pub use inputs::{RunInputs, RunParam, RunSignature, check_inputs, parse_kv_input
 pub use progress::{Progress, ProgressFn};
 pub use project::ProjectSource;
 pub use proxy::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks, ModelCall, calls_table};
-pub use python::{MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python};
+pub use python::{
+    MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python, find_python_preferring,
+};
 pub use requirements::ResolvedRequirements;
 pub use result::{RunResult, RunStatus, Timings};
 pub use run::{RunConfig, RunRequest, prepare_venv, run_locally};
+pub use runtime::{RuntimeChoice, RuntimePin, RuntimePins, RuntimeUsed};
 pub use sandbox::landlock_abi;
 pub use tokio_util::sync::CancellationToken;
 pub use venv::{VenvInfo, VenvLease};

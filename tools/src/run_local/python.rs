@@ -117,6 +117,68 @@ pub async fn find_python(search: &PythonSearch) -> Result<Python, RunError> {
     Ok(python)
 }
 
+/// Finds Python `want` (major, minor) — the runtime's — when one is installed here (on
+/// PATH as `python3.N` or under pyenv), else any Python ≥ 3.12 as [`find_python`] does;
+/// the note says when the version differs from the one wanted. An explicit interpreter
+/// (`MCP_PIPELINES_PYTHON`) is always used as is.
+pub async fn find_python_preferring(
+    search: &PythonSearch,
+    want: Option<(u32, u32)>,
+) -> Result<(Python, Option<String>), RunError> {
+    let Some((major, minor)) = want else {
+        return Ok((find_python(search).await?, None));
+    };
+    let matches = |p: &Python| p.version.major == major && p.version.minor == minor;
+    if search.explicit.is_none() {
+        let key = format!("{search:?} want {major}.{minor}");
+        let cached = FOUND.lock().ok().and_then(|found| {
+            found
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, p)| p.clone())
+        });
+        if let Some(python) = cached.filter(|p| p.path.is_file()) {
+            return Ok((python, None));
+        }
+        let mut candidates: Vec<PathBuf> =
+            which(&format!("python{major}.{minor}"), search.path_var.as_ref())
+                .into_iter()
+                .collect();
+        let mut installed = pyenv_versions(&pyenv_root(search).await);
+        installed.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+        candidates.extend(
+            installed
+                .into_iter()
+                .filter(|(v, _)| v.major == major && v.minor == minor)
+                .map(|(_, path)| path),
+        );
+        for path in candidates {
+            if let Ok(python) = probe(&path).await
+                && matches(&python)
+            {
+                if let Ok(mut found) = FOUND.lock() {
+                    found.retain(|(k, _)| *k != key);
+                    found.push((key, python.clone()));
+                }
+                return Ok((python, None));
+            }
+        }
+    }
+    let python = find_python(search).await?;
+    let note = (!matches(&python)).then(|| {
+        format!(
+            "Replicate's runtime uses Python {major}.{minor}, which is not installed here: this run uses Python {} (the nearest found){}",
+            python.version,
+            if search.explicit.is_some() {
+                " from MCP_PIPELINES_PYTHON"
+            } else {
+                ""
+            }
+        )
+    });
+    Ok((python, note))
+}
+
 async fn search_uncached(search: &PythonSearch) -> Result<Python, RunError> {
     let mut tried = Vec::new();
     if let Some(explicit) = &search.explicit {

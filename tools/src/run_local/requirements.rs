@@ -11,8 +11,13 @@ use super::python::PythonVersion;
 pub struct ResolvedRequirements {
     /// Lines for pip, sorted by their canonical form.
     pub lines: Vec<String>,
-    /// Lines that were left out (`-r`, `-c`, `-e`), with why.
+    /// Lines that were left out (`-r`, `-c`, `-e`), or runtime pins the project overrides,
+    /// with why.
     pub warnings: Vec<String>,
+    /// Constraint lines (`pydantic==1.10.22`): the runtime list's pins, empty for `latest`.
+    pub constraints: Vec<String>,
+    /// The runtime list's coglet version, used when the package index has it.
+    pub coglet: Option<String>,
 }
 
 impl ResolvedRequirements {
@@ -56,7 +61,73 @@ impl ResolvedRequirements {
         }
         lines.sort_by_key(|l| canonical(l));
         lines.dedup_by_key(|l| canonical(l));
-        Self { lines, warnings }
+        Self {
+            lines,
+            warnings,
+            constraints: Vec::new(),
+            coglet: None,
+        }
+    }
+
+    /// What Replicate's runtime holds: every package of `pins` at its pinned version (as
+    /// constraints), the project's own lines where the runtime pin does not satisfy them
+    /// (with a warning, the pin dropped), and `defaults` (cog, replicate) for packages
+    /// neither names. Projects that add nothing to the runtime share one venv.
+    pub fn resolve_runtime(
+        project: Option<&str>,
+        defaults: &[String],
+        pins: &super::runtime::RuntimePins,
+    ) -> Self {
+        let base = Self::resolve(project, &[]);
+        let mut warnings = base.warnings;
+        let mut constraints: Vec<String> = pins.pins.iter().map(|p| p.line.clone()).collect();
+        let mut lines = Vec::new();
+        for line in base.lines {
+            let Some(name) = package_name(&line) else {
+                lines.push(line);
+                continue;
+            };
+            let spec = specifier(&line);
+            match pins.pinned_version(&name) {
+                Some(v) if spec.is_empty() || super::runtime::satisfies(&v, &spec) => {}
+                Some(v) => {
+                    constraints.retain(|c| package_name(c).as_deref() != Some(name.as_str()));
+                    warnings.push(format!(
+                        "requirements.txt asks for `{line}` but Replicate's runtime has {name}=={v}: this run installs the project's version, which the runtime does not have"
+                    ));
+                    lines.push(line);
+                }
+                None => lines.push(line),
+            }
+        }
+        for pin in &pins.pins {
+            if !lines
+                .iter()
+                .any(|l| package_name(l).as_deref() == Some(pin.name.as_str()))
+            {
+                lines.push(pin.name.clone());
+            }
+        }
+        for default in defaults {
+            let Some(name) = package_name(default) else {
+                continue;
+            };
+            if !lines
+                .iter()
+                .any(|l| package_name(l).as_deref() == Some(name.as_str()))
+            {
+                lines.push(default.trim().to_owned());
+            }
+        }
+        lines.sort_by_key(|l| canonical(l));
+        lines.dedup_by_key(|l| canonical(l));
+        constraints.sort_by_key(|l| canonical(l));
+        Self {
+            lines,
+            warnings,
+            constraints,
+            coglet: pins.coglet.clone(),
+        }
     }
 
     /// The requirements.txt text written into the venv for pip.
@@ -85,6 +156,17 @@ impl ResolvedRequirements {
         for line in &self.lines {
             hasher.update(canonical(line).as_bytes());
             hasher.update(b"\n");
+        }
+        // Without constraints the key is what it always was (existing venvs stay valid).
+        if !self.constraints.is_empty() || self.coglet.is_some() {
+            hasher.update(b"constraints\n");
+            for line in &self.constraints {
+                hasher.update(canonical(line).as_bytes());
+                hasher.update(b"\n");
+            }
+            if let Some(coglet) = &self.coglet {
+                hasher.update(format!("coglet {coglet}\n").as_bytes());
+            }
         }
         hasher.update(format!("python {python}").as_bytes());
         let digest = hex::encode(hasher.finalize());
@@ -151,6 +233,19 @@ fn normalise_name(name: &str) -> String {
     out
 }
 
+/// The version specifiers of a requirement line, without spaces, extras or markers.
+fn specifier(line: &str) -> String {
+    let spec = line.split(';').next().unwrap_or("");
+    let end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .unwrap_or(spec.len());
+    let mut rest = spec[end..].trim();
+    if let Some(after) = rest.strip_prefix('[') {
+        rest = after.split_once(']').map_or("", |(_, r)| r);
+    }
+    rest.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// The form hashed for the key: normalised name, the rest without whitespace.
 fn canonical(line: &str) -> String {
     match package_name(line) {
@@ -199,6 +294,56 @@ mod tests {
         assert_ne!(a.venv_key(PY), a.venv_key(other_python));
         let c = ResolvedRequirements::resolve(Some("pillow==11.0.0"), &defaults());
         assert_ne!(a.venv_key(PY), c.venv_key(PY));
+    }
+
+    #[test]
+    fn runtime_pins_every_package_and_projects_that_add_nothing_share_a_venv() {
+        let pins = crate::run_local::runtime::RuntimePins::parse(
+            "pydantic==1.10.22\nreplicate==1.1.0b2\nnumpy==2.3.1\n",
+            "v1",
+        );
+        let bare = ResolvedRequirements::resolve_runtime(None, &defaults(), &pins);
+        assert_eq!(
+            bare.lines,
+            ["cog==0.15.3", "numpy", "pydantic", "replicate"]
+        );
+        assert_eq!(
+            bare.constraints,
+            ["numpy==2.3.1", "pydantic==1.10.22", "replicate==1.1.0b2"]
+        );
+        let same = ResolvedRequirements::resolve_runtime(
+            Some("replicate>=1.1.0b1,<2.0.0a1\ncog==0.15.3\nnumpy\n"),
+            &defaults(),
+            &pins,
+        );
+        assert_eq!(same.venv_key(PY), bare.venv_key(PY));
+        assert!(same.warnings.is_empty(), "{:?}", same.warnings);
+        let latest = ResolvedRequirements::resolve(None, &defaults());
+        assert_ne!(latest.venv_key(PY), bare.venv_key(PY));
+        let other_list = crate::run_local::runtime::RuntimePins::parse(
+            "pydantic==1.10.21\nreplicate==1.1.0b2\nnumpy==2.3.1\n",
+            "v2",
+        );
+        let other = ResolvedRequirements::resolve_runtime(None, &defaults(), &other_list);
+        assert_ne!(other.venv_key(PY), bare.venv_key(PY));
+    }
+
+    #[test]
+    fn a_project_pin_the_runtime_lacks_wins_with_a_warning() {
+        let pins = crate::run_local::runtime::RuntimePins::parse(
+            "pydantic==1.10.22\nreplicate==1.1.0b2\n",
+            "v1",
+        );
+        let r =
+            ResolvedRequirements::resolve_runtime(Some("replicate==1.1.0b3\n"), &defaults(), &pins);
+        assert_eq!(r.lines, ["cog==0.15.3", "pydantic", "replicate==1.1.0b3"]);
+        assert_eq!(r.constraints, ["pydantic==1.10.22"]);
+        assert_eq!(r.warnings.len(), 1);
+        assert!(
+            r.warnings[0].contains("replicate==1.1.0b2"),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]

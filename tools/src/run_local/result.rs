@@ -33,6 +33,9 @@ pub struct RunResult {
     pub venv: VenvInfo,
     /// The interpreter the venv was built from.
     pub python: Python,
+    /// Which runtime the venv reproduces (`replicate` pins or `latest`), which Python and
+    /// which prediction server.
+    pub runtime: super::runtime::RuntimeUsed,
     /// How long each stage took.
     pub timings: Timings,
     /// Non-fatal notes (e.g. requirement lines that were ignored).
@@ -103,6 +106,8 @@ pub struct Timings {
     pub python_ms: u64,
     /// Checking (and, if needed, building) the venv.
     pub venv_ms: u64,
+    /// Writing the project's OpenAPI schema (cog's input checks).
+    pub schema_ms: u64,
     /// From starting the cog server to `/health-check` READY.
     pub server_start_ms: u64,
     /// The `POST /predictions` round trip.
@@ -161,6 +166,7 @@ impl RunResult {
                 }
             }
         }
+        let _ = writeln!(out, "{}", self.runtime.to_line());
         let _ = writeln!(
             out,
             "venv: {} ({}; Python {}, cog {})",

@@ -11,10 +11,10 @@ use super::env::{EnvFor, child_env};
 use super::error::RunError;
 use super::inputs::{RunInputs, RunSignature, check_inputs, embed_files};
 use super::outputs::extract_files;
+use super::plan::RuntimePlan;
 use super::progress::{ProgressFn, Reporter, Stage};
 use super::project::{PreparedProject, ProjectSource};
-use super::python::{PythonSearch, find_python};
-use super::requirements::ResolvedRequirements;
+use super::python::{PythonSearch, find_python_preferring};
 use super::result::{RunResult, Timings};
 use super::rundir::Isolation;
 use super::server::{CogServer, ServerSpec};
@@ -58,6 +58,13 @@ pub struct RunConfig {
     pub input_roots: Option<Vec<PathBuf>>,
     /// The runtime's Python distributions (PEP 503 names), for advice on missing modules.
     pub runtime_packages: Vec<String>,
+    /// The cached runtime package list (the docs cache's `runtime` source), parsed; with it
+    /// runs default to runtime `replicate`.
+    pub runtime_pins: Option<super::runtime::RuntimePins>,
+    /// The runtime's Python (major, minor), used for runtime `replicate` when installed here.
+    pub runtime_python: Option<(u32, u32)>,
+    /// The runtime's system tools (programs: `curl`, `ffmpeg`, `ffprobe`, `convert`…).
+    pub runtime_system_tools: Vec<String>,
     /// Run output dirs under the cache older than this are removed before a run (default
     /// 7 days; `None` or zero: never).
     pub outputs_max_age: Option<Duration>,
@@ -105,6 +112,9 @@ impl RunConfig {
                 std::env::var_os("PATH").as_deref(),
             ),
             runtime_packages: Vec::new(),
+            runtime_pins: None,
+            runtime_python: None,
+            runtime_system_tools: Vec::new(),
             input_roots: None,
             outputs_max_age: Some(Duration::from_secs(7 * 86_400)),
             venvs_max_age: Some(Duration::from_secs(30 * 86_400)),
@@ -130,6 +140,12 @@ pub struct RunRequest {
     pub sandbox: Option<bool>,
     /// Mocked models, answered by the run's proxy without calling Replicate.
     pub mocks: super::proxy::Mocks,
+    /// `replicate` (the runtime list's pins) or `latest`; default: `replicate` when the
+    /// runtime list is cached, else `latest`.
+    pub runtime: Option<super::runtime::RuntimeChoice>,
+    /// The programs the pipeline runs by a literal name (main.py and its local modules):
+    /// a runtime tool this machine lacks gets a warning.
+    pub tools_used: Vec<String>,
 }
 
 impl RunRequest {
@@ -143,6 +159,8 @@ impl RunRequest {
             timeout: None,
             sandbox: None,
             mocks: super::proxy::Mocks::default(),
+            runtime: None,
+            tools_used: Vec::new(),
         }
     }
 }
@@ -185,16 +203,20 @@ pub async fn run_locally(
     };
 
     let mut timings = Timings::default();
-    let (python, venv, _lease, warnings) = {
+    let (python, venv, _lease, warnings, mut runtime) = {
         let t = Instant::now();
+        let plan = RuntimePlan::new(request.runtime, config)?;
         reporter.stage(Stage::Python, "looking for Python >= 3.12");
-        let python = find_python(&config.python).await?;
+        let (python, python_note) =
+            find_python_preferring(&config.python, plan.python(config)).await?;
         timings.python_ms = millis(t);
         let t = Instant::now();
-        let (venv, lease, warnings) =
-            venv_for(&project, &python, config, &reporter, &cancel).await?;
+        let (venv, lease, mut warnings) =
+            venv_for(&project, &python, config, &plan, &reporter, &cancel).await?;
         timings.venv_ms = millis(t);
-        (python, venv, lease, warnings)
+        let runtime = plan.used(&venv, python_note.as_deref());
+        warnings.extend(python_note);
+        (python, venv, lease, warnings, runtime)
     };
 
     let output_dir = output_dir(request.output_dir, config)?;
@@ -232,6 +254,45 @@ pub async fn run_locally(
     );
     let mut env = run_env(config, &proxy);
     isolation.add_env(&mut env, &project.predict);
+    // The runtime's system tools: this machine's, and ffmpeg from imageio-ffmpeg.
+    let path = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone());
+    let tools = super::system_tools::offer(
+        &config.runtime_system_tools,
+        path.as_deref(),
+        &venv.path,
+        &isolation.dir.harness,
+    )?;
+    if let Some(bin) = &tools.bin {
+        let mut paths = vec![bin.clone()];
+        paths.extend(path.iter().flat_map(std::env::split_paths));
+        if let Ok(joined) = std::env::join_paths(paths) {
+            env.retain(|(k, _)| k != "PATH");
+            env.push(("PATH".into(), joined));
+        }
+    }
+    warnings.extend(super::system_tools::warnings(&tools, &request.tools_used));
+    runtime.system_tools = tools.present;
+    runtime.missing_system_tools = tools.missing;
+    // cog checks inputs against the schema `cog build` writes; without it, anything goes.
+    let t = Instant::now();
+    if let Err(why) = super::input_schema::write_schema(super::input_schema::SchemaSpec {
+        venv_dir: &venv.path,
+        project_dir: &isolation.dir.project,
+        predict: &project.predict,
+        env: env.clone(),
+        sandbox: isolation.sandbox.as_ref(),
+    })
+    .await
+    {
+        warnings.push(format!(
+            "could not write {} ({why}): cog did not check the inputs against run()'s signature as Replicate does",
+            super::input_schema::SCHEMA_FILE
+        ));
+    }
+    timings.schema_ms = millis(t);
     let mut server = CogServer::start(
         ServerSpec {
             venv_dir: &venv.path,
@@ -317,6 +378,7 @@ pub async fn run_locally(
         metrics: response.metrics,
         venv,
         python,
+        runtime,
         timings,
         warnings,
         calls,
@@ -332,9 +394,10 @@ pub async fn prepare_venv(
 ) -> Result<VenvInfo, RunError> {
     let reporter = Reporter::new(progress);
     let project = PreparedProject::prepare(project, Some(config.run_root()?.as_path()))?;
+    let plan = RuntimePlan::new(None, config)?;
     reporter.stage(Stage::Python, "looking for Python >= 3.12");
-    let python = find_python(&config.python).await?;
-    let (venv, _lease, _) = venv_for(&project, &python, config, &reporter, &cancel).await?;
+    let (python, _) = find_python_preferring(&config.python, plan.python(config)).await?;
+    let (venv, _lease, _) = venv_for(&project, &python, config, &plan, &reporter, &cancel).await?;
     Ok(venv)
 }
 
@@ -342,13 +405,11 @@ async fn venv_for(
     project: &PreparedProject,
     python: &super::python::Python,
     config: &RunConfig,
+    plan: &RuntimePlan<'_>,
     reporter: &Reporter,
     cancel: &CancellationToken,
 ) -> Result<(VenvInfo, VenvLease, Vec<String>), RunError> {
-    let requirements = ResolvedRequirements::resolve(
-        project.requirements.as_deref(),
-        &config.default_requirements,
-    );
+    let requirements = plan.requirements(project.requirements.as_deref(), config);
     for warning in &requirements.warnings {
         reporter.line(warning.clone());
     }

@@ -200,14 +200,21 @@ impl CogServer {
         let status = response.status();
         let bytes = read_capped(response).await?;
         if status.as_u16() == 422 {
-            let detail = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("detail").cloned())
-                .map_or_else(
-                    || String::from_utf8_lossy(&bytes).into_owned(),
-                    |d| d.to_string(),
-                );
-            return Err(RunError::InputRejected { detail });
+            let body = serde_json::from_slice::<Value>(&bytes).ok();
+            let problems = body
+                .as_ref()
+                .and_then(|b| super::input_schema::refusals(b, inputs))
+                .unwrap_or_else(|| {
+                    vec![
+                        body.as_ref()
+                            .and_then(|v| v.get("detail").cloned())
+                            .map_or_else(
+                                || String::from_utf8_lossy(&bytes).into_owned(),
+                                |d| d.to_string(),
+                            ),
+                    ]
+                });
+            return Err(RunError::InputRejected { problems });
         }
         if !status.is_success() {
             return Err(RunError::Protocol {

@@ -45,21 +45,31 @@ pub(crate) fn venv_args(python: &Path, dir: &Path) -> Vec<OsString> {
     ]
 }
 
-/// `uv pip install --python VENV_PYTHON -r REQUIREMENTS`, compiling bytecode as pip does:
+/// `uv pip install --python VENV_PYTHON -r REQUIREMENTS [-c CONSTRAINTS]`, compiling bytecode as pip does:
 /// runs set `PYTHONDONTWRITEBYTECODE`, so without it every run would compile cog, pydantic
-/// and replicate from source while the server starts.
-pub(crate) fn install_args(venv_python: &Path, requirements: &Path) -> Vec<OsString> {
-    vec![
+/// and replicate from source while the server starts. With constraints (the runtime's
+/// whole list: scipy, scikit-learn…) compiling everything takes ten times the install, so
+/// the builder compiles what a run imports at start instead (see `venv::build`).
+pub(crate) fn install_args(
+    venv_python: &Path,
+    requirements: &Path,
+    constraints: Option<&Path>,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
         "pip".into(),
         "install".into(),
         "--no-config".into(),
         "--no-progress".into(),
-        "--compile-bytecode".into(),
         "--python".into(),
         venv_python.into(),
         "-r".into(),
         requirements.into(),
-    ]
+    ];
+    match constraints {
+        Some(constraints) => args.extend(["-c".into(), constraints.into()]),
+        None => args.push("--compile-bytecode".into()),
+    }
+    args
 }
 
 /// Environment for uv: never download an interpreter (we name one), and trust the

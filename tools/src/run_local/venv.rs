@@ -40,6 +40,9 @@ pub struct VenvInfo {
     pub python_version: PythonVersion,
     /// The installed cog version.
     pub cog_version: String,
+    /// The prediction server the run uses: cog's own (and its coglet), or the runtime
+    /// list's coglet, and why.
+    pub server: String,
 }
 
 impl VenvInfo {
@@ -56,6 +59,10 @@ struct Marker {
     python_version: String,
     cog_version: String,
     requirements: Vec<String>,
+    #[serde(default)]
+    constraints: Vec<String>,
+    #[serde(default)]
+    server: String,
 }
 
 /// Holds the shared lock on a venv while a run uses it, so nobody rebuilds it underneath.
@@ -105,6 +112,11 @@ pub(crate) async fn ensure_venv(
                     reused: !built,
                     key,
                     python_version: python.version,
+                    server: if marker.server.is_empty() {
+                        format!("cog {}'s own server", marker.cog_version)
+                    } else {
+                        marker.server
+                    },
                     cog_version: marker.cog_version,
                 },
                 VenvLease { _lock: shared },

@@ -49,6 +49,7 @@ static RULES: &[&Rule] = &[
     &model_call_without_inputs::PY030,
     &none_input_sent_to_model::PY031,
     &scaffold_placeholder::PY032,
+    &system_tool_not_in_runtime::PY033,
 ];
 
 /// Every rule, in code order.

@@ -13,6 +13,11 @@ use crate::run_local::python::Python;
 use crate::run_local::requirements::ResolvedRequirements;
 
 const COG_VERSION: &str = "import importlib.metadata as m; print(m.version('cog'))";
+/// Imports what every run imports at start, writing its bytecode (runs may not write to
+/// the venv): the modules cog's server, replicate and pydantic load.
+const WARM_IMPORTS: &str = "import importlib, importlib.util as u\nfor m in ('cog', 'coglet', 'replicate', 'pydantic', 'httpx', 'cog.server.http'):\n    try:\n        u.find_spec(m) and importlib.import_module(m)\n    except Exception:\n        pass";
+/// The installed coglet version, empty when there is none.
+const COGLET_VERSION: &str = "import importlib.metadata as m\ntry:\n    print(m.version('coglet'))\nexcept m.PackageNotFoundError:\n    print('')";
 const LOG_CAP: usize = 256 * 1024;
 
 /// Builds the venv in `dir` (removing an incomplete one first) and writes its marker last.
@@ -72,6 +77,28 @@ pub(super) async fn build(
     let requirements_file = dir.join("requirements.txt");
     std::fs::write(&requirements_file, requirements.to_file_text())
         .map_err(|e| RunError::io(format!("writing {}", requirements_file.display()), e))?;
+    let venv_python = dir.join("bin").join("python");
+    // The runtime list's coglet comes from a release URL; the same version from the
+    // package index is used when the index has it, else cog's own server.
+    let mut constraints = requirements.constraints.clone();
+    let coglet_found = match &requirements.coglet {
+        Some(version) => {
+            let found = coglet_on_index(version, &venv_python, &cwd, limits).await;
+            if found {
+                constraints.push(format!("coglet=={version}"));
+            }
+            Some((version.clone(), found))
+        }
+        None => None,
+    };
+    let constraints_file = dir.join("constraints.txt");
+    if !constraints.is_empty() {
+        let mut text = constraints.join("\n");
+        text.push('\n');
+        std::fs::write(&constraints_file, text)
+            .map_err(|e| RunError::io(format!("writing {}", constraints_file.display()), e))?;
+    }
+    let constraints_arg = (!constraints.is_empty()).then_some(constraints_file.as_path());
     reporter.stage(
         Stage::Install,
         format!(
@@ -79,7 +106,6 @@ pub(super) async fn build(
             requirements.lines.join(", ")
         ),
     );
-    let venv_python = dir.join("bin").join("python");
     let line_reporter = reporter.clone();
     let on_line: LineFn = Arc::new(move |stream, line| {
         let uv_line = crate::run_local::uv::is_progress_line(line);
@@ -95,7 +121,7 @@ pub(super) async fn build(
     let (program, args, what) = match &limits.uv {
         Some(uv) => (
             uv.clone(),
-            crate::run_local::uv::install_args(&venv_python, &requirements_file),
+            crate::run_local::uv::install_args(&venv_python, &requirements_file, constraints_arg),
             "uv pip install",
         ),
         None => (
@@ -111,6 +137,11 @@ pub(super) async fn build(
             .iter()
             .map(Into::into)
             .chain([requirements_file.into_os_string()])
+            .chain(
+                constraints_arg
+                    .into_iter()
+                    .flat_map(|c| [std::ffi::OsString::from("-c"), c.into()]),
+            )
             .collect(),
             "pip install",
         ),
@@ -128,17 +159,29 @@ pub(super) async fn build(
     .await
     .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
 
+    if constraints_arg.is_some() && limits.uv.is_some() {
+        reporter.line("compiling the bytecode of what runs import at start".to_owned());
+        if let Err(why) = query(&venv_python, WARM_IMPORTS, &cwd).await {
+            tracing::warn!(%why, "warming the venv's imports failed");
+        }
+    }
     let cog_version = query(&venv_python, COG_VERSION, &cwd).await.map_err(|m| {
         fail(
             format!("reading the installed cog version: {m}"),
             String::new(),
         )
     })?;
+    let coglet_version = query(&venv_python, COGLET_VERSION, &cwd)
+        .await
+        .unwrap_or_default();
+    let server = server_note(&cog_version, &coglet_version, coglet_found.as_ref());
     let marker = Marker {
         key: key.to_owned(),
         python_version: python.version.to_string(),
         cog_version,
         requirements: requirements.lines.clone(),
+        constraints,
+        server,
     };
     let text = serde_json::to_string_pretty(&marker)
         .map_err(|e| RunError::io("writing the venv marker", e.into()))?;
@@ -148,6 +191,78 @@ pub(super) async fn build(
         .map_err(|e| RunError::io(format!("writing the marker in {}", dir.display()), e))?;
     reporter.line(format!("virtualenv ready: {}", dir.display()));
     Ok(())
+}
+
+/// What serves predictions, said plainly: cog's own server (with its coglet), or the
+/// runtime list's coglet, or cog's server because that coglet is not on the index.
+fn server_note(cog: &str, coglet: &str, runtime_coglet: Option<&(String, bool)>) -> String {
+    let own = if coglet.is_empty() {
+        format!("cog {cog}'s own server")
+    } else {
+        format!("cog {cog} with coglet {coglet}")
+    };
+    match runtime_coglet {
+        Some((version, true)) => {
+            format!("{own} (coglet {version}, the runtime list's, from the package index)")
+        }
+        Some((version, false)) => format!(
+            "{own}: the runtime list's coglet {version} (a release URL) is not on the package index"
+        ),
+        None => own,
+    }
+}
+
+/// Whether the package index has `coglet==version` (a dry run, no dependencies).
+async fn coglet_on_index(
+    version: &str,
+    venv_python: &Path,
+    cwd: &Path,
+    limits: &BuildLimits,
+) -> bool {
+    let requirement = format!("coglet=={version}");
+    let (program, args): (std::path::PathBuf, Vec<std::ffi::OsString>) = match &limits.uv {
+        Some(uv) => (
+            uv.clone(),
+            vec![
+                "pip".into(),
+                "install".into(),
+                "--no-config".into(),
+                "--dry-run".into(),
+                "--no-deps".into(),
+                "--python".into(),
+                venv_python.into(),
+                requirement.into(),
+            ],
+        ),
+        None => (
+            venv_python.to_path_buf(),
+            [
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--dry-run",
+                "--no-deps",
+            ]
+            .iter()
+            .map(Into::into)
+            .chain([requirement.into()])
+            .collect(),
+        ),
+    };
+    step(
+        ChildSpec {
+            program,
+            args,
+            cwd: cwd.to_path_buf(),
+            env: install_env(),
+        },
+        None,
+        limits,
+    )
+    .await
+    .is_ok()
 }
 
 fn install_env() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {

@@ -14,6 +14,7 @@ mod classes;
 mod imports;
 mod literal;
 mod names;
+pub mod system_tools;
 mod walker;
 
 use ruff_python_ast::{PySourceType, PythonVersion};

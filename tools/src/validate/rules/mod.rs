@@ -42,6 +42,7 @@ pub(crate) mod schema_not_fetched;
 pub(crate) mod secret_typed_as_str;
 pub(crate) mod str_output_indexed;
 pub(crate) mod syntax_error;
+pub(crate) mod system_tool_not_in_runtime;
 pub(crate) mod unknown_model_input;
 pub(crate) mod unknown_output_field;
 pub(crate) mod unsupported_import;
