@@ -155,7 +155,9 @@ pub enum Command {
 #[command(after_help = "\
 Security:
   Every request to /mcp needs `Authorization: Bearer TOKEN` when tokens are configured
-  (MCP_PIPELINES_AUTH_TOKENS or --auth-token-file). Binding to a non-loopback address
+  (MCP_PIPELINES_AUTH_TOKENS or --auth-token-file) or an OAuth issuer is given
+  (--oauth-issuer: access tokens are JWTs for this server's audience, with scope
+  pipelines:read, plus pipelines:run for run_locally). Binding to a non-loopback address
   without any token is refused unless --insecure-no-auth is given. Host and Origin headers
   are checked (DNS-rebinding protection): loopback is allowed; behind a proxy add
   --allowed-host mcp.example.com (and --allowed-origin https://app.example.com for browsers).
@@ -169,6 +171,41 @@ pub struct ServeArgs {
     /// File with bearer tokens, one per line (blank lines and # comments ignored).
     #[arg(long, value_name = "FILE")]
     pub auth_token_file: Option<PathBuf>,
+
+    /// OAuth 2.1: accept access tokens (JWTs) from this authorization server (its issuer
+    /// identifier, e.g. https://idp.example). Clients discover it from
+    /// /.well-known/oauth-protected-resource; static tokens keep working beside it.
+    #[arg(long, value_name = "URL", env = "MCP_PIPELINES_OAUTH_ISSUER")]
+    pub oauth_issuer: Option<String>,
+
+    /// OAuth: the audience tokens must name (default: this server's /mcp URL as clients
+    /// reach it, e.g. https://mcp.example.com/mcp).
+    #[arg(
+        long,
+        value_name = "URI",
+        env = "MCP_PIPELINES_OAUTH_AUDIENCE",
+        requires = "oauth_issuer"
+    )]
+    pub oauth_audience: Option<String>,
+
+    /// OAuth: the issuer's JWKS URL (default: `jwks_uri` from the issuer's metadata).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MCP_PIPELINES_OAUTH_JWKS_URL",
+        requires = "oauth_issuer"
+    )]
+    pub oauth_jwks_url: Option<String>,
+
+    /// OAuth: the scopes advertised to clients (space-separated). `pipelines:read` covers
+    /// docs, schemas, search, validate and scaffold; `run_locally` needs `pipelines:run`.
+    #[arg(
+        long,
+        value_name = "SCOPES",
+        env = "MCP_PIPELINES_OAUTH_SCOPES",
+        default_value = "pipelines:read pipelines:run"
+    )]
+    pub oauth_scopes: String,
 
     /// Extra allowed Host header value (host or host:port); repeatable.
     #[arg(long = "allowed-host", value_name = "H")]

@@ -3,6 +3,7 @@
 //! in-flight limits (`listener`, `jsonrpc`) and a draining shutdown. The transport knows
 //! nothing of the tools.
 
+pub mod auth;
 mod jsonrpc;
 mod listener;
 mod sniff;
@@ -14,7 +15,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -22,7 +23,6 @@ use axum::{
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::never::NeverSessionManager,
 };
-use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
 use crate::{handler::PipelinesServer, state::AppState};
@@ -34,6 +34,8 @@ pub struct HttpOptions {
     pub addr: SocketAddr,
     /// Accepted bearer tokens (empty = no auth).
     pub tokens: Vec<String>,
+    /// OAuth 2.1 resource-server settings (`--oauth-issuer` and friends).
+    pub oauth: Option<auth::OAuthOptions>,
     /// Extra allowed `Host` values.
     pub allowed_hosts: Vec<String>,
     /// Extra allowed `Origin` values.
@@ -61,6 +63,7 @@ impl std::fmt::Debug for HttpOptions {
         f.debug_struct("HttpOptions")
             .field("addr", &self.addr)
             .field("tokens", &format_args!("<{} redacted>", self.tokens.len()))
+            .field("oauth", &self.oauth)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -75,7 +78,7 @@ impl std::fmt::Debug for HttpOptions {
 }
 
 struct Guard {
-    tokens: Vec<Vec<u8>>,
+    auth: Arc<auth::Auth>,
     allowed_hosts: Vec<String>,
     allowed_origins: Vec<String>,
     max_body_bytes: usize,
@@ -83,26 +86,28 @@ struct Guard {
 
 /// Runs the HTTP server until SIGINT/SIGTERM.
 pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()> {
-    if opts.tokens.is_empty() && !opts.addr.ip().is_loopback() && !opts.insecure_no_auth {
+    let authn = Arc::new(auth::Auth::new(&opts.tokens, opts.oauth.clone())?);
+    if !authn.enabled() && !opts.addr.ip().is_loopback() && !opts.insecure_no_auth {
         bail!(
             "refusing to serve on {} without authentication: anyone who can reach it could use the server. \
-             Set MCP_PIPELINES_AUTH_TOKENS=token1,token2 or pass --auth-token-file FILE \
+             Pass --oauth-issuer URL, set MCP_PIPELINES_AUTH_TOKENS=token1,token2 or pass --auth-token-file FILE \
              (or bind to 127.0.0.1; or pass --insecure-no-auth if a proxy in front authenticates)",
             opts.addr
         );
     }
-    if opts.tokens.is_empty() {
-        tracing::warn!("no auth tokens configured: /mcp is open to anyone who can reach it");
+    if !authn.enabled() {
+        tracing::warn!("no auth configured: /mcp is open to anyone who can reach it");
     }
+    authn.warm().await;
     let ct = CancellationToken::new();
-    let router = router(state, &opts, ct.child_token());
+    let router = router(state, &opts, authn, ct.child_token());
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .with_context(|| format!("cannot listen on {}", opts.addr))?;
     let local = listener.local_addr()?;
     // Always printed (not subject to RUST_LOG): scripts and tests read the bound address here.
     eprintln!("mcp-pipelines listening on http://{local}/mcp");
-    tracing::info!(%local, auth = !opts.tokens.is_empty(), "serving streamable HTTP");
+    tracing::info!(%local, tokens = opts.tokens.len(), oauth = opts.oauth.is_some(), "serving streamable HTTP");
     let limits = listener::ConnLimits {
         header_read_timeout: opts.header_read_timeout,
         idle_timeout: opts.idle_timeout,
@@ -121,7 +126,12 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
 }
 
 /// The axum router (also used by in-process tests).
-pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -> Router {
+pub fn router(
+    state: Arc<AppState>,
+    opts: &HttpOptions,
+    authn: Arc<auth::Auth>,
+    ct: CancellationToken,
+) -> Router {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -134,7 +144,7 @@ pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -
         config,
     );
     let guard = Arc::new(Guard {
-        tokens: opts.tokens.iter().map(|t| t.as_bytes().to_vec()).collect(),
+        auth: authn.clone(),
         allowed_hosts: opts
             .allowed_hosts
             .iter()
@@ -154,8 +164,19 @@ pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -
         max_in_flight: opts.max_in_flight.max(1),
     });
     // Layers run outside-in: Host/Origin and auth first, then the message checks.
+    let metadata = Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(auth::protected_resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(auth::protected_resource_metadata),
+        )
+        .with_state(authn);
     let protected = Router::new()
         .nest_service("/mcp", mcp)
+        .merge(metadata)
         .layer(middleware::from_fn_with_state(
             messages,
             jsonrpc::check_message,
@@ -226,32 +247,18 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
             );
         }
     }
-    // 2. Authentication.
-    if !g.tokens.is_empty() {
-        match bearer(headers) {
-            Some(t) if token_matches(t.as_bytes(), &g.tokens) => {}
-            presented => {
-                let challenge = if presented.is_some() {
-                    "Bearer realm=\"mcp-pipelines\", error=\"invalid_token\""
-                } else {
-                    "Bearer realm=\"mcp-pipelines\""
-                };
-                tracing::warn!(
-                    token_present = presented.is_some(),
-                    "rejected request: authentication failed"
-                );
-                let mut resp = error(
-                    StatusCode::UNAUTHORIZED,
-                    "missing or invalid bearer token: send `Authorization: Bearer <token>`",
-                );
-                resp.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(challenge),
-                );
-                return resp;
+    // 2. Authentication (the resource metadata is public).
+    let mut req = req;
+    if !req.uri().path().starts_with("/.well-known/") {
+        match g.auth.authenticate(req.headers()).await {
+            Ok(Some(principal)) => {
+                req.extensions_mut().insert(principal);
             }
+            Ok(None) => {}
+            Err(resp) => return resp,
         }
     }
+    let headers = req.headers();
     // 3. Body limit by declared length (streamed bodies are limited by the MCP service).
     let too_long = headers
         .get(header::CONTENT_LENGTH)
@@ -265,24 +272,6 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
         );
     }
     next.run(req).await
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
-/// Compares against every token without short-circuiting, in constant time per token.
-fn token_matches(presented: &[u8], tokens: &[Vec<u8>]) -> bool {
-    let mut ok = subtle::Choice::from(0u8);
-    for t in tokens {
-        ok |= presented.ct_eq(t);
-    }
-    bool::from(ok)
 }
 
 /// Splits `host[:port]` / `[v6]:port` into (host, port).
@@ -432,13 +421,5 @@ mod tests {
         ] {
             assert!(!origin_allowed(bad, &extra), "{bad}");
         }
-    }
-
-    #[test]
-    fn tokens() {
-        let toks = vec![b"alpha".to_vec(), b"beta".to_vec()];
-        assert!(token_matches(b"beta", &toks));
-        assert!(!token_matches(b"bet", &toks));
-        assert!(!token_matches(b"", &toks));
     }
 }

@@ -195,9 +195,11 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
             anyhow::bail!("{flag} must be greater than 0");
         }
     }
+    let oauth = oauth_options(args)?;
     Ok(http::HttpOptions {
         addr: args.http,
         tokens,
+        oauth,
         allowed_hosts: args.allowed_hosts.clone(),
         allowed_origins: args.allowed_origins.clone(),
         max_body_bytes: args.max_body_bytes,
@@ -209,4 +211,41 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
         max_in_flight: args.max_in_flight,
         shutdown_grace: args.shutdown_grace,
     })
+}
+
+fn oauth_options(args: &ServeArgs) -> anyhow::Result<Option<http::auth::OAuthOptions>> {
+    let Some(issuer) = args.oauth_issuer.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    let check_url = |flag: &str, v: &str| -> anyhow::Result<()> {
+        match url::Url::parse(v) {
+            Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Ok(()),
+            _ => anyhow::bail!("{flag} must be an http(s) URL, got {v:?}"),
+        }
+    };
+    check_url("--oauth-issuer", issuer)?;
+    if let Some(j) = &args.oauth_jwks_url {
+        check_url("--oauth-jwks-url", j)?;
+    }
+    let scopes: Vec<String> = args
+        .oauth_scopes
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if scopes.is_empty() {
+        anyhow::bail!(
+            "--oauth-scopes must name at least one scope (e.g. \"pipelines:read pipelines:run\")"
+        );
+    }
+    Ok(Some(http::auth::OAuthOptions {
+        issuer: issuer.to_string(),
+        audience: args
+            .oauth_audience
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+        jwks_url: args.oauth_jwks_url.clone(),
+        scopes,
+    }))
 }

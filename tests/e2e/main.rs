@@ -34,6 +34,7 @@ mod hostile_validate;
 mod http_security;
 mod http_server;
 mod inspector;
+mod oauth;
 mod python_sdk;
 mod run_args;
 mod run_isolation;

@@ -83,6 +83,9 @@ pub async fn check_message(
             reason,
         );
     }
+    if let Some(resp) = super::auth::check_scope(parts.extensions.get(), &value) {
+        return resp;
+    }
     let permit = if value.get("method").and_then(Value::as_str) == Some("tools/call") {
         match limits.in_flight.clone().try_acquire_owned() {
             Ok(p) => Some(p),
