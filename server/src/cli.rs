@@ -161,7 +161,8 @@ Security:
   without any token is refused unless --insecure-no-auth is given. Host and Origin headers
   are checked (DNS-rebinding protection): loopback is allowed; behind a proxy add
   --allowed-host mcp.example.com (and --allowed-origin https://app.example.com for browsers).
-  GET /healthz answers 200 without auth.")]
+  GET /healthz (liveness) and GET /readyz (200 once the docs cache holds a spec) answer
+  without auth.")]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8848",
@@ -247,14 +248,35 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 
-    /// Most connections open at once; more get 503 with Retry-After. Keep it below the
-    /// process's open-file limit (`ulimit -n`).
-    #[arg(long, value_name = "N", default_value_t = 512)]
-    pub max_connections: usize,
+    /// Most connections open at once. Default: from the open-file limit (raised to its hard
+    /// limit at start), leaving room for runs and the store. When full, the connection that
+    /// has waited longest without sending complete request headers is closed to make room;
+    /// if none is waiting, the newcomer gets 503 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
 
-    /// Most tool calls running at once; more get 503 with Retry-After.
+    /// Most tool calls running at once; more wait in a queue (--max-queued).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub max_in_flight: usize,
+
+    /// Most tool calls waiting for a free slot (default: 4 × --max-in-flight; 0: no queue).
+    /// A call finding the queue full gets 503 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub max_queued: Option<usize>,
+
+    /// Longest a queued tool call waits for a slot before it gets 503 with Retry-After.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub queue_timeout: Duration,
+
+    /// Serve Prometheus metrics at GET /metrics on this listener (no auth: restrict access
+    /// in front, or prefer --metrics-addr on a private interface).
+    #[arg(long)]
+    pub metrics: bool,
+
+    /// Serve Prometheus metrics (GET /metrics, plus /readyz and /healthz) on their own
+    /// address, e.g. 127.0.0.1:9464. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// On SIGTERM/SIGINT, stop accepting and let in-flight requests finish for up to this
     /// long before exiting.

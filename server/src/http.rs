@@ -3,9 +3,14 @@
 //! in-flight limits (`listener`, `jsonrpc`) and a draining shutdown. The transport knows
 //! nothing of the tools.
 
+mod admission;
+mod audit;
 pub mod auth;
+pub mod fds;
 mod jsonrpc;
 mod listener;
+pub mod metrics;
+mod pool;
 mod sniff;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -54,8 +59,16 @@ pub struct HttpOptions {
     pub max_connections: usize,
     /// Most `tools/call` requests running at once.
     pub max_in_flight: usize,
+    /// Most `tools/call` requests waiting for a slot.
+    pub max_queued: usize,
+    /// Longest wait for a slot.
+    pub queue_timeout: Duration,
     /// How long in-flight requests may still take after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
+    /// `--metrics`: serve `/metrics` on the main listener.
+    pub metrics: bool,
+    /// `--metrics-addr`: serve `/metrics` (and `/readyz`, `/healthz`) on their own listener.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for HttpOptions {
@@ -72,7 +85,11 @@ impl std::fmt::Debug for HttpOptions {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
             .field("max_in_flight", &self.max_in_flight)
+            .field("max_queued", &self.max_queued)
+            .field("queue_timeout", &self.queue_timeout)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("metrics", &self.metrics)
+            .field("metrics_addr", &self.metrics_addr)
             .finish()
     }
 }
@@ -99,8 +116,20 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
         tracing::warn!("no auth configured: /mcp is open to anyone who can reach it");
     }
     authn.warm().await;
+    let recorder = if opts.metrics || opts.metrics_addr.is_some() {
+        Some(metrics::install()?)
+    } else {
+        None
+    };
+    if let (Some(addr), Some(m)) = (opts.metrics_addr, &recorder) {
+        metrics::serve_separately(addr, m.clone(), state.clone()).await?;
+    }
     let ct = CancellationToken::new();
     let router = router(state, &opts, authn, ct.child_token());
+    let router = match (&recorder, opts.metrics) {
+        (Some(m), true) => router.route("/metrics", get(metrics::render).with_state(m.clone())),
+        _ => router,
+    };
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .with_context(|| format!("cannot listen on {}", opts.addr))?;
@@ -138,6 +167,7 @@ pub fn router(
         .disable_allowed_hosts()
         .with_max_request_body_bytes(opts.max_body_bytes)
         .with_cancellation_token(ct);
+    let ready_state = state.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(PipelinesServer::new(state.clone())),
         Arc::new(NeverSessionManager::default()),
@@ -160,8 +190,11 @@ pub fn router(
     let messages = Arc::new(jsonrpc::MessageLimits {
         max_body_bytes: opts.max_body_bytes,
         request_timeout: opts.request_timeout,
-        in_flight: Arc::new(tokio::sync::Semaphore::new(opts.max_in_flight.max(1))),
-        max_in_flight: opts.max_in_flight.max(1),
+        admission: admission::Admission::new(
+            opts.max_in_flight,
+            opts.max_queued,
+            opts.queue_timeout,
+        ),
     });
     // Layers run outside-in: Host/Origin and auth first, then the message checks.
     let metadata = Router::new()
@@ -176,6 +209,7 @@ pub fn router(
         .with_state(authn);
     let protected = Router::new()
         .nest_service("/mcp", mcp)
+        .layer(middleware::from_fn(metrics::observe))
         .merge(metadata)
         .layer(middleware::from_fn_with_state(
             messages,
@@ -184,6 +218,7 @@ pub fn router(
         .layer(middleware::from_fn_with_state(guard.clone(), check_request));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(metrics::readyz).with_state(ready_state))
         .merge(protected)
 }
 
@@ -220,6 +255,8 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
         Some(h) if host_allowed(&h, &g.allowed_hosts) => {}
         Some(_) => {
             tracing::warn!("rejected request: Host not allowed");
+            ::metrics::counter!("mcp_pipelines_rejected_total", "status" => "403", "reason" => "host")
+                .increment(1);
             return error(
                 StatusCode::FORBIDDEN,
                 "Host header not allowed; the operator can add it with --allowed-host",
@@ -241,6 +278,8 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
             .is_ok_and(|o| origin_allowed(o, &g.allowed_origins));
         if !ok {
             tracing::warn!("rejected request: Origin not allowed");
+            ::metrics::counter!("mcp_pipelines_rejected_total", "status" => "403", "reason" => "origin")
+                .increment(1);
             return error(
                 StatusCode::FORBIDDEN,
                 "Origin not allowed; the operator can add it with --allowed-origin",
@@ -266,6 +305,8 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|n| n > g.max_body_bytes as u64);
     if too_long {
+        ::metrics::counter!("mcp_pipelines_rejected_total", "status" => "413", "reason" => "body_too_large")
+            .increment(1);
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("request body larger than {} bytes", g.max_body_bytes),

@@ -183,8 +183,22 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
     if args.max_body_bytes == 0 {
         anyhow::bail!("--max-body-bytes must be greater than 0");
     }
-    if args.max_connections == 0 || args.max_in_flight == 0 {
+    let fd_limit = http::fds::raise_nofile_limit();
+    let max_connections = match args.max_connections {
+        Some(n) => n,
+        None => http::fds::default_max_connections(fd_limit),
+    };
+    if max_connections == 0 || args.max_in_flight == 0 {
         anyhow::bail!("--max-connections and --max-in-flight must be greater than 0");
+    }
+    if let Some(limit) = fd_limit
+        && max_connections as u64 + 32 > limit
+    {
+        tracing::warn!(
+            max_connections,
+            open_file_limit = limit,
+            "--max-connections leaves little room under the open-file limit for runs and the store"
+        );
     }
     for (flag, d) in [
         ("--header-read-timeout", args.header_read_timeout),
@@ -207,8 +221,14 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
         header_read_timeout: args.header_read_timeout,
         request_timeout: args.request_timeout,
         idle_timeout: args.idle_timeout,
-        max_connections: args.max_connections,
+        max_connections,
         max_in_flight: args.max_in_flight,
+        max_queued: args
+            .max_queued
+            .unwrap_or_else(|| args.max_in_flight.saturating_mul(4)),
+        queue_timeout: args.queue_timeout,
+        metrics: args.metrics,
+        metrics_addr: args.metrics_addr,
         shutdown_grace: args.shutdown_grace,
     })
 }
