@@ -18,12 +18,15 @@ Examples:
 
   # Host it for a team (streamable HTTP at http://HOST:8848/mcp, bearer tokens required off loopback):
   MCP_PIPELINES_AUTH_TOKENS=secret1,secret2 mcp-pipelines serve --http 0.0.0.0:8848 --allowed-host mcp.example.com
+  # ...or behind the team's identity provider (OAuth 2.1), with Prometheus metrics:
+  mcp-pipelines serve --http 0.0.0.0:8080 --oauth-issuer https://idp.example --metrics-addr 127.0.0.1:9464
 
 Environment:
   REPLICATE_API_TOKEN         Token for the Replicate API (never logged, never printed)
   REPLICATE_BASE_URL          Replicate API base URL (default https://api.replicate.com)
   MCP_PIPELINES_CACHE_DIR     Cache directory (same as --cache-dir)
   MCP_PIPELINES_AUTH_TOKENS   Comma-separated bearer tokens for `serve --http`
+  MCP_PIPELINES_OAUTH_ISSUER  OAuth issuer for `serve --http` (also _AUDIENCE, _JWKS_URL, _SCOPES)
   MCP_PIPELINES_PYTHON        Python >= 3.12 for local runs (default: discovered on PATH and in pyenv)
   MCP_PIPELINES_RUNS_DIR      Where local runs copy the project (default: <cache dir>/runs)
   MCP_PIPELINES_UV            uv binary for building run venvs (default: uv on PATH; `off`: pip)
