@@ -115,7 +115,10 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
     if !authn.enabled() {
         tracing::warn!("no auth configured: /mcp is open to anyone who can reach it");
     }
-    authn.warm().await;
+    // Fetch the issuer's keys in the background: an IdP that is slow to answer does not
+    // delay listening (a token arriving first waits for the same fetch).
+    let warming = authn.clone();
+    tokio::spawn(async move { warming.warm().await });
     let recorder = if opts.metrics || opts.metrics_addr.is_some() {
         Some(metrics::install()?)
     } else {

@@ -65,9 +65,13 @@ impl IssuerKeys {
         }
     }
 
-    /// Fetches the keys now (at start-up); logs and carries on when the IdP is unreachable.
+    /// Fetches the keys unless a token already did (at start-up); logs and carries on when
+    /// the IdP is unreachable.
     pub async fn warm(self: &Arc<Self>) {
         let mut st = self.fetch.lock().await;
+        if !self.snapshot().is_empty() {
+            return;
+        }
         if let Err(e) = self.refetch(&mut st).await {
             tracing::warn!(issuer = %self.issuer, error = %e,
                 "cannot fetch the issuer's signing keys yet; will retry when a token arrives");
