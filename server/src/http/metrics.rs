@@ -299,27 +299,26 @@ struct Watch {
 }
 
 impl Watch {
-    /// Reads the outcome off the first message bytes: a JSON-RPC error, a tool result with
-    /// `isError: true`, or a result. (Inside JSON strings quotes are escaped, so these
-    /// markers only match the message's own structure.)
+    /// Reads the outcome off the message bytes: the top-level `"error"` or `"result"` key
+    /// near the start of the first chunk, and for a tool call `"isError":true` anywhere (it
+    /// follows the content). Inside JSON strings quotes are escaped, so these markers only
+    /// match the message's own structure.
     fn see(&mut self, bytes: &Bytes) {
-        if self.outcome.is_some() && self.outcome != Some("ok") {
-            return;
-        }
-        let find = |needle: &[u8]| bytes.windows(needle.len()).position(|w| w == needle);
-        let result = find(b"\"result\":");
-        let error = find(b"\"error\":{");
-        match (result, error) {
-            (Some(r), Some(e)) if e < r => self.outcome = Some("rpc_error"),
-            (None, Some(_)) => self.outcome = Some("rpc_error"),
-            (Some(_), _) => {
-                self.outcome = Some(if find(b"\"isError\":true").is_some() {
-                    "tool_error"
-                } else {
-                    "ok"
-                });
+        use memchr::memmem::find;
+        if self.outcome.is_none() {
+            let head = &bytes[..bytes.len().min(256)];
+            match (find(head, b"\"result\":"), find(head, b"\"error\":{")) {
+                (Some(r), Some(e)) if e < r => self.outcome = Some("rpc_error"),
+                (None, Some(_)) => self.outcome = Some("rpc_error"),
+                (Some(_), _) => self.outcome = Some("ok"),
+                (None, None) => return,
             }
-            (None, None) => {}
+        }
+        if self.outcome == Some("ok")
+            && self.info.tool.is_some()
+            && find(bytes, b"\"isError\":true").is_some()
+        {
+            self.outcome = Some("tool_error");
         }
     }
 }
