@@ -2,7 +2,8 @@
 //! or from the issuer's metadata (RFC 8414 `/.well-known/oauth-authorization-server`, else
 //! OpenID `/.well-known/openid-configuration`). A token whose `kid` is not in the cache
 //! triggers one refetch, at most once a minute (rotation without letting a stream of bogus
-//! `kid`s hammer the IdP); a set older than an hour is refreshed in the background.
+//! `kid`s hammer the IdP); a set older than an hour is refreshed in the background. Tokens
+//! that verified are remembered for a few minutes (`verify::TokenCache`).
 
 use std::{
     sync::{Arc, RwLock},
@@ -11,7 +12,7 @@ use std::{
 
 use tokio::sync::Mutex;
 
-use super::verify::{self, KeySet, Refusal, Verified};
+use super::verify::{self, KeySet, Refusal, TokenCache, Verified};
 
 /// Unknown-`kid` refetches happen at most this often.
 const UNKNOWN_KID_INTERVAL: Duration = Duration::from_secs(60);
@@ -36,6 +37,7 @@ pub struct IssuerKeys {
     http: reqwest::Client,
     current: RwLock<Arc<KeySet>>,
     fetch: Mutex<FetchState>,
+    verified: TokenCache,
 }
 
 impl IssuerKeys {
@@ -55,6 +57,7 @@ impl IssuerKeys {
                 jwks_url,
                 ..FetchState::default()
             }),
+            verified: TokenCache::default(),
         }))
     }
 
@@ -84,6 +87,10 @@ impl IssuerKeys {
         token: &str,
         audience: &str,
     ) -> Result<Verified, Refusal> {
+        let now = verify::unix_now();
+        if let Some(v) = self.verified.get(token, audience, now) {
+            return Ok(v);
+        }
         let (kid, _) = verify::header_kid(token)?;
         let mut keys = self.snapshot();
         let known = match &kid {
@@ -95,7 +102,9 @@ impl IssuerKeys {
         } else {
             self.refresh_if_old();
         }
-        verify::verify(token, &keys, &self.issuer, audience)
+        let v = verify::verify(token, &keys, &self.issuer, audience)?;
+        self.verified.put(token, audience, &v, now);
+        Ok(v)
     }
 
     async fn refresh_for_unknown(self: &Arc<Self>, kid: Option<&str>) -> Arc<KeySet> {
@@ -167,6 +176,8 @@ impl IssuerKeys {
         if let Ok(mut cur) = self.current.write() {
             *cur = Arc::new(set);
         }
+        // Keys may have been withdrawn: check every token against the new set.
+        self.verified.clear();
         st.fetched_at = Some(Instant::now());
         Ok(())
     }

@@ -3,9 +3,13 @@
 //! `exp`/`nbf` with 60 s leeway. `alg: none`, HMAC (whatever its key) and any other algorithm
 //! are refused before a key is looked at. The crypto is `jsonwebtoken`'s.
 //!
+//! A token that verified is remembered ([`TokenCache`], by its SHA-256) until its `exp` or
+//! for [`CACHE_TTL_SECS`], whichever is sooner, so a client reusing its access token pays a
+//! hash and a lookup per request instead of a signature check.
+//!
 //! Self-contained (no I/O, no server types) so that the benchmark can include it as is.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Mutex};
 
 use jsonwebtoken::{
     Algorithm, DecodingKey, Validation,
@@ -266,5 +270,122 @@ fn refusal(kind: &jsonwebtoken::errors::ErrorKind) -> Refusal {
             Refusal::Algorithm
         }
         _ => Refusal::Malformed,
+    }
+}
+
+/// Longest a verified token is trusted without checking its signature again (a key the
+/// issuer withdraws stops being honoured within this).
+pub const CACHE_TTL_SECS: u64 = 300;
+/// Most tokens remembered.
+const CACHE_MAX: usize = 4096;
+
+/// Tokens that verified, by SHA-256 of the token and the audience.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<[u8; 32], (Verified, u64)>>,
+}
+
+fn cache_key(token: &str, audience: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(audience.as_bytes());
+    h.update([0u8]);
+    h.update(token.as_bytes());
+    h.finalize().into()
+}
+
+impl TokenCache {
+    /// The remembered result for `token` and `audience`, if still valid at `now` (seconds).
+    pub fn get(&self, token: &str, audience: &str, now: u64) -> Option<Verified> {
+        let key = cache_key(token, audience);
+        let entries = self.entries.lock().ok()?;
+        match entries.get(&key) {
+            Some((v, until)) if now < *until => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers a verified token until its `exp` (plus leeway) or [`CACHE_TTL_SECS`].
+    pub fn put(&self, token: &str, audience: &str, v: &Verified, now: u64) {
+        let until = (v.exp + LEEWAY_SECS).min(now + CACHE_TTL_SECS);
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= CACHE_MAX {
+            entries.retain(|_, (_, u)| now < *u);
+            if entries.len() >= CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(cache_key(token, audience), (v.clone(), until));
+    }
+
+    /// Forgets everything (when the key set changes).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+/// Seconds since the epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_honours_expiry_its_ttl_and_the_audience() {
+        let cache = TokenCache::default();
+        let v = Verified {
+            subject: "alice".into(),
+            scopes: vec!["pipelines:read".into()],
+            exp: 1_000,
+        };
+        cache.put("tok", "https://a/mcp", &v, 500);
+        assert_eq!(cache.get("tok", "https://a/mcp", 600), Some(v.clone()));
+        assert_eq!(
+            cache.get("tok", "https://b/mcp", 600),
+            None,
+            "another audience"
+        );
+        assert_eq!(cache.get("tok2", "https://a/mcp", 600), None);
+        assert_eq!(
+            cache.get("tok", "https://a/mcp", 500 + CACHE_TTL_SECS),
+            None,
+            "ttl"
+        );
+        cache.put("tok", "https://a/mcp", &v, 990);
+        assert_eq!(
+            cache.get("tok", "https://a/mcp", 1_000 + LEEWAY_SECS),
+            None,
+            "exp"
+        );
+        cache.clear();
+        assert_eq!(cache.get("tok", "https://a/mcp", 991), None);
+    }
+
+    #[test]
+    fn none_and_hmac_algorithms_are_refused_before_any_key() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        for header in [
+            r#"{"alg":"none"}"#,
+            r#"{"alg":"HS256","kid":"k"}"#,
+            r#"{"alg":"PS256"}"#,
+        ] {
+            let token = format!("{}.{}.sig", b64.encode(header), b64.encode("{}"));
+            assert_eq!(
+                header_kid(&token).err(),
+                Some(Refusal::Algorithm),
+                "{header}"
+            );
+        }
+        assert_eq!(header_kid("garbage").err(), Some(Refusal::Malformed));
     }
 }
