@@ -18,12 +18,15 @@ Examples:
 
   # Host it for a team (streamable HTTP at http://HOST:8848/mcp, bearer tokens required off loopback):
   MCP_PIPELINES_AUTH_TOKENS=secret1,secret2 mcp-pipelines serve --http 0.0.0.0:8848 --allowed-host mcp.example.com
+  # ...or behind the team's identity provider (OAuth 2.1), with Prometheus metrics:
+  mcp-pipelines serve --http 0.0.0.0:8080 --oauth-issuer https://idp.example --metrics-addr 127.0.0.1:9464
 
 Environment:
   REPLICATE_API_TOKEN         Token for the Replicate API (never logged, never printed)
   REPLICATE_BASE_URL          Replicate API base URL (default https://api.replicate.com)
   MCP_PIPELINES_CACHE_DIR     Cache directory (same as --cache-dir)
   MCP_PIPELINES_AUTH_TOKENS   Comma-separated bearer tokens for `serve --http`
+  MCP_PIPELINES_OAUTH_ISSUER  OAuth issuer for `serve --http` (also _AUDIENCE, _JWKS_URL, _SCOPES)
   MCP_PIPELINES_PYTHON        Python >= 3.12 for local runs (default: discovered on PATH and in pyenv)
   MCP_PIPELINES_RUNS_DIR      Where local runs copy the project (default: <cache dir>/runs)
   MCP_PIPELINES_UV            uv binary for building run venvs (default: uv on PATH; `off`: pip)
@@ -155,11 +158,14 @@ pub enum Command {
 #[command(after_help = "\
 Security:
   Every request to /mcp needs `Authorization: Bearer TOKEN` when tokens are configured
-  (MCP_PIPELINES_AUTH_TOKENS or --auth-token-file). Binding to a non-loopback address
+  (MCP_PIPELINES_AUTH_TOKENS or --auth-token-file) or an OAuth issuer is given
+  (--oauth-issuer: access tokens are JWTs for this server's audience, with scope
+  pipelines:read, plus pipelines:run for run_locally). Binding to a non-loopback address
   without any token is refused unless --insecure-no-auth is given. Host and Origin headers
   are checked (DNS-rebinding protection): loopback is allowed; behind a proxy add
   --allowed-host mcp.example.com (and --allowed-origin https://app.example.com for browsers).
-  GET /healthz answers 200 without auth.")]
+  GET /healthz (liveness) and GET /readyz (200 once the docs cache holds a spec) answer
+  without auth.")]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8848",
@@ -169,6 +175,41 @@ pub struct ServeArgs {
     /// File with bearer tokens, one per line (blank lines and # comments ignored).
     #[arg(long, value_name = "FILE")]
     pub auth_token_file: Option<PathBuf>,
+
+    /// OAuth 2.1: accept access tokens (JWTs) from this authorization server (its issuer
+    /// identifier, e.g. https://idp.example). Clients discover it from
+    /// /.well-known/oauth-protected-resource; static tokens keep working beside it.
+    #[arg(long, value_name = "URL", env = "MCP_PIPELINES_OAUTH_ISSUER")]
+    pub oauth_issuer: Option<String>,
+
+    /// OAuth: the audience tokens must name (default: this server's /mcp URL as clients
+    /// reach it, e.g. https://mcp.example.com/mcp).
+    #[arg(
+        long,
+        value_name = "URI",
+        env = "MCP_PIPELINES_OAUTH_AUDIENCE",
+        requires = "oauth_issuer"
+    )]
+    pub oauth_audience: Option<String>,
+
+    /// OAuth: the issuer's JWKS URL (default: `jwks_uri` from the issuer's metadata).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MCP_PIPELINES_OAUTH_JWKS_URL",
+        requires = "oauth_issuer"
+    )]
+    pub oauth_jwks_url: Option<String>,
+
+    /// OAuth: the scopes advertised to clients (space-separated). `pipelines:read` covers
+    /// docs, schemas, search, validate and scaffold; `run_locally` needs `pipelines:run`.
+    #[arg(
+        long,
+        value_name = "SCOPES",
+        env = "MCP_PIPELINES_OAUTH_SCOPES",
+        default_value = "pipelines:read pipelines:run"
+    )]
+    pub oauth_scopes: String,
 
     /// Extra allowed Host header value (host or host:port); repeatable.
     #[arg(long = "allowed-host", value_name = "H")]
@@ -210,14 +251,35 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 
-    /// Most connections open at once; more get 503 with Retry-After. Keep it below the
-    /// process's open-file limit (`ulimit -n`).
-    #[arg(long, value_name = "N", default_value_t = 512)]
-    pub max_connections: usize,
+    /// Most connections open at once. Default: from the open-file limit (raised to its hard
+    /// limit at start), leaving room for runs and the store. When full, the connection that
+    /// has waited longest without sending complete request headers is closed to make room;
+    /// if none is waiting, the newcomer gets 503 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
 
-    /// Most tool calls running at once; more get 503 with Retry-After.
+    /// Most tool calls running at once; more wait in a queue (--max-queued).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub max_in_flight: usize,
+
+    /// Most tool calls waiting for a free slot (default: 4 × --max-in-flight; 0: no queue).
+    /// A call finding the queue full gets 503 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub max_queued: Option<usize>,
+
+    /// Longest a queued tool call waits for a slot before it gets 503 with Retry-After.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub queue_timeout: Duration,
+
+    /// Serve Prometheus metrics at GET /metrics on this listener (no auth: restrict access
+    /// in front, or prefer --metrics-addr on a private interface).
+    #[arg(long)]
+    pub metrics: bool,
+
+    /// Serve Prometheus metrics (GET /metrics, plus /readyz and /healthz) on their own
+    /// address, e.g. 127.0.0.1:9464. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// On SIGTERM/SIGINT, stop accepting and let in-flight requests finish for up to this
     /// long before exiting.

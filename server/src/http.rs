@@ -3,8 +3,14 @@
 //! in-flight limits (`listener`, `jsonrpc`) and a draining shutdown. The transport knows
 //! nothing of the tools.
 
+mod admission;
+mod audit;
+pub mod auth;
+pub mod fds;
 mod jsonrpc;
 mod listener;
+pub mod metrics;
+mod pool;
 mod sniff;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -14,7 +20,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -22,7 +28,6 @@ use axum::{
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::never::NeverSessionManager,
 };
-use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
 use crate::{handler::PipelinesServer, state::AppState};
@@ -34,6 +39,8 @@ pub struct HttpOptions {
     pub addr: SocketAddr,
     /// Accepted bearer tokens (empty = no auth).
     pub tokens: Vec<String>,
+    /// OAuth 2.1 resource-server settings (`--oauth-issuer` and friends).
+    pub oauth: Option<auth::OAuthOptions>,
     /// Extra allowed `Host` values.
     pub allowed_hosts: Vec<String>,
     /// Extra allowed `Origin` values.
@@ -52,8 +59,16 @@ pub struct HttpOptions {
     pub max_connections: usize,
     /// Most `tools/call` requests running at once.
     pub max_in_flight: usize,
+    /// Most `tools/call` requests waiting for a slot.
+    pub max_queued: usize,
+    /// Longest wait for a slot.
+    pub queue_timeout: Duration,
     /// How long in-flight requests may still take after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
+    /// `--metrics`: serve `/metrics` on the main listener.
+    pub metrics: bool,
+    /// `--metrics-addr`: serve `/metrics` (and `/readyz`, `/healthz`) on their own listener.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for HttpOptions {
@@ -61,6 +76,7 @@ impl std::fmt::Debug for HttpOptions {
         f.debug_struct("HttpOptions")
             .field("addr", &self.addr)
             .field("tokens", &format_args!("<{} redacted>", self.tokens.len()))
+            .field("oauth", &self.oauth)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -69,13 +85,17 @@ impl std::fmt::Debug for HttpOptions {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
             .field("max_in_flight", &self.max_in_flight)
+            .field("max_queued", &self.max_queued)
+            .field("queue_timeout", &self.queue_timeout)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("metrics", &self.metrics)
+            .field("metrics_addr", &self.metrics_addr)
             .finish()
     }
 }
 
 struct Guard {
-    tokens: Vec<Vec<u8>>,
+    auth: Arc<auth::Auth>,
     allowed_hosts: Vec<String>,
     allowed_origins: Vec<String>,
     max_body_bytes: usize,
@@ -83,26 +103,43 @@ struct Guard {
 
 /// Runs the HTTP server until SIGINT/SIGTERM.
 pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()> {
-    if opts.tokens.is_empty() && !opts.addr.ip().is_loopback() && !opts.insecure_no_auth {
+    let authn = Arc::new(auth::Auth::new(&opts.tokens, opts.oauth.clone())?);
+    if !authn.enabled() && !opts.addr.ip().is_loopback() && !opts.insecure_no_auth {
         bail!(
             "refusing to serve on {} without authentication: anyone who can reach it could use the server. \
-             Set MCP_PIPELINES_AUTH_TOKENS=token1,token2 or pass --auth-token-file FILE \
+             Pass --oauth-issuer URL, set MCP_PIPELINES_AUTH_TOKENS=token1,token2 or pass --auth-token-file FILE \
              (or bind to 127.0.0.1; or pass --insecure-no-auth if a proxy in front authenticates)",
             opts.addr
         );
     }
-    if opts.tokens.is_empty() {
-        tracing::warn!("no auth tokens configured: /mcp is open to anyone who can reach it");
+    if !authn.enabled() {
+        tracing::warn!("no auth configured: /mcp is open to anyone who can reach it");
+    }
+    // Fetch the issuer's keys in the background: an IdP that is slow to answer does not
+    // delay listening (a token arriving first waits for the same fetch).
+    let warming = authn.clone();
+    tokio::spawn(async move { warming.warm().await });
+    let recorder = if opts.metrics || opts.metrics_addr.is_some() {
+        Some(metrics::install()?)
+    } else {
+        None
+    };
+    if let (Some(addr), Some(m)) = (opts.metrics_addr, &recorder) {
+        metrics::serve_separately(addr, m.clone(), state.clone()).await?;
     }
     let ct = CancellationToken::new();
-    let router = router(state, &opts, ct.child_token());
+    let router = router(state, &opts, authn, ct.child_token());
+    let router = match (&recorder, opts.metrics) {
+        (Some(m), true) => router.route("/metrics", get(metrics::render).with_state(m.clone())),
+        _ => router,
+    };
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .with_context(|| format!("cannot listen on {}", opts.addr))?;
     let local = listener.local_addr()?;
     // Always printed (not subject to RUST_LOG): scripts and tests read the bound address here.
     eprintln!("mcp-pipelines listening on http://{local}/mcp");
-    tracing::info!(%local, auth = !opts.tokens.is_empty(), "serving streamable HTTP");
+    tracing::info!(%local, tokens = opts.tokens.len(), oauth = opts.oauth.is_some(), "serving streamable HTTP");
     let limits = listener::ConnLimits {
         header_read_timeout: opts.header_read_timeout,
         idle_timeout: opts.idle_timeout,
@@ -121,20 +158,26 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
 }
 
 /// The axum router (also used by in-process tests).
-pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -> Router {
+pub fn router(
+    state: Arc<AppState>,
+    opts: &HttpOptions,
+    authn: Arc<auth::Auth>,
+    ct: CancellationToken,
+) -> Router {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .disable_allowed_hosts()
         .with_max_request_body_bytes(opts.max_body_bytes)
         .with_cancellation_token(ct);
+    let ready_state = state.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(PipelinesServer::new(state.clone())),
         Arc::new(NeverSessionManager::default()),
         config,
     );
     let guard = Arc::new(Guard {
-        tokens: opts.tokens.iter().map(|t| t.as_bytes().to_vec()).collect(),
+        auth: authn.clone(),
         allowed_hosts: opts
             .allowed_hosts
             .iter()
@@ -150,12 +193,27 @@ pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -
     let messages = Arc::new(jsonrpc::MessageLimits {
         max_body_bytes: opts.max_body_bytes,
         request_timeout: opts.request_timeout,
-        in_flight: Arc::new(tokio::sync::Semaphore::new(opts.max_in_flight.max(1))),
-        max_in_flight: opts.max_in_flight.max(1),
+        admission: admission::Admission::new(
+            opts.max_in_flight,
+            opts.max_queued,
+            opts.queue_timeout,
+        ),
     });
     // Layers run outside-in: Host/Origin and auth first, then the message checks.
+    let metadata = Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(auth::protected_resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(auth::protected_resource_metadata),
+        )
+        .with_state(authn);
     let protected = Router::new()
         .nest_service("/mcp", mcp)
+        .layer(middleware::from_fn(metrics::observe))
+        .merge(metadata)
         .layer(middleware::from_fn_with_state(
             messages,
             jsonrpc::check_message,
@@ -163,6 +221,7 @@ pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -
         .layer(middleware::from_fn_with_state(guard.clone(), check_request));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(metrics::readyz).with_state(ready_state))
         .merge(protected)
 }
 
@@ -199,6 +258,8 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
         Some(h) if host_allowed(&h, &g.allowed_hosts) => {}
         Some(_) => {
             tracing::warn!("rejected request: Host not allowed");
+            ::metrics::counter!("mcp_pipelines_rejected_total", "status" => "403", "reason" => "host")
+                .increment(1);
             return error(
                 StatusCode::FORBIDDEN,
                 "Host header not allowed; the operator can add it with --allowed-host",
@@ -220,38 +281,26 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
             .is_ok_and(|o| origin_allowed(o, &g.allowed_origins));
         if !ok {
             tracing::warn!("rejected request: Origin not allowed");
+            ::metrics::counter!("mcp_pipelines_rejected_total", "status" => "403", "reason" => "origin")
+                .increment(1);
             return error(
                 StatusCode::FORBIDDEN,
                 "Origin not allowed; the operator can add it with --allowed-origin",
             );
         }
     }
-    // 2. Authentication.
-    if !g.tokens.is_empty() {
-        match bearer(headers) {
-            Some(t) if token_matches(t.as_bytes(), &g.tokens) => {}
-            presented => {
-                let challenge = if presented.is_some() {
-                    "Bearer realm=\"mcp-pipelines\", error=\"invalid_token\""
-                } else {
-                    "Bearer realm=\"mcp-pipelines\""
-                };
-                tracing::warn!(
-                    token_present = presented.is_some(),
-                    "rejected request: authentication failed"
-                );
-                let mut resp = error(
-                    StatusCode::UNAUTHORIZED,
-                    "missing or invalid bearer token: send `Authorization: Bearer <token>`",
-                );
-                resp.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(challenge),
-                );
-                return resp;
+    // 2. Authentication (the resource metadata is public).
+    let mut req = req;
+    if !req.uri().path().starts_with("/.well-known/") {
+        match g.auth.authenticate(req.headers()).await {
+            Ok(Some(principal)) => {
+                req.extensions_mut().insert(principal);
             }
+            Ok(None) => {}
+            Err(resp) => return resp,
         }
     }
+    let headers = req.headers();
     // 3. Body limit by declared length (streamed bodies are limited by the MCP service).
     let too_long = headers
         .get(header::CONTENT_LENGTH)
@@ -259,30 +308,14 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|n| n > g.max_body_bytes as u64);
     if too_long {
+        ::metrics::counter!("mcp_pipelines_rejected_total", "status" => "413", "reason" => "body_too_large")
+            .increment(1);
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("request body larger than {} bytes", g.max_body_bytes),
         );
     }
     next.run(req).await
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
-/// Compares against every token without short-circuiting, in constant time per token.
-fn token_matches(presented: &[u8], tokens: &[Vec<u8>]) -> bool {
-    let mut ok = subtle::Choice::from(0u8);
-    for t in tokens {
-        ok |= presented.ct_eq(t);
-    }
-    bool::from(ok)
 }
 
 /// Splits `host[:port]` / `[v6]:port` into (host, port).
@@ -432,13 +465,5 @@ mod tests {
         ] {
             assert!(!origin_allowed(bad, &extra), "{bad}");
         }
-    }
-
-    #[test]
-    fn tokens() {
-        let toks = vec![b"alpha".to_vec(), b"beta".to_vec()];
-        assert!(token_matches(b"beta", &toks));
-        assert!(!token_matches(b"bet", &toks));
-        assert!(!token_matches(b"", &toks));
     }
 }

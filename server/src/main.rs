@@ -183,8 +183,22 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
     if args.max_body_bytes == 0 {
         anyhow::bail!("--max-body-bytes must be greater than 0");
     }
-    if args.max_connections == 0 || args.max_in_flight == 0 {
+    let fd_limit = http::fds::raise_nofile_limit();
+    let max_connections = match args.max_connections {
+        Some(n) => n,
+        None => http::fds::default_max_connections(fd_limit),
+    };
+    if max_connections == 0 || args.max_in_flight == 0 {
         anyhow::bail!("--max-connections and --max-in-flight must be greater than 0");
+    }
+    if let Some(limit) = fd_limit
+        && max_connections as u64 + 32 > limit
+    {
+        tracing::warn!(
+            max_connections,
+            open_file_limit = limit,
+            "--max-connections leaves little room under the open-file limit for runs and the store"
+        );
     }
     for (flag, d) in [
         ("--header-read-timeout", args.header_read_timeout),
@@ -195,9 +209,11 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
             anyhow::bail!("{flag} must be greater than 0");
         }
     }
+    let oauth = oauth_options(args)?;
     Ok(http::HttpOptions {
         addr: args.http,
         tokens,
+        oauth,
         allowed_hosts: args.allowed_hosts.clone(),
         allowed_origins: args.allowed_origins.clone(),
         max_body_bytes: args.max_body_bytes,
@@ -205,8 +221,51 @@ fn http_options(args: &ServeArgs) -> anyhow::Result<http::HttpOptions> {
         header_read_timeout: args.header_read_timeout,
         request_timeout: args.request_timeout,
         idle_timeout: args.idle_timeout,
-        max_connections: args.max_connections,
+        max_connections,
         max_in_flight: args.max_in_flight,
+        max_queued: args
+            .max_queued
+            .unwrap_or_else(|| args.max_in_flight.saturating_mul(4)),
+        queue_timeout: args.queue_timeout,
+        metrics: args.metrics,
+        metrics_addr: args.metrics_addr,
         shutdown_grace: args.shutdown_grace,
     })
+}
+
+fn oauth_options(args: &ServeArgs) -> anyhow::Result<Option<http::auth::OAuthOptions>> {
+    let Some(issuer) = args.oauth_issuer.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    let check_url = |flag: &str, v: &str| -> anyhow::Result<()> {
+        match url::Url::parse(v) {
+            Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Ok(()),
+            _ => anyhow::bail!("{flag} must be an http(s) URL, got {v:?}"),
+        }
+    };
+    check_url("--oauth-issuer", issuer)?;
+    if let Some(j) = &args.oauth_jwks_url {
+        check_url("--oauth-jwks-url", j)?;
+    }
+    let scopes: Vec<String> = args
+        .oauth_scopes
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if scopes.is_empty() {
+        anyhow::bail!(
+            "--oauth-scopes must name at least one scope (e.g. \"pipelines:read pipelines:run\")"
+        );
+    }
+    Ok(Some(http::auth::OAuthOptions {
+        issuer: issuer.to_string(),
+        audience: args
+            .oauth_audience
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+        jwks_url: args.oauth_jwks_url.clone(),
+        scopes,
+    }))
 }

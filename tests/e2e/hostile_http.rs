@@ -1,12 +1,13 @@
-//! `serve --http` against hostile clients, over raw sockets: slowloris under a 256-fd limit,
-//! the connection and in-flight caps (503 + `Retry-After`), a chunked body declaring a huge
+//! `serve --http` against hostile clients, over raw sockets (slow clients under an fd limit
+//! and the queue are in `host_pressure`): the in-flight cap without a queue (503 +
+//! `Retry-After`), a chunked body declaring a huge
 //! chunk (413 at once), empty/duplicate `Host` and duplicate `Origin`, malformed JSON (a
 //! JSON-RPC parse error), `run_locally` hidden without `--allow-run`, and SIGTERM letting an
 //! in-flight call finish.
 
 use std::{
-    io::{ErrorKind, Read, Write},
-    net::{SocketAddr, TcpStream},
+    io::{Read, Write},
+    net::TcpStream,
     process::Command,
     thread,
     time::{Duration, Instant},
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 use crate::{
     fakes::Fakes,
     raw_http::{Request, Response},
-    support::{HttpServer, Sandbox},
+    support::HttpServer,
 };
 
 fn call(id: u64, name: &str, args: Value) -> Request {
@@ -47,103 +48,15 @@ fn tool_names(resp: &Response) -> Vec<String> {
         .collect()
 }
 
-/// Opens a connection and sends an unfinished request head.
-fn slow_client(addr: SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a");
-    s
-}
-
-/// What a connection has seen so far without blocking: `None` while it is open and silent.
-fn poll_conn(s: &mut TcpStream) -> Option<Vec<u8>> {
-    s.set_nonblocking(true).unwrap();
-    let mut buf = [0u8; 4096];
-    match s.read(&mut buf) {
-        Ok(n) => Some(buf[..n].to_vec()),
-        Err(e) if e.kind() == ErrorKind::WouldBlock => None,
-        Err(_) => Some(Vec::new()),
-    }
-}
-
-#[test]
-fn slowloris_is_cut_and_healthz_keeps_answering_under_a_256_fd_limit() {
-    let server = HttpServer::start_via(
-        Sandbox::new(),
-        &["prlimit", "--nofile=256:256", "--"],
-        &["--max-connections", "200", "--header-read-timeout", "2s"],
-    );
-    let mut slow: Vec<TcpStream> = (0..300).map(|_| slow_client(server.addr)).collect();
-    // Those over the cap are answered at once with 503 + Retry-After and closed (some wait
-    // in the kernel's backlog while the server is out of descriptors, so this is a lower bound).
-    let mut busy = 0;
-    let mut answered = vec![false; slow.len()];
-    let polling = Instant::now();
-    while polling.elapsed() < Duration::from_millis(1500) {
-        for (s, done) in slow.iter_mut().zip(answered.iter_mut()) {
-            if *done {
-                continue;
-            }
-            if let Some(bytes) = poll_conn(s) {
-                *done = true;
-                let text = String::from_utf8_lossy(&bytes);
-                if text.starts_with("HTTP/1.1 503") {
-                    assert!(text.contains("Retry-After: 1"), "{text}");
-                    busy += 1;
-                }
-            }
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-    assert!(
-        busy >= 20,
-        "only {busy} of 300 over-cap connections got 503"
-    );
-    // Keep trickling: the head must be complete within the timeout, however slowly sent.
-    for s in &mut slow {
-        let _ = s.write_all(b"b");
-    }
-    let started = Instant::now();
-    let healthy = loop {
-        let resp = Request::get("/healthz").send(server.addr);
-        if resp.status == 200 {
-            break started.elapsed();
-        }
-        assert_eq!(resp.status, 503, "{}", resp.text());
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "/healthz never came back:\n{}",
-            server.stderr()
-        );
-        thread::sleep(Duration::from_millis(200));
-    };
-    // The slow clients are cut by the header-read timeout, not left open (those that waited
-    // in the kernel's backlog while the server was out of descriptors start their clock
-    // when accepted).
-    let mut open: Vec<TcpStream> = slow;
-    while !open.is_empty() {
-        open.retain_mut(|s| poll_conn(s).is_none());
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{} slow connections still open; /healthz came back after {healthy:?}",
-            open.len()
-        );
-        thread::sleep(Duration::from_millis(200));
-    }
-    // And the server serves normally again.
-    let resp = Request::post_json(
-        "/mcp",
-        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}),
-    )
-    .header("MCP-Protocol-Version", "2025-11-25")
-    .send(server.addr);
-    assert_eq!(resp.status, 200, "{}", resp.text());
-}
-
 #[test]
 fn tool_calls_over_the_in_flight_cap_get_503_with_retry_after() {
     let fakes = Fakes::start();
     fakes.replicate.set_delay(Duration::from_secs(3));
-    let server = HttpServer::start_in(fakes.sandbox(), &["--max-in-flight", "1"]);
+    // No queue: the second call is shed at once (the queue has its own tests in host_pressure).
+    let server = HttpServer::start_in(
+        fakes.sandbox(),
+        &["--max-in-flight", "1", "--max-queued", "0"],
+    );
     let addr = server.addr;
     let first = thread::spawn(move || slow_schema_call(1).send(addr));
     thread::sleep(Duration::from_millis(1000));

@@ -102,14 +102,30 @@ impl DocsCache {
                 .is_some_and(|(at, _)| at.elapsed() < RETRY_AFTER_FAILURE);
             if !expired || recently_failed {
                 let freshness = self.freshness(source, &latest, &state.checked_at);
+                let event = if freshness.stale {
+                    "mcp_pipelines_docs_cache_stale_serves_total"
+                } else {
+                    "mcp_pipelines_docs_cache_hits_total"
+                };
+                metrics::counter!(event, "source" => source.name()).increment(1);
                 return Ok((latest, freshness));
             }
+            metrics::counter!("mcp_pipelines_docs_cache_refreshes_total", "source" => source.name())
+                .increment(1);
+        } else {
+            metrics::counter!("mcp_pipelines_docs_cache_misses_total", "source" => source.name())
+                .increment(1);
         }
         self.refresh_expired(source).await?;
         let (state, latest) = self.state_and_latest(source).await?;
         match (state, latest) {
             (Some(state), Some(latest)) => {
                 let freshness = self.freshness(source, &latest, &state.checked_at);
+                if freshness.stale {
+                    metrics::counter!("mcp_pipelines_docs_cache_stale_serves_total",
+                        "source" => source.name())
+                    .increment(1);
+                }
                 Ok((latest, freshness))
             }
             _ => Err(DocsError::Unavailable {

@@ -1,8 +1,8 @@
 //! What a POST to `/mcp` must be before the MCP service sees it: a body that arrives in time
 //! and within the limit (413 at once for a chunked body declaring more), one JSON-RPC message
 //! (else a JSON-RPC parse error or invalid-request error, HTTP 400 as the streamable-HTTP
-//! transport prescribes for input the server cannot accept), and for `tools/call` a free slot
-//! among the in-flight tool calls (else 503 with `Retry-After`).
+//! transport prescribes for input the server cannot accept), the caller's scope (403), and for
+//! `tools/call` a slot among the in-flight tool calls, after a bounded wait (`admission`).
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,9 +14,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
-use super::listener::RequestSeq;
+use super::{
+    admission::{Admission, Refused},
+    listener::RequestSeq,
+};
 use crate::jsonrpc::{
     INVALID_REQUEST, PARSE_ERROR, error_message, id_from_bytes, invalid_reason, recover_id,
 };
@@ -30,10 +32,8 @@ pub struct MessageLimits {
     pub max_body_bytes: usize,
     /// The whole body must arrive within this.
     pub request_timeout: Duration,
-    /// Free slots for concurrent `tools/call` requests.
-    pub in_flight: Arc<Semaphore>,
-    /// The configured number of slots (for the message).
-    pub max_in_flight: usize,
+    /// Slots and queue for `tools/call` requests.
+    pub admission: Admission,
 }
 
 /// A JSON-RPC error response with HTTP `status`.
@@ -83,22 +83,47 @@ pub async fn check_message(
             reason,
         );
     }
-    let permit = if value.get("method").and_then(Value::as_str) == Some("tools/call") {
-        match limits.in_flight.clone().try_acquire_owned() {
+    let info = super::metrics::CallInfo::of(&value);
+    if let Some(resp) = super::auth::check_scope(parts.extensions.get(), &value) {
+        if let Some(tool) = &info.tool {
+            super::audit::refused(parts.extensions.get(), tool, "insufficient_scope");
+        }
+        return resp;
+    }
+    let mut parts = parts;
+    let permit = if info.tool.is_some() {
+        match limits.admission.admit().await {
             Ok(p) => Some(p),
-            Err(_) => {
+            Err(refused) => {
+                let a = &limits.admission;
                 tracing::warn!(
-                    max = limits.max_in_flight,
-                    "in-flight tool call limit reached; answering 503"
+                    max_in_flight = a.max_in_flight,
+                    max_queued = a.max_queued,
+                    reason = refused.label(),
+                    "tool call not admitted; answering 503"
                 );
+                ::metrics::counter!("mcp_pipelines_rejected_total",
+                    "status" => "503", "reason" => refused.label())
+                .increment(1);
+                if let Some(tool) = &info.tool {
+                    super::audit::refused(parts.extensions.get(), tool, refused.label());
+                }
+                let why = match refused {
+                    Refused::QueueFull => format!(
+                        "{} tool calls already running (--max-in-flight) and {} waiting (--max-queued)",
+                        a.max_in_flight, a.max_queued
+                    ),
+                    Refused::TimedOut => format!(
+                        "no free slot among {} (--max-in-flight) within {} (--queue-timeout)",
+                        a.max_in_flight,
+                        humantime::format_duration(a.timeout)
+                    ),
+                };
                 let mut resp = rpc_error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     recover_id(&value),
                     SERVER_BUSY,
-                    &format!(
-                        "server busy: {} tool calls already running (--max-in-flight); retry shortly",
-                        limits.max_in_flight
-                    ),
+                    &format!("server busy: {why}; retry shortly"),
                 );
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -108,6 +133,7 @@ pub async fn check_message(
     } else {
         None
     };
+    parts.extensions.insert(info);
     let resp = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
@@ -121,6 +147,9 @@ async fn read_body(
     seq: Option<RequestSeq>,
 ) -> Result<Bytes, Response> {
     let too_large = || {
+        ::metrics::counter!("mcp_pipelines_rejected_total",
+            "status" => "413", "reason" => "body_too_large")
+        .increment(1);
         let mut resp = super::error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!(

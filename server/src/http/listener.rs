@@ -1,15 +1,11 @@
 //! The accept loop: HTTP/1.1 connections with a header-read timeout and an idle timeout, a
-//! cap on concurrent connections (a quick 503 with `Retry-After` beyond it), and a shutdown
-//! that stops accepting, lets in-flight requests finish within a grace period, then returns.
+//! cap on concurrent connections, and a shutdown that stops accepting, lets in-flight
+//! requests finish within a grace period, then returns. When the pool is full, the connection
+//! that has waited longest without completing its request headers (a slow or idle client) is
+//! closed to make room (`pool`); only when every connection has a request in flight does a
+//! newcomer get a quick 503 with `Retry-After`.
 
-use std::{
-    convert::Infallible,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
-    },
-    time::{Duration, Instant},
-};
+use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{Router, extract::Request};
 use hyper::{body::Incoming, server::conn::http1, service::Service as _};
@@ -24,7 +20,13 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::sniff::{BodyWatch, Watched};
+use super::{
+    pool::{Activity, Pool},
+    sniff::{BodyWatch, Watched},
+};
+
+/// How long the accept loop waits for an evicted connection's slot.
+const EVICTION_WAIT: Duration = Duration::from_millis(250);
 
 /// Connection-level limits (see `serve --help`).
 #[derive(Debug, Clone)]
@@ -59,6 +61,7 @@ pub async fn run(
 ) {
     let max = limits.max_connections.clamp(1, u32::MAX as usize >> 3);
     let conns = Arc::new(Semaphore::new(max));
+    let pool = Arc::new(Pool::default());
     let stop = CancellationToken::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -76,18 +79,37 @@ pub async fn run(
             },
         };
         let _ = stream.set_nodelay(true);
-        match conns.clone().try_acquire_owned() {
-            Ok(permit) => {
+        let permit = match conns.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            // Full: close the longest-waiting connection without a request head, and take
+            // its slot as soon as its task lets go.
+            Err(_) if pool.evict_longest_waiting() => {
+                tokio::time::timeout(EVICTION_WAIT, conns.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            }
+            Err(_) => None,
+        };
+        match permit {
+            Some(permit) => {
                 tokio::spawn(serve_conn(
                     stream,
                     router.clone(),
                     limits.clone(),
                     stop.clone(),
                     permit,
+                    pool.clone(),
                 ));
             }
-            Err(_) => {
-                tracing::warn!(max, "connection limit reached; answering 503");
+            None => {
+                tracing::warn!(
+                    max,
+                    "connection limit reached with every connection busy; answering 503"
+                );
+                metrics::counter!("mcp_pipelines_rejected_total",
+                    "status" => "503", "reason" => "connections")
+                .increment(1);
                 tokio::spawn(reject_busy(stream));
             }
         }
@@ -110,58 +132,24 @@ pub async fn run(
     }
 }
 
-/// Per-connection bookkeeping for the idle timeout.
-struct Activity {
-    active: AtomicUsize,
-    since: Mutex<Instant>,
-    seq: AtomicU64,
-}
-
-impl Activity {
-    fn touch(&self) {
-        if let Ok(mut t) = self.since.lock() {
-            *t = Instant::now();
-        }
-    }
-
-    fn idle_for(&self) -> Option<Duration> {
-        if self.active.load(Ordering::Acquire) > 0 {
-            return None;
-        }
-        self.since.lock().ok().map(|t| t.elapsed())
-    }
-}
-
-/// Ends a request's activity when dropped (also when the request is abandoned).
-struct Active(Arc<Activity>);
-
-impl Drop for Active {
-    fn drop(&mut self) {
-        self.0.touch();
-        self.0.active.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 async fn serve_conn(
     stream: TcpStream,
     router: Router,
     limits: ConnLimits,
     stop: CancellationToken,
     _permit: OwnedSemaphorePermit,
+    pool: Arc<Pool>,
 ) {
     let watch = Arc::new(BodyWatch::default());
     let io = Watched::new(stream, limits.max_body_bytes as u64, watch.clone());
-    let activity = Arc::new(Activity {
-        active: AtomicUsize::new(0),
-        since: Mutex::new(Instant::now()),
-        seq: AtomicU64::new(0),
-    });
+    let activity = Arc::new(Activity::new());
+    let _registered = pool.register(activity.clone());
+    metrics::gauge!("mcp_pipelines_open_connections").increment(1.0);
+    let _open = OpenGauge;
     let tower = TowerToHyperService::new(router);
     let act = activity.clone();
     let svc = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-        act.active.fetch_add(1, Ordering::AcqRel);
-        let guard = Active(act.clone());
-        let seq = act.seq.fetch_add(1, Ordering::AcqRel) + 1;
+        let (guard, seq) = act.begin();
         req.extensions_mut().insert(RequestSeq {
             seq,
             watch: watch.clone(),
@@ -198,6 +186,18 @@ async fn serve_conn(
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
+            () = activity.evicted(), if !closing => {
+                if activity.idle_for().is_some() {
+                    // Still no request head: close now (dropping the connection).
+                    metrics::counter!("mcp_pipelines_evicted_connections_total").increment(1);
+                    break;
+                }
+                // A request started meanwhile: finish it, then close.
+                if !closing {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
             _ = ticker.tick(), if !closing => {
                 if activity.idle_for().is_some_and(|d| d >= limits.idle_timeout) {
                     conn.as_mut().graceful_shutdown();
@@ -205,6 +205,15 @@ async fn serve_conn(
                 }
             }
         }
+    }
+}
+
+/// Keeps the open-connections gauge right however the connection task ends.
+struct OpenGauge;
+
+impl Drop for OpenGauge {
+    fn drop(&mut self) {
+        metrics::gauge!("mcp_pipelines_open_connections").decrement(1.0);
     }
 }
 

@@ -9,6 +9,8 @@ Script (JSON object):
   cwd         stdio: working directory (optional)
   url         http: endpoint URL, e.g. http://127.0.0.1:PORT/mcp
   headers     http: extra request headers, e.g. {"Authorization": "Bearer TOKEN"}
+  oauth       http: {"redirect_uri": URI} to authorize with the SDK's OAuth client (see
+              oauth_flow.py); the result gets "oauth": {authorization_urls, token_scope, client_id}
   mode        "auto" (2026-07-28 discover, fallback to handshake) | "legacy" (2025-11-25 initialize)
   timeout_s   per-request read timeout in seconds (default 60)
   ops         list of operations, each {"op": NAME, ...}:
@@ -174,11 +176,19 @@ async def run_op(client: Client, op: dict[str, Any], entry: dict[str, Any]) -> A
 
 async def run(script: dict[str, Any]) -> dict[str, Any]:
     http = None
+    oauth = None
     if script["transport"] == "http":
         timeout = float(script.get("timeout_s", 60))
+        auth = None
+        if "oauth" in script:
+            import oauth_flow
+
+            oauth = oauth_flow.provider(script["url"], script["oauth"])
+            auth = oauth[0]
         http = httpx2.AsyncClient(
             headers=dict(script.get("headers", {})),
             timeout=httpx2.Timeout(timeout),
+            auth=auth,
         )
     try:
         async with make_client(script, http) as client:
@@ -190,7 +200,9 @@ async def run(script: dict[str, Any]) -> dict[str, Any]:
                 except MCPError as e:
                     entry["error"] = {"code": e.code, "message": e.message, "data": e.error.data}
                 results.append(entry)
+            extra = {"oauth": oauth_flow_report(oauth)} if oauth else {}
             return {
+                **extra,
                 "server_info": dump(client.server_info),
                 "protocol_version": client.protocol_version,
                 "instructions": client.instructions,
@@ -200,6 +212,12 @@ async def run(script: dict[str, Any]) -> dict[str, Any]:
     finally:
         if http is not None:
             await http.aclose()
+
+
+def oauth_flow_report(oauth: Any) -> dict[str, Any]:
+    import oauth_flow
+
+    return oauth_flow.report(oauth[1], oauth[2])
 
 
 def leaves(e: BaseException) -> list[BaseException]:

@@ -15,6 +15,7 @@ use super::plan::RuntimePlan;
 use super::progress::{ProgressFn, Reporter, Stage};
 use super::project::{PreparedProject, ProjectSource};
 use super::python::{PythonSearch, find_python_preferring};
+use super::result::RunStatus;
 use super::result::{RunResult, Timings};
 use super::rundir::Isolation;
 use super::server::{CogServer, ServerSpec};
@@ -170,6 +171,31 @@ impl RunRequest {
 /// Progress goes to `progress`; cancelling `cancel` (or dropping the future) kills the run.
 /// A prediction that fails is `Ok` with status `failed`; see [`RunError`] for the rest.
 pub async fn run_locally(
+    request: RunRequest,
+    config: &RunConfig,
+    progress: Option<ProgressFn>,
+    cancel: CancellationToken,
+) -> Result<RunResult, RunError> {
+    let started = Instant::now();
+    let result = run_locally_counted(request, config, progress, cancel).await;
+    let outcome = match &result {
+        Ok(r) => match r.status {
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Canceled => "canceled",
+            _ => "unfinished",
+        },
+        Err(RunError::Cancelled) => "canceled",
+        Err(_) => "error",
+    };
+    metrics::counter!("mcp_pipelines_runs_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("mcp_pipelines_run_duration_seconds", "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
+    result
+}
+
+/// [`run_locally`] without the metrics.
+async fn run_locally_counted(
     request: RunRequest,
     config: &RunConfig,
     progress: Option<ProgressFn>,

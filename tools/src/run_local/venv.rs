@@ -133,7 +133,14 @@ pub(crate) async fn ensure_venv(
                         break;
                     }
                     builds_tried += 1;
-                    build(&dir, &key, python, requirements, reporter, limits).await?;
+                    let started = std::time::Instant::now();
+                    let outcome = build(&dir, &key, python, requirements, reporter, limits).await;
+                    metrics::counter!("mcp_pipelines_venv_builds_total",
+                        "outcome" => if outcome.is_ok() { "ok" } else { "error" })
+                    .increment(1);
+                    metrics::histogram!("mcp_pipelines_venv_build_duration_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    outcome?;
                     built = true;
                 }
                 drop(exclusive);

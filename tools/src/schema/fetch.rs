@@ -126,8 +126,10 @@ impl ReplicateClient {
         if let Some(hit) = &cached
             && (model_ref.version.is_some() || hit.age < self.config().latest_ttl)
         {
+            metrics::counter!("mcp_pipelines_schema_cache_hits_total").increment(1);
             return (Ok(hit.schema.clone()), None);
         }
+        metrics::counter!("mcp_pipelines_schema_cache_misses_total").increment(1);
         match self.fetch_remote(&model_ref).await {
             Ok(schema) => (Ok(schema), Some(key)),
             Err(error) if error.is_transient() => {
