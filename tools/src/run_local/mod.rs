@@ -13,7 +13,8 @@
 //! - `proxy` — the run's loopback Replicate proxy: token isolation, the trace of model
 //!   calls, mocks.
 //! - `progress` / `result` / `error` — what callers receive.
-//! - `sandbox` / `reaper` — Landlock confinement; no process outlives its run.
+//! - `sandbox` / `private_tmp` / `reaper` — Landlock confinement, a run's own `/tmp`; no
+//!   process outlives its run.
 //! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
 //! - `uv` — building venvs with uv when it is available.
 
@@ -25,6 +26,7 @@ mod error;
 mod inputs;
 mod logs;
 mod outputs;
+mod private_tmp;
 mod progress;
 mod project;
 pub mod proxy;
