@@ -37,18 +37,33 @@ def attempt(action):
         return type(e).__name__
 
 
+def listed(directory, name):
+    try:
+        return name in os.listdir(directory)
+    except OSError:
+        return False
+
+
 def run(
     secret: str = Input(description="A file outside the sandbox."),
     cache_file: str = Input(description="A file in the cache's other dirs."),
     outside: str = Input(description="A path outside the run's dir."),
+    tmp_secret: str = Input(description="Another program's file in /tmp."),
+    tmp_out: str = Input(description="A path under /tmp to write."),
 ) -> str:
     print(f"e2e-probe: {helper.NAME}", flush=True)
     report = {
         "read_secret": attempt(lambda: pathlib.Path(secret).read_text()),
         "read_cache": attempt(lambda: pathlib.Path(cache_file).read_text()),
+        "read_tmp_secret": attempt(lambda: pathlib.Path(tmp_secret).read_text()),
+        "tmp_lists_secret": listed("/tmp", os.path.basename(tmp_secret)),
+        "read_shadow": attempt(lambda: pathlib.Path("/etc/shadow").read_text()),
         "write_outside": attempt(lambda: pathlib.Path(outside).write_text("x")),
+        "write_tmp_path": attempt(lambda: pathlib.Path(tmp_out).write_text("x")),
         "write_own_dir": attempt(lambda: pathlib.Path("scratch.txt").write_text("x")),
         "write_tmp": attempt(lambda: tempfile.NamedTemporaryFile().close()),
+        "tempdir_is_private": tempfile.gettempdir() not in ("/tmp", "/var/tmp")
+        and os.environ["TEMP"] == os.environ["TMP"] == os.environ["TMPDIR"],
         "cwd": os.getcwd(),
     }
     return json.dumps(report)
@@ -57,6 +72,7 @@ def run(
 /// Pillow, requests and a subprocess inside the sandbox; returns WebP bytes in a `.png`.
 const MEDIA_MAIN: &str = r#"import shutil
 import subprocess
+import tempfile
 
 import requests
 from cog import Input, Path
@@ -72,6 +88,9 @@ def run(base_url: str = Input(description="An HTTP server to fetch from.")) -> P
         subprocess.run(["ffmpeg", "-hide_banner", "-version"], check=True, capture_output=True)
         print("e2e-media: ffmpeg ran", flush=True)
     image = Image.new("RGB", (8, 8), (200, 30, 30))
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as scratch:
+        image.save(scratch.name)
+        print(f"e2e-media: pillow temp file {Image.open(scratch.name).size}", flush=True)
     out = Path("picture.png")
     image.save(out, format="WEBP")
     return out
@@ -146,8 +165,14 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
         return;
     }
     let fakes = Fakes::start();
-    // Not under /tmp, which runs may write (as in the runtime).
     let work = tempfile::tempdir_in(support::target_dir()).unwrap();
+    // Left in the shared /tmp by another program.
+    let tmp_secret = tempfile::NamedTempFile::new_in("/tmp").unwrap();
+    std::fs::write(tmp_secret.path(), "TMP SECRET").unwrap();
+    let tmp_out = std::path::Path::new("/tmp").join(format!(
+        "e2e-probe-out-{}.txt",
+        work.path().file_name().unwrap().to_string_lossy()
+    ));
     let home = work.path().join("home");
     std::fs::create_dir_all(home.join(".ssh")).unwrap();
     let secret = home.join(".ssh/id_rsa");
@@ -173,6 +198,10 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
             format!("cache_file={}", cache_file.display()),
             "-i".into(),
             format!("outside={}", outside.display()),
+            "-i".into(),
+            format!("tmp_secret={}", tmp_secret.path().display()),
+            "-i".into(),
+            format!("tmp_out={}", tmp_out.display()),
             "--format".into(),
             "json".into(),
         ];
@@ -186,9 +215,26 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
     let report: Value = serde_json::from_str(run["output"].as_str().unwrap()).unwrap();
     assert_eq!(report["read_secret"], "PermissionError", "{report:#}");
     assert_eq!(report["read_cache"], "PermissionError", "{report:#}");
+    assert_ne!(report["read_tmp_secret"], "ok", "{report:#}");
+    assert_eq!(report["tmp_lists_secret"], false, "{report:#}");
+    assert_eq!(report["read_shadow"], "PermissionError", "{report:#}");
     assert_eq!(report["write_outside"], "PermissionError", "{report:#}");
     assert_eq!(report["write_own_dir"], "ok", "{report:#}");
     assert_eq!(report["write_tmp"], "ok", "{report:#}");
+    assert_eq!(report["tempdir_is_private"], true, "{report:#}");
+    // `/tmp/x` is the run's own /tmp where the host allows a mount namespace, else refused
+    // (and said so); never the host's /tmp.
+    let no_private_tmp = run["warnings"].as_array().is_some_and(|w| {
+        w.iter()
+            .any(|w| w.as_str().unwrap_or("").contains("no private /tmp"))
+    });
+    let expected = if no_private_tmp {
+        "PermissionError"
+    } else {
+        "ok"
+    };
+    assert_eq!(report["write_tmp_path"], expected, "{run:#}");
+    assert!(!tmp_out.exists(), "wrote to the host's /tmp");
     assert!(!outside.exists());
     // The pipeline ran in a copy: the project is exactly as it was (no __pycache__/, no scratch).
     assert_ne!(report["cwd"], json!(project.display().to_string()));
@@ -251,6 +297,10 @@ fn pillow_requests_and_subprocesses_work_in_the_sandbox_and_webp_comes_back_as_w
     let logs = run["logs"].as_str().unwrap();
     assert!(logs.contains("e2e-media: http"), "{logs}");
     assert!(logs.contains("e2e-media: from a subprocess"), "{logs}");
+    assert!(
+        logs.contains("e2e-media: pillow temp file (8, 8)"),
+        "{logs}"
+    );
     let file = PathBuf::from(run["files"][0].as_str().unwrap());
     assert_eq!(file.extension().unwrap(), "webp", "{run:#}");
     assert_eq!(&std::fs::read(&file).unwrap()[8..12], b"WEBP");

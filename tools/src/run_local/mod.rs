@@ -46,7 +46,10 @@ pub use error::RunError;
 pub use inputs::{RunInputs, RunParam, RunSignature, check_inputs, parse_kv_inputs};
 pub use progress::{Progress, ProgressFn};
 pub use project::ProjectSource;
-pub use proxy::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks, ModelCall, calls_table};
+pub use proxy::{
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PREDICTIONS, DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks,
+    ModelCall, ProxyLimits, calls_table,
+};
 pub use python::{MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python};
 pub use requirements::ResolvedRequirements;
 pub use result::{RunResult, RunStatus, Timings};

@@ -51,6 +51,9 @@ pub struct RunConfig {
     pub sandbox: bool,
     /// When set (and Landlock ABI ≥ 4), sandboxed runs may open TCP connections only to these ports.
     pub sandbox_connect_ports: Option<Vec<u16>>,
+    /// What a run may do through its Replicate proxy: predictions per run and at once, the
+    /// models it may call (`--max-predictions`, `--allow-model`).
+    pub proxy_limits: super::proxy::ProxyLimits,
     /// Build venvs with this uv binary (default: `MCP_PIPELINES_UV`, else `uv` on PATH; else pip).
     pub uv: Option<PathBuf>,
     /// When set, local files given as inputs must lie inside one of these directories (the
@@ -100,6 +103,7 @@ impl RunConfig {
             temp_dir: None,
             sandbox: true,
             sandbox_connect_ports: None,
+            proxy_limits: super::proxy::ProxyLimits::default(),
             uv: super::uv::find_uv(
                 std::env::var_os("MCP_PIPELINES_UV").as_deref(),
                 std::env::var_os("PATH").as_deref(),
@@ -220,10 +224,11 @@ pub async fn run_locally(
     warnings.append(&mut isolation.warnings);
     reporter.stage(Stage::Start, "starting the cog server");
     // The child talks to Replicate only through this proxy, with a per-run token.
-    let proxy = super::proxy::start_for(
+    let proxy = super::proxy::start_limited(
         config.replicate_base_url.as_deref(),
         config.replicate_api_token.as_deref(),
         &request.mocks,
+        config.proxy_limits.clone(),
     )
     .await?;
     tracing::debug!(
