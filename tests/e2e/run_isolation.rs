@@ -63,7 +63,7 @@ def run(
         "write_own_dir": attempt(lambda: pathlib.Path("scratch.txt").write_text("x")),
         "write_tmp": attempt(lambda: tempfile.NamedTemporaryFile().close()),
         "tempdir_is_private": tempfile.gettempdir() not in ("/tmp", "/var/tmp")
-        and os.environ["TEMP"] == os.environ["TMP"] == os.environ["TMPDIR"],
+        and os.environ["TEMP"] == os.environ["TMP"] == os.environ["TMPDIR"],  # noqa
         "cwd": os.getcwd(),
     }
     return json.dumps(report)

@@ -82,6 +82,30 @@ def run(times: int = Input(description="How many calls.", default=3)) -> str:
     return json.dumps(said)
 "#;
 
+/// Starts `times` predictions without waiting, then waits for those that started.
+const BURST_MAIN: &str = r#""""Starts many predictions at once."""
+
+import json
+
+import replicate
+from cog import Input
+
+echo = replicate.use("acme/echo-text")
+
+
+def run(times: int = Input(description="How many predictions.", default=17)) -> str:
+    said, started = [], []
+    for i in range(times):
+        try:
+            started.append(echo.create(text=f"call {i}"))
+            said.append("started")
+        except Exception as e:  # noqa
+            said.append(f"refused: {e}")
+    for prediction in started:
+        prediction.output()
+    return json.dumps(said)
+"#;
+
 const REFUSED: &[&str] = &[
     "/v1/account",
     "/v1/trainings",
@@ -242,6 +266,29 @@ fn max_predictions_and_allow_model_bound_a_run() {
     assert!(
         !run["output"].as_str().unwrap().contains("refused"),
         "{run:#}"
+    );
+    // At most 16 unfinished at once (mocked predictions that take 5 s each here).
+    let burst = write_project(work.path(), "burst", BURST_MAIN);
+    let (code, run, stderr) = cli_json(
+        &sandbox,
+        &[
+            "run",
+            &burst.display().to_string(),
+            "--mock",
+            "acme/echo-text=auto",
+            "--mock-latency-ms",
+            "5000",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{run:#}\n{stderr}");
+    let said: Vec<String> = serde_json::from_str(run["output"].as_str().unwrap()).unwrap();
+    assert_eq!(said.len(), 17, "{said:?}");
+    assert!(said[..16].iter().all(|s| s == "started"), "{said:?}");
+    assert!(
+        said[16].contains("429") && said[16].contains("16 predictions unfinished"),
+        "{said:?}"
     );
     // A malformed pattern is a usage error.
     let bad = support::cli(&sandbox, &["run", &dir, "--allow-model", "acme"]);

@@ -343,7 +343,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         | ("GET", ["v1", "models", owner, name, "versions"])
         | ("GET", ["v1", "models", owner, name, "versions", _]) => {
             let model = format!("{owner}/{name}");
-            if let Some(refused) = policy::refuse_model(&shared, &model, None, &Value::Null) {
+            if let Some(refused) = policy::refuse_model(&shared, &model, None, &json!({})) {
                 return refused;
             }
             if shared.mock_for(&model).is_some() {
@@ -353,7 +353,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         }
         ("POST", ["v1", "models", owner, name, "predictions"]) => {
             let model = format!("{owner}/{name}");
-            if let Some(refused) = policy::refuse_model(&shared, &model, None, &Value::Null) {
+            if let Some(refused) = policy::refuse_model(&shared, &model, None, &json!({})) {
                 return refused;
             }
             let _admitted = match policy::admit(&shared, &model) {

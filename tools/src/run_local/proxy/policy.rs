@@ -91,7 +91,7 @@ pub(crate) fn refuse_endpoint(shared: &Shared, method: &str, path: &str, why: &s
     );
     tracing::info!(%endpoint, "the run's proxy refused a call");
     let started = shared.now_ms();
-    shared.record_refused(endpoint, None, false, &Value::Null, started, detail.clone());
+    shared.record_refused(endpoint, None, false, &no_inputs(), started, detail.clone());
     problem(StatusCode::FORBIDDEN, "Forbidden", &detail)
 }
 
@@ -111,11 +111,16 @@ pub(crate) fn refuse_model(
         limits.allow_models.join(", ")
     );
     let started = shared.now_ms();
+    let input = if input.is_object() {
+        input.clone()
+    } else {
+        no_inputs()
+    };
     shared.record_refused(
         model.to_owned(),
         version,
         false,
-        input,
+        &input,
         started,
         detail.clone(),
     );
@@ -172,7 +177,7 @@ pub(crate) fn admit<'a>(shared: &'a Shared, model: &str) -> Result<Admission<'a>
                 model.to_owned(),
                 None,
                 false,
-                &Value::Null,
+                &no_inputs(),
                 started,
                 detail.clone(),
             );
@@ -183,6 +188,11 @@ pub(crate) fn admit<'a>(shared: &'a Shared, model: &str) -> Result<Admission<'a>
             Err(response)
         }
     }
+}
+
+/// The inputs of a call refused before it had any (the trace's `inputs` is an object).
+fn no_inputs() -> Value {
+    Value::Object(serde_json::Map::new())
 }
 
 /// The model a `POST /v1/predictions` body names through its version, when known.
@@ -210,7 +220,9 @@ pub(crate) fn refuse_unknown_version(shared: &Shared, body: &Value) -> Response 
         "(unknown model)".to_owned(),
         Some(version.to_owned()),
         false,
-        body.get("input").unwrap_or(&Value::Null),
+        body.get("input")
+            .filter(|i| i.is_object())
+            .unwrap_or(&no_inputs()),
         started,
         detail.clone(),
     );
