@@ -37,6 +37,22 @@ def attempt(action):
         return type(e).__name__
 
 
+def server_pid():
+    pid = os.getpid()
+    while pid > 1:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        if fields["Name"].strip() == "mcp-pipelines":
+            return pid
+        pid = int(fields["PPid"])
+    raise OSError("no mcp-pipelines ancestor")
+
+
+def capabilities():
+    with open("/proc/self/status") as f:
+        return [line.split()[1] for line in f if line.startswith(("CapEff", "CapPrm", "CapBnd"))]
+
+
 def listed(directory, name):
     try:
         return name in os.listdir(directory)
@@ -62,6 +78,8 @@ def run(
         "write_tmp_path": attempt(lambda: pathlib.Path(tmp_out).write_text("x")),
         "write_own_dir": attempt(lambda: pathlib.Path("scratch.txt").write_text("x")),
         "write_tmp": attempt(lambda: tempfile.NamedTemporaryFile().close()),
+        "signal_server": attempt(lambda: os.kill(server_pid(), 0)),
+        "capabilities": capabilities(),
         "tempdir_is_private": tempfile.gettempdir() not in ("/tmp", "/var/tmp")
         and os.environ["TEMP"] == os.environ["TMP"] == os.environ["TMPDIR"],  # noqa
         "cwd": os.getcwd(),
@@ -222,6 +240,15 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
     assert_eq!(report["write_own_dir"], "ok", "{report:#}");
     assert_eq!(report["write_tmp"], "ok", "{report:#}");
     assert_eq!(report["tempdir_is_private"], true, "{report:#}");
+    // No capabilities, even when the server runs as root; no signals out of the run (ABI 6).
+    assert_eq!(
+        report["capabilities"],
+        json!(["0000000000000000", "0000000000000000", "0000000000000000"]),
+        "{report:#}"
+    );
+    if pipelines_tools::run_local::landlock_abi().is_some_and(|abi| abi >= 6) {
+        assert_eq!(report["signal_server"], "PermissionError", "{report:#}");
+    }
     // `/tmp/x` is the run's own /tmp where the host allows a mount namespace, else refused
     // (and said so); never the host's /tmp.
     let no_private_tmp = run["warnings"].as_array().is_some_and(|w| {

@@ -13,8 +13,8 @@
 //! - `proxy` — the run's loopback Replicate proxy: token isolation, the trace of model
 //!   calls, mocks.
 //! - `progress` / `result` / `error` — what callers receive.
-//! - `sandbox` / `private_tmp` / `reaper` — Landlock confinement, a run's own `/tmp`; no
-//!   process outlives its run.
+//! - `sandbox` / `private_tmp` / `privileges` / `reaper` — Landlock confinement, a run's own
+//!   `/tmp`, no capabilities; no process outlives its run.
 //! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
 //! - `uv` — building venvs with uv when it is available.
 
@@ -27,6 +27,7 @@ mod inputs;
 mod logs;
 mod outputs;
 mod private_tmp;
+mod privileges;
 mod progress;
 mod project;
 pub mod proxy;

@@ -4,6 +4,8 @@
 //! other runs — is out of sight. Paths the run needs that lie under the real `/tmp` (a
 //! checkout, cache or venv there) are bound back at the same place inside it.
 //!
+//! `/dev/shm` is a fresh tmpfs in that namespace, so shared memory is the run's own as well.
+//!
 //! Entering a mount namespace needs `CAP_SYS_ADMIN` (a root server, a container); without
 //! it the run still gets no `/tmp` at all from the Landlock rules, only its private
 //! `TMPDIR`. The namespace is entered by the spawning thread only (`unshare(CLONE_NEWNS)`
@@ -17,6 +19,7 @@ use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 
 const TMP: &str = "/tmp";
+const SHM: &str = "/dev/shm";
 
 /// Whether this process may give runs their own `/tmp`; probed once, on a throwaway thread.
 pub(crate) fn available() -> bool {
@@ -60,6 +63,17 @@ pub(crate) fn enter(private: &Path, keep: &[PathBuf]) -> std::io::Result<()> {
         MsFlags::MS_BIND,
         None::<&str>,
     )?;
+    // Shared memory too (Python's multiprocessing semaphores): a fresh tmpfs, gone with the
+    // run, instead of the host's /dev/shm.
+    if Path::new(SHM).is_dir() {
+        mount(
+            Some("tmpfs"),
+            SHM,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("mode=1777"),
+        )?;
+    }
     for (path, source) in &sources {
         // The mount point is made in the private tmp (now `/tmp`).
         std::fs::create_dir_all(path)?;
@@ -131,13 +145,15 @@ mod tests {
         std::fs::write(kept.path().join("venv.txt"), "kept").unwrap();
         let private =
             tempfile::tempdir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")).unwrap();
-        let (saw_secret, kept_text, wrote) = std::thread::scope(|s| {
+        let shm_marker = tempfile::NamedTempFile::new_in(SHM).ok();
+        let (saw_secret, kept_text, wrote, shm_entries) = std::thread::scope(|s| {
             s.spawn(|| {
                 enter(private.path(), &[kept.path().to_path_buf()]).unwrap();
                 (
                     secret.path().exists(),
                     std::fs::read_to_string(kept.path().join("venv.txt")).ok(),
                     std::fs::write("/tmp/out.png", "x").is_ok(),
+                    std::fs::read_dir("/dev/shm").map(|d| d.count()).ok(),
                 )
             })
             .join()
@@ -146,6 +162,9 @@ mod tests {
         assert!(!saw_secret, "the host's /tmp was visible");
         assert_eq!(kept_text.as_deref(), Some("kept"));
         assert!(wrote);
+        if shm_marker.is_some() {
+            assert_eq!(shm_entries, Some(0), "the host's /dev/shm was visible");
+        }
         // The write landed in the private dir; the host's /tmp and this thread are untouched.
         assert!(private.path().join("out.png").is_file());
         assert!(secret.path().exists());

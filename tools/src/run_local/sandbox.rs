@@ -9,14 +9,16 @@
 //!
 //! Landlock confines the calling *thread* and what it starts, so the child is spawned from a
 //! fresh thread that restricts itself first (no `pre_exec`, no unsafe code); the server's
-//! own threads stay unconfined.
+//! own threads stay unconfined. That thread also scopes signals and abstract UNIX sockets to
+//! the run (ABI 6) and gives up every capability (`privileges`), so a root server's run is
+//! an unprivileged root.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use landlock::{
     ABI, Access, AccessFs, AccessNet, NetPort, Ruleset, RulesetAttr, RulesetCreatedAttr,
-    RulesetError, RulesetStatus, path_beneath_rules,
+    RulesetError, RulesetStatus, Scope, path_beneath_rules,
 };
 
 use super::error::RunError;
@@ -152,6 +154,12 @@ impl SandboxSpec {
                             .map_err(|e| RunError::io("giving the run its own /tmp", e))?;
                     }
                     self.restrict_this_thread()?;
+                    super::privileges::drop_all().map_err(|e| {
+                        RunError::io(
+                            "dropping the server's capabilities for the run",
+                            std::io::Error::other(e.to_string()),
+                        )
+                    })?;
                     spawn().map_err(|e| RunError::io("starting the sandboxed cog server", e))
                 })
                 .join()
@@ -178,7 +186,10 @@ impl SandboxSpec {
     }
 
     fn ruleset(&self) -> Result<RulesetStatus, RulesetError> {
-        let mut ruleset = Ruleset::default().handle_access(AccessFs::from_all(TARGET_ABI))?;
+        // Signals and abstract UNIX sockets reach only the run's own processes (ABI 6).
+        let mut ruleset = Ruleset::default()
+            .handle_access(AccessFs::from_all(TARGET_ABI))?
+            .scope(Scope::from_all(TARGET_ABI))?;
         if self.connect_ports.is_some() {
             ruleset = ruleset.handle_access(AccessNet::ConnectTcp)?;
         }
