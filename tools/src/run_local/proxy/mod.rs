@@ -358,7 +358,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             }
             let _admitted = match policy::admit(&shared, &model) {
                 Ok(a) => a,
-                Err(refused) => return refused,
+                Err(refused) => return *refused,
             };
             if shared.mock_for(&model).is_some() {
                 return mock::create(&shared, &model, None, request).await;
@@ -368,7 +368,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         ("POST", ["v1", "predictions"]) => {
             let _admitted = match policy::admit(&shared, "(model named by its version)") {
                 Ok(a) => a,
-                Err(refused) => return refused,
+                Err(refused) => return *refused,
             };
             forward::create(&shared, request).await
         }

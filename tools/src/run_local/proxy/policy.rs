@@ -141,7 +141,7 @@ impl Drop for Admission<'_> {
 }
 
 /// Lets one more prediction be created, or answers 429 (recorded in the trace).
-pub(crate) fn admit<'a>(shared: &'a Shared, model: &str) -> Result<Admission<'a>, Response> {
+pub(crate) fn admit<'a>(shared: &'a Shared, model: &str) -> Result<Admission<'a>, Box<Response>> {
     super::mock::refresh(shared);
     let limits = &shared.limits;
     let refused = {
@@ -185,7 +185,7 @@ pub(crate) fn admit<'a>(shared: &'a Shared, model: &str) -> Result<Admission<'a>
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, 1.into());
-            Err(response)
+            Err(Box::new(response))
         }
     }
 }
