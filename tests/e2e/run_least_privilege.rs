@@ -1,7 +1,8 @@
 //! The run's proxy forwards only what `replicate.use()` needs (issue 22), through the real
 //! binary: a pipeline that reads the per-run token and base URL (its reads silenced with
 //! `# noqa`, as any author can) and calls the account, trainings, deployments, deletes a model
-//! or reads another run's prediction gets 403 naming the endpoint, each refusal is in the
+//! reads another run's prediction, or smuggles a path in a name (`..%2F`) gets 403 naming
+//! the endpoint, each refusal is in the
 //! trace, and the fake Replicate API sees none of them; `replicate.use()` still works beside
 //! them. `--max-predictions` answers 429 past the limit; `--allow-model` answers 403 with the
 //! list for other models — on `run` and on a hosted `serve --allow-run`.
@@ -37,6 +38,8 @@ ATTEMPTS = [
     ("POST", "/v1/predictions/someone-elses-prediction/cancel", None),
     ("GET", "/v1/files/someone-elses-file", None),
     ("GET", "/v1/hardware", None),
+    ("GET", "/v1/models/acme/..%2F..%2Faccount", None),
+    ("GET", "/v1/predictions/refused-0", None),
 ]
 
 
@@ -113,6 +116,8 @@ const REFUSED: &[&str] = &[
     "/v1/predictions/someone-elses-prediction",
     "/v1/files/someone-elses-file",
     "/v1/hardware",
+    "/v1/models/acme/..",
+    "/v1/predictions/refused-",
 ];
 
 fn cli_json(sandbox: &support::Sandbox, args: &[&str]) -> (Option<i32>, Value, String) {
@@ -141,7 +146,7 @@ fn endpoints_replicate_use_does_not_need_are_refused_and_never_reach_replicate()
     assert_eq!(code, Some(0), "{run:#}\n{stderr}");
     let report: Value = serde_json::from_str(run["output"].as_str().unwrap()).unwrap();
     let attempts = report.as_object().unwrap();
-    assert_eq!(attempts.len(), 9, "{report:#}");
+    assert_eq!(attempts.len(), 11, "{report:#}");
     for (endpoint, answer) in attempts.iter().filter(|(k, _)| *k != "draw") {
         assert_eq!(answer[0], 403, "{endpoint}: {answer}");
         let body = answer[1].as_str().unwrap();
@@ -174,7 +179,7 @@ fn endpoints_replicate_use_does_not_need_are_refused_and_never_reach_replicate()
                 .is_some_and(|e| e.contains("proxy refused"))
         })
         .collect();
-    assert_eq!(refused.len(), 8, "{calls:#?}");
+    assert_eq!(refused.len(), 10, "{calls:#?}");
     assert!(
         refused
             .iter()

@@ -34,7 +34,7 @@ fn upstream_request(shared: &Shared, request: &Request) -> reqwest::RequestBuild
         .unwrap_or(reqwest::Method::GET);
     let mut builder = shared.client.request(method, url);
     for (name, value) in request.headers() {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
+        if !HOP_BY_HOP.contains(&name.as_str()) && !overrides_method(name.as_str()) {
             builder = builder.header(name.as_str(), value.as_bytes());
         }
     }
@@ -42,6 +42,15 @@ fn upstream_request(shared: &Shared, request: &Request) -> reqwest::RequestBuild
         builder = builder.bearer_auth(token);
     }
     builder
+}
+
+/// `X-HTTP-Method-Override` and the like: never passed on, so an allowed `GET` cannot become
+/// a `DELETE` upstream.
+fn overrides_method(name: &str) -> bool {
+    matches!(
+        name,
+        "x-http-method-override" | "x-http-method" | "x-method-override"
+    )
 }
 
 fn unreachable(shared: &Shared, error: &reqwest::Error) -> Response {

@@ -130,7 +130,7 @@ impl Shared {
         call.status = "failed".to_owned();
         call.ended_ms = Some(self.now_ms());
         call.error = Some(error);
-        let id = format!("refused-{}", tables.records.len());
+        let id = format!("{REFUSED_ID}{}", tables.records.len());
         tables.insert(id, call, None);
     }
 
@@ -161,6 +161,9 @@ impl Shared {
             .or_else(|| self.spec.mocks.get("*"))
     }
 }
+
+/// The prefix of the trace ids of calls that never became predictions.
+const REFUSED_ID: &str = "refused-";
 
 /// A running proxy. Dropping it without [`Proxy::finish`] still cancels unfinished
 /// upstream predictions (in the background) and stops the server.
@@ -338,6 +341,16 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         );
     }
     let method = request.method().clone();
+    // Owners, names and ids are plain names: nothing upstream could read as another path
+    // (`..`, an encoded `/`).
+    if let Some(odd) = segments.iter().skip(2).find(|s| !policy::plain(s)) {
+        return policy::refuse_endpoint(
+            &shared,
+            method.as_str(),
+            &path,
+            &format!("`{odd}` is not a plain name or id"),
+        );
+    }
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["v1", "models", owner, name])
         | ("GET", ["v1", "models", owner, name, "versions"])
@@ -377,7 +390,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             if mock::is_mock(&shared, id) {
                 return mock::get(&shared, id, cancel);
             }
-            if !shared.tables().by_id.contains_key(*id) {
+            if id.starts_with(REFUSED_ID) || !shared.tables().by_id.contains_key(*id) {
                 return policy::refuse_endpoint(
                     &shared,
                     method.as_str(),

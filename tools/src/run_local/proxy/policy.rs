@@ -77,6 +77,11 @@ fn valid_name(part: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// Whether a path segment is a plain name or id (`[A-Za-z0-9._-]+`, not `.` or `..`).
+pub(crate) fn plain(segment: &str) -> bool {
+    valid_name(segment) && segment.chars().any(|c| c != '.')
+}
+
 /// The endpoints a pipeline may call, for the 403's text.
 const ALLOWED: &str = "GET /v1/models/{owner}/{name}[/versions[/{id}]], \
 POST /v1/models/{owner}/{name}/predictions, POST /v1/predictions, \
@@ -245,6 +250,17 @@ mod tests {
         assert!(!limits.allows("acmex/pixel-forge"));
         assert!(!limits.allows("evil/acme"));
         assert!(ProxyLimits::default().allows("anyone/anything"));
+        for good in [
+            "acme",
+            "flux-1.1-pro",
+            "a_b",
+            "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa",
+        ] {
+            assert!(plain(good), "{good}");
+        }
+        for bad in ["", ".", "..", "..%2Faccount", "a b", "x%2F"] {
+            assert!(!plain(bad), "{bad}");
+        }
         for good in ["acme/*", "a-b_c.d/e-f"] {
             assert!(ProxyLimits::check_pattern(good).is_ok(), "{good}");
         }
