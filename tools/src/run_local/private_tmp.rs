@@ -21,15 +21,26 @@ use nix::sched::{CloneFlags, unshare};
 const TMP: &str = "/tmp";
 const SHM: &str = "/dev/shm";
 
-/// Whether this process may give runs their own `/tmp`; probed once, on a throwaway thread.
+/// Whether this process may give runs their own `/tmp`; probed once, on a throwaway thread
+/// that does all [`enter`] does (a security module may refuse a mount `unshare` allowed).
 pub(crate) fn available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| {
-        std::thread::spawn(|| {
-            unshare(CloneFlags::CLONE_NEWNS).is_ok() && make_mounts_private().is_ok()
-        })
-        .join()
-        .unwrap_or(false)
+        let Ok(probe) = tempfile::Builder::new()
+            .prefix("mcp-pipelines-probe-")
+            .tempdir()
+        else {
+            return false;
+        };
+        let dir = probe.path().to_path_buf();
+        match std::thread::spawn(move || enter(&dir, &[])).join() {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::debug!("runs get no private /tmp: {e}");
+                false
+            }
+            Err(_) => false,
+        }
     })
 }
 
