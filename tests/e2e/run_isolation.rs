@@ -231,12 +231,20 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
     let (code, run, stderr) = cli_json(&sandbox, &confined);
     assert_eq!(code, Some(0), "{run:#}\n{stderr}");
     let report: Value = serde_json::from_str(run["output"].as_str().unwrap()).unwrap();
-    assert_eq!(report["read_secret"], "PermissionError", "{report:#}");
-    assert_eq!(report["read_cache"], "PermissionError", "{report:#}");
-    assert_ne!(report["read_tmp_secret"], "ok", "{report:#}");
+    // Refused by Landlock, or (for paths under /tmp, e.g. in a checkout there) not even
+    // there in the run's own /tmp.
+    let refused = |key: &str| {
+        assert!(
+            ["PermissionError", "FileNotFoundError"].contains(&report[key].as_str().unwrap_or("")),
+            "{key}: {report:#}"
+        );
+    };
+    refused("read_secret");
+    refused("read_cache");
+    refused("read_tmp_secret");
+    refused("write_outside");
     assert_eq!(report["tmp_lists_secret"], false, "{report:#}");
     assert_eq!(report["read_shadow"], "PermissionError", "{report:#}");
-    assert_eq!(report["write_outside"], "PermissionError", "{report:#}");
     assert_eq!(report["write_own_dir"], "ok", "{report:#}");
     assert_eq!(report["write_tmp"], "ok", "{report:#}");
     assert_eq!(report["tempdir_is_private"], true, "{report:#}");

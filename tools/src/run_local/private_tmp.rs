@@ -133,12 +133,10 @@ mod tests {
         let run = base.path().join("run");
         let nested = run.join("project");
         std::fs::create_dir_all(&nested).unwrap();
-        let elsewhere =
-            tempfile::tempdir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")).unwrap();
         let found = needed_under_tmp(&[
             nested.clone(),
             run.clone(),
-            elsewhere.path().to_path_buf(),
+            PathBuf::from("/usr"),
             base.path().join("missing"),
         ]);
         let run = std::fs::canonicalize(&run).unwrap();

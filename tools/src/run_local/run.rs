@@ -79,6 +79,9 @@ impl RunConfig {
             .unwrap_or_else(|| self.cache_dir.join("runs"));
         std::fs::create_dir_all(&root)
             .map_err(|e| RunError::io(format!("creating {}", root.display()), e))?;
+        // Real paths: a sandboxed run with its own /tmp sees only the dirs it needs, so a
+        // `..` or a symlink in a path it is given would lead nowhere.
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
         #[cfg(unix)]
         if self.temp_dir.is_none() {
             use std::os::unix::fs::PermissionsExt as _;
@@ -202,10 +205,12 @@ pub async fn run_locally(
     };
 
     let output_dir = output_dir(request.output_dir, config)?;
+    // The real path (see `RunConfig::run_root`).
+    let venv_dir = std::fs::canonicalize(&venv.path).unwrap_or_else(|_| venv.path.clone());
     // The project copy is blocking work, up to its size limit.
     let mut isolation = {
         let project_dir = project.dir.clone();
-        let venv_dir = venv.path.clone();
+        let venv_dir = venv_dir.clone();
         let temp_dir = Some(run_root);
         let sandbox = request.sandbox.unwrap_or(config.sandbox);
         let ports = config.sandbox_connect_ports.clone();
@@ -239,7 +244,7 @@ pub async fn run_locally(
     isolation.add_env(&mut env, &project.predict);
     let mut server = CogServer::start(
         ServerSpec {
-            venv_dir: &venv.path,
+            venv_dir: &venv_dir,
             project_dir: &isolation.dir.project,
             predict: &project.predict,
             cog_version: &venv.cog_version,
