@@ -233,6 +233,10 @@ pub struct ServeArgs {
     #[arg(long, requires = "allow_run")]
     pub allow_run_unsandboxed: bool,
 
+    /// What each run may do through its Replicate proxy (with --allow-run).
+    #[command(flatten)]
+    pub run_limits: RunLimitArgs,
+
     /// Largest accepted request body in bytes; larger requests get 413.
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -285,6 +289,48 @@ pub struct ServeArgs {
     /// long before exiting.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+}
+
+/// What one run may do through its Replicate proxy (`serve --allow-run`, `run`). The proxy
+/// forwards only the calls `replicate.use()` makes; these limit how much a run may spend.
+#[derive(Debug, Clone, Args)]
+pub struct RunLimitArgs {
+    /// Most predictions one run may create (mocked ones included); more are answered 429.
+    /// At most 16 may be unfinished at once.
+    #[arg(long, env = "MCP_PIPELINES_MAX_PREDICTIONS", value_name = "N",
+          default_value_t = pipelines_tools::run_local::DEFAULT_MAX_PREDICTIONS,
+          value_parser = parse_max_predictions)]
+    pub max_predictions: usize,
+
+    /// A model runs may call: `owner/*` or `owner/name`; repeatable (env: comma-separated).
+    /// Default: any model. Calls to other models are answered 403 with this list.
+    #[arg(long = "allow-model", env = "MCP_PIPELINES_ALLOW_MODELS", value_name = "PATTERN",
+          value_delimiter = ',', value_parser = parse_model_pattern)]
+    pub allow_models: Vec<String>,
+}
+
+impl RunLimitArgs {
+    /// The proxy limits these flags ask for.
+    pub fn limits(&self) -> pipelines_tools::run_local::ProxyLimits {
+        pipelines_tools::run_local::ProxyLimits {
+            max_predictions: self.max_predictions,
+            allow_models: self.allow_models.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+fn parse_max_predictions(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a number of predictions (1 or more)")),
+    }
+}
+
+fn parse_model_pattern(s: &str) -> Result<String, String> {
+    let pattern = s.trim();
+    pipelines_tools::run_local::ProxyLimits::check_pattern(pattern)?;
+    Ok(pattern.to_owned())
 }
 
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {

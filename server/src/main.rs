@@ -97,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut state = AppState::new(config)?;
             state.hosted = true;
             state.allow_run = args.allow_run;
+            state.proxy_limits = args.run_limits.limits();
             if args.allow_run
                 && !args.allow_run_unsandboxed
                 && pipelines_tools::run_local::landlock_abi().is_none()

@@ -63,6 +63,8 @@ pub struct AppState {
     pub allow_run: bool,
     /// Hosted mode: tools take inline files; paths on the server's disk are refused.
     pub hosted: bool,
+    /// What each run may do through its Replicate proxy (`--max-predictions`, `--allow-model`).
+    pub proxy_limits: pipelines_tools::run_local::ProxyLimits,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             config,
             allow_run: true,
             hosted: false,
+            proxy_limits: pipelines_tools::run_local::ProxyLimits::default(),
         })
     }
 }
@@ -105,6 +108,7 @@ impl AppState {
         c.replicate_base_url = Some(self.config.replicate_base_url.clone());
         c.outputs_max_age = Some(self.config.outputs_max_age);
         c.venvs_max_age = Some(self.config.venvs_max_age);
+        c.proxy_limits = self.proxy_limits.clone();
         c
     }
 }

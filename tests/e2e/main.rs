@@ -40,6 +40,7 @@ mod oauth;
 mod python_sdk;
 mod run_args;
 mod run_isolation;
+mod run_least_privilege;
 mod run_proxy;
 mod run_runtime;
 mod run_tools;

@@ -19,44 +19,12 @@ use crate::run_tools::{
 use crate::support::{self, Sandbox};
 
 /// Reads the files it is told to, writes where it is told to, reports what worked.
-const PROBE_MAIN: &str = r#"import json
-import os
-import pathlib
-import tempfile
-
-from cog import Input
-
-import helper
-
-
-def attempt(action):
-    try:
-        action()
-        return "ok"
-    except OSError as e:
-        return type(e).__name__
-
-
-def run(
-    secret: str = Input(description="A file outside the sandbox."),
-    cache_file: str = Input(description="A file in the cache's other dirs."),
-    outside: str = Input(description="A path outside the run's dir."),
-) -> str:
-    print(f"e2e-probe: {helper.NAME}", flush=True)
-    report = {
-        "read_secret": attempt(lambda: pathlib.Path(secret).read_text()),
-        "read_cache": attempt(lambda: pathlib.Path(cache_file).read_text()),
-        "write_outside": attempt(lambda: pathlib.Path(outside).write_text("x")),
-        "write_own_dir": attempt(lambda: pathlib.Path("scratch.txt").write_text("x")),
-        "write_tmp": attempt(lambda: tempfile.NamedTemporaryFile().close()),
-        "cwd": os.getcwd(),
-    }
-    return json.dumps(report)
-"#;
+const PROBE_MAIN: &str = include_str!("pipelines/sandbox_probe.py");
 
 /// Pillow, requests and a subprocess inside the sandbox; returns WebP bytes in a `.png`.
 const MEDIA_MAIN: &str = r#"import shutil
 import subprocess
+import tempfile
 
 import requests
 from cog import Input, Path
@@ -72,6 +40,9 @@ def run(base_url: str = Input(description="An HTTP server to fetch from.")) -> P
         subprocess.run(["ffmpeg", "-hide_banner", "-version"], check=True, capture_output=True)
         print("e2e-media: ffmpeg ran", flush=True)
     image = Image.new("RGB", (8, 8), (200, 30, 30))
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as scratch:
+        image.save(scratch.name)
+        print(f"e2e-media: pillow temp file {Image.open(scratch.name).size}", flush=True)
     out = Path("picture.png")
     image.save(out, format="WEBP")
     return out
@@ -146,8 +117,14 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
         return;
     }
     let fakes = Fakes::start();
-    // Not under /tmp, which runs may write (as in the runtime).
     let work = tempfile::tempdir_in(support::target_dir()).unwrap();
+    // Left in the shared /tmp by another program.
+    let tmp_secret = tempfile::NamedTempFile::new_in("/tmp").unwrap();
+    std::fs::write(tmp_secret.path(), "TMP SECRET").unwrap();
+    let tmp_out = std::path::Path::new("/tmp").join(format!(
+        "e2e-probe-out-{}.txt",
+        work.path().file_name().unwrap().to_string_lossy()
+    ));
     let home = work.path().join("home");
     std::fs::create_dir_all(home.join(".ssh")).unwrap();
     let secret = home.join(".ssh/id_rsa");
@@ -173,6 +150,10 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
             format!("cache_file={}", cache_file.display()),
             "-i".into(),
             format!("outside={}", outside.display()),
+            "-i".into(),
+            format!("tmp_secret={}", tmp_secret.path().display()),
+            "-i".into(),
+            format!("tmp_out={}", tmp_out.display()),
             "--format".into(),
             "json".into(),
         ];
@@ -184,11 +165,45 @@ fn a_sandboxed_pipeline_cannot_read_secrets_or_write_outside_its_dir() {
     let (code, run, stderr) = cli_json(&sandbox, &confined);
     assert_eq!(code, Some(0), "{run:#}\n{stderr}");
     let report: Value = serde_json::from_str(run["output"].as_str().unwrap()).unwrap();
-    assert_eq!(report["read_secret"], "PermissionError", "{report:#}");
-    assert_eq!(report["read_cache"], "PermissionError", "{report:#}");
-    assert_eq!(report["write_outside"], "PermissionError", "{report:#}");
+    // Refused by Landlock, or (for paths under /tmp, e.g. in a checkout there) not even
+    // there in the run's own /tmp.
+    let refused = |key: &str| {
+        assert!(
+            ["PermissionError", "FileNotFoundError"].contains(&report[key].as_str().unwrap_or("")),
+            "{key}: {report:#}"
+        );
+    };
+    refused("read_secret");
+    refused("read_cache");
+    refused("read_tmp_secret");
+    refused("write_outside");
+    assert_eq!(report["tmp_lists_secret"], false, "{report:#}");
+    assert_eq!(report["read_shadow"], "PermissionError", "{report:#}");
     assert_eq!(report["write_own_dir"], "ok", "{report:#}");
     assert_eq!(report["write_tmp"], "ok", "{report:#}");
+    assert_eq!(report["tempdir_is_private"], true, "{report:#}");
+    // No capabilities, even when the server runs as root; no signals out of the run (ABI 6).
+    assert_eq!(
+        report["capabilities"],
+        json!(["0000000000000000", "0000000000000000", "0000000000000000"]),
+        "{report:#}"
+    );
+    if pipelines_tools::run_local::landlock_abi().is_some_and(|abi| abi >= 6) {
+        assert_eq!(report["signal_server"], "PermissionError", "{report:#}");
+    }
+    // `/tmp/x` is the run's own /tmp where the host allows a mount namespace, else refused
+    // (and said so); never the host's /tmp.
+    let no_private_tmp = run["warnings"].as_array().is_some_and(|w| {
+        w.iter()
+            .any(|w| w.as_str().unwrap_or("").contains("no private /tmp"))
+    });
+    let expected = if no_private_tmp {
+        "PermissionError"
+    } else {
+        "ok"
+    };
+    assert_eq!(report["write_tmp_path"], expected, "{run:#}");
+    assert!(!tmp_out.exists(), "wrote to the host's /tmp");
     assert!(!outside.exists());
     // The pipeline ran in a copy: the project is exactly as it was (no __pycache__/, no scratch).
     assert_ne!(report["cwd"], json!(project.display().to_string()));
@@ -251,6 +266,10 @@ fn pillow_requests_and_subprocesses_work_in_the_sandbox_and_webp_comes_back_as_w
     let logs = run["logs"].as_str().unwrap();
     assert!(logs.contains("e2e-media: http"), "{logs}");
     assert!(logs.contains("e2e-media: from a subprocess"), "{logs}");
+    assert!(
+        logs.contains("e2e-media: pillow temp file (8, 8)"),
+        "{logs}"
+    );
     let file = PathBuf::from(run["files"][0].as_str().unwrap());
     assert_eq!(file.extension().unwrap(), "webp", "{run:#}");
     assert_eq!(&std::fs::read(&file).unwrap()[8..12], b"WEBP");

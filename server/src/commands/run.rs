@@ -40,6 +40,9 @@ pub struct RunArgs {
     /// every model. Repeatable.
     #[arg(long = "mock", value_name = "MODEL=OUTPUT")]
     pub mocks: Vec<String>,
+    /// What the run may do through its Replicate proxy.
+    #[command(flatten)]
+    pub limits: crate::cli::RunLimitArgs,
     /// Latency of each mocked prediction in ms.
     #[arg(long, value_name = "MS", default_value_t = pipelines_tools::run_local::DEFAULT_MOCK_LATENCY_MS)]
     pub mock_latency_ms: u64,
@@ -101,6 +104,7 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     let mut config = state.run_config();
     config.sandbox = !args.no_sandbox;
+    config.proxy_limits = args.limits.limits();
     let mut roots = vec![cwd, args.dir.clone()];
     roots.extend(args.allow_input_dirs.iter().cloned());
     config.input_roots = Some(roots);

@@ -13,7 +13,8 @@
 //! - `proxy` — the run's loopback Replicate proxy: token isolation, the trace of model
 //!   calls, mocks.
 //! - `progress` / `result` / `error` — what callers receive.
-//! - `sandbox` / `reaper` — Landlock confinement; no process outlives its run.
+//! - `sandbox` / `private_tmp` / `privileges` / `reaper` — Landlock confinement, a run's own
+//!   `/tmp`, no capabilities; no process outlives its run.
 //! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
 //! - `uv` — building venvs with uv when it is available.
 //! - `runtime` — Replicate's runtime list as pins (`replicate`) or what resolves (`latest`).
@@ -29,6 +30,8 @@ mod inputs;
 mod logs;
 mod outputs;
 mod plan;
+mod private_tmp;
+mod privileges;
 mod progress;
 mod project;
 pub mod proxy;
@@ -50,7 +53,10 @@ pub use error::RunError;
 pub use inputs::{RunInputs, RunParam, RunSignature, check_inputs, parse_kv_inputs};
 pub use progress::{Progress, ProgressFn};
 pub use project::ProjectSource;
-pub use proxy::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks, ModelCall, calls_table};
+pub use proxy::{
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PREDICTIONS, DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks,
+    ModelCall, ProxyLimits, calls_table,
+};
 pub use python::{
     MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python, find_python_preferring,
 };

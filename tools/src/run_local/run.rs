@@ -52,6 +52,9 @@ pub struct RunConfig {
     pub sandbox: bool,
     /// When set (and Landlock ABI ≥ 4), sandboxed runs may open TCP connections only to these ports.
     pub sandbox_connect_ports: Option<Vec<u16>>,
+    /// What a run may do through its Replicate proxy: predictions per run and at once, the
+    /// models it may call (`--max-predictions`, `--allow-model`).
+    pub proxy_limits: super::proxy::ProxyLimits,
     /// Build venvs with this uv binary (default: `MCP_PIPELINES_UV`, else `uv` on PATH; else pip).
     pub uv: Option<PathBuf>,
     /// When set, local files given as inputs must lie inside one of these directories (the
@@ -84,6 +87,9 @@ impl RunConfig {
             .unwrap_or_else(|| self.cache_dir.join("runs"));
         std::fs::create_dir_all(&root)
             .map_err(|e| RunError::io(format!("creating {}", root.display()), e))?;
+        // Real paths: a sandboxed run with its own /tmp sees only the dirs it needs, so a
+        // `..` or a symlink in a path it is given would lead nowhere.
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
         #[cfg(unix)]
         if self.temp_dir.is_none() {
             use std::os::unix::fs::PermissionsExt as _;
@@ -108,6 +114,7 @@ impl RunConfig {
             temp_dir: None,
             sandbox: true,
             sandbox_connect_ports: None,
+            proxy_limits: super::proxy::ProxyLimits::default(),
             uv: super::uv::find_uv(
                 std::env::var_os("MCP_PIPELINES_UV").as_deref(),
                 std::env::var_os("PATH").as_deref(),
@@ -246,10 +253,12 @@ async fn run_locally_counted(
     };
 
     let output_dir = output_dir(request.output_dir, config)?;
+    // The real path (see `RunConfig::run_root`).
+    let venv_dir = std::fs::canonicalize(&venv.path).unwrap_or_else(|_| venv.path.clone());
     // The project copy is blocking work, up to its size limit.
     let mut isolation = {
         let project_dir = project.dir.clone();
-        let venv_dir = venv.path.clone();
+        let venv_dir = venv_dir.clone();
         let temp_dir = Some(run_root);
         let sandbox = request.sandbox.unwrap_or(config.sandbox);
         let ports = config.sandbox_connect_ports.clone();
@@ -268,10 +277,11 @@ async fn run_locally_counted(
     warnings.append(&mut isolation.warnings);
     reporter.stage(Stage::Start, "starting the cog server");
     // The child talks to Replicate only through this proxy, with a per-run token.
-    let proxy = super::proxy::start_for(
+    let proxy = super::proxy::start_limited(
         config.replicate_base_url.as_deref(),
         config.replicate_api_token.as_deref(),
         &request.mocks,
+        config.proxy_limits.clone(),
     )
     .await?;
     tracing::debug!(
@@ -321,7 +331,7 @@ async fn run_locally_counted(
     timings.schema_ms = millis(t);
     let mut server = CogServer::start(
         ServerSpec {
-            venv_dir: &venv.path,
+            venv_dir: &venv_dir,
             project_dir: &isolation.dir.project,
             predict: &project.predict,
             cog_version: &venv.cog_version,

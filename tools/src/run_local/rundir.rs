@@ -122,6 +122,14 @@ impl Isolation {
             (true, Some(_)) => {
                 let mut spec = super::sandbox::SandboxSpec::for_run(venv, &dir.project, &dir.tmp);
                 spec.connect_ports = connect_ports.map(<[u16]>::to_vec);
+                if super::private_tmp::available() {
+                    spec.private_tmp = Some(dir.tmp.clone());
+                } else {
+                    warnings.push(
+                        "no private /tmp: this server may not create a mount namespace (it needs CAP_SYS_ADMIN), so the sandboxed pipeline cannot use /tmp at all; paths such as /tmp/out.png fail with PermissionError here (they work on Replicate) — write to tempfile.mkdtemp() or the working directory instead"
+                            .to_owned(),
+                    );
+                }
                 Some(spec)
             }
             (true, None) => {
@@ -140,8 +148,8 @@ impl Isolation {
         })
     }
 
-    /// Adds the run's own variables: no bytecode files, the private tmp (and home, when
-    /// sandboxed), the reaper's marker, the traceback hook for `predict` (`main.py:run`).
+    /// Adds the run's own variables: no bytecode files, the private tmp (`TMPDIR`, `TEMP`,
+    /// `TMP`; and home, when sandboxed), the reaper's marker, the traceback hook for `predict` (`main.py:run`).
     pub(crate) fn add_env(
         &self,
         env: &mut Vec<(std::ffi::OsString, std::ffi::OsString)>,
@@ -158,6 +166,8 @@ impl Isolation {
         let mut own: Vec<(std::ffi::OsString, std::ffi::OsString)> = vec![
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
             ("TMPDIR".into(), self.dir.tmp.clone().into()),
+            ("TEMP".into(), self.dir.tmp.clone().into()),
+            ("TMP".into(), self.dir.tmp.clone().into()),
             (marker.into(), id.into()),
             ("PYTHONPATH".into(), self.dir.harness.clone().into()),
             (

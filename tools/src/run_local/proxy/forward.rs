@@ -34,7 +34,7 @@ fn upstream_request(shared: &Shared, request: &Request) -> reqwest::RequestBuild
         .unwrap_or(reqwest::Method::GET);
     let mut builder = shared.client.request(method, url);
     for (name, value) in request.headers() {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
+        if !HOP_BY_HOP.contains(&name.as_str()) && !overrides_method(name.as_str()) {
             builder = builder.header(name.as_str(), value.as_bytes());
         }
     }
@@ -42,6 +42,15 @@ fn upstream_request(shared: &Shared, request: &Request) -> reqwest::RequestBuild
         builder = builder.bearer_auth(token);
     }
     builder
+}
+
+/// `X-HTTP-Method-Override` and the like: never passed on, so an allowed `GET` cannot become
+/// a `DELETE` upstream.
+fn overrides_method(name: &str) -> bool {
+    matches!(
+        name,
+        "x-http-method-override" | "x-http-method" | "x-method-override"
+    )
 }
 
 fn unreachable(shared: &Shared, error: &reqwest::Error) -> Response {
@@ -75,7 +84,7 @@ fn copy_headers(from: &reqwest::header::HeaderMap, to: &mut HeaderMap, keep_leng
     }
 }
 
-/// Any other request: both bodies stream through.
+/// A request streamed both ways (reading back an upload).
 pub(crate) async fn stream(shared: &Shared, request: Request) -> Response {
     let builder = upstream_request(shared, &request);
     let body = reqwest::Body::wrap_stream(request.into_body().into_data_stream());
@@ -143,6 +152,20 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
         Err(r) => return r,
     };
     let sent: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    // `POST /v1/predictions {version}`: the host's model list applies to the version's model.
+    if !shared.limits.allow_models.is_empty() && model_from_path(parts.uri.path()).is_none() {
+        let Some(model) = super::policy::model_of_body(shared, &sent) else {
+            return super::policy::refuse_unknown_version(shared, &sent);
+        };
+        let version = sent
+            .get("version")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let input = sent.get("input").unwrap_or(&Value::Null);
+        if let Some(refused) = super::policy::refuse_model(shared, &model, version, input) {
+            return refused;
+        }
+    }
     let mocked_model = sent
         .get("version")
         .and_then(Value::as_str)
@@ -386,7 +409,11 @@ pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
                 .to_owned(),
             size: answer.get("size").and_then(Value::as_u64),
         };
-        shared.tables().files.insert(url.to_owned(), info);
+        let mut tables = shared.tables();
+        tables.files.insert(url.to_owned(), info);
+        if let Some(id) = answer.get("id").and_then(Value::as_str) {
+            tables.uploaded.insert(id.to_owned());
+        }
     }
     respond(status, headers, raw)
 }

@@ -7,6 +7,7 @@
 //! - Every prediction is recorded in the trace (`trace`).
 //! - Mocked models are answered here, through the prediction lifecycle the client expects
 //!   (`mock`, `auto`, `media`).
+//! - Only the calls `replicate.use()` makes pass, within the run's limits (`policy`).
 //! - [`Proxy::finish`] cancels upstream predictions the run left unfinished.
 
 mod auto;
@@ -16,9 +17,10 @@ mod input_check;
 mod media;
 mod mock;
 mod mock_config;
+mod policy;
 pub(crate) mod trace;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,6 +35,7 @@ use tokio::sync::oneshot;
 
 use super::error::RunError;
 pub use mock_config::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks};
+pub use policy::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PREDICTIONS, ProxyLimits};
 use trace::FileInfo;
 pub use trace::{ModelCall, calls_table};
 
@@ -70,10 +73,17 @@ pub(crate) struct Tables {
     pub(crate) mock_versions: HashMap<String, String>,
     /// Version ids seen in forwarded model look-ups → `owner/name` (names refused calls).
     pub(crate) versions: HashMap<String, String>,
+    /// Ids of the files this run uploaded (the only files it may read back).
+    pub(crate) uploaded: HashSet<String>,
+    /// Predictions admitted so far ([`ProxyLimits::max_predictions`]).
+    pub(crate) admitted: usize,
+    /// Predictions being created right now (not yet in `records`).
+    pub(crate) creating: usize,
 }
 
 pub(crate) struct Shared {
     pub(crate) spec: ProxySpec,
+    pub(crate) limits: ProxyLimits,
     pub(crate) run_token: String,
     pub(crate) base_url: String,
     pub(crate) client: reqwest::Client,
@@ -120,7 +130,7 @@ impl Shared {
         call.status = "failed".to_owned();
         call.ended_ms = Some(self.now_ms());
         call.error = Some(error);
-        let id = format!("refused-{}", tables.records.len());
+        let id = format!("{REFUSED_ID}{}", tables.records.len());
         tables.insert(id, call, None);
     }
 
@@ -152,6 +162,9 @@ impl Shared {
     }
 }
 
+/// The prefix of the trace ids of calls that never became predictions.
+const REFUSED_ID: &str = "refused-";
+
 /// A running proxy. Dropping it without [`Proxy::finish`] still cancels unfinished
 /// upstream predictions (in the background) and stops the server.
 pub struct Proxy {
@@ -162,7 +175,7 @@ pub struct Proxy {
 
 impl Proxy {
     /// Binds 127.0.0.1:0 and serves.
-    pub(crate) async fn start(spec: ProxySpec) -> Result<Proxy, RunError> {
+    pub(crate) async fn start(spec: ProxySpec, limits: ProxyLimits) -> Result<Proxy, RunError> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
             .await
             .map_err(|e| RunError::io("starting the Replicate proxy on 127.0.0.1", e))?;
@@ -183,6 +196,7 @@ impl Proxy {
         spec.upstream = spec.upstream.trim_end_matches('/').to_owned();
         let shared = Arc::new(Shared {
             spec,
+            limits,
             run_token: random_token()?,
             base_url: format!("http://127.0.0.1:{port}"),
             client,
@@ -327,38 +341,87 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         );
     }
     let method = request.method().clone();
+    // Owners, names and ids are plain names: nothing upstream could read as another path
+    // (`..`, an encoded `/`).
+    if let Some(odd) = segments.iter().skip(2).find(|s| !policy::plain(s)) {
+        return policy::refuse_endpoint(
+            &shared,
+            method.as_str(),
+            &path,
+            &format!("`{odd}` is not a plain name or id"),
+        );
+    }
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["v1", "models", owner, name])
         | ("GET", ["v1", "models", owner, name, "versions"])
         | ("GET", ["v1", "models", owner, name, "versions", _]) => {
             let model = format!("{owner}/{name}");
+            if let Some(refused) = policy::refuse_model(&shared, &model, None, &json!({})) {
+                return refused;
+            }
             if shared.mock_for(&model).is_some() {
                 return mock::model_info(&shared, &model, &segments[4..]);
             }
-            return forward::model_info(&shared, request, model).await;
+            forward::model_info(&shared, request, model).await
         }
         ("POST", ["v1", "models", owner, name, "predictions"]) => {
             let model = format!("{owner}/{name}");
+            if let Some(refused) = policy::refuse_model(&shared, &model, None, &json!({})) {
+                return refused;
+            }
+            let _admitted = match policy::admit(&shared, &model) {
+                Ok(a) => a,
+                Err(refused) => return *refused,
+            };
             if shared.mock_for(&model).is_some() {
                 return mock::create(&shared, &model, None, request).await;
             }
-            return forward::create(&shared, request).await;
+            forward::create(&shared, request).await
         }
-        ("POST", ["v1", "predictions"]) => return forward::create(&shared, request).await,
+        ("POST", ["v1", "predictions"]) => {
+            let _admitted = match policy::admit(&shared, "(model named by its version)") {
+                Ok(a) => a,
+                Err(refused) => return *refused,
+            };
+            forward::create(&shared, request).await
+        }
         ("GET", ["v1", "predictions", id]) | ("POST", ["v1", "predictions", id, "cancel"]) => {
             let cancel = method == Method::POST;
             if mock::is_mock(&shared, id) {
                 return mock::get(&shared, id, cancel);
             }
-            return forward::prediction(&shared, request, cancel).await;
+            if id.starts_with(REFUSED_ID) || !shared.tables().by_id.contains_key(*id) {
+                return policy::refuse_endpoint(
+                    &shared,
+                    method.as_str(),
+                    &path,
+                    "this run did not create that prediction",
+                );
+            }
+            forward::prediction(&shared, request, cancel).await
         }
         ("POST", ["v1", "files"]) if shared.spec.token.is_none() => {
-            return mock::upload(&shared, request).await;
+            mock::upload(&shared, request).await
         }
-        ("POST", ["v1", "files"]) => return forward::upload(&shared, request).await,
-        _ => {}
+        ("POST", ["v1", "files"]) => forward::upload(&shared, request).await,
+        ("GET", ["v1", "files", id]) | ("GET", ["v1", "files", id, "download"]) => {
+            if !shared.tables().uploaded.contains(*id) {
+                return policy::refuse_endpoint(
+                    &shared,
+                    method.as_str(),
+                    &path,
+                    "this run did not upload that file",
+                );
+            }
+            forward::stream(&shared, request).await
+        }
+        _ => policy::refuse_endpoint(
+            &shared,
+            method.as_str(),
+            &path,
+            "replicate.use() never calls it",
+        ),
     }
-    forward::stream(&shared, request).await
 }
 
 /// Renders a prediction's `Body` into bytes, at most `limit`.
@@ -376,11 +439,22 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::By
 const DEFAULT_UPSTREAM: &str = "https://api.replicate.com";
 
 /// Starts the proxy of one run: forwarding to `upstream` (default
-/// `https://api.replicate.com`) with `token`, answering mocked models itself.
+/// `https://api.replicate.com`) with `token`, answering mocked models itself, within the
+/// default [`ProxyLimits`].
 pub async fn start_for(
     upstream: Option<&str>,
     token: Option<&str>,
     mocks: &Mocks,
+) -> Result<Proxy, RunError> {
+    start_limited(upstream, token, mocks, ProxyLimits::default()).await
+}
+
+/// [`start_for`] within `limits`.
+pub async fn start_limited(
+    upstream: Option<&str>,
+    token: Option<&str>,
+    mocks: &Mocks,
+    limits: ProxyLimits,
 ) -> Result<Proxy, RunError> {
     // This process holds the real token (its environment, the proxy's memory): make its
     // /proc entries unreadable to the pipeline, which runs as the same user. (Children
@@ -388,7 +462,11 @@ pub async fn start_for(
     if let Err(e) = nix::sys::prctl::set_dumpable(false) {
         tracing::debug!("prctl(PR_SET_DUMPABLE, 0) failed: {e}");
     }
-    Proxy::start(mocks.spec(upstream.unwrap_or(DEFAULT_UPSTREAM), token)).await
+    Proxy::start(
+        mocks.spec(upstream.unwrap_or(DEFAULT_UPSTREAM), token),
+        limits,
+    )
+    .await
 }
 
 impl Proxy {
