@@ -30,6 +30,10 @@ pub struct DocsFetch {
     /// The rules digest: what a pipeline must follow, one line each.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<RulesDigest>,
+    /// Why the digest is not repeated here (`digest: false`, or unchanged since the
+    /// session last read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest_note: Option<String>,
 }
 
 impl DocsFetch {
@@ -49,7 +53,17 @@ impl DocsFetch {
             out.push('\n');
             out.push_str(&d.text);
         }
+        if let Some(note) = &self.digest_note {
+            out.push_str(&format!("\n{note}\n"));
+        }
         out
+    }
+
+    /// Leaves the digest out, saying why in one line.
+    pub fn omit_digest(&mut self, note: impl Into<String>) {
+        if self.digest.take().is_some() {
+            self.digest_note = Some(note.into());
+        }
     }
 }
 
@@ -86,6 +100,7 @@ pub async fn fetch(docs: &DocsCache, sel: SourceSel, force: bool) -> Result<Docs
         report,
         errata,
         digest: dig,
+        digest_note: None,
     })
 }
 
@@ -177,4 +192,46 @@ pub async fn get_docs(docs: &DocsCache, req: GetDocsRequest) -> Result<GetDocsRe
         ),
         errata: Vec::new(),
     })
+}
+
+/// What a session starts from (the `create_pipeline` prompt): the text, and the rules
+/// digest it holds.
+#[derive(Debug, Clone)]
+pub struct SessionStart {
+    /// The refresh report (freshness, outline, errata) and the digest, as text.
+    pub text: String,
+    /// The digest's text alone.
+    pub digest: String,
+}
+
+/// The pipelines spec refreshed as `fetch_llms_txt` refreshes it (a conditional GET; the
+/// cached copy when the host is down), with its outline, errata and rules digest. When no
+/// spec can be had at all, the digest from the registry and built-in facts, with the reason.
+pub async fn session_start(docs: &DocsCache) -> SessionStart {
+    match fetch(docs, SourceSel::One(Source::Pipelines), false).await {
+        Ok(fetched) => match &fetched.digest {
+            Some(d) => SessionStart {
+                digest: d.text.clone(),
+                text: fetched.to_text(),
+            },
+            None => {
+                let d = rules_digest(docs).await;
+                SessionStart {
+                    text: format!("{}\n{}", fetched.to_text(), d.text),
+                    digest: d.text,
+                }
+            }
+        },
+        Err(e) => {
+            let d = rules_digest(docs).await;
+            SessionStart {
+                text: format!(
+                    "The spec could not be fetched ({e}); call fetch_llms_txt to retry. Until \
+                     then, the rules from the validator and built-in facts:\n\n{}",
+                    d.text
+                ),
+                digest: d.text,
+            }
+        }
+    }
 }

@@ -7,55 +7,37 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScaffoldRequest {
-    /// The project directory to write into (created when missing). Give either `path` or
-    /// `inline`.
+    /// The project directory to write into (created when missing); give `path` or `inline`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Return the files in the result instead of writing them (the hosted HTTP mode, where
-    /// the server cannot see your disk).
+    /// Return the files in the result instead of writing them (for a hosted server).
     #[serde(default)]
     pub inline: bool,
-    /// The pipeline's name, used in the README and the module docstring (default: the
-    /// directory name, else `pipeline`).
+    /// The pipeline's name for the README and docstring (default: the directory name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// One or two sentences on what the pipeline does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Models `run()` calls, in call order, as `owner/name` (or `owner/name:version`). Each is
-    /// bound at module scope with `replicate.use()` and called with every required input,
-    /// chaining one model's output into the next where the types fit. Their schemas are
-    /// fetched first when not cached.
+    /// The models `run()` calls in order (`owner/name[:version]`), wired automatically.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
-    /// The model calls in order, when the wiring is not obvious (it replaces the automatic
-    /// wiring; `models` may then be omitted). Each step is
-    /// `{"model": "owner/name", "id"?: "describe", "inputs": {"<model input>": SOURCE},
-    /// "over"?: {"input": "<model input>", "values": [...]}}` where SOURCE is
-    /// `{"input": "<run() input>"}`, `{"step": "<id or model>", "pick"?: "first" | "all" |
-    /// "<output field>"}` or `{"value": <JSON literal>}`. `over` runs the call once per
-    /// value, in parallel (`create()` each, then `.output()`), giving a list.
+    /// The model calls in order, replacing the automatic wiring (guide: pipelines://guide/steps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepSpec>>,
-    /// Names the fields of `Output`: `{"<field>": "<step id or model>"}` (implies
-    /// `output: "Output"`). Without it, fields are named by what they hold (`image`, `text`,
-    /// `audio`, `video`, `file`, numbered when repeated).
+    /// The fields of the returned `Output` class, as `{"<field>": "<step id or model>"}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_fields: Option<std::collections::BTreeMap<String, String>>,
-    /// The inputs of `run()`. When omitted, the models' required inputs that no earlier model
-    /// supplies become the inputs. An input whose name and type match a model input is passed
-    /// to it.
+    /// The inputs of `run()` (default: the models' required inputs no earlier model supplies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<InputSpec>>,
-    /// What `run()` returns. When omitted, it follows the last model's output (`str` for a
-    /// language model, `list[Path]` for an image model…).
+    /// What `run()` returns (default: what the last model returns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputChoice>,
-    /// Replace existing files that differ from the generated ones (default false: they are left
-    /// alone and reported with a diff).
+    /// Replace existing files that differ (otherwise they are kept and shown as a diff).
     #[serde(default)]
     pub overwrite: bool,
-    /// Write nothing; report every file with its content and its diff against what is on disk.
+    /// Write nothing; show every file and its diff against the disk.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -64,25 +46,24 @@ pub struct ScaffoldRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InputSpec {
-    /// A Python identifier, e.g. `prompt`.
+    /// A Python identifier.
     pub name: String,
-    /// `str`, `int`, `float`, `bool`, `Path`, `Secret`, or `list[...]` of one of those; add
-    /// ` | None` for an optional input without a default (it then defaults to `None`).
+    /// `str`, `int`, `float`, `bool`, `Path`, `Secret` or `list[...]` of one, ` | None` if optional.
     #[serde(rename = "type")]
     pub python_type: String,
     /// What a user of the model should pass.
     pub description: String,
-    /// The default value; without one the input is required (unless its type is optional).
+    /// The default value (without one the input is required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<serde_json::Value>,
     /// The allowed values (`str` or `int` inputs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Vec<crate::schema::types::JsonScalar>>")]
     pub choices: Option<Vec<serde_json::Value>>,
-    /// Inclusive minimum (`int` or `float` inputs).
+    /// Inclusive minimum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ge: Option<f64>,
-    /// Inclusive maximum (`int` or `float` inputs).
+    /// Inclusive maximum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub le: Option<f64>,
 }
@@ -121,12 +102,12 @@ impl OutputChoice {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
-    /// The model, `owner/name` (or `owner/name:version`).
+    /// The model, `owner/name[:version]`.
     pub model: String,
-    /// A name for the step, used by later steps and `output_fields` (default: the model).
+    /// The step's name for later steps and `output_fields` (default: the model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Where each model input's value comes from, by model input name.
+    /// Each model input's source, by input name.
     #[serde(default)]
     pub inputs: std::collections::BTreeMap<String, StepInput>,
     /// Run the call once per value of one input, in parallel.
@@ -147,14 +128,13 @@ pub enum StepInput {
     Step {
         /// The step's `id` or model.
         step: String,
-        /// `first` (the first item of a list), `all` (the whole list), or an output field
-        /// name (`output["field"]`).
+        /// `first` (a list's first item), `all` (the default) or an output field name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pick: Option<String>,
     },
     /// A fixed value.
     Value {
-        /// A JSON literal (string, number, boolean, list).
+        /// A JSON literal.
         #[schemars(with = "crate::schema::types::JsonScalar")]
         value: serde_json::Value,
     },
@@ -166,7 +146,7 @@ pub enum StepInput {
 pub struct StepOver {
     /// The model input that takes each value.
     pub input: String,
-    /// The values (JSON literals), one prediction each.
+    /// One prediction per value.
     #[schemars(with = "Vec<crate::schema::types::JsonScalar>")]
     pub values: Vec<serde_json::Value>,
 }
