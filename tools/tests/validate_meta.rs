@@ -113,6 +113,7 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         ("PY029", "unused-run-input"),
         ("PY030", "model-call-without-inputs"),
         ("PY031", "none-input-sent-to-model"),
+        ("PY035", "unused-model-output"),
         ("REQ005", "runtime-package-not-listed"),
     ]
     .into_iter()
@@ -132,7 +133,7 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         warnings,
         BTreeSet::from([
             "COG006", "PY011", "PY015", "PY021", "PY023", "PY027", "PY028", "PY029", "PY030",
-            "REQ005"
+            "PY035", "REQ005"
         ])
     );
 }

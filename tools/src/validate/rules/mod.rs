@@ -45,6 +45,7 @@ pub(crate) mod unknown_model_input;
 pub(crate) mod unknown_output_field;
 pub(crate) mod unsupported_import;
 pub(crate) mod unsupported_input_type;
+pub(crate) mod unused_model_output;
 pub(crate) mod unused_run_input;
 pub(crate) mod use_not_at_module_scope;
 pub(crate) mod use_ref_not_literal;
