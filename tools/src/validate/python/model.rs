@@ -5,7 +5,7 @@
 
 use super::Span;
 
-pub use super::classes::{ClassInfo, DefaultKind, FieldInfo, FunctionInfo, ParamInfo};
+pub use super::classes::{Allowed, ClassInfo, DefaultKind, FieldInfo, FunctionInfo, ParamInfo};
 pub use super::imports::Import;
 pub use super::literal::Literal;
 

@@ -36,6 +36,7 @@ pub(crate) mod prediction_output_not_called;
 pub(crate) mod replicate_run_instead_of_use;
 pub(crate) mod replicate_version;
 pub(crate) mod requirements_file_missing;
+pub(crate) mod run_input_range;
 pub(crate) mod runtime_package_not_listed;
 pub(crate) mod schema_not_fetched;
 pub(crate) mod secret_typed_as_str;
