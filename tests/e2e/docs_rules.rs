@@ -211,7 +211,25 @@ fn fetch_llms_txt_gives_the_digest_once_per_session() {
         {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
         {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
         {"op": "call_tool", "name": "fetch_llms_txt", "args": {"digest": false}},
+        {"op": "read_resource", "uri": "pipelines://guide/steps"},
+        {"op": "list_resources"},
     ]));
+    // The `steps` language the scaffold_pipeline description links to.
+    let guide = py::result(&doc, 3)["contents"][0]["text"]
+        .as_str()
+        .expect("the steps guide")
+        .to_owned();
+    for part in ["\"pick\"", "\"over\"", "output_fields", "{\"value\":"] {
+        assert!(guide.contains(part), "{part}: {guide}");
+    }
+    assert!(
+        py::result(&doc, 4)["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["uri"] == "pipelines://guide/steps"),
+        "listed"
+    );
     let first = &py::result(&doc, 0)["structuredContent"];
     let digest = first["digest"]["text"].as_str().expect("the digest");
     assert_digest(digest);

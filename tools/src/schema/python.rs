@@ -172,7 +172,7 @@ pub fn signature(model_name: &str, inputs: &[InputParam], output: &OutputSpec) -
 }
 
 /// The signature as [`signature`] renders it, one parameter a line, each with its choices
-/// (`# one of "a", "b"`) and bounds (`# 1..4`) as a trailing comment, so the text shows every
+/// (`# one of "a", "b"`) and bounds (`# 1 to 4`) as a trailing comment, so the text shows every
 /// input's type, default, choices and bounds once.
 pub fn annotated_signature(
     model_name: &str,
@@ -199,11 +199,9 @@ pub fn annotated_signature(
         }
         match (input.minimum, input.maximum) {
             (None, None) => {}
-            (min, max) => notes.push(format!(
-                "{}..{}",
-                min.map(&number).unwrap_or_default(),
-                max.map(&number).unwrap_or_default()
-            )),
+            (Some(min), Some(max)) => notes.push(format!("{} to {}", number(min), number(max))),
+            (Some(min), None) => notes.push(format!(">= {}", number(min))),
+            (None, Some(max)) => notes.push(format!("<= {}", number(max))),
         }
         lines.push((parameter(input), notes.join("; ")));
     }
