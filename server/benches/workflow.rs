@@ -278,9 +278,10 @@ fn build(env: &Env, s: &Scenario) -> (Vec<Call>, Extra) {
         s.name,
         text(&run)
     );
+    let tool_digests = server.digests;
     server.stop();
     let main_py = std::fs::read_to_string(env.work.join(s.dir).join("main.py")).expect("main.py");
-    let digests = prompt_text.matches(DIGEST_HEAD).count() + server.digests;
+    let digests = prompt_text.matches(DIGEST_HEAD).count() + tool_digests;
     assert_eq!(
         digests, 1,
         "{}: the rules digest was read {digests} times",

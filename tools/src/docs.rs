@@ -194,6 +194,72 @@ pub async fn get_docs(docs: &DocsCache, req: GetDocsRequest) -> Result<GetDocsRe
     })
 }
 
+/// The refresh report with the outline as section ids only (`cog/{types, inputs}`), then
+/// the errata and the digest: what `fetch_llms_txt` says, in fewer characters.
+fn compact_text(fetched: &DocsFetch) -> String {
+    let mut brief = fetched.clone();
+    let mut ids: Vec<String> = Vec::new();
+    for s in &mut brief.report.sources {
+        ids.extend(s.outline.drain(..).map(|e| e.id));
+    }
+    let digest = brief.digest.take();
+    let mut out = brief.to_text();
+    if !ids.is_empty() {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        out.push_str(&format!(
+            "Sections (read one with get_docs(section=\"<id>\")): {}\n",
+            compact_outline(&ids)
+        ));
+    }
+    if let Some(d) = digest {
+        out.push('\n');
+        out.push_str(&d.text);
+    }
+    out
+}
+
+/// Section ids with each parent's children in braces, in order:
+/// `overview, cog/{types, inputs, outputs}, runtime/{limits}`.
+pub fn compact_outline(ids: &[&str]) -> String {
+    #[derive(Default)]
+    struct Node<'a> {
+        name: &'a str,
+        children: Vec<Node<'a>>,
+    }
+    fn insert<'a>(nodes: &mut Vec<Node<'a>>, parts: &[&'a str]) {
+        let Some((first, rest)) = parts.split_first() else {
+            return;
+        };
+        let at = match nodes.iter().position(|n| n.name == *first) {
+            Some(i) => i,
+            None => {
+                nodes.push(Node {
+                    name: first,
+                    children: Vec::new(),
+                });
+                nodes.len() - 1
+            }
+        };
+        insert(&mut nodes[at].children, rest);
+    }
+    fn render(nodes: &[Node<'_>]) -> String {
+        nodes
+            .iter()
+            .map(|n| match n.children.as_slice() {
+                [] => n.name.to_owned(),
+                children => format!("{}/{{{}}}", n.name, render(children)),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    let mut roots: Vec<Node<'_>> = Vec::new();
+    for id in ids {
+        let parts: Vec<&str> = id.split('/').filter(|p| !p.is_empty()).collect();
+        insert(&mut roots, &parts);
+    }
+    render(&roots)
+}
+
 /// What a session starts from (the `create_pipeline` prompt): the text, and the rules
 /// digest it holds.
 #[derive(Debug, Clone)]
@@ -212,7 +278,7 @@ pub async fn session_start(docs: &DocsCache) -> SessionStart {
         Ok(fetched) => match &fetched.digest {
             Some(d) => SessionStart {
                 digest: d.text.clone(),
-                text: fetched.to_text(),
+                text: compact_text(&fetched),
             },
             None => {
                 let d = rules_digest(docs).await;
@@ -233,5 +299,27 @@ pub async fn session_start(docs: &DocsCache) -> SessionStart {
                 digest: d.text,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compact_outline_nests_children_in_braces() {
+        assert_eq!(
+            compact_outline(&[
+                "overview",
+                "cog",
+                "cog/types",
+                "cog/inputs",
+                "r",
+                "r/a",
+                "r/a/x",
+                "r/b"
+            ]),
+            "overview, cog/{types, inputs}, r/{a/{x}, b}"
+        );
     }
 }

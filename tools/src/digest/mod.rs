@@ -104,12 +104,12 @@ fn drop_asides(text: &str) -> String {
 }
 
 /// A rule's "what it does" sentence as what to do: `Flags X` → `Avoid X`, `Checks that X`
-/// → `Make sure that X`, `Checks X against Y` → `Keep X within Y`, `Reports X` → `Fix X`.
+/// → `Ensure X`, `Checks X against Y` → `Keep X within Y`, `Reports X` → `Fix X`.
 fn imperative(what: &str) -> String {
     if let Some(rest) = what.strip_prefix("Flags ") {
         format!("Avoid {rest}")
     } else if let Some(rest) = what.strip_prefix("Checks that ") {
-        format!("Make sure that {rest}")
+        format!("Ensure {rest}")
     } else if let Some(rest) = what
         .strip_prefix("Checks ")
         .filter(|r| r.contains(" against "))
@@ -222,9 +222,8 @@ pub fn digest(spec: Option<&Sectioned>, book: &Rulebook, from: &str) -> RulesDig
         })
         .collect();
     let header = format!(
-        "Rules digest ({from}; {} validator rules). `- CODE` lines are checked by validate_pipeline; \
-         `advice` lines are binding in the spec but not checked yet. Read get_docs(section=\"<id>\") only \
-         when you need a rule's detail.\n",
+        "Rules digest ({from}; {} rules). `- CODE` lines are checked by validate_pipeline, \
+         `advice` lines are not; each ends with its section id for get_docs.\n",
         registry.len()
     );
     let render = |advice: &[(&str, String)], omitted: usize| {

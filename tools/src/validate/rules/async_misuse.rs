@@ -5,9 +5,9 @@ use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Flags a model made with `use_async=True` whose call, `create()` or `output()` is
-    /// used without `await`; `await` on a sync model's result; and an async model called
-    /// (or `use_async=True` used) inside a non-async `run`.
+    /// Flags a `use_async=True` model's call, `create()` or `output()` without `await`,
+    /// `await` on a sync model, and an async model in a non-async `run`. The last covers an
+    /// async model called (or `use_async=True` used) inside a non-async `run`.
     ///
     /// ## Why is this bad?
     /// An async model returns coroutines: without `await` the code holds a coroutine, not

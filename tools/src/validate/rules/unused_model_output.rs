@@ -3,8 +3,8 @@ use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Flags a model call whose result is never read: a call that is a statement of its
-    /// own, or whose result is bound to a name the function never reads.
+    /// Flags a model call whose result is never read. That is a call that is a statement
+    /// of its own, or whose result is bound to a name the function never reads.
     ///
     /// ## Why is this bad?
     /// Every call runs a prediction, which costs money and time; an output nobody reads
