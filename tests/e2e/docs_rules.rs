@@ -95,7 +95,11 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
         .expect("prompt text")
         .to_owned();
     assert!(before.contains(digest.trim_end()), "{before}");
-    assert!(before.contains("cog/outputs — Outputs"), "{before}");
+    assert!(
+        before.contains("Sections (read one with get_docs(section=\"<id>\")): ")
+            && before.contains("cog/{types, inputs, outputs}"),
+        "the outline, compactly: {before}"
+    );
     assert!(!before.contains("call `fetch_llms_txt` first"), "{before}");
 
     // fetch_llms_txt in the same session: freshness, the compact outline (one line per
