@@ -32,7 +32,7 @@ Environment:
   MCP_PIPELINES_UV            uv binary for building run venvs (default: uv on PATH; `off`: pip)
   MCP_PIPELINES_OUTPUTS_MAX_AGE  Delete run outputs older than this when a run starts (default 7d)
   MCP_PIPELINES_VENVS_MAX_AGE    Delete virtualenvs unused for this long when a run starts (default 30d)
-  RUST_LOG                    Log filter; logs always go to stderr (e.g. RUST_LOG=debug)";
+  RUST_LOG                    Log filter; logs go to stderr (CLI verbs: only with it or -v)";
 
 /// An MCP server that makes AI coding agents reliably good at building Replicate
 /// pipeline models: it serves the current pipeline spec, the real schemas of the
@@ -50,6 +50,11 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_message_bytes: u64,
+
+    /// Print the program's log records (tracing) to stderr; `RUST_LOG` does too. Without
+    /// either a CLI verb prints its result and one line per warning or error.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -39,7 +39,8 @@ fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
-    init_tracing();
+    let cli_verb = !matches!(cli.command, None | Some(Command::Serve(_)));
+    init_tracing(cli_verb && !cli.verbose && std::env::var_os("RUST_LOG").is_none());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -79,8 +80,21 @@ fn print_json_error(message: &str) {
     let _ = out.flush();
 }
 
-/// Logs go to stderr, always: in stdio mode stdout is the protocol.
-fn init_tracing() {
+/// Logs go to stderr, always: in stdio mode stdout is the protocol. A quiet CLI verb (no
+/// `-v`, no `RUST_LOG`) shows no log records but this binary's own warnings and errors,
+/// one short line each (`WARN the cache at … cannot be used …`): the libraries' failures
+/// reach the user through the verb's own report, not a second time as a record.
+fn init_tracing(quiet: bool) {
+    if quiet {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("off,mcp_pipelines=warn"))
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .try_init();
+        return;
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"));
     let _ = tracing_subscriber::fmt()

@@ -22,6 +22,52 @@ fn sorted_by_name(list: &Value) -> Vec<Value> {
     items
 }
 
+/// What an MCP host loads into every session: the whole `tools/list`, output schemas
+/// included, in characters of compact JSON.
+const TOOLS_LIST_CAP: usize = 14_000;
+/// A tool description says what the tool is for and when to call it; details live in the
+/// parameter descriptions, `get_docs` or a resource.
+const DESCRIPTION_CAP: usize = 600;
+
+/// The tool list stays under the cap, and every schema is flat: hosts that do not resolve
+/// `$ref` still see each enum and each field.
+fn assert_small_and_flat(tools: &[Value]) {
+    let total = serde_json::to_string(tools).unwrap().chars().count();
+    assert!(
+        total <= TOOLS_LIST_CAP,
+        "tools/list is {total} chars (cap {TOOLS_LIST_CAP}): shorten descriptions or schemas"
+    );
+    for tool in tools {
+        let name = &tool["name"];
+        let description = tool["description"].as_str().unwrap();
+        assert!(
+            description.chars().count() <= DESCRIPTION_CAP,
+            "{name}: a {}-char description",
+            description.chars().count()
+        );
+        for key in ["inputSchema", "outputSchema"] {
+            let schema = tool[key].to_string();
+            for nested in ["$ref", "$defs", "definitions"] {
+                assert!(
+                    !schema.contains(nested),
+                    "{name} {key} has {nested}: {schema}"
+                );
+            }
+        }
+        for (param, spec) in tool["inputSchema"]["properties"].as_object().unwrap() {
+            let said = spec["description"].as_str().unwrap_or_default();
+            let second_sentence = said
+                .split(". ")
+                .skip(1)
+                .any(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()));
+            assert!(
+                !said.is_empty() && !second_sentence,
+                "{name}.{param}: one sentence, got {said:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn tools_and_prompts_lists_match_the_snapshots() {
     let doc = py::stdio(
@@ -58,6 +104,7 @@ fn tools_and_prompts_lists_match_the_snapshots() {
         assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
     }
 
+    assert_small_and_flat(&tools);
     insta::assert_json_snapshot!("tools_list", tools);
     insta::assert_json_snapshot!(
         "prompts_list",

@@ -30,6 +30,11 @@ fn assert_digest(text: &str) {
             .count();
         assert_eq!(lines, 1, "{code} listed once: {text}");
     }
+    for line in text.lines().filter(|l| l.starts_with("- ")) {
+        if let Some(problem) = pipelines_tools::digest::whole_line_problem(line) {
+            panic!("{problem}: {line}");
+        }
+    }
     for fact in ["pydantic<2", "pillow", "ffmpeg", "imagemagick"] {
         assert!(text.contains(fact), "digest has {fact}: {text}");
     }
@@ -75,11 +80,30 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
     );
     let tools = py::result(&doc, 0);
 
-    // Before any fetch the prompt says to call fetch_llms_txt for the rules.
-    let before = serde_json::to_string(py::result(&doc, 1)).unwrap();
-    assert!(before.contains("call `fetch_llms_txt` first"), "{before}");
+    // The digest as get_docs gives it.
+    let digest = py::result(&doc, 6)["structuredContent"]["section"]["text"]
+        .as_str()
+        .expect("the digest")
+        .to_owned();
+    let digest = digest.as_str();
+    assert_digest(digest);
 
-    // One call: freshness, the compact outline (one line per section), no errata, the digest.
+    // On an empty cache the prompt refreshes the spec itself and embeds it: the digest and
+    // the outline, and nothing that sends the agent to fetch_llms_txt first.
+    let before = py::result(&doc, 1)["messages"][0]["content"]["text"]
+        .as_str()
+        .expect("prompt text")
+        .to_owned();
+    assert!(before.contains(digest.trim_end()), "{before}");
+    assert!(
+        before.contains("Sections (read one with get_docs(section=\"<id>\")): ")
+            && before.contains("cog/{types, inputs, outputs}"),
+        "the outline, compactly: {before}"
+    );
+    assert!(!before.contains("call `fetch_llms_txt` first"), "{before}");
+
+    // fetch_llms_txt in the same session: freshness, the compact outline (one line per
+    // section), no errata, and the digest NOT repeated (the prompt gave it).
     let fetched = py::result(&doc, 2);
     assert!(!py::is_error(fetched), "{fetched}");
     py::assert_matches_output_schema(tools, "fetch_llms_txt", fetched);
@@ -100,14 +124,16 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
             "outline line {line:?}: {text}"
         );
     }
-    let digest = sc["digest"]["text"].as_str().expect("a digest");
-    assert_digest(digest);
     assert!(digest.contains("cog>=0.15.3"), "{digest}");
+    assert!(sc.get("digest").is_none(), "{sc}");
     assert!(
-        text.contains(digest.lines().nth(2).unwrap()),
-        "the text carries the digest"
+        sc["digest_note"].as_str().unwrap().contains("unchanged"),
+        "{sc}"
     );
-    assert_eq!(sc["digest"]["rules"], codes().len());
+    assert!(
+        !text.contains(digest.lines().nth(2).unwrap()) && text.contains("not repeated"),
+        "the digest once per session: {text}"
+    );
 
     // A parent section: its own text, its subsections listed (not repeated).
     let parent = py::result(&doc, 3);
@@ -155,7 +181,6 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
     // The digest as a section, as a resource, and inline in the prompt.
     let rules = py::result(&doc, 6);
     py::assert_matches_output_schema(tools, "get_docs", rules);
-    assert_eq!(rules["structuredContent"]["section"]["text"], digest);
     let resource = py::result(&doc, 7);
     assert_eq!(resource["contents"][0]["text"], digest, "{resource}");
     let prompt = py::result(&doc, 8)["messages"][0]["content"]["text"]
@@ -166,13 +191,73 @@ fn fetch_llms_txt_gives_outline_digest_and_errata_and_get_docs_shows_parents_com
     for step in [
         "fetch_model_schema",
         "`steps`",
+        "pipelines://guide/steps",
         "output_fields",
         "validate_pipeline",
-        "`mocks`",
+        "mocks",
         "`calls`",
     ] {
         assert!(prompt.contains(step), "prompt names {step}: {prompt}");
     }
+    // The short path, in one line.
+    assert!(
+        prompt.lines().any(|l| l.contains("`fetch_model_schema`")
+            && l.contains("`scaffold_pipeline` with `steps`")
+            && l.contains("`run_locally` with mocks")),
+        "{prompt}"
+    );
+}
+
+#[test]
+fn fetch_llms_txt_gives_the_digest_once_per_session() {
+    let fakes = Fakes::start();
+    let doc = fakes.stdio(json!([
+        {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
+        {"op": "call_tool", "name": "fetch_llms_txt", "args": {}},
+        {"op": "call_tool", "name": "fetch_llms_txt", "args": {"digest": false}},
+        {"op": "read_resource", "uri": "pipelines://guide/steps"},
+        {"op": "list_resources"},
+    ]));
+    // The `steps` language the scaffold_pipeline description links to.
+    let guide = py::result(&doc, 3)["contents"][0]["text"]
+        .as_str()
+        .expect("the steps guide")
+        .to_owned();
+    for part in ["\"pick\"", "\"over\"", "output_fields", "{\"value\":"] {
+        assert!(guide.contains(part), "{part}: {guide}");
+    }
+    assert!(
+        py::result(&doc, 4)["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["uri"] == "pipelines://guide/steps"),
+        "listed"
+    );
+    let first = &py::result(&doc, 0)["structuredContent"];
+    let digest = first["digest"]["text"].as_str().expect("the digest");
+    assert_digest(digest);
+    assert_eq!(first["digest"]["rules"], codes().len());
+    assert!(py::tool_text(py::result(&doc, 0)).contains(digest.lines().nth(2).unwrap()));
+    let second = py::result(&doc, 1);
+    assert!(
+        second["structuredContent"].get("digest").is_none(),
+        "{second}"
+    );
+    let said = py::tool_text(second);
+    assert!(
+        said.contains("Rules digest unchanged since this session last read it")
+            && !said.contains(digest.lines().nth(2).unwrap()),
+        "{said}"
+    );
+    let without = py::result(&doc, 2);
+    assert!(
+        py::tool_text(without).contains("digest: false"),
+        "{without}"
+    );
+    // A new session gets it again.
+    let again = fakes.stdio(json!([{"op": "call_tool", "name": "fetch_llms_txt", "args": {}}]));
+    assert!(py::result(&again, 0)["structuredContent"]["digest"]["text"].is_string());
 }
 
 #[test]

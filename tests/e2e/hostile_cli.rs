@@ -47,3 +47,35 @@ fn every_verb_prints_a_json_error_object_on_exit_2() {
         cases.len()
     );
 }
+
+/// A quiet CLI: a failed refresh is said once, as the verb's own line; the log records
+/// behind it show only with `-v`/`--verbose` or `RUST_LOG`.
+#[test]
+fn a_failed_refresh_is_said_once_and_log_records_need_verbose() {
+    let sandbox = Sandbox::new().var("MCP_PIPELINES_DOCS_URL", "http://127.0.0.1:9/llms.txt");
+    let args = ["docs", "refresh", "--source", "pipelines"];
+    let quiet = cli(&sandbox, &args);
+    assert_eq!(quiet.code, Some(2), "{}\n{}", quiet.stdout, quiet.stderr);
+    let said = format!("{}{}", quiet.stdout, quiet.stderr);
+    assert!(said.contains("no cached copy"), "{said}");
+    assert_eq!(said.lines().count(), 1, "one line: {said}");
+    assert!(
+        !said.contains("WARN") && !said.contains("pipelines_docs_cache"),
+        "no log record: {said}"
+    );
+
+    let verbose = cli(
+        &sandbox,
+        &["docs", "refresh", "--source", "pipelines", "-v"],
+    );
+    let sandbox = sandbox.var("RUST_LOG", "warn");
+    let logged = cli(&sandbox, &args);
+    for loud in [verbose, logged] {
+        assert_eq!(loud.code, Some(2));
+        assert!(
+            loud.stderr.contains("WARN") && loud.stderr.contains("docs refresh failed"),
+            "{}",
+            loud.stderr
+        );
+    }
+}

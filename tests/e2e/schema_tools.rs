@@ -38,7 +38,7 @@ fn batch_fetch_gives_per_model_results_and_fails_only_when_all_fail() {
     let doc = fakes.stdio(json!([
         {"op": "list_tools"},
         {"op": "call_tool", "name": "fetch_model_schema",
-         "args": {"models": ["acme/chatter-3b", "acme/pixel-forge", "a/b/c", "acme/nope"]}},
+         "args": {"models": ["acme/chatter-3b", "acme/pixel-forge", "a/b/c", "acme/nope"], "hint": true}},
         {"op": "call_tool", "name": "fetch_model_schema",
          "args": {"models": ["../x", "acme/nope"]}},
         {"op": "call_tool", "name": "fetch_model_schema", "args": {"models": ["acme/chatter-3b"]}},
@@ -374,7 +374,7 @@ fn schema_and_search_cli_verbs() {
     for needle in [
         "def chatter_3b(",
         "Inputs:",
-        "- prompt: str (required)",
+        "    prompt: str,",
         "Optional typing help",
         "from cache",
     ] {
@@ -454,13 +454,17 @@ fn nested_output_shapes_examples_and_brief_detail() {
         "file fields are Path (URLPath)",
         "The model's example (long values cut):",
         "…[3 more items]",
-        "def transcriber_hint(",
         "transcriber = replicate.use(\"shapes/transcriber\")",
         "cycle: the same shape as Node above",
     ] {
         assert!(text.contains(needle), "{needle}:\n{text}");
     }
     assert!(!text.contains("hint=hint"), "{text}");
+    // Each input once: the signature carries its type, default, choices and bounds; the
+    // list only its description; the typing hint only on request.
+    assert!(!text.contains("def transcriber_hint("), "{text}");
+    assert!(!text.contains("Optional typing help"), "{text}");
+    assert!(entries(full)[0]["schema"].get("hint").is_none(), "{full}");
     let transcriber = &entries(full)[0]["schema"];
     let segments = &transcriber["output"]["shape"]["fields"][1];
     assert_eq!(segments["name"], "segments", "{transcriber}");

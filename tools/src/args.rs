@@ -10,28 +10,28 @@ use serde::{Deserialize, Deserializer};
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FetchLlmsTxtArgs {
-    /// Which document to refresh: `pipelines` (the pipeline spec, the default), `runtime`
-    /// (the runtime's package list), `cog` (cog's docs), or `all`.
+    /// The document: `pipelines` (the spec, default), `runtime` (its package list), `cog` or `all`.
     #[serde(default, deserialize_with = "by_name")]
     pub source: Option<SourceSel>,
-    /// Re-download even when the cached copy is fresh (otherwise a conditional GET).
+    /// Re-download even when the cached copy is fresh.
     #[serde(default)]
     pub force: Option<bool>,
+    /// `false` leaves out the rules digest (when you already have it).
+    #[serde(default)]
+    pub digest: Option<bool>,
 }
 
 /// Arguments of `get_docs`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetDocsArgs {
-    /// A section id from the outline (e.g. `cog/outputs`): returns that section's own text
-    /// and a list of its subsections, with any spec errata notes for it. `rules` returns
-    /// the rules digest. Omit both `section` and `query` for the outline.
+    /// A section id from the outline (e.g. `cog/outputs`), or `rules` for the rules digest.
     #[serde(default)]
     pub section: Option<String>,
-    /// With `section`: include the subsections' text instead of listing them.
+    /// With `section`: include its subsections' text instead of listing them.
     #[serde(default)]
     pub include_subsections: Option<bool>,
-    /// Words to search for: returns the best-matching sections with snippets.
+    /// Words to search for in the spec.
     #[serde(default)]
     pub query: Option<String>,
     /// Cap on the returned text in characters (default 8000).
@@ -46,18 +46,17 @@ pub struct GetDocsArgs {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FetchModelSchemaArgs {
-    /// The models, as `owner/name` (latest version) or `owner/name:version` (pinned).
-    /// Pass every model the pipeline will call; they are fetched concurrently.
+    /// Every model the pipeline calls, as `owner/name` (latest) or `owner/name:version`.
     pub models: Vec<String>,
     /// Ask the API even when a cached copy is fresh.
     #[serde(default)]
     pub refresh: Option<bool>,
-    /// How much text per model: `brief` (the signature with choices and bounds inline, the
-    /// output's whole shape in a line) or `full` (every input with its description, the
-    /// output's shape field by field, the model's own example, the optional typing hint).
-    /// Default: `full` for one or two models, `brief` for more.
+    /// `brief` (signature and output shape) or `full` (plus descriptions and example); default `full` for up to two models.
     #[serde(default)]
     pub detail: Option<crate::schema::Detail>,
+    /// Also return each model's optional typing stub for `replicate.use(..., hint=)`.
+    #[serde(default)]
+    pub hint: Option<bool>,
 }
 
 /// Arguments of `search_models`.
@@ -75,13 +74,10 @@ pub struct SearchModelsArgs {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidatePipelineArgs {
-    /// The project directory (the one holding `cog.yaml`). It must be inside the client's
-    /// roots (or the server's working directory when the client offers none).
+    /// The project directory (holding `cog.yaml`), inside the client's roots.
     #[serde(default)]
     pub path: Option<String>,
-    /// The project's files inline, by relative name, e.g. `{"cog.yaml": "...",
-    /// "main.py": "...", "requirements.txt": "..."}` — for a hosted server that cannot see
-    /// your disk.
+    /// The project's files inline by relative name (`{"main.py": "..."}`), for a hosted server.
     #[serde(default)]
     pub files: Option<BTreeMap<String, String>>,
 }
@@ -90,7 +86,7 @@ pub struct ValidatePipelineArgs {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunLocallyArgs {
-    /// The project directory (inside the client's roots). Pass `path` or `files`, not both.
+    /// The project directory (inside the client's roots); pass `path` or `files`, not both.
     #[serde(default)]
     pub path: Option<String>,
     /// The project's files inline (hosted mode; needs a server started with `--allow-run`).
@@ -106,14 +102,10 @@ pub struct RunLocallyArgs {
     /// `false` runs the pipeline without the Landlock sandbox (local servers only; default true).
     #[serde(default)]
     pub sandbox: Option<bool>,
-    /// Mocked models, answered locally without calling Replicate: `{"owner/name": <output
-    /// JSON> | "auto", "*": "auto"}`. `"auto"` makes an output from the model's cached
-    /// schema (text, small real media files, objects with every field). With every model
-    /// mocked, no token is needed and nothing leaves the machine.
+    /// Models answered locally, `{"owner/name": <output JSON> | "auto", "*": "auto"}`, where `auto` builds an output from the cached schema.
     #[serde(default)]
     pub mocks: BTreeMap<String, serde_json::Value>,
-    /// How long each mocked prediction takes, in ms (default 300), so parallel calls show
-    /// in the trace.
+    /// How long each mocked prediction takes, in ms (default 300).
     #[serde(default)]
     pub mock_latency_ms: Option<u64>,
     /// `"replicate"`: the venv holds every package of Replicate's runtime list at its

@@ -30,6 +30,10 @@ pub struct DocsFetch {
     /// The rules digest: what a pipeline must follow, one line each.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<RulesDigest>,
+    /// Why the digest is not repeated here (`digest: false`, or unchanged since the
+    /// session last read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest_note: Option<String>,
 }
 
 impl DocsFetch {
@@ -49,7 +53,17 @@ impl DocsFetch {
             out.push('\n');
             out.push_str(&d.text);
         }
+        if let Some(note) = &self.digest_note {
+            out.push_str(&format!("\n{note}\n"));
+        }
         out
+    }
+
+    /// Leaves the digest out, saying why in one line.
+    pub fn omit_digest(&mut self, note: impl Into<String>) {
+        if self.digest.take().is_some() {
+            self.digest_note = Some(note.into());
+        }
     }
 }
 
@@ -86,6 +100,7 @@ pub async fn fetch(docs: &DocsCache, sel: SourceSel, force: bool) -> Result<Docs
         report,
         errata,
         digest: dig,
+        digest_note: None,
     })
 }
 
@@ -177,4 +192,134 @@ pub async fn get_docs(docs: &DocsCache, req: GetDocsRequest) -> Result<GetDocsRe
         ),
         errata: Vec::new(),
     })
+}
+
+/// The refresh report with the outline as section ids only (`cog/{types, inputs}`), then
+/// the errata and the digest: what `fetch_llms_txt` says, in fewer characters.
+fn compact_text(fetched: &DocsFetch) -> String {
+    let mut brief = fetched.clone();
+    let mut ids: Vec<String> = Vec::new();
+    for s in &mut brief.report.sources {
+        ids.extend(s.outline.drain(..).map(|e| e.id));
+    }
+    let digest = brief.digest.take();
+    let mut out = brief.to_text();
+    if !ids.is_empty() {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        out.push_str(&format!(
+            "Sections (read one with get_docs(section=\"<id>\")): {}\n",
+            compact_outline(&ids)
+        ));
+    }
+    if let Some(d) = digest {
+        out.push('\n');
+        out.push_str(&d.text);
+    }
+    out
+}
+
+/// Section ids with each parent's children in braces, in order:
+/// `overview, cog/{types, inputs, outputs}, runtime/{limits}`.
+pub fn compact_outline(ids: &[&str]) -> String {
+    #[derive(Default)]
+    struct Node<'a> {
+        name: &'a str,
+        children: Vec<Node<'a>>,
+    }
+    fn insert<'a>(nodes: &mut Vec<Node<'a>>, parts: &[&'a str]) {
+        let Some((first, rest)) = parts.split_first() else {
+            return;
+        };
+        let at = match nodes.iter().position(|n| n.name == *first) {
+            Some(i) => i,
+            None => {
+                nodes.push(Node {
+                    name: first,
+                    children: Vec::new(),
+                });
+                nodes.len() - 1
+            }
+        };
+        insert(&mut nodes[at].children, rest);
+    }
+    fn render(nodes: &[Node<'_>]) -> String {
+        nodes
+            .iter()
+            .map(|n| match n.children.as_slice() {
+                [] => n.name.to_owned(),
+                children => format!("{}/{{{}}}", n.name, render(children)),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    let mut roots: Vec<Node<'_>> = Vec::new();
+    for id in ids {
+        let parts: Vec<&str> = id.split('/').filter(|p| !p.is_empty()).collect();
+        insert(&mut roots, &parts);
+    }
+    render(&roots)
+}
+
+/// What a session starts from (the `create_pipeline` prompt): the text, and the rules
+/// digest it holds.
+#[derive(Debug, Clone)]
+pub struct SessionStart {
+    /// The refresh report (freshness, outline, errata) and the digest, as text.
+    pub text: String,
+    /// The digest's text alone.
+    pub digest: String,
+}
+
+/// The pipelines spec refreshed as `fetch_llms_txt` refreshes it (a conditional GET; the
+/// cached copy when the host is down), with its outline, errata and rules digest. When no
+/// spec can be had at all, the digest from the registry and built-in facts, with the reason.
+pub async fn session_start(docs: &DocsCache) -> SessionStart {
+    match fetch(docs, SourceSel::One(Source::Pipelines), false).await {
+        Ok(fetched) => match &fetched.digest {
+            Some(d) => SessionStart {
+                digest: d.text.clone(),
+                text: compact_text(&fetched),
+            },
+            None => {
+                let d = rules_digest(docs).await;
+                SessionStart {
+                    text: format!("{}\n{}", fetched.to_text(), d.text),
+                    digest: d.text,
+                }
+            }
+        },
+        Err(e) => {
+            let d = rules_digest(docs).await;
+            SessionStart {
+                text: format!(
+                    "The spec could not be fetched ({e}); call fetch_llms_txt to retry. Until \
+                     then, the rules from the validator and built-in facts:\n\n{}",
+                    d.text
+                ),
+                digest: d.text,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compact_outline_nests_children_in_braces() {
+        assert_eq!(
+            compact_outline(&[
+                "overview",
+                "cog",
+                "cog/types",
+                "cog/inputs",
+                "r",
+                "r/a",
+                "r/a/x",
+                "r/b"
+            ]),
+            "overview, cog/{types, inputs}, r/{a/{x}, b}"
+        );
+    }
 }

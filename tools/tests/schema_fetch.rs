@@ -153,7 +153,7 @@ async fn batch_is_concurrent_and_in_order() {
     );
 
     // More than two models: brief text by default.
-    let report = SchemaReport::new(&batch, results, None);
+    let report = SchemaReport::new(&batch, results, None, true);
     assert!(report.has_errors());
     assert!(!report.all_failed());
     let text = report.to_text();
@@ -523,7 +523,7 @@ async fn token_never_appears_in_any_output() {
             }
         }
     }
-    let report = SchemaReport::new(&batch, results, None);
+    let report = SchemaReport::new(&batch, results, None, true);
     texts.push(report.to_text());
     texts.push(serde_json::to_string(&report).unwrap());
     for status in [401, 429, 500] {

@@ -115,6 +115,7 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         ("PY031", "none-input-sent-to-model"),
         ("PY032", "scaffold-placeholder"),
         ("PY033", "system-tool-not-in-runtime"),
+        ("PY035", "unused-model-output"),
         ("REQ005", "runtime-package-not-listed"),
     ]
     .into_iter()
@@ -135,6 +136,7 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         BTreeSet::from([
             "COG006", "PY011", "PY015", "PY021", "PY023", "PY027", "PY028", "PY029", "PY030",
             "PY033", "REQ005"
+            "PY035", "REQ005"
         ])
     );
 }

@@ -33,7 +33,7 @@ pixel_forge = replicate.use("acme/pixel-forge")
 def run(prompt: str) -> Path:
     good = pixel_forge(prompt=prompt, aspect_ratio="16:9", num_outputs=2, output_format="png")
     bad = pixel_forge.create(promt=prompt, aspect_ratio="2:1", num_outputs=7)
-    return Path(good[0])
+    return Path(good[0] if bad else good[1])
 "#;
 
 #[tokio::test]

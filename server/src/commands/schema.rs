@@ -65,7 +65,7 @@ pub async fn schema(state: &AppState, args: SchemaArgs) -> anyhow::Result<ExitCo
         .replicate
         .fetch_model_schemas(&args.models, args.refresh)
         .await;
-    let report = SchemaReport::new(&args.models, results, args.detail.map(Detail::from));
+    let report = SchemaReport::new(&args.models, results, args.detail.map(Detail::from), true);
     emit(&report, args.format)?;
     Ok(super::status(!report.has_errors()))
 }

@@ -26,7 +26,21 @@ impl PipelinesServer {
         let sel = args.source.unwrap_or(SourceSel::One(Source::Pipelines));
         Ok(
             match pipelines_tools::docs::fetch(&svc.docs, sel, args.force.unwrap_or(false)).await {
-                Ok(report) => success(&report),
+                Ok(mut report) => {
+                    if args.digest == Some(false) {
+                        report.omit_digest(
+                            "Rules digest left out (digest: false); get_docs(section=\"rules\") shows it.",
+                        );
+                    } else if let Some(d) = &report.digest
+                        && self.session.digest_seen(&d.text)
+                    {
+                        let from = d.from.clone();
+                        report.omit_digest(format!(
+                            "Rules digest unchanged since this session last read it ({from}): not repeated."
+                        ));
+                    }
+                    success(&report)
+                }
                 Err(e) => failure(e.to_string()),
             },
         )

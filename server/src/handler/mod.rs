@@ -12,12 +12,14 @@ macro_rules! or_fail {
     };
 }
 
+mod compact;
 mod docs;
 mod resources;
 mod roots;
 mod run;
 mod scaffold;
 mod schema;
+mod session;
 mod validate;
 
 use std::{
@@ -47,6 +49,8 @@ use crate::{
 #[derive(Clone)]
 pub struct PipelinesServer {
     pub(crate) state: Arc<AppState>,
+    /// What this session has already read.
+    session: Arc<session::Session>,
 }
 
 /// The tool routers, built once per process (their input and output schemas take a few
@@ -56,7 +60,10 @@ static ROUTERS: [OnceLock<ToolRouter<PipelinesServer>>; 2] = [OnceLock::new(), O
 impl PipelinesServer {
     /// A handler over the shared state.
     pub fn new(state: Arc<AppState>) -> Self {
-        Self { state }
+        Self {
+            state,
+            session: Arc::default(),
+        }
     }
 
     /// Builds the tool router on a side thread, so the `initialize` handshake (which does
@@ -83,6 +90,13 @@ impl PipelinesServer {
                 // Not offered at all: a hosted server without `--allow-run` does not list
                 // it, and a call by name gets the error from `call_tool` below.
                 tool_router.remove_route(RUN_LOCALLY);
+            }
+            // Hosts load every definition into every session: flat inputs, output shapes.
+            for route in tool_router.map.values_mut() {
+                route.attr.input_schema = Arc::new(compact::input(&route.attr.input_schema));
+                if let Some(out) = &route.attr.output_schema {
+                    route.attr.output_schema = Some(Arc::new(compact::output(out)));
+                }
             }
             tool_router
         })
@@ -214,11 +228,15 @@ impl ServerHandler for PipelinesServer {
                 (k, v)
             })
             .collect();
+        // The prompt starts the session with the refreshed spec and its digest, so the
+        // agent need not call fetch_llms_txt (which then does not repeat the digest).
         let digest = if request.name == "create_pipeline" {
             match self.state.services().await {
-                Ok(svc) => pipelines_tools::docs::cached_digest(&svc.docs)
-                    .await
-                    .map(|d| d.text),
+                Ok(svc) => {
+                    let start = pipelines_tools::docs::session_start(&svc.docs).await;
+                    self.session.digest_seen(&start.digest);
+                    Some(start.text)
+                }
                 Err(_) => None,
             }
         } else {

@@ -1,5 +1,6 @@
 //! Resources: the cached docs (`pipelines://docs/{source}` and one section at
-//! `pipelines://docs/{source}/{section}`), the rules digest (`pipelines://rules`) and model schemas
+//! `pipelines://docs/{source}/{section}`), the rules digest (`pipelines://rules`), the guides
+//! (`pipelines://guide/{name}`, e.g. the `steps` language) and model schemas
 //! (`pipelines://models/{owner}/{name}/schema`).
 
 use pipelines_docs_cache::{GetDocsRequest, Source};
@@ -14,6 +15,23 @@ use crate::state::Services;
 const DOCS_PREFIX: &str = "pipelines://docs/";
 const MODELS_PREFIX: &str = "pipelines://models/";
 const RULES_URI: &str = "pipelines://rules";
+const GUIDE_PREFIX: &str = "pipelines://guide/";
+
+/// The guides as (URI name, text): `steps.md` is `pipelines://guide/steps`.
+fn guides() -> impl Iterator<Item = (&'static str, &'static str)> {
+    crate::prompts::GUIDE_FILES
+        .iter()
+        .map(|(file, text)| (file.trim_end_matches(".md"), *text))
+}
+
+/// A guide's title: its first line without the `#`.
+fn guide_title(text: &str) -> &str {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches('#')
+        .trim()
+}
 
 impl PipelinesServer {
     pub(crate) fn resource_list(&self, svc: &Services) -> Vec<Resource> {
@@ -39,6 +57,11 @@ impl PipelinesServer {
                 )
                 .with_mime_type("text/markdown"),
         );
+        out.extend(guides().map(|(name, text)| {
+            Resource::new(format!("{GUIDE_PREFIX}{name}"), format!("{name} guide"))
+                .with_description(guide_title(text))
+                .with_mime_type("text/markdown")
+        }));
         let mut models: Vec<String> = svc
             .replicate
             .cache()
@@ -69,6 +92,17 @@ impl PipelinesServer {
     }
 
     pub(crate) async fn read(&self, uri: &str) -> Result<ReadResourceResult, McpError> {
+        if let Some(name) = uri.strip_prefix(GUIDE_PREFIX) {
+            let (_, text) = guides().find(|(n, _)| *n == name).ok_or_else(|| {
+                McpError::resource_not_found(
+                    format!("unknown guide {uri}; see resources/list"),
+                    None,
+                )
+            })?;
+            return Ok(ReadResourceResult::new(vec![
+                ResourceContents::text(text, uri).with_mime_type("text/markdown"),
+            ]));
+        }
         let svc = self
             .state
             .services()

@@ -43,7 +43,12 @@ impl PipelinesServer {
             .replicate
             .fetch_model_schemas(&args.models, args.refresh.unwrap_or(false))
             .await;
-        let report = SchemaReport::new(&args.models, results, args.detail);
+        let report = SchemaReport::new(
+            &args.models,
+            results,
+            args.detail,
+            args.hint.unwrap_or(false),
+        );
         let mut result = success(&report);
         if report.all_failed() {
             result.is_error = Some(true);

@@ -24,7 +24,11 @@ const ABBREVIATIONS: &[&str] = &["e.g.", "i.e.", "etc.", "vs.", "(e.g.", "(i.e."
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Statement {
     pub section: String,
+    /// The sentence as the digest shows it (with the sentence before when it opens with a
+    /// pronoun).
     pub text: String,
+    /// The binding sentence alone (what a rule must enforce).
+    pub binding: String,
 }
 
 fn is_binding(sentence: &str) -> bool {
@@ -63,23 +67,45 @@ pub(super) fn sentences(text: &str) -> Vec<String> {
 pub(super) fn statements(doc: &Sectioned) -> Vec<Statement> {
     let mut out: Vec<Statement> = Vec::new();
     for p in doc.prose() {
-        for s in sentences(&p.text) {
-            if !is_binding(&s) {
+        let all = sentences(&p.text);
+        for (i, s) in all.iter().enumerate() {
+            if !is_binding(s) {
                 continue;
             }
-            let text = s
-                .replace(['⚠', '️'], "")
-                .trim_start_matches(|c: char| c == ':' || c.is_whitespace())
-                .to_owned();
+            let binding = clean(s);
+            let mut text = binding.clone();
+            // "This will not be logged": the sentence before says what "this" is.
+            if opens_with_pronoun(&text)
+                && let Some(before) = i.checked_sub(1).map(|j| clean(&all[j]))
+            {
+                text = format!("{before} {text}");
+            }
             if !out.iter().any(|o| o.text == text) {
                 out.push(Statement {
                     section: p.section.clone(),
                     text,
+                    binding,
                 });
             }
         }
     }
     out
+}
+
+fn clean(sentence: &str) -> String {
+    sentence
+        .replace(['⚠', '️'], "")
+        .trim_start_matches(|c: char| c == ':' || c == '*' || c == '-' || c.is_whitespace())
+        .to_owned()
+}
+
+/// Whether a sentence opens with a pronoun ("This", "It", "They"…) instead of its subject.
+pub(super) fn opens_with_pronoun(text: &str) -> bool {
+    let first = text
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .next()
+        .unwrap_or_default();
+    super::PRONOUNS.contains(&first)
 }
 
 fn related(section: &str, cite: &str) -> bool {
@@ -110,7 +136,7 @@ pub(super) fn enforced(statement: &Statement, rules: &[&Rule]) -> bool {
     if citing.is_empty() {
         return false;
     }
-    let spans = code_spans(&statement.text);
+    let spans = code_spans(&statement.binding);
     spans.is_empty()
         || citing
             .iter()
@@ -134,6 +160,14 @@ mod tests {
                 "You must not do `x`, e.g. this.",
                 "IMPORTANT: Do NOT return `dict`!"
             ]
+        );
+        let doc = Sectioned::parse(
+            "# A\n\n* `cog.Secret` - Represents a secret value. This will not be logged and must be read with `x()`.\n",
+        );
+        let st = statements(&doc);
+        assert_eq!(
+            st[0].text,
+            "`cog.Secret` - Represents a secret value. This will not be logged and must be read with `x()`."
         );
         assert_eq!(
             code_spans("use `replicate.use()`, `Output` and `list[Output]`"),

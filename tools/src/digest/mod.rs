@@ -11,12 +11,9 @@ use serde::Serialize;
 
 use crate::validate::{Rule, rules};
 
-/// The digest's size cap, in characters.
+/// The digest's size cap, in characters. Lines are never cut to fit: wording is kept short
+/// at the source (rule docs), and only advice lines would be left out, whole, and counted.
 pub const MAX_DIGEST_CHARS: usize = 8000;
-/// A rule's line text is cut at this many characters.
-const RULE_TEXT_CHARS: usize = 90;
-/// An advice line is cut at this many characters.
-const ADVICE_CHARS: usize = 170;
 
 /// The topics, in the order a pipeline is written.
 const TOPICS: &[&str] = &[
@@ -79,18 +76,6 @@ fn topic_of(section: &str, code: &str, name: &str) -> &'static str {
     }
 }
 
-/// Cuts `text` to `max` characters at a word boundary, with `…`.
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max).collect();
-    if let Some(space) = out.rfind(' ') {
-        out.truncate(space);
-    }
-    out.trim_end_matches([',', ';', ':', ' ', '—']).to_owned() + "…"
-}
-
 /// Drops `(…)` asides and `— … —` parentheticals.
 fn drop_asides(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -118,6 +103,25 @@ fn drop_asides(text: &str) -> String {
         .replace(" :", ":")
 }
 
+/// A rule's "what it does" sentence as what to do: `Flags X` → `Avoid X`, `Checks that X`
+/// → `Ensure X`, `Checks X against Y` → `Keep X within Y`, `Reports X` → `Fix X`.
+fn imperative(what: &str) -> String {
+    if let Some(rest) = what.strip_prefix("Flags ") {
+        format!("Avoid {rest}")
+    } else if let Some(rest) = what.strip_prefix("Checks that ") {
+        format!("Ensure {rest}")
+    } else if let Some(rest) = what
+        .strip_prefix("Checks ")
+        .filter(|r| r.contains(" against "))
+    {
+        format!("Keep {}", rest.replacen(" against ", " within ", 1))
+    } else if let Some(rest) = what.strip_prefix("Reports ") {
+        format!("Fix {rest}")
+    } else {
+        what.to_owned()
+    }
+}
+
 /// One rule as "what to do": the first sentence of its `## What it does`, imperative.
 pub fn rule_line(rule: &Rule) -> String {
     let explanation = rule.explanation();
@@ -133,18 +137,14 @@ pub fn rule_line(rule: &Rule) -> String {
         .next()
         .unwrap_or_else(|| flat.clone());
     let short = drop_asides(first.trim_end_matches('.'));
-    let imperative = match short.strip_prefix("Flags ") {
-        Some(rest) => format!("Avoid {rest}"),
-        None => short,
-    };
+    let imperative = imperative(&short);
     let severity = match rule.severity {
         crate::validate::Severity::Error => "",
         crate::validate::Severity::Warning => " (warning)",
     };
     format!(
-        "- {}{severity}: {} [{}]",
+        "- {}{severity}: {imperative} [{}]",
         rule.code,
-        cut(&imperative, RULE_TEXT_CHARS),
         rule.cites.first().copied().unwrap_or("")
     )
 }
@@ -217,14 +217,13 @@ pub fn digest(spec: Option<&Sectioned>, book: &Rulebook, from: &str) -> RulesDig
         .map(|s| {
             (
                 topic_of(&s.section, "", ""),
-                format!("- advice: {} [{}]", cut(&s.text, ADVICE_CHARS), s.section),
+                format!("- advice: {} [{}]", s.text, s.section),
             )
         })
         .collect();
     let header = format!(
-        "Rules digest ({from}; {} validator rules). `- CODE` lines are checked by validate_pipeline; \
-         `advice` lines are binding in the spec but not checked yet. Read get_docs(section=…) only \
-         when you need a rule's detail.\n",
+        "Rules digest ({from}; {} rules). `- CODE` lines are checked by validate_pipeline, \
+         `advice` lines are not; each ends with its section id for get_docs.\n",
         registry.len()
     );
     let render = |advice: &[(&str, String)], omitted: usize| {
@@ -247,7 +246,7 @@ pub fn digest(spec: Option<&Sectioned>, book: &Rulebook, from: &str) -> RulesDig
         }
         if omitted > 0 {
             out.push_str(&format!(
-                "\n({omitted} more binding statements: search them with get_docs(query=…))\n"
+                "\n({omitted} more binding statements: search them with get_docs(query=\"<words>\"))\n"
             ));
         }
         out
@@ -267,6 +266,28 @@ pub fn digest(spec: Option<&Sectioned>, book: &Rulebook, from: &str) -> RulesDig
     }
 }
 
+/// Pronouns that cannot open a digest line: the line would not say what it is about.
+const PRONOUNS: &[&str] = &[
+    "This", "These", "That", "Those", "It", "Its", "They", "Their", "Them", "He", "She",
+];
+
+/// Why a digest line is not a whole statement an agent can act on, if it is not: cut short,
+/// without its subject (it opens with a pronoun), or without its section id.
+pub fn whole_line_problem(line: &str) -> Option<&'static str> {
+    let body = line.trim().trim_start_matches("- ");
+    let text = body.split_once(": ").map_or(body, |(_, t)| t).trim_start();
+    if line.contains('…') || line.contains("...") {
+        return Some("cut short");
+    }
+    if !line.trim_end().ends_with(']') {
+        return Some("no section id at the end");
+    }
+    if binding::opens_with_pronoun(text) {
+        return Some("no subject (opens with a pronoun)");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,7 +305,14 @@ mod tests {
         }
         assert!(d.text.contains("pydantic<2") && d.text.contains("ffmpeg"));
         assert!(d.text.chars().count() <= MAX_DIGEST_CHARS);
-        assert_eq!(cut("one two three", 7), "one…");
+        for line in d.text.lines().filter(|l| l.starts_with("- ")) {
+            assert_eq!(whole_line_problem(line), None, "{line}");
+            assert!(!line.contains(": Checks "), "{line}");
+        }
+        assert_eq!(
+            imperative("Checks a pin against the spec"),
+            "Keep a pin within the spec"
+        );
         assert_eq!(drop_asides("a (b) c — d — e"), "a c e");
     }
 }

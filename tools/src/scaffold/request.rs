@@ -48,7 +48,7 @@ pub struct ScaffoldRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InputSpec {
-    /// A Python identifier, e.g. `prompt`.
+    /// A Python identifier.
     pub name: String,
     /// `str`, `int`, `float`, `bool`, `Path`, `Secret` or `list[...]`; `T | None` if optional.
     #[serde(rename = "type")]
@@ -104,9 +104,9 @@ impl OutputChoice {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
-    /// The model, `owner/name` (or `owner/name:version`).
+    /// The model, `owner/name[:version]`.
     pub model: String,
-    /// A name for the step, used by later steps and `output_fields` (default: the model).
+    /// The step's name for later steps and `output_fields` (default: the model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Where each model input's value comes from, by model input name (the sources in
@@ -125,7 +125,7 @@ pub struct StepSpec {
 pub struct StepOver {
     /// The model input that takes each value.
     pub input: String,
-    /// The values (JSON literals), one prediction each.
+    /// One prediction per value.
     #[schemars(with = "Vec<crate::schema::types::JsonScalar>")]
     pub values: Vec<serde_json::Value>,
 }

@@ -20,8 +20,8 @@ pub struct FetchModelSchemaArgs {
 pub enum Detail {
     /// The signature with choices and bounds inline, the output's shape in a few lines.
     Brief,
-    /// Every input with its description, the output's whole shape, the model's example,
-    /// the typing hint.
+    /// The signature with choices and bounds, every input's description, the output's
+    /// whole shape, the model's example.
     Full,
 }
 

@@ -171,6 +171,61 @@ pub fn signature(model_name: &str, inputs: &[InputParam], output: &OutputSpec) -
     render_def(&identifier(model_name), &params, &output.python_type)
 }
 
+/// The signature as [`signature`] renders it, one parameter a line, each with its choices
+/// (`# one of "a", "b"`) and bounds (`# 1 to 4`) as a trailing comment, so the text shows every
+/// input's type, default, choices and bounds once.
+pub fn annotated_signature(
+    model_name: &str,
+    inputs: &[InputParam],
+    output: &OutputSpec,
+    number: impl Fn(f64) -> String,
+) -> String {
+    let plain = signature(model_name, inputs, output);
+    let annotated = inputs
+        .iter()
+        .any(|i| i.choices.is_some() || i.minimum.is_some() || i.maximum.is_some());
+    if !annotated {
+        return plain;
+    }
+    let mut lines: Vec<(String, String)> = Vec::new();
+    if plain.contains("(\n    *,") || plain.contains("(*, ") {
+        lines.push(("*".to_owned(), String::new()));
+    }
+    for input in inputs {
+        let mut notes = Vec::new();
+        if let Some(choices) = &input.choices {
+            let listed: Vec<String> = choices.iter().map(literal).collect();
+            notes.push(format!("one of {}", listed.join(", ")));
+        }
+        match (input.minimum, input.maximum) {
+            (None, None) => {}
+            (Some(min), Some(max)) => notes.push(format!("{} to {}", number(min), number(max))),
+            (Some(min), None) => notes.push(format!(">= {}", number(min))),
+            (None, Some(max)) => notes.push(format!("<= {}", number(max))),
+        }
+        lines.push((parameter(input), notes.join("; ")));
+    }
+    let last = lines.len().saturating_sub(1);
+    let body: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (param, note))| {
+            let comma = if i == last { "" } else { "," };
+            if note.is_empty() {
+                format!("    {param}{comma}")
+            } else {
+                format!("    {param}{comma}  # {note}")
+            }
+        })
+        .collect();
+    format!(
+        "def {}(\n{}\n) -> {}: ...",
+        identifier(model_name),
+        body.join("\n"),
+        output.python_type
+    )
+}
+
 /// The name of a model's hint function: `sdxl_hint`.
 pub fn hint_name(model_name: &str) -> String {
     format!("{}_hint", identifier(model_name).trim_end_matches('_'))

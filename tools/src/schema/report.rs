@@ -14,6 +14,9 @@ pub struct SchemaReport {
     pub detail: Detail,
     /// One entry per requested reference.
     pub results: Vec<SchemaResult>,
+    /// Whether the text shows each model's optional typing hint.
+    #[serde(skip)]
+    pub with_hint: bool,
 }
 
 /// The schema of one requested model, or why it could not be fetched.
@@ -32,23 +35,30 @@ pub struct SchemaResult {
 
 impl SchemaReport {
     /// Pairs references with their results; `detail` defaults to `full` for one or two
-    /// models and `brief` for more.
+    /// models and `brief` for more. Without `with_hint` the typing hints are left out.
     pub fn new(
         refs: &[String],
         results: Vec<Result<ModelSchema, SchemaError>>,
         detail: Option<Detail>,
+        with_hint: bool,
     ) -> SchemaReport {
         SchemaReport {
             detail: detail.unwrap_or_else(|| Detail::default_for(refs.len())),
+            with_hint,
             results: refs
                 .iter()
                 .zip(results)
                 .map(|(reference, result)| match result {
-                    Ok(schema) => SchemaResult {
-                        reference: reference.clone(),
-                        schema: Some(schema),
-                        error: None,
-                    },
+                    Ok(mut schema) => {
+                        if !with_hint {
+                            schema.hint.clear();
+                        }
+                        SchemaResult {
+                            reference: reference.clone(),
+                            schema: Some(schema),
+                            error: None,
+                        }
+                    }
                     Err(e) => SchemaResult {
                         reference: reference.clone(),
                         schema: None,
@@ -75,7 +85,7 @@ impl SchemaReport {
             .iter()
             .map(|r| match (&r.schema, &r.error) {
                 (Some(schema), _) => match self.detail {
-                    Detail::Full => schema.to_text(),
+                    Detail::Full => schema.to_text_with(self.with_hint),
                     Detail::Brief => schema.to_brief(),
                 },
                 (None, Some(error)) => format!("{}: error: {error}\n", r.reference),

@@ -1,5 +1,6 @@
-//! A model's schema as readable text, in two levels of detail: `full` (every input with
-//! its description, the output's whole shape, the model's example, the typing hint) and
+//! A model's schema as readable text, in two levels of detail: `full` (the signature with
+//! choices and bounds, each input's description, the output's whole shape, the model's
+//! example, the typing hint on request) and
 //! `brief` (the signature with choices and bounds inline, the output's shape in a line).
 
 use serde_json::Value;
@@ -14,34 +15,14 @@ fn number(n: f64) -> String {
     format!("{n}")
 }
 
-fn input_line(input: &InputParam) -> String {
-    let mut line = format!("- {}: {}", input.name, input.python_type);
-    match &input.default {
-        Some(default) => line.push_str(&format!(" = {}", python::literal(default))),
-        None if input.required => line.push_str(" (required)"),
-        None => line.push_str(" (optional, no default)"),
-    }
-    if let Some(choices) = &input.choices {
-        let listed: Vec<String> = choices.iter().map(python::literal).collect();
-        line.push_str(&format!("; one of {}", listed.join(", ")));
-    }
-    match (input.minimum, input.maximum) {
-        (Some(min), Some(max)) => {
-            line.push_str(&format!("; {} ≤ value ≤ {}", number(min), number(max)))
-        }
-        (Some(min), None) => line.push_str(&format!("; ≥ {}", number(min))),
-        (None, Some(max)) => line.push_str(&format!("; ≤ {}", number(max))),
-        (None, None) => {}
-    }
-    if let Some(d) = input
+/// An input's description, the one thing the signature does not show.
+fn input_line(input: &InputParam) -> Option<String> {
+    input
         .description
         .as_deref()
         .map(str::trim)
         .filter(|d| !d.is_empty())
-    {
-        line.push_str(&format!(" — {d}"));
-    }
-    line
+        .map(|d| format!("- {}: {d}", input.name))
 }
 
 /// `name: T = default` with choices (`{a|b}`) and bounds (`[0..100]`) inline.
@@ -116,16 +97,25 @@ impl ModelSchema {
         }
     }
 
-    /// Readable text: the signature, every input, the output's whole shape, the model's
-    /// example, and the optional typing hint.
+    /// Readable text: the signature with every input's type, default, choices and bounds,
+    /// the inputs' descriptions, the output's whole shape, the model's example and the
+    /// binding; the optional typing hint only when `with_hint`.
     pub fn to_text(&self) -> String {
-        let mut out = format!("{}\n\n{}\n\nInputs:\n", self.head(), self.signature);
-        if self.inputs.is_empty() {
-            out.push_str("(none)\n");
-        }
-        for input in &self.inputs {
-            out.push_str(&input_line(input));
-            out.push('\n');
+        self.to_text_with(true)
+    }
+
+    /// [`ModelSchema::to_text`], with or without the typing hint.
+    pub fn to_text_with(&self, with_hint: bool) -> String {
+        let signature = python::annotated_signature(
+            self.model.rsplit('/').next().unwrap_or(&self.model),
+            &self.inputs,
+            &self.output,
+            number,
+        );
+        let mut out = format!("{}\n\n{signature}\n", self.head());
+        let described: Vec<String> = self.inputs.iter().filter_map(input_line).collect();
+        if !described.is_empty() {
+            out.push_str(&format!("\nInputs:\n{}\n", described.join("\n")));
         }
         out.push_str(&format!(
             "\nOutput: {} — {}\n",
@@ -148,12 +138,17 @@ impl ModelSchema {
             ));
         }
         out.push_str(&format!(
-            "\nBind it at module scope:\n{}\n\nOptional typing help (use() works without it; \
-             pass hint={} for type checking):\n{}\n",
-            self.bind_line(),
-            python::hint_name(self.model.rsplit('/').next().unwrap_or(&self.model)),
-            self.hint,
+            "\nBind it at module scope:\n{}\n",
+            self.bind_line()
         ));
+        if with_hint && !self.hint.is_empty() {
+            out.push_str(&format!(
+                "\nOptional typing help (use() works without it; pass hint={} for type \
+                 checking):\n{}\n",
+                python::hint_name(self.model.rsplit('/').next().unwrap_or(&self.model)),
+                self.hint,
+            ));
+        }
         out
     }
 

@@ -18,7 +18,8 @@ pub struct ModelSchema {
     pub signature: String,
     /// Optional typing help: a stub function named after the model (`sdxl_hint`) that
     /// `replicate.use(ref, hint=sdxl_hint)` accepts for type checking. `use()` works
-    /// without it.
+    /// without it. Empty (and left out) unless asked for.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hint: String,
     /// The model's own example (input and output, cut to a readable size), when the API's
     /// model object has one.

@@ -36,6 +36,19 @@ pub struct ParamInfo {
     pub annotation: Option<TypeExpr>,
     /// The default.
     pub default: DefaultKind,
+    /// What `Input(choices=…, ge=…, le=…)` allows, when those are literals.
+    pub allowed: Allowed,
+}
+
+/// The values a `cog.Input` allows, from its literal `choices`, `ge` and `le`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Allowed {
+    /// `choices=[…]`.
+    pub choices: Option<Vec<Literal>>,
+    /// `ge=`.
+    pub ge: Option<f64>,
+    /// `le=`.
+    pub le: Option<f64>,
 }
 
 /// A function (module level, or a method).
@@ -165,6 +178,7 @@ pub(super) fn function_info(f: &StmtFunctionDef, names: &Names) -> FunctionInfo 
                 .as_deref()
                 .map(|a| TypeExpr::from_expr(a, names)),
             default: default_kind(pw.default.as_deref(), names),
+            allowed: allowed(pw.default.as_deref(), names),
         })
         .collect();
     let mut varargs = Vec::new();
@@ -181,6 +195,38 @@ pub(super) fn function_info(f: &StmtFunctionDef, names: &Names) -> FunctionInfo 
         params,
         varargs,
         returns: f.returns.as_deref().map(|r| TypeExpr::from_expr(r, names)),
+    }
+}
+
+fn allowed(default: Option<&Expr>, names: &Names) -> Allowed {
+    let Some(Expr::Call(call)) = default else {
+        return Allowed::default();
+    };
+    if !matches!(
+        names.qualify(&call.func).as_deref(),
+        Some("cog.Input" | "Input")
+    ) {
+        return Allowed::default();
+    }
+    let keyword = |name: &str| {
+        call.arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == name))
+            .map(|k| Literal::from_expr(&k.value))
+    };
+    let number = |name: &str| match keyword(name) {
+        Some(Literal::Int(i)) => Some(i as f64),
+        Some(Literal::Float(f)) => Some(f),
+        _ => None,
+    };
+    Allowed {
+        choices: match keyword("choices") {
+            Some(Literal::List(items)) if !items.contains(&Literal::Unknown) => Some(items),
+            _ => None,
+        },
+        ge: number("ge"),
+        le: number("le"),
     }
 }
 

@@ -24,8 +24,8 @@ use ruff_text_size::TextSize;
 
 pub use depth::NESTING_LIMIT;
 pub use model::{
-    ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model, ModelCall, ParamInfo,
-    UseCall, UseRef,
+    Allowed, CallResult, ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model,
+    ModelCall, ParamInfo, UseCall, UseRef,
 };
 pub use types::TypeExpr;
 pub use usage::{DirectRun, LegacyUse, TodoCall, Usage};

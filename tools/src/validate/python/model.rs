@@ -5,7 +5,7 @@
 
 use super::Span;
 
-pub use super::classes::{ClassInfo, DefaultKind, FieldInfo, FunctionInfo, ParamInfo};
+pub use super::classes::{Allowed, ClassInfo, DefaultKind, FieldInfo, FunctionInfo, ParamInfo};
 pub use super::imports::Import;
 pub use super::literal::Literal;
 
@@ -106,6 +106,23 @@ pub struct ModelCall {
     /// `if`, loop, `try`, `with`, `match`, conditional expression, `and`/`or`,
     /// comprehension, lambda or nested function).
     pub conditional: bool,
+    /// What happens to the call's result, when the statement holding it says.
+    pub result: CallResult,
+}
+
+/// What a statement does with a model call's result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum CallResult {
+    /// The call is a statement of its own: `model(...)` or `await model(...)`.
+    Discarded {
+        /// Whether the statement awaits it.
+        awaited: bool,
+    },
+    /// `name = model(...)` (or `name = await model(...)`), one plain name.
+    Bound(String),
+    /// Used some other way (an argument, a return value, a subscript…).
+    #[default]
+    Other,
 }
 
 /// Everything rules need from a Python file.

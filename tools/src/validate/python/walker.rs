@@ -9,7 +9,7 @@ use ruff_text_size::Ranged;
 use super::Span;
 use super::classes::{ClassInfo, class_info, function_info, resolve_base_models};
 use super::literal::Literal;
-use super::model::{KeywordArg, Model, ModelCall, MovableUse, UseCall, UseRef};
+use super::model::{CallResult, KeywordArg, Model, ModelCall, MovableUse, UseCall, UseRef};
 use super::names::Names;
 
 /// Qualified names that read the process environment.
@@ -68,6 +68,7 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage
         current_top: Span::default(),
         use_calls: Vec::new(),
         model_calls: Vec::new(),
+        results: HashMap::new(),
         env_accesses: Vec::new(),
         file_type_uses: Vec::new(),
     };
@@ -118,6 +119,8 @@ struct Walker<'m> {
     current_top: Span,
     use_calls: Vec<UseCall>,
     model_calls: Vec<ModelCall>,
+    /// What the statement holding a call does with its result, by the call's range.
+    results: HashMap<(u32, u32), CallResult>,
     env_accesses: Vec<(String, Span)>,
     file_type_uses: Vec<Span>,
 }
@@ -204,6 +207,11 @@ impl Walker<'_> {
             positional,
             function,
             conditional: self.guarded > 0 || self.functions.len() > 1,
+            result: self
+                .results
+                .get(&range_key(call.range()))
+                .cloned()
+                .unwrap_or_default(),
         });
     }
 
@@ -248,7 +256,20 @@ impl<'a> Visitor<'a> for Walker<'_> {
             {
                 self.guarded_stmt(stmt);
             }
+            Stmt::Expr(e) if !self.functions.is_empty() => {
+                if let Some((call, awaited)) = call_of(&e.value) {
+                    self.results
+                        .insert(range_key(call), CallResult::Discarded { awaited });
+                }
+                visitor::walk_stmt(self, stmt);
+            }
             Stmt::Assign(a) if !self.functions.is_empty() => {
+                if let ([Expr::Name(n)], Some((call, _))) =
+                    (a.targets.as_slice(), call_of(&a.value))
+                {
+                    self.results
+                        .insert(range_key(call), CallResult::Bound(n.id.to_string()));
+                }
                 if let ([Expr::Name(_)], Expr::Call(call)) = (a.targets.as_slice(), &*a.value)
                     && matches!(call.arguments.args.first(), Some(Expr::StringLiteral(_)))
                 {
@@ -347,5 +368,23 @@ impl<'a> Visitor<'a> for Walker<'_> {
             }
             _ => visitor::walk_expr(self, expr),
         }
+    }
+}
+
+/// A call's range as a map key (a call and the call of its result's method start at the
+/// same offset, so the end is part of the key).
+fn range_key(range: ruff_text_size::TextRange) -> (u32, u32) {
+    (range.start().to_u32(), range.end().to_u32())
+}
+
+/// The call an expression is, directly or awaited: its range and whether it is awaited.
+fn call_of(expr: &Expr) -> Option<(ruff_text_size::TextRange, bool)> {
+    match expr {
+        Expr::Call(c) => Some((c.range(), false)),
+        Expr::Await(a) => match &*a.value {
+            Expr::Call(c) => Some((c.range(), true)),
+            _ => None,
+        },
+        _ => None,
     }
 }

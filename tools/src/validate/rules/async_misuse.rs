@@ -1,13 +1,13 @@
 use super::flow_support::{events, in_run, replace_edit};
-use crate::validate::python::Span;
 use crate::validate::python::flow::{State, Use};
+use crate::validate::python::{PythonFile, Span};
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Flags a model made with `use_async=True` whose call, `create()` or `output()` is
-    /// used without `await`; `await` on a sync model's result; and an async model called
-    /// (or `use_async=True` used) inside a non-async `run`.
+    /// Flags a `use_async=True` model's call, `create()` or `output()` without `await`,
+    /// `await` on a sync model, and an async model in a non-async `run`. The last covers an
+    /// async model called (or `use_async=True` used) inside a non-async `run`.
     ///
     /// ## Why is this bad?
     /// An async model returns coroutines: without `await` the code holds a coroutine, not
@@ -40,10 +40,51 @@ declare_rule! {
     };
 }
 
+/// A coroutine used without `await`, reported at the call that made it (where `await`
+/// goes), with the edit adding it; the use is named in the message. One finding per call.
+fn not_awaited(
+    ctx: &Context<'_>,
+    py: &PythonFile,
+    name: &str,
+    origin: Span,
+    use_span: Span,
+) -> Finding {
+    let call = py.text(origin);
+    // `await` binds tighter than `.attr`/`[i]`/`(...)`: a call used as a primary gets
+    // parentheses, `(await forge.create(...)).output()`.
+    let rest = py.source.get(origin.end as usize..).unwrap_or_default();
+    let primary = rest
+        .trim_start_matches([' ', '\t'])
+        .starts_with(['.', '[', '(']);
+    let used = if use_span != origin {
+        let (line, _) = py.line_col(use_span.start);
+        format!(
+            "returns a coroutine; `{}` on line {line} uses it without `await`",
+            py.text(use_span)
+        )
+    } else if primary {
+        "returns a coroutine, used here without `await`".to_owned()
+    } else {
+        "returns a coroutine that is never awaited".to_owned()
+    };
+    let fixed = if primary {
+        format!("(await {call})")
+    } else {
+        format!("await {call}")
+    };
+    Finding::new(
+        ctx.py_at(origin),
+        format!("`{name}` was made with `use_async=True`: `{call}` {used}"),
+        format!("Write `{fixed}` (inside an `async def`)"),
+    )
+    .with_edit(replace_edit(py, origin, &fixed))
+}
+
 fn check(ctx: &Context<'_>, out: &mut Findings) {
     let Some((py, flow)) = events(ctx) else {
         return;
     };
+    let mut reported: Vec<Span> = Vec::new();
     for event in &flow.events {
         let Some(model) = flow.model(&event.value) else {
             continue;
@@ -53,6 +94,13 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             in_run(ctx, flow, event) && flow.function(event).is_some_and(|f| !f.is_async);
         let run = ctx.run_name();
         let finding = match &event.kind {
+            Use::NotAwaited if !sync_run && let Some(origin) = event.value.origin => {
+                if reported.contains(&origin) {
+                    continue;
+                }
+                reported.push(origin);
+                not_awaited(ctx, py, name, origin, event.span)
+            }
             Use::NotAwaited if !sync_run => Finding::new(
                 ctx.py_at(event.span),
                 format!(

@@ -11,7 +11,9 @@ declare_rule! {
     /// (`str`, `int`, `float`, `bool`, file, list), the allowed values of an enum, and the
     /// minimum and maximum. Values that are surely text though not literal — an f-string,
     /// a string literal joined with `+`, `"…".format(…)`, `"…".join(…)` — are checked for
-    /// their type too.
+    /// their type too. A `run()` input passed unchanged to a model input is checked the
+    /// same way: its `Input(default=…)`, each of its `choices`, and its `ge`/`le` bounds
+    /// against the model input's enum and bounds.
     ///
     /// ## Why is this bad?
     /// Replicate rejects the prediction with a validation error at run time.
@@ -35,6 +37,7 @@ declare_rule! {
 }
 
 fn check(ctx: &Context<'_>, out: &mut Findings) {
+    super::run_input_range::check(ctx, out, problem, fix);
     for (call, model, schema) in calls_with_schema(ctx) {
         for kw in &call.keywords {
             if kw.value == Literal::Unknown {

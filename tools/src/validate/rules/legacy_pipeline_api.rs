@@ -2,9 +2,10 @@ use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Flags the pipeline APIs that came before `replicate.use()`: `cog.include(...)`,
-    /// `cog.ext.pipelines.include(...)`, `cog.use(...)` and `from cog import include` /
-    /// `from cog import use` / `from cog.ext.pipelines import include` (under any alias).
+    /// Flags the pipeline APIs that came before `replicate.use()`: `cog.include`, `cog.use`
+    /// and `cog.ext.pipelines.include`. That covers calls (`cog.include(...)`) and imports
+    /// (`from cog import include` / `from cog import use` / `from cog.ext.pipelines import
+    /// include`, under any alias).
     ///
     /// ## Why is this bad?
     /// The current spec calls other models only through `replicate.use()`; the older APIs are

@@ -3,10 +3,11 @@ use crate::validate::rules::helpers::calls_with_schema;
 
 declare_rule! {
     /// ## What it does
-    /// Flags a call of a `use()`d model with no arguments at all, or with positional
-    /// arguments only (`use()` sends keyword arguments as the inputs; positional ones never
-    /// reach the model), while the model's fetched schema has inputs: the message names what
-    /// the model will silently run on (the defaults of its inputs). Calls that pass
+    /// Flags a call of a `use()`d model with no keyword arguments while its fetched schema
+    /// has inputs. That is a call with no arguments at all, or with positional arguments
+    /// only (`use()` sends keyword arguments as the inputs; positional ones never reach the
+    /// model); the message names what the model will silently run on (the defaults of its
+    /// inputs). Calls that pass
     /// `**kwargs` are left alone; required inputs a call without arguments lacks are PY018's.
     ///
     /// ## Why is this bad?

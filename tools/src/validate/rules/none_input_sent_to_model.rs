@@ -4,9 +4,9 @@ use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Flags a `run()` input whose default is `None` passed straight on to a model input
-    /// that does not accept `null` (`seed=seed` with `seed: int | None = Input(default=None)`),
-    /// when nothing in `run()` checks or replaces it first. It says nothing when the input
+    /// Flags a `run()` input defaulting to `None` passed unchecked to a model input that
+    /// does not accept `null` (`seed=seed` with `seed: int | None = Input(default=None)`).
+    /// Unchecked: nothing in `run()` checks or replaces it first. It says nothing when the input
     /// is read anywhere else in `run()` (e.g. `if seed is not None:`), rebound, or the call
     /// only happens under a condition.
     ///

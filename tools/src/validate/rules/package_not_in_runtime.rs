@@ -8,7 +8,7 @@ use crate::validate::versions::overlaps;
 declare_rule! {
     /// ## What it does
     /// Checks every requirement against the runtime's package list (read from the cached
-    /// spec): a package the runtime does not provide, or a specifier that conflicts with the
+    /// spec). A package the runtime does not provide, or a specifier that conflicts with the
     /// runtime's own (e.g. `pydantic>=2` when the runtime has `pydantic<2`), is an error.
     /// `cog` and `replicate` are part of the runtime.
     ///

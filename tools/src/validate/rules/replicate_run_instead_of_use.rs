@@ -2,8 +2,8 @@ use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Flags `replicate.run(...)`, `replicate.stream(...)`, `replicate.predictions.create(...)`
-    /// and the same calls on a `replicate.Client(...)` in a pipeline.
+    /// Flags `replicate.run`, `replicate.stream` and `replicate.predictions.create` in a
+    /// pipeline. The same calls on a `replicate.Client(...)` are flagged too.
     ///
     /// ## Why is this bad?
     /// They bypass `replicate.use()`: its output handling (files as `Path`, streaming as

@@ -5,7 +5,7 @@ use crate::validate::rule::{Context, Finding, Findings, Location, declare_rule};
 declare_rule! {
     /// ## What it does
     /// Checks a `replicate` pin in the requirements against the version the spec requires
-    /// (read from the cached spec): no satisfying version is an error, versions outside the
+    /// (read from the cached spec). No satisfying version is an error, versions outside the
     /// spec a warning. Also warns when the Python file imports `replicate` but the
     /// requirements do not list it.
     ///

@@ -6,8 +6,9 @@ use crate::validate::value_shape::ValueShape;
 
 declare_rule! {
     /// ## What it does
-    /// Flags `result["key"]` where the fetched schema's object output (or nested object)
-    /// has no field `key`, suggesting the closest field and listing the real ones.
+    /// Flags `result["key"]` where the fetched schema's object output has no field `key`.
+    /// It looks into nested objects too, and suggests the closest field and lists the real
+    /// ones.
     ///
     /// ## Why is this bad?
     /// The dict `replicate.use()` returns holds exactly the schema's fields: an unknown

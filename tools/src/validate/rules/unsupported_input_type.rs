@@ -4,9 +4,8 @@ use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Flags predict parameters whose type is not one cog supports for inputs: `str`,
-    /// `int`, `float`, `bool`, `cog.Path`, `cog.Secret`, `cog.File`, lists of those, and
-    /// optional versions of all of them.
+    /// Flags predict parameters of a type cog does not take as input: only `str`, `int`,
+    /// `float`, `bool`, `cog.Path`, `cog.Secret`, `cog.File`, their lists and optionals.
     ///
     /// ## Why is this bad?
     /// Inputs travel as JSON; cog cannot build a schema for other types (`dict`, `tuple`,

@@ -82,6 +82,8 @@ pub struct Value {
     pub path: Vec<Step>,
     /// An un-awaited coroutine of an async model (`model(...)` with `use_async=True`).
     pub pending: bool,
+    /// The call that made it, when it is pending: where `await` belongs.
+    pub origin: Option<Span>,
 }
 
 /// How a followed value is used.

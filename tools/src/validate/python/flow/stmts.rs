@@ -131,6 +131,7 @@ impl FnWalker<'_> {
             state: State::Model,
             path: Vec::new(),
             pending: false,
+            origin: None,
         };
         if async_in_sync {
             self.event(&v, Use::AsyncCallInSyncFunction, span);

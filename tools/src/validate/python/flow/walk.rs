@@ -64,6 +64,7 @@ impl FnWalker<'_> {
             state: State::Model,
             path: Vec::new(),
             pending: false,
+            origin: None,
         })
     }
 
@@ -254,6 +255,7 @@ impl FnWalker<'_> {
             state,
             path: Vec::new(),
             pending: is_async,
+            origin: is_async.then_some(span),
         };
         if is_async && !self.is_async && from.is_none() && self.handed_off == 0 {
             self.event(&v, Use::AsyncCallInSyncFunction, span);
@@ -305,6 +307,7 @@ impl FnWalker<'_> {
         if v.pending {
             return Some(Value {
                 pending: false,
+                origin: None,
                 ..v
             });
         }
