@@ -113,6 +113,7 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         ("PY029", "unused-run-input"),
         ("PY030", "model-call-without-inputs"),
         ("PY031", "none-input-sent-to-model"),
+        ("PY034", "file-list-to-model"),
         ("REQ005", "runtime-package-not-listed"),
     ]
     .into_iter()

@@ -48,6 +48,7 @@ static RULES: &[&Rule] = &[
     &unused_run_input::PY029,
     &model_call_without_inputs::PY030,
     &none_input_sent_to_model::PY031,
+    &file_list_to_model::PY034,
 ];
 
 /// Every rule, in code order.
