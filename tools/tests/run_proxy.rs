@@ -50,6 +50,7 @@ async fn schemas(
             let schema = MockSchema {
                 version: Some(version),
                 openapi,
+                example: None,
             };
             ((*model).to_owned(), schema)
         })

@@ -165,12 +165,14 @@ pub async fn run_locally(
     }
     request.mocks.check(config.replicate_api_token.as_deref())?;
     let run_root = config.run_root()?;
-    // Writing inline files and reading and encoding input files is blocking work.
-    let (project, inputs) = {
+    // Writing inline files and reading and encoding input files (and files in mocks) is
+    // blocking work.
+    let (project, inputs, mocks) = {
         let source = request.project.clone();
         let temp_dir = Some(run_root.clone());
         let signature = request.signature.clone();
         let roots = config.input_roots.clone();
+        let mut mocks = request.mocks;
         blocking(move || {
             let project = PreparedProject::prepare(&source, temp_dir.as_deref())?;
             embed_files(
@@ -179,7 +181,8 @@ pub async fn run_locally(
                 &project.dir,
                 roots.as_deref(),
             )?;
-            Ok((project, inputs))
+            mocks.embed_files(&project.dir, roots.as_deref())?;
+            Ok((project, inputs, mocks))
         })
         .await?
     };
@@ -223,7 +226,7 @@ pub async fn run_locally(
     let proxy = super::proxy::start_for(
         config.replicate_base_url.as_deref(),
         config.replicate_api_token.as_deref(),
-        &request.mocks,
+        &mocks,
     )
     .await?;
     tracing::debug!(

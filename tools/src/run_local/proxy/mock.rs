@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::media::Media;
+use super::mock_output::Planned;
 use super::trace::{FileInfo, ModelCall, log_tail, summarise_inputs, summarise_output};
 use super::{Shared, json_response, problem, read_body};
 
@@ -161,20 +162,7 @@ pub(crate) async fn create(
             return refuse(shared, model, &version_label, &input, &problems);
         }
     }
-    let output = match shared.mock_for(model) {
-        Some(Value::String(s)) if s == "auto" => {
-            if shared.spec.schemas.contains_key(model) {
-                let mut make = |media: Media| make_file(shared, media);
-                Ok(super::auto::synthesise(model, &openapi, &mut make))
-            } else {
-                Err(format!(
-                    "cannot synthesise an \"auto\" mock for {model}: its schema is not cached; call fetch_model_schema for it first, or give a fixed output in `mocks`"
-                ))
-            }
-        }
-        Some(fixed) => Ok(fixed.clone()),
-        None => Err(format!("{model} is not mocked")),
-    };
+    let output = planned_output(shared, model, &openapi, &input);
     let id = format!("mock-{}", shared.now_ms()) + &format!("-{}", shared.tables().records.len());
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let prediction = MockPrediction {
@@ -197,6 +185,48 @@ pub(crate) async fn create(
     }
     let body = prediction_json(shared, &id).unwrap_or(Value::Null);
     json_response(StatusCode::CREATED, &body)
+}
+
+/// The output of this call of a mocked model (its entry in `mocks`, in call order).
+fn planned_output(
+    shared: &Shared,
+    model: &str,
+    openapi: &Value,
+    input: &Value,
+) -> Result<Value, String> {
+    let Some(entry) = shared.mock_for(model) else {
+        return Err(format!("{model} is not mocked"));
+    };
+    let nth = {
+        let mut tables = shared.tables();
+        let count = tables.mock_calls.entry(model.to_owned()).or_insert(0);
+        *count += 1;
+        *count - 1
+    };
+    match super::mock_output::pick(entry, nth) {
+        Planned::Auto => {
+            let Some(schema) = shared.spec.schemas.get(model) else {
+                return Err(format!(
+                    "cannot synthesise an \"auto\" mock for {model}: its schema is not cached; call fetch_model_schema for it first, or give a fixed output in `mocks`"
+                ));
+            };
+            let call = super::auto::AutoCall {
+                model,
+                openapi,
+                input,
+                example: schema.example.as_ref(),
+            };
+            let mut make = |media: Media| make_file(shared, media);
+            Ok(super::auto::synthesise(&call, &mut make))
+        }
+        Planned::Fixed(output) => {
+            let mut serve = |content_type: &str, bytes: Vec<u8>, name: &str| {
+                store_file(shared, name, content_type, bytes.into())
+            };
+            Ok(super::mock_output::serve_data_uris(output, &mut serve))
+        }
+        Planned::Fail(error) => Err(error),
+    }
 }
 
 /// A 422 as the API gives it for inputs its schema refuses; the call is in the trace.

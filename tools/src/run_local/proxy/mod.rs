@@ -16,6 +16,7 @@ mod input_check;
 mod media;
 mod mock;
 mod mock_config;
+mod mock_output;
 pub(crate) mod trace;
 
 use std::collections::{BTreeMap, HashMap};
@@ -70,6 +71,8 @@ pub(crate) struct Tables {
     pub(crate) mock_versions: HashMap<String, String>,
     /// Version ids seen in forwarded model look-ups → `owner/name` (names refused calls).
     pub(crate) versions: HashMap<String, String>,
+    /// Predictions created so far per mocked model (for `{"sequence": [..]}` mocks).
+    pub(crate) mock_calls: HashMap<String, usize>,
 }
 
 pub(crate) struct Shared {
