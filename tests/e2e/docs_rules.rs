@@ -261,7 +261,9 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
     // The spec's "model files may be used directly as inputs" vs replicate-python, which
     // fails on a list of them: noted where the spec says it, naming PY034.
     let misc = py::result(&doc, 5);
-    let note = misc["structuredContent"]["errata"][0].as_str().unwrap_or("");
+    let note = misc["structuredContent"]["errata"][0]
+        .as_str()
+        .unwrap_or("");
     assert!(
         note.contains("PY034") && note.contains("[get_path_url(f) for f in files]"),
         "{misc}"

@@ -41,7 +41,9 @@ mod tests {
     use super::*;
 
     fn doc(bullet: &str) -> Sectioned {
-        Sectioned::parse(&format!("# Things to keep in mind\n\n* {bullet}\n* Another.\n"))
+        Sectioned::parse(&format!(
+            "# Things to keep in mind\n\n* {bullet}\n* Another.\n"
+        ))
     }
 
     #[test]

@@ -44,10 +44,12 @@ pub use error::RunError;
 pub use inputs::{RunInputs, RunParam, RunSignature, check_inputs, parse_kv_inputs};
 pub use progress::{Progress, ProgressFn};
 pub use project::ProjectSource;
-pub use proxy::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks, ModelCall, calls_table};
+pub use proxy::{
+    DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks, ModelCall, calls_table, calls_table_with,
+};
 pub use python::{MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python};
 pub use requirements::ResolvedRequirements;
-pub use result::{RunResult, RunStatus, Timings};
+pub use result::{RunResult, RunStatus, TextOptions, Timings};
 pub use run::{RunConfig, RunRequest, prepare_venv, run_locally};
 pub use sandbox::landlock_abi;
 pub use tokio_util::sync::CancellationToken;

@@ -323,6 +323,7 @@ pub async fn run_locally(
         timings,
         warnings,
         calls,
+        text: super::result::TextOptions::default(),
     })
 }
 

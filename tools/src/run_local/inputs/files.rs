@@ -189,7 +189,10 @@ mod tests {
         std::fs::write(workspace.path().join("song.wav"), "RIFF").unwrap();
         let roots = [workspace.path().to_path_buf()];
         let found = resolve_local("song.wav", &project, Some(&roots)).unwrap();
-        assert_eq!(found, workspace.path().canonicalize().unwrap().join("song.wav"));
+        assert_eq!(
+            found,
+            workspace.path().canonicalize().unwrap().join("song.wav")
+        );
         std::fs::write(project.join("song.wav"), "RIFF").unwrap();
         let found = resolve_local("song.wav", &project, Some(&roots)).unwrap();
         assert!(found.ends_with("proj/song.wav"), "{found:?}");

@@ -13,7 +13,12 @@ use crate::schema::ModelExample;
 pub(crate) type MakeFile<'a> = dyn FnMut(Media) -> String + 'a;
 
 /// Inputs that say how many files an image model makes.
-const COUNT_INPUTS: &[&str] = &["num_outputs", "num_images", "num_samples", "number_of_images"];
+const COUNT_INPUTS: &[&str] = &[
+    "num_outputs",
+    "num_images",
+    "num_samples",
+    "number_of_images",
+];
 /// The most files an auto mock makes for one call.
 const MAX_FILES: u64 = 16;
 
@@ -44,7 +49,10 @@ pub(crate) fn synthesise(call: &AutoCall<'_>, make_file: &mut MakeFile<'_>) -> V
         .and_then(Value::as_str)
         .unwrap_or("");
     let inputs = Inputs::of(call.input, openapi);
-    let example_media = call.example.and_then(|e| first_url(&e.output)).and_then(Media::of_url);
+    let example_media = call
+        .example
+        .and_then(|e| first_url(&e.output))
+        .and_then(Media::of_url);
     let mut ctx = Ctx {
         model: call.model,
         components: &components,

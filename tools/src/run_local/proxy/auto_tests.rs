@@ -4,11 +4,20 @@ fn doc(output: Value) -> Value {
     json!({"components": {"schemas": {"Output": output, "Kind": {"type": "string", "enum": ["cat", "dog"]}}}})
 }
 
-fn auto(model: &str, openapi: &Value, input: Value, example: Option<&ModelExample>) -> (Value, Vec<Media>) {
+fn auto(
+    model: &str,
+    openapi: &Value,
+    input: Value,
+    example: Option<&ModelExample>,
+) -> (Value, Vec<Media>) {
     let mut made = Vec::new();
     let mut files = |m: Media| {
         made.push(m);
-        format!("http://proxy/mock-files/f{}/output.{}", made.len(), m.extension())
+        format!(
+            "http://proxy/mock-files/f{}/output.{}",
+            made.len(),
+            m.extension()
+        )
     };
     let call = AutoCall {
         model,
@@ -61,7 +70,12 @@ fn objects_get_every_field_and_files_their_kind() {
     assert_eq!(out["kind"], "cat");
     assert_eq!(out["count"], 1);
     assert_eq!(out["safe"], true);
-    assert!(out["preview"].as_str().unwrap().starts_with("http://proxy/"));
+    assert!(
+        out["preview"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://proxy/")
+    );
     assert_eq!(made, [Media::Png, Media::Wav]);
 }
 
@@ -78,20 +92,37 @@ fn files_follow_the_calls_format_inputs_and_count() {
         "output_format": {"type": "string", "enum": ["webp", "jpg", "png"]}
     }}});
     let (out, made) = auto("acme/forge", &openapi, json!({}), None);
-    assert_eq!((out.as_array().unwrap().len(), made.as_slice()), (1, &[Media::Webp][..]));
-    let (_, made) = auto("acme/forge", &openapi, json!({"output_format": "jpg", "num_outputs": 3}), None);
+    assert_eq!(
+        (out.as_array().unwrap().len(), made.as_slice()),
+        (1, &[Media::Webp][..])
+    );
+    let (_, made) = auto(
+        "acme/forge",
+        &openapi,
+        json!({"output_format": "jpg", "num_outputs": 3}),
+        None,
+    );
     assert_eq!(made, [Media::Jpg; 3]);
     let video = json!({"components": {"schemas": {
         "Output": {"type": "string", "format": "uri"},
         "Input": {"type": "object", "properties": {"mp4": {"type": "boolean", "default": false}}}
     }}});
-    assert_eq!(auto("acme/animator", &video, json!({"mp4": true}), None).1, [Media::Mp4]);
-    assert_eq!(auto("acme/animator-video", &video, json!({}), None).1, [Media::Gif]);
+    assert_eq!(
+        auto("acme/animator", &video, json!({"mp4": true}), None).1,
+        [Media::Mp4]
+    );
+    assert_eq!(
+        auto("acme/animator-video", &video, json!({}), None).1,
+        [Media::Gif]
+    );
     let sound = json!({"components": {"schemas": {
         "Output": {"type": "string", "format": "uri"},
         "Input": {"type": "object", "properties": {"container": {"type": "string", "enum": ["wav", "mp3"]}}}
     }}});
-    assert_eq!(auto("acme/song", &sound, json!({"container": "mp3"}), None).1, [Media::Mp3]);
+    assert_eq!(
+        auto("acme/song", &sound, json!({"container": "mp3"}), None).1,
+        [Media::Mp3]
+    );
 }
 
 #[test]
@@ -102,13 +133,19 @@ fn the_example_output_is_used_when_it_fits() {
         output: json!("unsafe\nS1"),
         cut: false,
     };
-    assert_eq!(auto("meta/guard", &text, json!({}), Some(&example)).0, "unsafe\nS1");
+    assert_eq!(
+        auto("meta/guard", &text, json!({}), Some(&example)).0,
+        "unsafe\nS1"
+    );
     // Not of the schema's type: synthesised.
     let wrong = ModelExample {
         output: json!(3),
         ..example.clone()
     };
-    assert_eq!(auto("meta/guard", &text, json!({}), Some(&wrong)).0, "mock output of meta/guard");
+    assert_eq!(
+        auto("meta/guard", &text, json!({}), Some(&wrong)).0,
+        "mock output of meta/guard"
+    );
     // Files: new ones, of the example's type, as many as asked for.
     let files = doc(json!({"type": "array", "items": {"type": "string", "format": "uri"}}));
     let example = ModelExample {
@@ -116,7 +153,15 @@ fn the_example_output_is_used_when_it_fits() {
         output: json!(["https://replicate.delivery/x/out-0.jpg"]),
         cut: false,
     };
-    let (out, made) = auto("acme/forge", &files, json!({"num_outputs": 2}), Some(&example));
+    let (out, made) = auto(
+        "acme/forge",
+        &files,
+        json!({"num_outputs": 2}),
+        Some(&example),
+    );
     assert_eq!(made, [Media::Jpg, Media::Jpg]);
-    assert!(out[1].as_str().unwrap().starts_with("http://proxy/"), "{out}");
+    assert!(
+        out[1].as_str().unwrap().starts_with("http://proxy/"),
+        "{out}"
+    );
 }

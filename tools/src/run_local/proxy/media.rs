@@ -261,7 +261,10 @@ mod tests {
         assert_eq!(Media::guess("text to speech"), Media::Wav);
         assert_eq!(Media::guess("acme/pixel-forge"), Media::Png);
         assert_eq!(Media::from_extension("JPEG"), Some(Media::Jpg));
-        assert_eq!(Media::of_url("https://x/y/out-0.webp?x=1"), Some(Media::Webp));
+        assert_eq!(
+            Media::of_url("https://x/y/out-0.webp?x=1"),
+            Some(Media::Webp)
+        );
         assert_eq!(Media::from_extension("txt"), None);
     }
 

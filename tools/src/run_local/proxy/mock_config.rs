@@ -91,10 +91,7 @@ impl Mocks {
             embed(output, &mut |text: &str| {
                 let (local, marked) = match text.strip_prefix("file://") {
                     Some(path) => (path, true),
-                    None => (
-                        text,
-                        ["/", "./", "../"].iter().any(|p| text.starts_with(p)),
-                    ),
+                    None => (text, ["/", "./", "../"].iter().any(|p| text.starts_with(p))),
                 };
                 let plausible = marked
                     || (!text.contains(char::is_whitespace)
@@ -160,7 +157,10 @@ fn read_file(path: &std::path::Path) -> Result<String, String> {
     const MAX: u64 = 100 * 1024 * 1024;
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if !meta.is_file() || meta.len() > MAX {
-        return Err(format!("{} is not a file of at most 100 MiB", path.display()));
+        return Err(format!(
+            "{} is not a file of at most 100 MiB",
+            path.display()
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -210,12 +210,26 @@ mod tests {
         );
         mocks.embed_files(dir.path(), Some(&roots)).unwrap();
         let seq = &mocks.outputs["acme/a"]["sequence"];
-        assert!(seq[0][0].as_str().unwrap().starts_with("data:image/png;base64,"), "{seq}");
+        assert!(
+            seq[0][0]
+                .as_str()
+                .unwrap()
+                .starts_with("data:image/png;base64,"),
+            "{seq}"
+        );
         assert_eq!(seq[0][0], seq[0][1]);
         assert_eq!(seq[1], "a caption.png of text");
         assert_eq!(seq[2], "auto");
-        mocks.outputs.insert("acme/b".into(), json!("./missing.wav"));
-        let err = mocks.embed_files(dir.path(), Some(&roots)).unwrap_err().to_string();
-        assert!(err.contains("acme/b") && err.contains("missing.wav"), "{err}");
+        mocks
+            .outputs
+            .insert("acme/b".into(), json!("./missing.wav"));
+        let err = mocks
+            .embed_files(dir.path(), Some(&roots))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("acme/b") && err.contains("missing.wav"),
+            "{err}"
+        );
     }
 }

@@ -103,6 +103,9 @@ mod tests {
         );
         assert_eq!(out["image"], "http://proxy/mock-files/f1/output.png");
         assert_eq!(out["text"], "data is fine");
-        assert_eq!(served, [("image/png".to_owned(), 8, "output.png".to_owned())]);
+        assert_eq!(
+            served,
+            [("image/png".to_owned(), 8, "output.png".to_owned())]
+        );
     }
 }

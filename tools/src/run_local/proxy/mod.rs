@@ -4,7 +4,7 @@
 //! - The child gets a random per-run token ([`Proxy::run_token`]) that only this proxy
 //!   accepts; the proxy forwards to the real API with the real token (`forward`), so the
 //!   real token never enters the child's environment, arguments or files.
-//! - Every prediction is recorded in the trace (`trace`).
+//! - Every prediction is recorded in the trace (`trace`), shown as text by `table`.
 //! - Mocked models are answered here, through the prediction lifecycle the client expects
 //!   (`mock`, `auto`, `media`).
 //! - [`Proxy::finish`] cancels upstream predictions the run left unfinished.
@@ -17,6 +17,8 @@ mod media;
 mod mock;
 mod mock_config;
 mod mock_output;
+mod mock_upload;
+mod table;
 pub(crate) mod trace;
 
 use std::collections::{BTreeMap, HashMap};
@@ -34,8 +36,9 @@ use tokio::sync::oneshot;
 
 use super::error::RunError;
 pub use mock_config::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks};
+pub use table::{calls_table, calls_table_with};
 use trace::FileInfo;
-pub use trace::{ModelCall, calls_table};
+pub use trace::ModelCall;
 
 /// What the proxy of one run does.
 #[derive(Debug, Clone)]
@@ -356,7 +359,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             return forward::prediction(&shared, request, cancel).await;
         }
         ("POST", ["v1", "files"]) if shared.spec.token.is_none() => {
-            return mock::upload(&shared, request).await;
+            return mock_upload::upload(&shared, request).await;
         }
         ("POST", ["v1", "files"]) => return forward::upload(&shared, request).await,
         _ => {}

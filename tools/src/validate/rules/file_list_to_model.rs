@@ -98,7 +98,9 @@ fn finding(
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '"' | '\''));
     let fix = if simple {
-        format!("Pass `[get_path_url(f) for f in {text}]` (`from replicate import get_path_url`): a list of URLs")
+        format!(
+            "Pass `[get_path_url(f) for f in {text}]` (`from replicate import get_path_url`): a list of URLs"
+        )
     } else {
         "Pass the files' URLs: wrap each model file in `get_path_url(…)` (`from replicate import get_path_url`)".to_owned()
     };
@@ -166,7 +168,9 @@ fn library(top: &ValueShape) -> ValueShape {
         other => plain(other),
     };
     match top {
-        ValueShape::Object { fields: Some(fields) } => ValueShape::Object {
+        ValueShape::Object {
+            fields: Some(fields),
+        } => ValueShape::Object {
             fields: Some(
                 fields
                     .iter()
@@ -188,7 +192,9 @@ fn plain(shape: &ValueShape) -> ValueShape {
         ValueShape::List { items } => ValueShape::List {
             items: Box::new(plain(items)),
         },
-        ValueShape::Object { fields: Some(fields) } => ValueShape::Object {
+        ValueShape::Object {
+            fields: Some(fields),
+        } => ValueShape::Object {
             fields: Some(
                 fields
                     .iter()

@@ -16,8 +16,18 @@ pub(super) const GROW: &[&str] = &["append", "extend", "insert"];
 
 /// Calls that may read an accumulator without changing or keeping it.
 const READERS: &[&str] = &[
-    "len", "print", "str", "repr", "bool", "enumerate", "zip", "sorted", "reversed", "any",
-    "all", "iter",
+    "len",
+    "print",
+    "str",
+    "repr",
+    "bool",
+    "enumerate",
+    "zip",
+    "sorted",
+    "reversed",
+    "any",
+    "all",
+    "iter",
 ];
 
 /// The names of `f` that are list accumulators.
@@ -174,7 +184,11 @@ impl<'a> Visitor<'a> for Scan<'_> {
                         .is_some_and(|q| READERS.contains(&q.as_str()));
                 self.visit_expr(&c.func);
                 for arg in &c.arguments.args {
-                    if reader { self.read(arg) } else { self.visit_expr(arg) }
+                    if reader {
+                        self.read(arg)
+                    } else {
+                        self.visit_expr(arg)
+                    }
                 }
                 for kw in &c.arguments.keywords {
                     if reader && kw.arg.is_some() {

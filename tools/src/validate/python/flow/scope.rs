@@ -330,7 +330,9 @@ impl<'a> Visitor<'a> for Scan<'_> {
                 }
                 for kw in &c.arguments.keywords {
                     match &kw.value {
-                        Expr::List(l) if model_call && kw.arg.is_some() => self.known_items(&l.elts),
+                        Expr::List(l) if model_call && kw.arg.is_some() => {
+                            self.known_items(&l.elts)
+                        }
                         Expr::Tuple(t) if model_call && kw.arg.is_some() => {
                             self.known_items(&t.elts)
                         }
