@@ -37,6 +37,7 @@ mod inspector;
 mod python_sdk;
 mod run_args;
 mod run_isolation;
+mod run_mocks;
 mod run_proxy;
 mod run_tools;
 mod scaffold_tools;
