@@ -126,6 +126,7 @@ pub struct RunLocallyArgs {
 /// How much of the trace the text result shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(inline)]
 pub enum TraceDetail {
     /// Every input uncut.
     Full,
