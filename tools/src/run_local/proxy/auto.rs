@@ -65,7 +65,7 @@ pub(crate) fn synthesise(call: &AutoCall<'_>, make_file: &mut MakeFile<'_>) -> V
     if let Some(example) = call.example.filter(|e| !e.cut)
         && ctx.fits(&example.output, &output, 0)
     {
-        return ctx.from_example(&example.output, &format!("{} {title}", call.model));
+        return ctx.example_with_files(&example.output, &format!("{} {title}", call.model));
     }
     ctx.value(&output, &format!("{} {title}", call.model))
 }
@@ -310,7 +310,7 @@ impl Ctx<'_, '_> {
 
     /// The example's output with each file URL replaced by a file served here; a list of
     /// files has as many as the call asks for.
-    fn from_example(&mut self, example: &Value, hints: &str) -> Value {
+    fn example_with_files(&mut self, example: &Value, hints: &str) -> Value {
         match example {
             Value::String(url) if is_url(url) => self.file(hints, Some(url)),
             Value::Array(items)
@@ -324,10 +324,10 @@ impl Ctx<'_, '_> {
                     })
                     .collect()
             }
-            Value::Array(items) => items.iter().map(|v| self.from_example(v, hints)).collect(),
+            Value::Array(items) => items.iter().map(|v| self.example_with_files(v, hints)).collect(),
             Value::Object(map) => map
                 .iter()
-                .map(|(k, v)| (k.clone(), self.from_example(v, &format!("{hints} {k}"))))
+                .map(|(k, v)| (k.clone(), self.example_with_files(v, &format!("{hints} {k}"))))
                 .collect::<Map<String, Value>>()
                 .into(),
             other => other.clone(),
