@@ -43,6 +43,7 @@ mod run_tools;
 mod scaffold_tools;
 mod schema_tools;
 mod stdio;
+mod validate_file_list;
 mod validate_flow;
 mod validate_rules;
 mod validate_tools;

@@ -324,10 +324,18 @@ impl Ctx<'_, '_> {
                     })
                     .collect()
             }
-            Value::Array(items) => items.iter().map(|v| self.example_with_files(v, hints)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .map(|v| self.example_with_files(v, hints))
+                .collect(),
             Value::Object(map) => map
                 .iter()
-                .map(|(k, v)| (k.clone(), self.example_with_files(v, &format!("{hints} {k}"))))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        self.example_with_files(v, &format!("{hints} {k}")),
+                    )
+                })
                 .collect::<Map<String, Value>>()
                 .into(),
             other => other.clone(),
