@@ -273,10 +273,11 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
             {"op": "call_tool", "name": "get_docs", "args": {"section": "replicate-python-library/async-mode"}},
             {"op": "call_tool", "name": "get_docs", "args": {"section": "instructions"}},
             {"op": "call_tool", "name": "get_docs", "args": {"section": "cog/outputs"}},
+            {"op": "call_tool", "name": "get_docs", "args": {"section": "miscellaneous-important-things-to-keep-in-mind"}},
         ]),
     );
     let fetched = &py::result(&doc, 0)["structuredContent"];
-    assert_eq!(fetched["errata"]["count"], 3, "{fetched}");
+    assert_eq!(fetched["errata"]["count"], 4, "{fetched}");
     let sections: Vec<&str> = fetched["errata"]["sections"]
         .as_array()
         .unwrap()
@@ -288,7 +289,8 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
         [
             "instructions",
             "replicate-python-library/async-mode",
-            "runtime/using-cog-secret-for-api-authentication"
+            "runtime/using-cog-secret-for-api-authentication",
+            "miscellaneous-important-things-to-keep-in-mind"
         ]
     );
     // "you must read fields as output[...]" is enforced by PY020 now: a rule line, not advice.
@@ -341,11 +343,23 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
         "no notes where the spec is consistent"
     );
 
+    // The spec's "model files may be used directly as inputs" vs replicate-python, which
+    // fails on a list of them: noted where the spec says it, naming PY034.
+    let misc = py::result(&doc, 5);
+    let note = misc["structuredContent"]["errata"][0]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        note.contains("PY034") && note.contains("[get_path_url(f) for f in files]"),
+        "{misc}"
+    );
+    assert!(py::tool_text(misc).contains(note));
+
     let lint = cli(&sandbox, &["docs", "lint", "--format", "json"]);
     assert_eq!(lint.code, Some(0), "{}", lint.stderr);
     let lint = lint.json();
     let errata = lint["errata"].as_array().expect("errata");
-    assert_eq!(errata.len(), 3, "{lint}");
+    assert_eq!(errata.len(), 4, "{lint}");
     let kinds: Vec<(&str, &str)> = errata
         .iter()
         .map(|e| {
@@ -360,11 +374,12 @@ fn errata_of_a_self_contradicting_spec_through_get_docs_and_docs_lint() {
         [
             ("reference", ""),
             ("example", "PY001"),
-            ("example", "PY003")
+            ("example", "PY003"),
+            ("library", "PY034")
         ]
     );
     let text = cli(&sandbox, &["docs", "lint"]).stdout;
-    assert!(text.contains("3 errata in 3 section(s)"), "{text}");
+    assert!(text.contains("4 errata in 4 section(s)"), "{text}");
 
     // The consistent spec: none.
     fakes.docs.set_body(

@@ -168,8 +168,12 @@ fn cli_run_with_every_model_mocked_needs_no_token_and_calls_nothing() {
         run["output"]["caption"], "Mock output of acme/chatter-3b.",
         "{run:#}"
     );
+    // pixel-forge's `output_format` defaults to webp: a real WebP, as the model sends.
     let image = std::fs::read(run["output"]["image"].as_str().unwrap()).unwrap();
-    assert!(image.starts_with(b"\x89PNG"), "a real PNG came back");
+    assert!(
+        image.starts_with(b"RIFF") && &image[8..12] == b"WEBP",
+        "a real WebP came back"
+    );
     let calls = run["calls"].as_array().unwrap();
     let models: Vec<&str> = calls.iter().map(|c| c["model"].as_str().unwrap()).collect();
     assert_eq!(models, ["acme/pixel-forge", "acme/chatter-3b"]);
@@ -179,10 +183,10 @@ fn cli_run_with_every_model_mocked_needs_no_token_and_calls_nothing() {
             .all(|c| c["mocked"] == true && c["status"] == "succeeded"),
         "{run:#}"
     );
-    assert_eq!(calls[0]["output"]["files"][0]["content_type"], "image/png");
+    assert_eq!(calls[0]["output"]["files"][0]["content_type"], "image/webp");
     // The second model got the first one's file, by URL.
     assert_eq!(
-        calls[1]["inputs"]["image"]["content_type"], "image/png",
+        calls[1]["inputs"]["image"]["content_type"], "image/webp",
         "{run:#}"
     );
     assert!(
@@ -217,7 +221,12 @@ fn cli_run_with_every_model_mocked_needs_no_token_and_calls_nothing() {
     );
     assert!(stdout.contains("A fox in red."), "{stdout}");
     assert!(stdout.contains("model calls (2):"), "{stdout}");
-    assert!(stdout.contains("acme/chatter-3b (mock)"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("acme/chatter-3b") && l.contains(" mock ")),
+        "{stdout}"
+    );
 
     // Without the mocks and without a token: refused upfront, naming both ways out.
     let out = support::run_to_end(

@@ -99,6 +99,7 @@ async fn mocked_run() {
             let schema = MockSchema {
                 version: Some(version),
                 openapi,
+                example: None,
             };
             (model.to_owned(), schema)
         })

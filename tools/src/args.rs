@@ -102,7 +102,7 @@ pub struct RunLocallyArgs {
     /// `false` runs the pipeline without the Landlock sandbox (local servers only; default true).
     #[serde(default)]
     pub sandbox: Option<bool>,
-    /// Models answered locally, `{"owner/name": <output JSON> | "auto", "*": "auto"}`, where `auto` builds an output from the cached schema.
+    /// Mocked models, answered locally without calling Replicate (checked against the schema like the API: refused inputs get its 422): `{"owner/name": "auto" | <output JSON> | {"error": "…"} | {"sequence": [..]}, "*": "auto"}`; "auto" is the model's own example output when it fits, else made from the schema, with `num_outputs` files in the format the call asks for; a fixed output may give files as local paths or `data:` URIs; a sequence answers successive calls in order.
     #[serde(default)]
     pub mocks: BTreeMap<String, serde_json::Value>,
     /// How long each mocked prediction takes, in ms (default 300).
@@ -114,6 +114,23 @@ pub struct RunLocallyArgs {
     /// says which was used, with which Python and server.
     #[serde(default, deserialize_with = "by_name")]
     pub runtime: Option<crate::run_local::RuntimeChoice>,
+    /// `"full"` shows every call's inputs uncut in the text result (default: whole up to
+    /// 2,000 characters per call, longer values cut with their size).
+    #[serde(default)]
+    pub trace: Option<TraceDetail>,
+    /// `true` shows cog's and the harness's own logs in the text result (default: only the
+    /// last 40 lines, after the error of a failed run).
+    #[serde(default)]
+    pub harness_logs: Option<bool>,
+}
+
+/// How much of the trace the text result shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(inline)]
+pub enum TraceDetail {
+    /// Every input uncut.
+    Full,
 }
 
 /// A name parsed as the CLI parses it (`FromStr`: trimmed, any case), so that a tool and a

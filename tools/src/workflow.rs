@@ -414,10 +414,16 @@ async fn mock_schemas(
         used.iter()
             .filter_map(|reference| {
                 let openapi = cache.openapi(reference)?;
-                let version = cache.cached(reference).and_then(|s| s.version);
+                let cached = cache.cached(reference);
+                let version = cached.as_ref().and_then(|s| s.version.clone());
+                let example = cached.and_then(|s| s.example);
                 Some((
                     reference.clone(),
-                    crate::run_local::MockSchema { version, openapi },
+                    crate::run_local::MockSchema {
+                        version,
+                        openapi,
+                        example,
+                    },
                 ))
             })
             .collect()

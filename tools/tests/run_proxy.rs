@@ -50,6 +50,7 @@ async fn schemas(
             let schema = MockSchema {
                 version: Some(version),
                 openapi,
+                example: None,
             };
             ((*model).to_owned(), schema)
         })
@@ -271,7 +272,14 @@ async fn fixed_mocks_drive_both_branches_of_an_if() {
         refused.to_text()
     );
     assert_eq!(refused.calls.len(), 1);
-    assert!(refused.to_text().contains("(mock)"));
+    assert!(
+        refused
+            .to_text()
+            .lines()
+            .any(|l| l.contains("acme/chatter-3b") && l.contains(" mock ")),
+        "{}",
+        refused.to_text()
+    );
     assert!(fake.requests().is_empty(), "{:#?}", fake.requests());
 }
 
@@ -302,7 +310,8 @@ async fn auto_mocks_run_a_chain_offline_with_real_images_and_every_field() {
         .unwrap();
     assert_eq!(result.status.as_str(), "succeeded", "{}", result.to_text());
     let out: Value = serde_json::from_str(result.output.as_str().unwrap()).unwrap();
-    assert_eq!(out["image"][0], "PNG", "{out}");
+    // pixel-forge's `output_format` defaults to webp: a real WebP, as the model would send.
+    assert_eq!(out["image"][0], "WEBP", "{out}");
     assert_eq!(out["mask"][0], "PNG", "{out}");
     let report = out["report"].as_object().unwrap();
     let mut keys: Vec<&str> = report.keys().map(String::as_str).collect();
@@ -320,7 +329,7 @@ async fn auto_mocks_run_a_chain_offline_with_real_images_and_every_field() {
         assert!(call.ended_ms.unwrap() - call.started_ms >= 300, "{call:#?}");
     }
     let files = &result.calls[0].output.as_ref().unwrap()["files"][0];
-    assert_eq!(files["content_type"], "image/png");
+    assert_eq!(files["content_type"], "image/webp");
     assert!(files["size"].as_u64().unwrap() > 100);
     assert!(
         fake.requests().is_empty(),

@@ -115,6 +115,7 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         ("PY031", "none-input-sent-to-model"),
         ("PY032", "scaffold-placeholder"),
         ("PY033", "system-tool-not-in-runtime"),
+        ("PY034", "file-list-to-model"),
         ("PY035", "unused-model-output"),
         ("REQ005", "runtime-package-not-listed"),
     ]
@@ -135,8 +136,7 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         warnings,
         BTreeSet::from([
             "COG006", "PY011", "PY015", "PY021", "PY023", "PY027", "PY028", "PY029", "PY030",
-            "PY033", "REQ005"
-            "PY035", "REQ005"
+            "PY033", "PY035", "REQ005"
         ])
     );
 }

@@ -6,7 +6,7 @@ use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc, time::Duration
 use anyhow::Context;
 use clap::Args;
 use pipelines_tools::{
-    run_local::{CancellationToken, Mocks, Progress, parse_kv_inputs},
+    run_local::{CancellationToken, Mocks, Progress, TextOptions, parse_kv_inputs},
     workflow::{self, PipelineRun, ProjectInput, RunFailure},
 };
 
@@ -51,9 +51,24 @@ pub struct RunArgs {
     /// today from requirements.txt.
     #[arg(long, value_name = "replicate|latest")]
     pub runtime: Option<pipelines_tools::run_local::RuntimeChoice>,
+    /// `--trace full` shows every call's inputs uncut (default: whole up to 2,000
+    /// characters per call, longer values cut with their size).
+    #[arg(long, value_enum, value_name = "DETAIL")]
+    pub trace: Option<TraceArg>,
+    /// Show cog's and the harness's own logs (default: the last 40 lines after the error of
+    /// a failed run).
+    #[arg(long)]
+    pub harness_logs: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// `--trace` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceArg {
+    /// Every input uncut.
+    Full,
 }
 
 /// Parses the `--mock` values: `MODEL=JSON`, `MODEL=@file.json`, `MODEL=auto`.
@@ -119,9 +134,14 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
         cancel,
         runtime: args.runtime,
     };
+    let text = TextOptions {
+        full_trace: args.trace == Some(TraceArg::Full),
+        harness_logs: args.harness_logs,
+    };
     let result = workflow::run(run, &svc.docs, &svc.replicate).await;
     match result {
-        Ok(r) => {
+        Ok(mut r) => {
+            r.text = text;
             emit(&r, args.format)?;
             Ok(super::status(r.succeeded()))
         }

@@ -3,8 +3,8 @@
 use std::{sync::Arc, time::Duration};
 
 use pipelines_tools::{
-    args::RunLocallyArgs,
-    run_local::{Mocks, Progress, ProgressFn, RunResult},
+    args::{RunLocallyArgs, TraceDetail},
+    run_local::{Mocks, Progress, ProgressFn, RunResult, TextOptions},
     workflow::{self, PipelineRun, RunFailure},
 };
 use rmcp::{
@@ -86,9 +86,14 @@ impl PipelinesServer {
             cancel: ctx.ct.clone(),
             runtime: args.runtime,
         };
+        let text = TextOptions {
+            full_trace: args.trace == Some(TraceDetail::Full),
+            harness_logs: args.harness_logs == Some(true),
+        };
         let result = workflow::run(run, &svc.docs, &svc.replicate).await;
         Ok(match result {
-            Ok(r) => {
+            Ok(mut r) => {
+                r.text = text;
                 let mut out = success(&r);
                 if !r.succeeded() {
                     out.is_error = Some(true);

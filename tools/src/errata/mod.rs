@@ -1,12 +1,13 @@
 //! Spec errata: the spec linted against itself. Every Python example is checked with the
-//! validator's snippet-applicable rules, and every "see the X section" reference against
-//! the outline. The spec's own precedence decides which side wins: explicit rules
+//! validator's snippet-applicable rules, every "see the X section" reference against
+//! the outline, and known statements the client library contradicts are noted (`library`). The spec's own precedence decides which side wins: explicit rules
 //! ("IMPORTANT", "CRITICAL", "Do NOT", "must" — which the validator's rules encode) over
 //! examples, so each note tells the agent to follow the rule's section.
 //!
 //! Linting a version is memoised by the body's sha256, so reads stay cheap.
 
 mod examples;
+mod library;
 mod refs;
 
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,8 @@ pub enum ErratumKind {
     Example,
     /// A reference to a section the spec does not have.
     Reference,
+    /// A statement the client library (replicate-python) contradicts.
+    Library,
 }
 
 /// One contradiction in the spec, attached to the section that holds it.
@@ -32,7 +35,8 @@ pub struct Erratum {
     pub section: String,
     /// Example or reference.
     pub kind: ErratumKind,
-    /// The validator rule the example breaks (`PY003`), for examples.
+    /// The validator rule the example breaks (`PY003`), for examples; the rule that catches
+    /// the mistake, for library contradictions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The 1-based line of the spec where the example or reference is.
@@ -99,6 +103,7 @@ pub fn summary(errata: &[Erratum]) -> ErrataSummary {
 pub fn lint(doc: &Sectioned) -> Vec<Erratum> {
     let mut out = examples::check(doc);
     out.extend(refs::check(doc));
+    out.extend(library::check(doc));
     out.sort_by_key(|e| e.line);
     out
 }

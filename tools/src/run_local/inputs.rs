@@ -12,7 +12,7 @@ use super::error::RunError;
 mod files;
 mod kv;
 
-pub(crate) use files::embed_files;
+pub(crate) use files::{embed_files, resolve_local};
 pub use kv::parse_kv_inputs;
 
 /// Inputs by name, as sent in `POST /predictions {"input": …}`.

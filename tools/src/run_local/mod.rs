@@ -55,13 +55,13 @@ pub use progress::{Progress, ProgressFn};
 pub use project::ProjectSource;
 pub use proxy::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PREDICTIONS, DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks,
-    ModelCall, ProxyLimits, calls_table,
+    ModelCall, ProxyLimits, calls_table, calls_table_with,
 };
 pub use python::{
     MIN_PYTHON, Python, PythonSearch, PythonVersion, find_python, find_python_preferring,
 };
 pub use requirements::ResolvedRequirements;
-pub use result::{RunResult, RunStatus, Timings};
+pub use result::{RunResult, RunStatus, TextOptions, Timings};
 pub use run::{RunConfig, RunRequest, prepare_venv, run_locally};
 pub use runtime::{RuntimeChoice, RuntimePin, RuntimePins, RuntimeUsed};
 pub use sandbox::landlock_abi;

@@ -42,7 +42,24 @@ pub struct RunResult {
     pub warnings: Vec<String>,
     /// Every prediction the pipeline made, in the order they started (the trace).
     pub calls: Vec<super::proxy::ModelCall>,
+    /// How [`RunResult::to_text`] shows the trace and the logs (not part of the JSON).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub text: TextOptions,
 }
+
+/// How the text result shows the trace and the harness logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Every input of every call uncut (`trace: "full"`); else up to 2,000 characters per call.
+    pub full_trace: bool,
+    /// The harness logs (cog and its server) always (`harness_logs: true`); else only the
+    /// last lines after the error of a failed run.
+    pub harness_logs: bool,
+}
+
+/// Lines of logs shown after the error of a failed run.
+const TAIL_LINES: usize = 40;
 
 /// A prediction's status, as cog names it (`unknown` when cog's answer had none, or one
 /// this version does not know).
@@ -122,12 +139,26 @@ impl RunResult {
         self.status == RunStatus::Succeeded
     }
 
-    /// A plain-text report: status, output, files, error, logs, venv and timings.
+    /// A plain-text report: status, the error with the last lines of the logs and harness
+    /// logs, output, files, the trace, warnings, logs, venv and timings.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "status: {}", self.status);
+        let logs = self.logs.trim_end();
+        let harness = self.harness_logs.trim_end();
+        let failed = !self.succeeded();
         if let Some(error) = &self.error {
             let _ = writeln!(out, "error: {error}");
+        }
+        if failed {
+            tail(&mut out, "logs (the pipeline's output)", logs);
+            if !self.text.harness_logs {
+                tail(
+                    &mut out,
+                    "harness logs (cog and the harness, not the pipeline)",
+                    harness,
+                );
+            }
         }
         let output = match &self.output {
             Value::String(text) => text.clone(),
@@ -140,31 +171,30 @@ impl RunResult {
                 let _ = writeln!(out, "  {}", file.display());
             }
         }
-        out.push_str(&super::proxy::calls_table(&self.calls));
+        out.push_str(&super::proxy::calls_table_with(
+            &self.calls,
+            self.text.full_trace,
+        ));
         for warning in &self.warnings {
             let _ = writeln!(out, "warning: {warning}");
         }
-        let logs = self.logs.trim_end();
-        if !logs.is_empty() {
+        if !failed && !logs.is_empty() {
             let _ = writeln!(out, "logs:");
             for line in logs.lines() {
                 let _ = writeln!(out, "  {line}");
             }
         }
-        let harness = self.harness_logs.trim_end();
-        if !harness.is_empty() {
-            if self.succeeded() {
-                let _ = writeln!(
-                    out,
-                    "harness logs: {} line(s) from cog and the harness (in the JSON result's `harness_logs`)",
-                    harness.lines().count()
-                );
-            } else {
-                let _ = writeln!(out, "harness logs (cog and the harness, not the pipeline):");
-                for line in harness.lines() {
-                    let _ = writeln!(out, "  {line}");
-                }
+        if self.text.harness_logs && !harness.is_empty() {
+            let _ = writeln!(out, "harness logs (cog and the harness, not the pipeline):");
+            for line in harness.lines() {
+                let _ = writeln!(out, "  {line}");
             }
+        } else if !failed && !harness.is_empty() {
+            let _ = writeln!(
+                out,
+                "harness logs: {} line(s) from cog and the harness, not shown (run with `harness_logs: true`, CLI `--harness-logs`, to see them)",
+                harness.lines().count()
+            );
         }
         let _ = writeln!(out, "{}", self.runtime.to_line());
         let _ = writeln!(
@@ -186,6 +216,23 @@ impl RunResult {
             t.venv_ms, t.server_start_ms, t.predict_ms, t.total_ms
         );
         out
+    }
+}
+
+/// The last [`TAIL_LINES`] lines of `text` under `title`, saying how many were left out.
+fn tail(out: &mut String, title: &str, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let skipped = lines.len().saturating_sub(TAIL_LINES);
+    if skipped > 0 {
+        let _ = writeln!(out, "{title}, last {TAIL_LINES} of {} lines:", lines.len());
+    } else {
+        let _ = writeln!(out, "{title}:");
+    }
+    for line in &lines[skipped..] {
+        let _ = writeln!(out, "  {line}");
     }
 }
 

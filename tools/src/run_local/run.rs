@@ -216,12 +216,14 @@ async fn run_locally_counted(
     }
     request.mocks.check(config.replicate_api_token.as_deref())?;
     let run_root = config.run_root()?;
-    // Writing inline files and reading and encoding input files is blocking work.
-    let (project, inputs) = {
+    // Writing inline files and reading and encoding input files (and files in mocks) is
+    // blocking work.
+    let (project, inputs, mocks) = {
         let source = request.project.clone();
         let temp_dir = Some(run_root.clone());
         let signature = request.signature.clone();
         let roots = config.input_roots.clone();
+        let mut mocks = request.mocks;
         blocking(move || {
             let project = PreparedProject::prepare(&source, temp_dir.as_deref())?;
             embed_files(
@@ -230,7 +232,8 @@ async fn run_locally_counted(
                 &project.dir,
                 roots.as_deref(),
             )?;
-            Ok((project, inputs))
+            mocks.embed_files(&project.dir, roots.as_deref())?;
+            Ok((project, inputs, mocks))
         })
         .await?
     };
@@ -280,7 +283,7 @@ async fn run_locally_counted(
     let proxy = super::proxy::start_limited(
         config.replicate_base_url.as_deref(),
         config.replicate_api_token.as_deref(),
-        &request.mocks,
+        &mocks,
         config.proxy_limits.clone(),
     )
     .await?;
@@ -418,6 +421,7 @@ async fn run_locally_counted(
         timings,
         warnings,
         calls,
+        text: super::result::TextOptions::default(),
     })
 }
 

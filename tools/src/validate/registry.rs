@@ -50,6 +50,7 @@ static RULES: &[&Rule] = &[
     &none_input_sent_to_model::PY031,
     &scaffold_placeholder::PY032,
     &system_tool_not_in_runtime::PY033,
+    &file_list_to_model::PY034,
     &unused_model_output::PY035,
 ];
 

@@ -95,6 +95,19 @@ const FIXTURES: &[(&str, &str)] = &[
         "tasks__nano-banana.json",
         include_str!("../../fixtures/replicate/models/tasks__nano-banana.json"),
     ),
+    // Mocks (run_locally): an example output, format inputs, a real schema's bounds.
+    (
+        "shapes__frame-animator.json",
+        include_str!("../../fixtures/replicate/models/shapes__frame-animator.json"),
+    ),
+    (
+        "shapes__music-maker.json",
+        include_str!("../../fixtures/replicate/models/shapes__music-maker.json"),
+    ),
+    (
+        "shapes__stable-diffusion.json",
+        include_str!("../../fixtures/replicate/models/shapes__stable-diffusion.json"),
+    ),
 ];
 
 /// One model version as the API returns it.

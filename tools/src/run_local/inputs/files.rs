@@ -63,25 +63,13 @@ fn embed(value: &mut Value, is_file_param: bool, at: &Place<'_>, problems: &mut 
             let Some(local) = local else {
                 return;
             };
-            let mut path = absolute(at.dir, &local);
-            if let Some(roots) = at.roots {
-                match crate::validate::confine(&path, roots) {
-                    Ok(real) => path = real,
-                    Err(_) if roots.is_empty() => {
-                        problems.push(format!(
-                            "`{name}`: {} is a path on the server's disk, which this hosted server does not read; pass the file as a URL or a data: URI",
-                            path.display()
-                        ));
-                        return;
-                    }
-                    Err(e) => {
-                        problems.push(format!(
-                            "`{name}`: {e}; file inputs must lie inside the allowed directories like the project (copy the file there)"
-                        ));
-                        return;
-                    }
+            let path = match resolve_local(&local, at.dir, at.roots) {
+                Ok(path) => path,
+                Err(why) => {
+                    problems.push(format!("`{name}`: {why}"));
+                    return;
                 }
-            }
+            };
             match read_limited(&path) {
                 Ok(bytes) => {
                     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -96,6 +84,54 @@ fn embed(value: &mut Value, is_file_param: bool, at: &Place<'_>, problems: &mut 
         }
         _ => {}
     }
+}
+
+/// Finds a local file given as `local`: an absolute path as it is; a relative one against
+/// the project dir, then each root (the client's workspace). With `roots`, the file must lie
+/// inside one of them (none: no local files at all). The error lists the paths tried.
+pub(crate) fn resolve_local(
+    local: &str,
+    project_dir: &Path,
+    roots: Option<&[PathBuf]>,
+) -> Result<PathBuf, String> {
+    let mut candidates = vec![absolute(project_dir, local)];
+    if !Path::new(local).is_absolute() {
+        for root in roots.unwrap_or_default() {
+            let candidate = root.join(local);
+            if !candidates.contains(&candidate) {
+                candidates.push(candidate);
+            }
+        }
+    }
+    if roots.is_some_and(<[PathBuf]>::is_empty) {
+        return Err(format!(
+            "{} is a path on the server's disk, which this hosted server does not read; pass the file as a URL or a data: URI",
+            candidates[0].display()
+        ));
+    }
+    let mut outside = Vec::new();
+    for candidate in &candidates {
+        if !candidate.exists() {
+            continue;
+        }
+        match roots {
+            None => return Ok(candidate.clone()),
+            Some(roots) => match crate::validate::confine(candidate, roots) {
+                Ok(real) => return Ok(real),
+                Err(e) => outside.push(e.to_string()),
+            },
+        }
+    }
+    if let Some(first) = outside.first() {
+        return Err(format!(
+            "{first}; file inputs must lie inside the allowed directories (the project, the client's roots)"
+        ));
+    }
+    let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+    Err(format!(
+        "no file `{local}`: tried {} (a relative path is looked up in the project dir, then in each of the client's roots)",
+        tried.join(", ")
+    ))
 }
 
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
@@ -143,5 +179,28 @@ mod tests {
         embed_files(&mut inside, Some(&sig()), dir.path(), Some(&roots)).unwrap();
         let mut hosted = json!({"image": "in.txt"}).as_object().unwrap().clone();
         assert!(embed_files(&mut hosted, Some(&sig()), dir.path(), Some(&[])).is_err());
+    }
+
+    #[test]
+    fn relative_files_are_found_in_the_project_then_the_roots_and_errors_list_the_tries() {
+        let workspace = tempfile::tempdir().unwrap();
+        let project = workspace.path().join("proj");
+        std::fs::create_dir(&project).unwrap();
+        std::fs::write(workspace.path().join("song.wav"), "RIFF").unwrap();
+        let roots = [workspace.path().to_path_buf()];
+        let found = resolve_local("song.wav", &project, Some(&roots)).unwrap();
+        assert_eq!(
+            found,
+            workspace.path().canonicalize().unwrap().join("song.wav")
+        );
+        std::fs::write(project.join("song.wav"), "RIFF").unwrap();
+        let found = resolve_local("song.wav", &project, Some(&roots)).unwrap();
+        assert!(found.ends_with("proj/song.wav"), "{found:?}");
+        let err = resolve_local("nope.wav", &project, Some(&roots)).unwrap_err();
+        assert!(
+            err.contains(&project.join("nope.wav").display().to_string())
+                && err.contains(&workspace.path().join("nope.wav").display().to_string()),
+            "{err}"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! What Replicate checks before it accepts a prediction, done for mocked models so a mocked
 //! run fails where the real one would: required inputs present, no `null` where the schema
-//! does not allow it, JSON types, and enum choices. Only these: anything the API might accept
-//! (ranges, formats, unknown names) is left alone, so a mock never refuses a valid call.
+//! does not allow it, JSON types, enum choices, and the bounds of numbers (`minimum`,
+//! `maximum`, exclusive ones), string lengths and list sizes, worded as the API words them.
+//! Only these: what the API might accept (formats, unknown names, non-standard keys such as
+//! `ge`) is left alone, so a mock never refuses a valid call.
 
 use serde_json::{Map, Value};
 
@@ -90,8 +92,79 @@ fn problem_with(value: &Value, prop: &Value, openapi: &Value, name: &str) -> Opt
                 allowed.join(", ")
             ));
         }
+        if let Some(text) = out_of_bounds(value, part) {
+            return Some(text);
+        }
     }
     None
+}
+
+/// A bound of `part` that `value` breaks, in the API's words.
+fn out_of_bounds(value: &Value, part: &Value) -> Option<String> {
+    let bound = |key: &str| part.get(key).filter(|b| b.is_number());
+    if let Some(x) = value.as_f64() {
+        // OpenAPI 3.0: `exclusiveMinimum: true` makes `minimum` exclusive; 3.1: a number.
+        let exclusive = |key: &str| part.get(key) == Some(&Value::Bool(true));
+        if let Some(min) = bound("minimum") {
+            let m = min.as_f64()?;
+            if exclusive("exclusiveMinimum") && x <= m {
+                return Some(format!("Must be greater than {min}"));
+            }
+            if x < m {
+                return Some(format!("Must be greater than or equal to {min}"));
+            }
+        }
+        if let Some(max) = bound("maximum") {
+            let m = max.as_f64()?;
+            if exclusive("exclusiveMaximum") && x >= m {
+                return Some(format!("Must be less than {max}"));
+            }
+            if x > m {
+                return Some(format!("Must be less than or equal to {max}"));
+            }
+        }
+        if let Some(min) = bound("exclusiveMinimum")
+            && x <= min.as_f64()?
+        {
+            return Some(format!("Must be greater than {min}"));
+        }
+        if let Some(max) = bound("exclusiveMaximum")
+            && x >= max.as_f64()?
+        {
+            return Some(format!("Must be less than {max}"));
+        }
+    }
+    // (length, its lower and upper bound keys, the messages before and after the bound)
+    let size = |len: usize, keys: [&str; 2], texts: [(&str, &str); 2]| {
+        let len = len as f64;
+        for (i, key) in keys.iter().enumerate() {
+            let Some(b) = bound(key) else { continue };
+            let limit = b.as_f64().unwrap_or(0.0);
+            if (i == 0 && len < limit) || (i == 1 && len > limit) {
+                return Some(format!("{} {b}{}", texts[i].0, texts[i].1));
+            }
+        }
+        None
+    };
+    match value {
+        Value::String(s) => size(
+            s.chars().count(),
+            ["minLength", "maxLength"],
+            [
+                ("String length must be greater than or equal to", ""),
+                ("String length must be less than or equal to", ""),
+            ],
+        ),
+        Value::Array(items) => size(
+            items.len(),
+            ["minItems", "maxItems"],
+            [
+                ("Array must have at least", " items"),
+                ("Array must have at most", " items"),
+            ],
+        ),
+        _ => None,
+    }
 }
 
 /// The property and what its `allOf`/`$ref` point at (one level: cog's enum pattern).
@@ -176,11 +249,12 @@ mod tests {
                 "type": "object",
                 "required": ["prompt"],
                 "properties": {
-                    "prompt": {"type": "string"},
+                    "prompt": {"type": "string", "maxLength": 5},
                     "seed": {"type": "integer"},
                     "maybe": {"type": "integer", "nullable": true},
                     "steps": {"type": "integer", "minimum": 1, "maximum": 4},
-                    "scale": {"type": "number"},
+                    "scale": {"type": "number", "exclusiveMinimum": 0},
+                    "ge_only": {"type": "integer", "ge": 1},
                     "scheduler": {"allOf": [{"$ref": "#/components/schemas/scheduler"}]},
                     "either": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
                     "image": {"type": "string", "format": "uri"}
@@ -195,8 +269,8 @@ mod tests {
         let ok = [
             json!({"prompt": "a cat"}),
             json!({"prompt": "a", "seed": 3, "maybe": null, "scale": 2, "scheduler": "DDIM"}),
-            json!({"prompt": "a", "seed": 3.0, "steps": 99, "either": null, "extra": [1]}),
-            json!({"prompt": "a", "image": "data:image/png;base64,AAAA"}),
+            json!({"prompt": "a", "seed": 3.0, "steps": 4, "either": null, "extra": [1]}),
+            json!({"prompt": "a", "image": "data:image/png;base64,AAAA", "ge_only": 0, "scale": 0.1}),
         ];
         for input in ok {
             assert_eq!(check_input(&input, &openapi()), vec![], "{input}");
@@ -232,6 +306,26 @@ mod tests {
                 json!({"prompt": "a", "scheduler": null}),
                 "input.scheduler",
                 "given: null",
+            ),
+            (
+                json!({"prompt": "a", "steps": 8}),
+                "input.steps",
+                "Must be less than or equal to 4",
+            ),
+            (
+                json!({"prompt": "a", "steps": 0}),
+                "input.steps",
+                "Must be greater than or equal to 1",
+            ),
+            (
+                json!({"prompt": "a", "scale": 0}),
+                "input.scale",
+                "Must be greater than 0",
+            ),
+            (
+                json!({"prompt": "abcdef"}),
+                "input.prompt",
+                "String length must be less than or equal to 5",
             ),
         ];
         for (input, field, text) in cases {

@@ -1,54 +1,110 @@
-//! Small, valid media files for auto mocks: a PNG image, a WAV sound and an animated GIF
-//! (for video), built by hand so Pillow, ffmpeg and browsers open them.
+//! Small, valid media files for auto mocks: PNG, WAV and animated GIF built by hand, and
+//! tiny real JPEG, WebP, MP3, FLAC, Ogg, MP4 and WebM files made with ffmpeg (`media/`), so
+//! Pillow, ffmpeg and browsers open them.
 
-/// A kind of media file a mock serves.
+/// A media file a mock serves: one format each, real bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Media {
-    Image,
-    Audio,
-    Video,
+    Png,
+    Jpg,
+    Webp,
+    Gif,
+    Wav,
+    Mp3,
+    Flac,
+    Ogg,
+    Mp4,
+    Webm,
 }
 
+/// Every format, with its extensions (the first is the file's).
+const FORMATS: &[(Media, &[&str])] = &[
+    (Media::Png, &["png"]),
+    (Media::Jpg, &["jpg", "jpeg"]),
+    (Media::Webp, &["webp"]),
+    (Media::Gif, &["gif"]),
+    (Media::Wav, &["wav", "wave"]),
+    (Media::Mp3, &["mp3", "mpeg"]),
+    (Media::Flac, &["flac"]),
+    (Media::Ogg, &["ogg", "oga"]),
+    (Media::Mp4, &["mp4", "m4v", "mov"]),
+    (Media::Webm, &["webm"]),
+];
+
 impl Media {
-    /// Picks the kind from words in the model's name, the field name and descriptions.
+    /// Picks the kind from words in the model's name, the field name and descriptions:
+    /// an MP4 for video, a WAV for sound, else a PNG.
     pub(crate) fn guess(hints: &str) -> Media {
         let hints = hints.to_ascii_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| hints.contains(w));
-        if has(&["video", "mp4", "gif", "animation", "movie", "clip"]) {
-            Media::Video
+        if has(&["video", "mp4", "animation", "movie", "clip"]) {
+            Media::Mp4
+        } else if has(&["gif"]) {
+            Media::Gif
         } else if has(&[
             "audio", "speech", "music", "sound", "wav", "mp3", "voice", "tts", "song",
         ]) {
-            Media::Audio
+            Media::Wav
         } else {
-            Media::Image
+            Media::Png
         }
+    }
+
+    /// The format of a file extension or format name (`"jpeg"`, `".mp4"`, `"WAV"`).
+    pub(crate) fn from_extension(ext: &str) -> Option<Media> {
+        let ext = ext.trim().trim_start_matches('.').to_ascii_lowercase();
+        FORMATS
+            .iter()
+            .find(|(_, exts)| exts.contains(&ext.as_str()))
+            .map(|(m, _)| *m)
+    }
+
+    /// The format of a URL's file extension.
+    pub(crate) fn of_url(url: &str) -> Option<Media> {
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let name = path.rsplit('/').next().unwrap_or(path);
+        Media::from_extension(name.rsplit_once('.')?.1)
     }
 
     /// File extension.
     pub(crate) fn extension(self) -> &'static str {
-        match self {
-            Media::Image => "png",
-            Media::Audio => "wav",
-            Media::Video => "gif",
-        }
+        FORMATS
+            .iter()
+            .find(|(m, _)| *m == self)
+            .and_then(|(_, exts)| exts.first())
+            .copied()
+            .unwrap_or("bin")
     }
 
     /// Content type.
     pub(crate) fn content_type(self) -> &'static str {
         match self {
-            Media::Image => "image/png",
-            Media::Audio => "audio/wav",
-            Media::Video => "image/gif",
+            Media::Png => "image/png",
+            Media::Jpg => "image/jpeg",
+            Media::Webp => "image/webp",
+            Media::Gif => "image/gif",
+            Media::Wav => "audio/wav",
+            Media::Mp3 => "audio/mpeg",
+            Media::Flac => "audio/flac",
+            Media::Ogg => "audio/ogg",
+            Media::Mp4 => "video/mp4",
+            Media::Webm => "video/webm",
         }
     }
 
     /// The file's bytes.
     pub(crate) fn bytes(self) -> Vec<u8> {
         match self {
-            Media::Image => png(16, 16),
-            Media::Audio => wav(8000, 2000),
-            Media::Video => gif(),
+            Media::Png => png(16, 16),
+            Media::Wav => wav(8000, 2000),
+            Media::Gif => gif(),
+            Media::Jpg => include_bytes!("media/tiny.jpg").to_vec(),
+            Media::Webp => include_bytes!("media/tiny.webp").to_vec(),
+            Media::Mp3 => include_bytes!("media/tiny.mp3").to_vec(),
+            Media::Flac => include_bytes!("media/tiny.flac").to_vec(),
+            Media::Ogg => include_bytes!("media/tiny.ogg").to_vec(),
+            Media::Mp4 => include_bytes!("media/tiny.mp4").to_vec(),
+            Media::Webm => include_bytes!("media/tiny.webm").to_vec(),
         }
     }
 }
@@ -201,8 +257,29 @@ mod tests {
         assert!(wav(8000, 10).starts_with(b"RIFF"));
         assert_eq!(wav(8000, 10).len(), 64);
         assert!(gif().starts_with(b"GIF89a") && gif().ends_with(b";"));
-        assert_eq!(Media::guess("acme/tiny-video"), Media::Video);
-        assert_eq!(Media::guess("text to speech"), Media::Audio);
-        assert_eq!(Media::guess("acme/pixel-forge"), Media::Image);
+        assert_eq!(Media::guess("acme/tiny-video"), Media::Mp4);
+        assert_eq!(Media::guess("text to speech"), Media::Wav);
+        assert_eq!(Media::guess("acme/pixel-forge"), Media::Png);
+        assert_eq!(Media::from_extension("JPEG"), Some(Media::Jpg));
+        assert_eq!(
+            Media::of_url("https://x/y/out-0.webp?x=1"),
+            Some(Media::Webp)
+        );
+        assert_eq!(Media::from_extension("txt"), None);
+    }
+
+    #[test]
+    fn every_format_sniffs_as_itself() {
+        for (media, _) in FORMATS {
+            let bytes = media.bytes();
+            let sniffed = crate::run_local::sniff::media_type(&bytes);
+            let expected = match media {
+                // `infer` names WAV `audio/x-wav` and FLAC `audio/x-flac`.
+                Media::Wav => "audio/x-wav",
+                Media::Flac => "audio/x-flac",
+                other => other.content_type(),
+            };
+            assert_eq!(sniffed, Some(expected), "{media:?}");
+        }
     }
 }

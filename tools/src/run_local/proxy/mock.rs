@@ -1,6 +1,6 @@
 //! Mocked models: the proxy answers the model/version look-ups and the predictions of a
 //! mocked model itself (create → processing → succeeded, by polling or `Prefer: wait`),
-//! serves auto-made files, and stores uploads when no upstream is reachable.
+//! and serves auto-made files (uploads without an upstream: `mock_upload`).
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::media::Media;
+use super::mock_output::Planned;
 use super::trace::{FileInfo, ModelCall, log_tail, summarise_inputs, summarise_output};
 use super::{Shared, json_response, problem, read_body};
 
@@ -161,20 +162,7 @@ pub(crate) async fn create(
             return refuse(shared, model, &version_label, &input, &problems);
         }
     }
-    let output = match shared.mock_for(model) {
-        Some(Value::String(s)) if s == "auto" => {
-            if shared.spec.schemas.contains_key(model) {
-                let mut make = |media: Media| make_file(shared, media);
-                Ok(super::auto::synthesise(model, &openapi, &mut make))
-            } else {
-                Err(format!(
-                    "cannot synthesise an \"auto\" mock for {model}: its schema is not cached; call fetch_model_schema for it first, or give a fixed output in `mocks`"
-                ))
-            }
-        }
-        Some(fixed) => Ok(fixed.clone()),
-        None => Err(format!("{model} is not mocked")),
-    };
+    let output = planned_output(shared, model, &openapi, &input);
     let id = format!("mock-{}", shared.now_ms()) + &format!("-{}", shared.tables().records.len());
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let prediction = MockPrediction {
@@ -197,6 +185,48 @@ pub(crate) async fn create(
     }
     let body = prediction_json(shared, &id).unwrap_or(Value::Null);
     json_response(StatusCode::CREATED, &body)
+}
+
+/// The output of this call of a mocked model (its entry in `mocks`, in call order).
+fn planned_output(
+    shared: &Shared,
+    model: &str,
+    openapi: &Value,
+    input: &Value,
+) -> Result<Value, String> {
+    let Some(entry) = shared.mock_for(model) else {
+        return Err(format!("{model} is not mocked"));
+    };
+    let nth = {
+        let mut tables = shared.tables();
+        let count = tables.mock_calls.entry(model.to_owned()).or_insert(0);
+        *count += 1;
+        *count - 1
+    };
+    match super::mock_output::pick(entry, nth) {
+        Planned::Auto => {
+            let Some(schema) = shared.spec.schemas.get(model) else {
+                return Err(format!(
+                    "cannot synthesise an \"auto\" mock for {model}: its schema is not cached; call fetch_model_schema for it first, or give a fixed output in `mocks`"
+                ));
+            };
+            let call = super::auto::AutoCall {
+                model,
+                openapi,
+                input,
+                example: schema.example.as_ref(),
+            };
+            let mut make = |media: Media| make_file(shared, media);
+            Ok(super::auto::synthesise(&call, &mut make))
+        }
+        Planned::Fixed(output) => {
+            let mut serve = |content_type: &str, bytes: Vec<u8>, name: &str| {
+                store_file(shared, name, content_type, bytes.into())
+            };
+            Ok(super::mock_output::serve_data_uris(output, &mut serve))
+        }
+        Planned::Fail(error) => Err(error),
+    }
 }
 
 /// A 422 as the API gives it for inputs its schema refuses; the call is in the trace.
@@ -342,7 +372,12 @@ fn make_file(shared: &Shared, media: Media) -> String {
     store_file(shared, &name, media.content_type(), bytes.into())
 }
 
-fn store_file(shared: &Shared, name: &str, content_type: &str, bytes: axum::body::Bytes) -> String {
+pub(super) fn store_file(
+    shared: &Shared,
+    name: &str,
+    content_type: &str,
+    bytes: axum::body::Bytes,
+) -> String {
     let mut tables = shared.tables();
     let id = format!("f{}", tables.served.len() + 1);
     let safe: String = name
@@ -376,104 +411,5 @@ pub(crate) fn serve_file(shared: &Shared, id: &str) -> Response {
             ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
         }
         None => problem(StatusCode::NOT_FOUND, "Not found", "Not found"),
-    }
-}
-
-/// `POST /v1/files` when no upstream is reachable (fully mocked runs): kept here.
-pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
-    let boundary = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split("boundary=").nth(1))
-        .map(|b| b.trim_matches('"').to_owned());
-    let body = match read_body(request.into_body(), MAX_BODY).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some((name, content_type, content)) = boundary.and_then(|b| content_part(&body, &b)) else {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "Invalid request",
-            "Expected a multipart/form-data body with a `content` part",
-        );
-    };
-    let size = content.len();
-    let url = store_file(shared, &name, &content_type, content);
-    let id = url.rsplit('/').nth(1).unwrap_or("f").to_owned();
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    json_response(
-        StatusCode::CREATED,
-        &json!({
-            "id": id, "name": name, "content_type": content_type, "size": size,
-            "etag": format!("\"{id}\""), "checksums": {}, "metadata": {},
-            "created_at": now, "expires_at": null, "urls": {"get": url},
-        }),
-    )
-}
-
-/// The `content` part of a multipart body: file name, content type, bytes.
-fn content_part(body: &[u8], boundary: &str) -> Option<(String, String, axum::body::Bytes)> {
-    let delimiter = format!("--{boundary}");
-    let parts = split(body, delimiter.as_bytes());
-    for part in parts {
-        let header_end = find(part, b"\r\n\r\n")?;
-        let head = String::from_utf8_lossy(&part[..header_end]).to_string();
-        if !head.contains("name=\"content\"") {
-            continue;
-        }
-        let mut data = &part[header_end + 4..];
-        if data.ends_with(b"\r\n") {
-            data = &data[..data.len() - 2];
-        }
-        let name = head
-            .split("filename=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap_or("file")
-            .to_owned();
-        let content_type = head
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .starts_with("content-type:")
-                    .then(|| l[13..].trim().to_owned())
-            })
-            .unwrap_or_else(|| "application/octet-stream".to_owned());
-        return Some((name, content_type, axum::body::Bytes::copy_from_slice(data)));
-    }
-    None
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn split<'a>(body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
-    let mut parts = Vec::new();
-    let mut rest = body;
-    while let Some(at) = find(rest, delimiter) {
-        parts.push(&rest[..at]);
-        rest = &rest[at + delimiter.len()..];
-    }
-    parts
-        .into_iter()
-        .map(|p| p.strip_prefix(b"\r\n").unwrap_or(p))
-        .filter(|p| !p.is_empty())
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_content_part() {
-        let body = b"--XX\r\nContent-Disposition: form-data; name=\"content\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{}\r\n--XX--\r\n";
-        let (name, ty, data) = content_part(body, "XX").unwrap();
-        assert_eq!(
-            (name.as_str(), ty.as_str(), &data[..]),
-            ("a.txt", "text/plain", &b"hello"[..])
-        );
     }
 }

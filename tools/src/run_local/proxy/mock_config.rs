@@ -14,12 +14,15 @@ use crate::run_local::error::RunError;
 pub const DEFAULT_MOCK_LATENCY_MS: u64 = 300;
 
 /// A model's schema as the mocks need it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MockSchema {
     /// The version id; `None` for a versionless model.
     pub version: Option<String>,
     /// The model's OpenAPI document.
     pub openapi: Value,
+    /// The model's own example (`default_example`): `"auto"` answers with its output when
+    /// it fits the schema, and makes files of its type.
+    pub example: Option<crate::schema::ModelExample>,
 }
 
 /// Mocked models and what the proxy needs to answer for them (see `run_locally`'s
@@ -74,6 +77,52 @@ impl Mocks {
         })
     }
 
+    /// Makes the local files a fixed mock names `data:` URIs (the proxy serves them as output
+    /// files): strings `file://…`, `/…`, `./…`, `../…`, or a relative name with an extension
+    /// that exists in the project dir or a root. They must lie inside the roots, like file
+    /// inputs; the error lists the paths tried.
+    pub(crate) fn embed_files(
+        &mut self,
+        project_dir: &std::path::Path,
+        roots: Option<&[std::path::PathBuf]>,
+    ) -> Result<(), RunError> {
+        let mut problems = Vec::new();
+        for (model, output) in &mut self.outputs {
+            embed(output, &mut |text: &str| {
+                let (local, marked) = match text.strip_prefix("file://") {
+                    Some(path) => (path, true),
+                    None => (text, ["/", "./", "../"].iter().any(|p| text.starts_with(p))),
+                };
+                let plausible = marked
+                    || (!text.contains(char::is_whitespace)
+                        && !text.contains("://")
+                        && !text.starts_with("data:")
+                        && std::path::Path::new(text).extension().is_some()
+                        && crate::run_local::inputs::resolve_local(text, project_dir, roots)
+                            .is_ok());
+                if !plausible || text.contains('\n') {
+                    return None;
+                }
+                match crate::run_local::inputs::resolve_local(local, project_dir, roots)
+                    .and_then(|path| read_file(&path))
+                {
+                    Ok(uri) => Some(uri),
+                    Err(why) => {
+                        problems.push(format!("mock of {model}: {why}"));
+                        None
+                    }
+                }
+            });
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(RunError::Mocks {
+                message: problems.join("; "),
+            })
+        }
+    }
+
     pub(super) fn spec(&self, upstream: &str, token: Option<&str>) -> ProxySpec {
         ProxySpec {
             upstream: upstream.to_owned(),
@@ -87,6 +136,37 @@ impl Mocks {
             schemas: self.schemas.clone(),
         }
     }
+}
+
+/// Replaces each string `file` maps to something.
+fn embed(value: &mut Value, file: &mut dyn FnMut(&str) -> Option<String>) {
+    match value {
+        Value::String(text) => {
+            if let Some(uri) = file(text) {
+                *text = uri;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| embed(v, file)),
+        Value::Object(map) => map.values_mut().for_each(|v| embed(v, file)),
+        _ => {}
+    }
+}
+
+/// A file as a `data:` URI of its sniffed type (at most 100 MiB).
+fn read_file(path: &std::path::Path) -> Result<String, String> {
+    const MAX: u64 = 100 * 1024 * 1024;
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !meta.is_file() || meta.len() > MAX {
+        return Err(format!(
+            "{} is not a file of at most 100 MiB",
+            path.display()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let media_type = crate::run_local::sniff::media_type(&bytes)
+        .unwrap_or_else(|| crate::run_local::data_uri::media_type_for(name));
+    Ok(crate::run_local::data_uri::encode(media_type, &bytes))
 }
 
 fn valid_model(key: &str) -> bool {
@@ -116,5 +196,40 @@ mod tests {
         assert!(mocks.check(None).is_ok());
         mocks.outputs.insert("not a model".into(), json!(1));
         assert!(mocks.check(None).is_err());
+    }
+
+    #[test]
+    fn local_files_in_mocks_become_data_uris_and_missing_ones_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("take.png"), b"\x89PNG\r\n\x1a\n").unwrap();
+        let roots = [dir.path().to_path_buf()];
+        let mut mocks = Mocks::default();
+        mocks.outputs.insert(
+            "acme/a".into(),
+            json!({"sequence": [["take.png", "./take.png"], "a caption.png of text", "auto"]}),
+        );
+        mocks.embed_files(dir.path(), Some(&roots)).unwrap();
+        let seq = &mocks.outputs["acme/a"]["sequence"];
+        assert!(
+            seq[0][0]
+                .as_str()
+                .unwrap()
+                .starts_with("data:image/png;base64,"),
+            "{seq}"
+        );
+        assert_eq!(seq[0][0], seq[0][1]);
+        assert_eq!(seq[1], "a caption.png of text");
+        assert_eq!(seq[2], "auto");
+        mocks
+            .outputs
+            .insert("acme/b".into(), json!("./missing.wav"));
+        let err = mocks
+            .embed_files(dir.path(), Some(&roots))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("acme/b") && err.contains("missing.wav"),
+            "{err}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! - The child gets a random per-run token ([`Proxy::run_token`]) that only this proxy
 //!   accepts; the proxy forwards to the real API with the real token (`forward`), so the
 //!   real token never enters the child's environment, arguments or files.
-//! - Every prediction is recorded in the trace (`trace`).
+//! - Every prediction is recorded in the trace (`trace`), shown as text by `table`.
 //! - Mocked models are answered here, through the prediction lifecycle the client expects
 //!   (`mock`, `auto`, `media`).
 //! - Only the calls `replicate.use()` makes pass, within the run's limits (`policy`).
@@ -18,6 +18,9 @@ mod media;
 mod mock;
 mod mock_config;
 mod policy;
+mod mock_output;
+mod mock_upload;
+mod table;
 pub(crate) mod trace;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -36,8 +39,9 @@ use tokio::sync::oneshot;
 use super::error::RunError;
 pub use mock_config::{DEFAULT_MOCK_LATENCY_MS, MockSchema, Mocks};
 pub use policy::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PREDICTIONS, ProxyLimits};
+pub use table::{calls_table, calls_table_with};
 use trace::FileInfo;
-pub use trace::{ModelCall, calls_table};
+pub use trace::ModelCall;
 
 /// What the proxy of one run does.
 #[derive(Debug, Clone)]
@@ -73,12 +77,7 @@ pub(crate) struct Tables {
     pub(crate) mock_versions: HashMap<String, String>,
     /// Version ids seen in forwarded model look-ups → `owner/name` (names refused calls).
     pub(crate) versions: HashMap<String, String>,
-    /// Ids of the files this run uploaded (the only files it may read back).
-    pub(crate) uploaded: HashSet<String>,
-    /// Predictions admitted so far ([`ProxyLimits::max_predictions`]).
-    pub(crate) admitted: usize,
-    /// Predictions being created right now (not yet in `records`).
-    pub(crate) creating: usize,
+            mock_upload::upload(&shared, request).await
 }
 
 pub(crate) struct Shared {
@@ -401,7 +400,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             forward::prediction(&shared, request, cancel).await
         }
         ("POST", ["v1", "files"]) if shared.spec.token.is_none() => {
-            mock::upload(&shared, request).await
+            mock_upload::upload(&shared, request).await
         }
         ("POST", ["v1", "files"]) => forward::upload(&shared, request).await,
         ("GET", ["v1", "files", id]) | ("GET", ["v1", "files", id, "download"]) => {

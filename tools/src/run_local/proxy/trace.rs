@@ -1,14 +1,14 @@
 //! The trace: one [`ModelCall`] per prediction the pipeline made, with inputs as sent and
-//! outputs summarised by kind, and a table of them for people.
+//! outputs summarised by kind (the table for people is in `table`).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-/// Strings longer than this are cut in the trace.
-const MAX_STRING: usize = 120;
+/// Strings longer than this are cut in the trace (a guard on memory: the text result shows
+/// inputs whole up to 2,000 characters per call, or everything with `trace: "full"`).
+const MAX_STRING: usize = 100_000;
 /// Characters of text output shown.
 const PREVIEW: usize = 80;
 /// Bytes of a prediction's logs kept (the tail).
@@ -227,86 +227,6 @@ pub(crate) fn log_tail(logs: &str) -> Option<String> {
     Some(format!("…{}", &logs[start..]))
 }
 
-/// A readable table of the calls: who ran when (parallel calls overlap), with what result.
-pub fn calls_table(calls: &[ModelCall]) -> String {
-    let mut out = String::new();
-    if calls.is_empty() {
-        return out;
-    }
-    let _ = writeln!(out, "model calls ({}):", calls.len());
-    let _ = writeln!(
-        out,
-        "  {:<3} {:<32} {:>8} {:>8}  {:<10} output",
-        "#", "model", "start ms", "end ms", "status"
-    );
-    for (i, call) in calls.iter().enumerate() {
-        let model = if call.mocked {
-            format!("{} (mock)", call.model)
-        } else {
-            call.model.clone()
-        };
-        let end = call
-            .ended_ms
-            .map_or_else(|| "-".to_owned(), |e| e.to_string());
-        let output = match (&call.error, &call.output) {
-            (Some(error), _) => format!(
-                "error: {}",
-                cut(&error.split_whitespace().collect::<Vec<_>>().join(" "), 240)
-            ),
-            (None, Some(output)) => describe(output),
-            (None, None) => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "  {:<3} {:<32} {:>8} {:>8}  {:<10} {}",
-            i + 1,
-            model,
-            call.started_ms,
-            end,
-            call.status,
-            output
-        );
-        let _ = writeln!(out, "      inputs: {}", cut(&call.inputs.to_string(), 160));
-    }
-    out
-}
-
-fn describe(summary: &Value) -> String {
-    let get = |k: &str| summary.get(k).cloned().unwrap_or(Value::Null);
-    match summary.get("kind").and_then(Value::as_str) {
-        Some("text") => format!(
-            "text, {} chars: {:?}",
-            get("length"),
-            get("preview").as_str().unwrap_or("")
-        ),
-        Some("files") => {
-            let files: Vec<String> = summary
-                .get("files")
-                .and_then(Value::as_array)
-                .map(|fs| {
-                    fs.iter()
-                        .map(|f| {
-                            let size = f
-                                .get("size")
-                                .and_then(Value::as_u64)
-                                .map_or_else(String::new, |s| format!(", {s} bytes"));
-                            format!(
-                                "{} ({}{size})",
-                                f.get("url").and_then(Value::as_str).unwrap_or(""),
-                                f.get("content_type").and_then(Value::as_str).unwrap_or("")
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            format!("{} file(s): {}", get("count"), files.join(", "))
-        }
-        Some("object") => format!("object with keys {}", get("keys")),
-        Some("list") => format!("list of {}", get("length")),
-        _ => cut(&get("value").to_string(), 80),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,7 +242,7 @@ mod tests {
                 size: Some(12),
             },
         );
-        let long = "a".repeat(500);
+        let long = "a".repeat(MAX_STRING + 5);
         let summary = summarise_inputs(
             &json!({"image": "http://x/v1/files/f1", "uri": "data:text/plain;base64,aGVsbG8=", "prompt": long, "n": 2}),
             &files,
@@ -331,7 +251,12 @@ mod tests {
         assert_eq!(summary["image"]["size"], 12);
         assert_eq!(summary["uri"]["content_type"], "text/plain");
         assert_eq!(summary["uri"]["size"], 5);
-        assert!(summary["prompt"].as_str().unwrap().ends_with("(500 chars)"));
+        assert!(
+            summary["prompt"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("({} chars)", MAX_STRING + 5))
+        );
         assert_eq!(summary["n"], 2);
     }
 

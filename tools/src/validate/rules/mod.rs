@@ -11,6 +11,7 @@ pub(crate) mod cog_version;
 pub(crate) mod deprecated_file_type;
 pub(crate) mod dict_output;
 pub(crate) mod env_var_access;
+pub(crate) mod file_list_to_model;
 pub(crate) mod gpu_enabled;
 pub(crate) mod ignored_build_key;
 pub(crate) mod invalid_cog_yaml;

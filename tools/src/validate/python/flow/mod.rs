@@ -8,6 +8,7 @@
 //! code we cannot see (an unknown call, a container, a closure, a mutation): no finding is
 //! better than a false one. Nested functions and lambdas are not analysed.
 
+mod lists;
 mod module;
 mod scope;
 mod stmts;
@@ -111,6 +112,16 @@ pub enum Use {
         callee: usize,
         /// The keyword.
         keyword: String,
+    },
+    /// An item of a list passed as `keyword=[…]` (a literal, or a local list it was
+    /// appended to) to a call of another model.
+    ModelInputItem {
+        /// Index into [`Flow::models`] of the called model.
+        callee: usize,
+        /// The keyword.
+        keyword: String,
+        /// The keyword's value (the list literal, or the list's name).
+        list: Span,
     },
     /// `return value`.
     Return,

@@ -55,14 +55,20 @@ pub(super) fn extract(module: &ModModule, names: &Names, classes: &[ClassInfo]) 
         }
     }
     let model_names: HashSet<String> = module_models.keys().cloned().collect();
-    let scopes: Vec<Scope> = functions
+    let scopes: Vec<(Scope, HashSet<String>)> = functions
         .iter()
-        .map(|(f, _)| Scope::of(f, names, &model_names))
+        .map(|(f, _)| {
+            let accumulators = super::lists::accumulators(f, names, &model_names);
+            (
+                Scope::of(f, names, &model_names, &accumulators),
+                accumulators,
+            )
+        })
         .collect();
-    for scope in &scopes {
+    for (scope, _) in &scopes {
         module_models.retain(|name, _| !scope.globals.contains(name));
     }
-    for ((f, class), scope) in functions.into_iter().zip(scopes) {
+    for ((f, class), (scope, accumulators)) in functions.into_iter().zip(scopes) {
         let function = flow.functions.len();
         flow.functions.push(FlowFunction {
             name: f.name.id.to_string(),
@@ -78,6 +84,10 @@ pub(super) fn extract(module: &ModModule, names: &Names, classes: &[ClassInfo]) 
             module_models: &module_models,
             scope,
             env: HashMap::new(),
+            lists: accumulators
+                .into_iter()
+                .map(|name| (name, Vec::new()))
+                .collect(),
             depth: 0,
             handed_off: 0,
         };

@@ -75,10 +75,18 @@ pub(super) struct Scope {
 impl Scope {
     /// Scans a function: `models` are the names holding `use()`d models (calls of them
     /// may receive followed values).
-    pub fn of(f: &StmtFunctionDef, names: &Names, models: &HashSet<String>) -> Scope {
+    /// `accumulators` are the function's list accumulators (see `lists`): what goes into
+    /// them, and the items of a list literal given to a model, stay followed.
+    pub fn of(
+        f: &StmtFunctionDef,
+        names: &Names,
+        models: &HashSet<String>,
+        accumulators: &HashSet<String>,
+    ) -> Scope {
         let mut scan = Scan {
             names,
             models,
+            accumulators,
             local_models: HashSet::new(),
             scope: Scope::default(),
         };
@@ -103,6 +111,7 @@ impl Scope {
 struct Scan<'a> {
     names: &'a Names,
     models: &'a HashSet<String>,
+    accumulators: &'a HashSet<String>,
     local_models: HashSet<String>,
     scope: Scope,
 }
@@ -150,6 +159,17 @@ impl Scan<'_> {
             Expr::Name(_) => {}
             Expr::Starred(s) => self.hand_on(&s.value, false),
             other => self.visit_expr(other),
+        }
+    }
+
+    /// The items of a list literal kept where the flow layer sees them (an accumulator, a
+    /// model's input): `*name` and bare names stay followed.
+    fn known_items(&mut self, elts: &[Expr]) {
+        for e in elts {
+            match e {
+                Expr::Starred(s) => self.hand_on(&s.value, true),
+                other => self.hand_on(other, true),
+            }
         }
     }
 
@@ -209,9 +229,11 @@ impl<'a> Visitor<'a> for Scan<'_> {
                     && a.targets
                         .iter()
                         .all(|t| matches!(t, Expr::Tuple(_) | Expr::List(_)));
+                let accumulator = matches!(a.targets.as_slice(), [Expr::Name(n)] if self.accumulators.contains(n.id.as_str()));
                 match (&*a.value, pairwise) {
                     (Expr::Tuple(t), true) => t.elts.iter().for_each(|e| self.hand_on(e, true)),
                     (Expr::List(l), true) => l.elts.iter().for_each(|e| self.hand_on(e, true)),
+                    (Expr::List(l), false) if accumulator => self.known_items(&l.elts),
                     (value, _) => self.visit_expr(value),
                 }
             }
@@ -222,6 +244,13 @@ impl<'a> Visitor<'a> for Scan<'_> {
                 }
             }
             Stmt::AugAssign(a) => {
+                if let (Expr::Name(n), Expr::List(l)) = (&*a.target, &*a.value)
+                    && self.accumulators.contains(n.id.as_str())
+                {
+                    self.block(n.id.as_str());
+                    self.known_items(&l.elts);
+                    return;
+                }
                 // `x += …` rebinds (and may change) `x`.
                 match &*a.target {
                     Expr::Name(n) => self.block(n.id.as_str()),
@@ -282,13 +311,33 @@ impl<'a> Visitor<'a> for Scan<'_> {
                     && let Expr::Name(n) = &*a.value
                 {
                     self.block(n.id.as_str());
+                    if self.accumulators.contains(n.id.as_str())
+                        && super::lists::GROW.contains(&a.attr.as_str())
+                    {
+                        for arg in &c.arguments.args {
+                            match arg {
+                                Expr::List(l) => self.known_items(&l.elts),
+                                Expr::Tuple(t) => self.known_items(&t.elts),
+                                other => self.hand_on(other, true),
+                            }
+                        }
+                        return;
+                    }
                 }
                 self.visit_expr(&c.func);
                 for arg in &c.arguments.args {
                     self.hand_on(arg, known);
                 }
                 for kw in &c.arguments.keywords {
-                    self.hand_on(&kw.value, known && kw.arg.is_some());
+                    match &kw.value {
+                        Expr::List(l) if model_call && kw.arg.is_some() => {
+                            self.known_items(&l.elts)
+                        }
+                        Expr::Tuple(t) if model_call && kw.arg.is_some() => {
+                            self.known_items(&t.elts)
+                        }
+                        value => self.hand_on(value, known && kw.arg.is_some()),
+                    }
                 }
             }
             Expr::Tuple(t) => t.elts.iter().for_each(|e| self.hand_on(e, false)),

@@ -20,6 +20,15 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
                 {
                     return;
                 }
+                if let ([Expr::Name(n)], Expr::List(l)) = (a.targets.as_slice(), &*a.value)
+                    && self.lists.contains_key(n.id.as_str())
+                {
+                    let items = self.items(&l.elts);
+                    if let Some(list) = self.lists.get_mut(n.id.as_str()) {
+                        list.extend(items.into_iter().map(|(v, _)| v));
+                    }
+                    return;
+                }
                 let span = Span::from_range(a.value.range());
                 let pairs: Option<&[Expr]> = match &*a.value {
                     Expr::Tuple(t) => Some(&t.elts),
@@ -70,6 +79,15 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
                 }
             }
             Stmt::AugAssign(a) => {
+                if let (Expr::Name(n), Expr::List(l)) = (&*a.target, &*a.value)
+                    && self.lists.contains_key(n.id.as_str())
+                {
+                    let items = self.items(&l.elts);
+                    if let Some(list) = self.lists.get_mut(n.id.as_str()) {
+                        list.extend(items.into_iter().map(|(v, _)| v));
+                    }
+                    return;
+                }
                 self.visit_expr(&a.value);
                 self.bind(&a.target, None, Span::from_range(a.value.range()));
             }

@@ -36,6 +36,8 @@ pub(super) struct FnWalker<'a> {
     pub(super) scope: Scope,
     /// Followed locals; `None` shadows a module-level model (comprehension variables).
     pub(super) env: HashMap<String, Option<Value>>,
+    /// List accumulators (see `lists`) and the followed values put in them so far.
+    pub(super) lists: HashMap<String, Vec<Value>>,
     pub(super) depth: usize,
     /// Non-zero while visiting the arguments of a call we do not follow: a coroutine handed
     /// on (`asyncio.run(model(…))`) may well be run, so no finding there.
@@ -104,6 +106,11 @@ impl FnWalker<'_> {
     /// A postfix chain `base.a[0](...).b`, evaluated innermost first without recursion
     /// along the chain.
     fn chain(&mut self, expr: &Expr) -> Option<Value> {
+        if let Expr::Call(c) = expr
+            && self.grow(c)
+        {
+            return None;
+        }
         let mut layers: Vec<&Expr> = Vec::new();
         let mut base = expr;
         loop {
@@ -268,6 +275,11 @@ impl FnWalker<'_> {
             self.visit_expr(arg);
         }
         for kw in &c.arguments.keywords {
+            if let Some(arg) = &kw.arg
+                && self.list_input(callee, arg.as_str(), &kw.value)
+            {
+                continue;
+            }
             let v = self.value(&kw.value);
             let (Some(v), Some(arg)) = (v, &kw.arg) else {
                 continue;
@@ -283,6 +295,98 @@ impl FnWalker<'_> {
                 self.event(&v, Use::ModelInput { callee, keyword }, span);
             }
         }
+    }
+
+    /// `keyword=[a, *b]` or `keyword=acc` (a list accumulator): an event for each followed
+    /// item. False when the value is neither (it is then evaluated as usual).
+    fn list_input(&mut self, callee: usize, keyword: &str, value: &Expr) -> bool {
+        let list = Span::from_range(value.range());
+        let items = match value {
+            Expr::List(l) => self.items(&l.elts),
+            Expr::Tuple(t) => self.items(&t.elts),
+            Expr::Name(n) if self.lists.contains_key(n.id.as_str()) => self
+                .lists
+                .get(n.id.as_str())
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| (v, list))
+                .collect(),
+            _ => return false,
+        };
+        for (v, span) in items {
+            let kind = Use::ModelInputItem {
+                callee,
+                keyword: keyword.to_owned(),
+                list,
+            };
+            self.event(&v, kind, span);
+        }
+        true
+    }
+
+    /// The followed model outputs among list items (`*xs` stands for the items of `xs`).
+    pub(super) fn items(&mut self, elts: &[Expr]) -> Vec<(Value, Span)> {
+        let mut out = Vec::new();
+        for e in elts {
+            let span = Span::from_range(e.range());
+            let v = match e {
+                Expr::Starred(s) => self.value(&s.value).map(|mut v| {
+                    v.path.push(Step::Item);
+                    v
+                }),
+                other => self.value(other),
+            };
+            if let Some(v) = v.filter(|v| v.state == State::Output && !v.pending) {
+                out.push((v, span));
+            }
+        }
+        out
+    }
+
+    /// `acc.append(x)`, `acc.extend(xs)`, `acc.insert(i, x)` on a list accumulator: what
+    /// goes in is recorded. False for any other call.
+    fn grow(&mut self, c: &ExprCall) -> bool {
+        let Expr::Attribute(a) = &*c.func else {
+            return false;
+        };
+        let Expr::Name(n) = &*a.value else {
+            return false;
+        };
+        let method = a.attr.as_str();
+        if !self.lists.contains_key(n.id.as_str()) || !super::lists::GROW.contains(&method) {
+            return false;
+        }
+        let args = &c.arguments.args;
+        let item = match (method, &args[..]) {
+            ("append", [x]) => self.items(std::slice::from_ref(x)),
+            ("insert", [i, x]) => {
+                self.visit_expr(i);
+                self.items(std::slice::from_ref(x))
+            }
+            ("extend", [Expr::List(l)]) => self.items(&l.elts),
+            ("extend", [Expr::Tuple(t)]) => self.items(&t.elts),
+            ("extend", [xs]) => match self.value(xs) {
+                Some(mut v) if v.state == State::Output && !v.pending => {
+                    v.path.push(Step::Item);
+                    vec![(v, Span::from_range(xs.range()))]
+                }
+                _ => Vec::new(),
+            },
+            _ => {
+                for arg in args {
+                    self.visit_expr(arg);
+                }
+                Vec::new()
+            }
+        };
+        for kw in &c.arguments.keywords {
+            self.visit_expr(&kw.value);
+        }
+        if let Some(list) = self.lists.get_mut(n.id.as_str()) {
+            list.extend(item.into_iter().map(|(v, _)| v));
+        }
+        true
     }
 
     /// Arguments of a call we do not follow; `p.output` passed as a callback is fine.
