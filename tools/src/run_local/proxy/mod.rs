@@ -77,7 +77,14 @@ pub(crate) struct Tables {
     pub(crate) mock_versions: HashMap<String, String>,
     /// Version ids seen in forwarded model look-ups → `owner/name` (names refused calls).
     pub(crate) versions: HashMap<String, String>,
-            mock_upload::upload(&shared, request).await
+    /// Ids of the files this run uploaded (the only files it may read back).
+    pub(crate) uploaded: HashSet<String>,
+    /// Predictions admitted so far ([`ProxyLimits::max_predictions`]).
+    pub(crate) admitted: usize,
+    /// Predictions being created right now (not yet in `records`).
+    pub(crate) creating: usize,
+    /// Predictions created so far per mocked model (for `{"sequence": [..]}` mocks).
+    pub(crate) mock_calls: HashMap<String, usize>,
 }
 
 pub(crate) struct Shared {
