@@ -3,6 +3,7 @@
 //! in-flight limits (`listener`, `jsonrpc`) and a draining shutdown. The transport knows
 //! nothing of the tools.
 
+mod fast_call;
 mod jsonrpc;
 mod listener;
 mod sniff;
@@ -127,7 +128,9 @@ pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -
         .with_json_response(true)
         .disable_allowed_hosts()
         .with_max_request_body_bytes(opts.max_body_bytes)
-        .with_cancellation_token(ct);
+        .with_cancellation_token(ct.clone());
+    // Issue 24: plain stateless `tools/call` requests skip rmcp's per-request service.
+    let fast = fast_call::FastCall::new(PipelinesServer::new(state.clone()), ct);
     let mcp = StreamableHttpService::new(
         move || Ok(PipelinesServer::new(state.clone())),
         Arc::new(NeverSessionManager::default()),
@@ -156,6 +159,7 @@ pub fn router(state: Arc<AppState>, opts: &HttpOptions, ct: CancellationToken) -
     // Layers run outside-in: Host/Origin and auth first, then the message checks.
     let protected = Router::new()
         .nest_service("/mcp", mcp)
+        .layer(middleware::from_fn_with_state(fast, fast_call::answer))
         .layer(middleware::from_fn_with_state(
             messages,
             jsonrpc::check_message,

@@ -287,7 +287,16 @@ impl Store {
 
     /// One stored version.
     pub fn version(&self, source: &str, version: u64) -> Result<Option<DocVersion>, StoreError> {
-        self.get_json(VERSIONS_TREE, &version_key(source, version))
+        let key = version_key(source, version);
+        let Some(raw) = self.get_raw(VERSIONS_TREE, &key)? else {
+            return Ok(None);
+        };
+        if let Some(hit) = self.memo().decoded(&key, &raw) {
+            return Ok(Some(hit));
+        }
+        let decoded: DocVersion = decode(VERSIONS_TREE, &key, &raw)?;
+        self.memo().put_decoded(key, raw, decoded.clone());
+        Ok(Some(decoded))
     }
 
     /// The newest stored version.
