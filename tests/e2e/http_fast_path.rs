@@ -7,11 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::{
-    fakes::Fakes,
-    raw_http::Request,
-    support::HttpServer,
-};
+use crate::{fakes::Fakes, raw_http::Request, support::HttpServer};
 
 fn call(id: u64, name: &str, args: Value, meta: bool) -> Request {
     let mut params = json!({"name": name, "arguments": args});
@@ -25,7 +21,13 @@ fn call(id: u64, name: &str, args: Value, meta: bool) -> Request {
 }
 
 /// The answer of the fast path and of rmcp's path to the same call, as JSON.
-fn both(server: &HttpServer, id: u64, name: &str, args: Value, version: Option<&str>) -> (Value, Value) {
+fn both(
+    server: &HttpServer,
+    id: u64,
+    name: &str,
+    args: Value,
+    version: Option<&str>,
+) -> (Value, Value) {
     let send = |meta: bool| {
         let mut req = call(id, name, args.clone(), meta);
         if let Some(v) = version {
@@ -52,7 +54,13 @@ fn plain_tool_calls_answer_as_rmcp_does() {
     // Warm the caches through the fast path itself.
     let (fetched, _) = both(&server, 1, "fetch_llms_txt", json!({}), None);
     assert_eq!(fetched["result"]["isError"], false, "{fetched}");
-    let (schema, _) = both(&server, 2, "fetch_model_schema", json!({"models": ["acme/pixel-forge"]}), None);
+    let (schema, _) = both(
+        &server,
+        2,
+        "fetch_model_schema",
+        json!({"models": ["acme/pixel-forge"]}),
+        None,
+    );
     assert_eq!(schema["result"]["isError"], false, "{schema}");
     let validate = json!({"files": {
         "cog.yaml": "build:\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n",
@@ -63,7 +71,10 @@ fn plain_tool_calls_answer_as_rmcp_does() {
         ("get_docs", json!({})),
         ("get_docs", json!({"section": "rules"})),
         ("get_docs", json!({"query": "replicate.use"})),
-        ("fetch_model_schema", json!({"models": ["acme/pixel-forge"]})),
+        (
+            "fetch_model_schema",
+            json!({"models": ["acme/pixel-forge"]}),
+        ),
         ("validate_pipeline", validate.clone()),
         // A tool error the agent can act on.
         ("validate_pipeline", json!({"path": "/etc"})),
@@ -104,7 +115,9 @@ fn unusual_requests_still_get_rmcps_http_errors() {
         .header("Accept", "text/event-stream")
         .send(server.addr);
     assert_eq!(sse_only.status, 406, "{}", sse_only.text());
-    let text = get_docs().header("Content-Type", "text/plain").send(server.addr);
+    let text = get_docs()
+        .header("Content-Type", "text/plain")
+        .send(server.addr);
     assert_eq!(text.status, 415, "{}", text.text());
     let unknown = get_docs()
         .header("MCP-Protocol-Version", "1999-01-01")

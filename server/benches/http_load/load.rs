@@ -46,7 +46,9 @@ pub struct Spec {
 
 impl Spec {
     fn build(&self) -> Request<Full<Bytes>> {
-        let mut b = Request::builder().method(self.method.clone()).uri(self.path);
+        let mut b = Request::builder()
+            .method(self.method.clone())
+            .uri(self.path);
         for (k, v) in &self.headers {
             b = b.header(*k, v);
         }

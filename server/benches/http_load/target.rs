@@ -73,11 +73,14 @@ impl Target {
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel();
         // Reads the listening line, then keeps draining (a full pipe would block the server).
+        // The first few warnings and errors are shown (a 503 storm logs one per request).
         let drain = std::thread::spawn(move || {
+            let mut shown = 0;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
-                } else if line.contains("WARN") || line.contains("ERROR") {
+                } else if (line.contains("WARN") || line.contains("ERROR")) && shown < 3 {
+                    shown += 1;
                     eprintln!("server: {line}");
                 }
             }

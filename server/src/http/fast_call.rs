@@ -80,9 +80,11 @@ impl FastCall {
     /// The shared peer for `VERSIONS[version]`, made on first use (inside the runtime).
     fn peer(&self, version: usize) -> Option<Peer<RoleServer>> {
         let idle = self.peers.get(version)?.get_or_init(|| {
-            let peer_info =
-                InitializeRequestParams::new(ClientCapabilities::default(), Implementation::default())
-                    .with_protocol_version(VERSIONS.get(version)?.clone());
+            let peer_info = InitializeRequestParams::new(
+                ClientCapabilities::default(),
+                Implementation::default(),
+            )
+            .with_protocol_version(VERSIONS.get(version)?.clone());
             let transport = (
                 futures::sink::drain::<rmcp::service::TxJsonRpcMessage<RoleServer>>(),
                 futures::stream::pending::<rmcp::service::RxJsonRpcMessage<RoleServer>>(),
@@ -114,13 +116,19 @@ pub async fn answer(State(fast): State<Arc<FastCall>>, req: Request, next: Next)
         return StatusCode::BAD_REQUEST.into_response();
     };
     let Some(message) = plain_call(&bytes) else {
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     };
     let Some(peer) = fast.peer(version) else {
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     };
     let JsonRpcMessage::Request(rpc) = message else {
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     };
     let id = rpc.id;
     let mut request = rpc.request;
@@ -213,7 +221,9 @@ fn plain_call(bytes: &Bytes) -> Option<ClientJsonRpcMessage> {
     }
     match serde_json::from_value(value).ok()? {
         m @ JsonRpcMessage::Request(_) => match &m {
-            JsonRpcMessage::Request(r) if matches!(r.request, ClientRequest::CallToolRequest(_)) => {
+            JsonRpcMessage::Request(r)
+                if matches!(r.request, ClientRequest::CallToolRequest(_)) =>
+            {
                 Some(m)
             }
             _ => None,
@@ -264,7 +274,10 @@ mod tests {
         for (accept, ct) in [
             ("application/json", "application/json"),
             ("text/event-stream", "application/json"),
-            ("application/json;q=0, text/event-stream", "application/json"),
+            (
+                "application/json;q=0, text/event-stream",
+                "application/json",
+            ),
             ("application/json, text/event-stream", "text/plain"),
         ] {
             let h = headers(&[("accept", accept), ("content-type", ct)]);
@@ -284,7 +297,9 @@ mod tests {
         assert!(!call(
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"run_locally","arguments":{}}}"#
         ));
-        assert!(!call(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#));
+        assert!(!call(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#
+        ));
         assert!(!call(
             r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"get_docs"}}"#
         ));
