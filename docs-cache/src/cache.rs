@@ -239,6 +239,7 @@ impl DocsCache {
         Ok(DocumentView {
             freshness,
             body: version.body,
+            sha256: version.sha256,
         })
     }
 

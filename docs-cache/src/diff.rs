@@ -147,6 +147,10 @@ impl DocDiff {
 
 /// Cuts `text` to at most `max_chars` characters, at a line end when there is one.
 pub(crate) fn cap_at_line(text: &str, max_chars: usize) -> (String, bool) {
+    // No more bytes than the cap means no more characters: nothing to count.
+    if text.len() <= max_chars {
+        return (text.to_owned(), false);
+    }
     let Some((byte, _)) = text.char_indices().nth(max_chars) else {
         return (text.to_owned(), false);
     };

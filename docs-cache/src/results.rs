@@ -248,6 +248,10 @@ pub struct DocumentView {
     pub freshness: Freshness,
     /// The document text.
     pub body: String,
+    /// Hex sha256 of the body, as stored with it (a key for what is derived from the body,
+    /// so that readers need not hash it again); not part of the JSON.
+    #[serde(skip)]
+    pub sha256: String,
 }
 
 impl DocumentView {

@@ -18,7 +18,9 @@
 //!
 //! Run: `cargo bench -p mcp-pipelines --bench workflow` (or `--profile dev` on a slow box).
 //! Options after `--`: `--bin PATH` to measure another build, `--cache DIR` for the venvs,
-//! `--show` to print each tool's text output.
+//! `--show` to print each tool's text output, `--no-run` to stop before `run_locally` (no
+//! Python needed). Also prints the server's resident memory after fetching, scaffolding and
+//! validating (before `run_locally`); target (issue 24) ≤ 15 MB.
 //! `run_locally` needs a Python ≥ 3.12 (`MCP_PIPELINES_PYTHON`, else discovered).
 
 #![allow(
@@ -44,6 +46,7 @@ use serde_json::{Value, json};
 
 const TARGET_CALLS: usize = 8;
 const TARGET_CHARS: usize = 11_663;
+const TARGET_RSS_MB: f64 = 15.0;
 /// The first run on a machine builds a venv from PyPI: a hang guard, not a measurement.
 const CALL_TIMEOUT: Duration = Duration::from_secs(600);
 const FAKE_TOKEN: &str = "r8_bench_fake_token_5c1e";
@@ -114,12 +117,14 @@ fn main() {
     let mut bin = PathBuf::from(env!("CARGO_BIN_EXE_mcp-pipelines"));
     let mut cache: Option<PathBuf> = None;
     let mut show = false;
+    let mut no_run = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--bin" => bin = args.next().map(PathBuf::from).expect("--bin PATH"),
             "--cache" => cache = args.next().map(PathBuf::from),
             "--show" => show = true,
+            "--no-run" => no_run = true,
             _ => {} // cargo passes --bench; ignore anything else
         }
     }
@@ -148,6 +153,7 @@ fn main() {
             docs: &docs,
             replicate: &replicate,
             show,
+            no_run,
         };
         let (calls, extra) = build(&env, &scenario);
         report(&scenario, &calls, &extra);
@@ -205,6 +211,7 @@ struct Env<'a> {
     docs: &'a DocsHost,
     replicate: &'a FakeReplicate,
     show: bool,
+    no_run: bool,
 }
 
 /// The first words of the rules digest.
@@ -266,6 +273,20 @@ fn build(env: &Env, s: &Scenario) -> (Vec<Call>, Extra) {
         s.name,
         text(&validation)
     );
+    let (rss, hwm) = (server.memory_mb("VmRSS:"), server.memory_mb("VmHWM:"));
+    println!(
+        "{}: server RSS after fetch, schema, scaffold, validate: {rss:.1} MB (peak {hwm:.1} MB; target <= {TARGET_RSS_MB} MB: {})",
+        s.name,
+        verdict(hwm <= TARGET_RSS_MB)
+    );
+    if env.no_run {
+        let extra = Extra {
+            digests: prompt_text.matches(DIGEST_HEAD).count() + server.digests,
+            main_py_chars: 0,
+        };
+        server.stop();
+        return (calls, extra);
+    }
     let run = server.call(
         &mut calls,
         "run_locally",
@@ -414,6 +435,18 @@ impl Server {
         assert!(init.get("result").is_some(), "initialize failed: {init}");
         server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
         server
+    }
+
+    /// A `/proc/PID/status` figure of the server, in MB.
+    fn memory_mb(&self, field: &str) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
     }
 
     fn send(&mut self, msg: &Value) {

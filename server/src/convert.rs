@@ -14,8 +14,10 @@ use crate::render::Render;
 pub fn success<T: Serialize + Render>(value: &T) -> CallToolResult {
     match serde_json::to_value(value) {
         Ok(json) => {
-            let mut r = CallToolResult::structured(json);
-            r.content = vec![ContentBlock::text(value.render())];
+            // Not `CallToolResult::structured`: it also prints the JSON as the text block,
+            // which the rendering below replaces (a whole extra serialisation per call).
+            let mut r = CallToolResult::success(vec![ContentBlock::text(value.render())]);
+            r.structured_content = Some(json);
             r
         }
         Err(e) => failure(format!("internal error: could not encode the result: {e}")),

@@ -7,6 +7,7 @@ mod admission;
 mod audit;
 pub mod auth;
 pub mod fds;
+mod fast_call;
 mod jsonrpc;
 mod listener;
 pub mod metrics;
@@ -169,8 +170,10 @@ pub fn router(
         .with_json_response(true)
         .disable_allowed_hosts()
         .with_max_request_body_bytes(opts.max_body_bytes)
-        .with_cancellation_token(ct);
+        .with_cancellation_token(ct.clone());
     let ready_state = state.clone();
+    // Issue 24: plain stateless `tools/call` requests skip rmcp's per-request service.
+    let fast = fast_call::FastCall::new(PipelinesServer::new(state.clone()), ct);
     let mcp = StreamableHttpService::new(
         move || Ok(PipelinesServer::new(state.clone())),
         Arc::new(NeverSessionManager::default()),
@@ -212,6 +215,7 @@ pub fn router(
         .with_state(authn);
     let protected = Router::new()
         .nest_service("/mcp", mcp)
+        .layer(middleware::from_fn_with_state(fast, fast_call::answer))
         .layer(middleware::from_fn(metrics::observe))
         .merge(metadata)
         .layer(middleware::from_fn_with_state(

@@ -32,6 +32,7 @@ mod hostile_cli;
 mod hostile_http;
 mod hostile_stdio;
 mod hostile_validate;
+mod http_fast_path;
 mod http_security;
 mod http_server;
 mod inspector;

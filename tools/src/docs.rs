@@ -11,7 +11,7 @@ use pipelines_docs_cache::{
 use serde::Serialize;
 
 use crate::digest::{RulesDigest, digest};
-use crate::errata::{ErrataReport, ErrataSummary, LintedSpec, linted, summary};
+use crate::errata::{ErrataReport, ErrataSummary, LintedSpec, linted_by, summary};
 use crate::workflow::rulebook;
 
 /// The section id that `get_docs` answers with the rules digest.
@@ -70,7 +70,7 @@ impl DocsFetch {
 /// The current pipelines spec (refreshed when older than the TTL), parsed and linted.
 async fn current_spec(docs: &DocsCache) -> Result<(Freshness, Arc<LintedSpec>), DocsError> {
     let view = docs.document(Source::Pipelines).await?;
-    let spec = linted(&view.body);
+    let spec = linted_by(&view.sha256, &view.body);
     Ok((view.freshness, spec))
 }
 
@@ -129,7 +129,7 @@ pub async fn cached_digest(docs: &DocsCache) -> Option<RulesDigest> {
             .await
             .ok()?
             .ok()??;
-    let spec = linted(&latest.body);
+    let spec = linted_by(&latest.sha256, &latest.body);
     let label = format!(
         "pipelines spec v{}, fetched {}",
         latest.version, latest.fetched_at

@@ -3,12 +3,15 @@
 
 use std::sync::Arc;
 
+use super::DocVersion;
 use crate::lru::Lru;
 
 /// At most this many memoised reads…
 const MAX_ENTRIES: usize = 4096;
 /// …holding at most this many bytes.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
+/// Decoded document versions kept.
+const MAX_DECODED: usize = 2;
 
 /// What is memoised: one value, or the key list of a tree.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -37,6 +40,10 @@ impl MemoValue {
 pub(super) struct Memo {
     pub(super) stamp: Vec<u8>,
     entries: Lru<MemoKey, MemoValue>,
+    /// The last document versions decoded, with the stamp they were read under and their
+    /// key: every docs tool call reads the current version, and decoding a whole spec from
+    /// JSON cost more than the call itself.
+    decoded: Vec<(Vec<u8>, String, DocVersion)>,
 }
 
 impl Default for Memo {
@@ -50,6 +57,7 @@ impl Memo {
         Self {
             stamp: Vec::new(),
             entries: Lru::new(max_entries, max_bytes),
+            decoded: Vec::new(),
         }
     }
 
@@ -65,6 +73,25 @@ impl Memo {
     pub(super) fn reset(&mut self) {
         self.entries.clear();
         self.stamp.clear();
+        self.decoded.clear();
+    }
+
+    /// The version decoded earlier while the stamp file held `stamp` (the memo's rule: a
+    /// read stays valid while the stamp does not move).
+    pub(super) fn decoded(&self, stamp: &[u8], key: &str) -> Option<DocVersion> {
+        self.decoded
+            .iter()
+            .find(|(s, k, _)| k == key && s.as_slice() == stamp)
+            .map(|(_, _, v)| v.clone())
+    }
+
+    /// Remembers a version decoded under `stamp` (the oldest of `MAX_DECODED` goes).
+    pub(super) fn put_decoded(&mut self, stamp: Vec<u8>, key: String, version: DocVersion) {
+        self.decoded.retain(|(s, k, _)| *k != key && *s == stamp);
+        if self.decoded.len() >= MAX_DECODED {
+            self.decoded.remove(0);
+        }
+        self.decoded.push((stamp, key, version));
     }
 
     pub(super) fn value(&mut self, tree: &str, key: &str) -> Option<Option<Vec<u8>>> {

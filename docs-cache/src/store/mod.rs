@@ -287,7 +287,18 @@ impl Store {
 
     /// One stored version.
     pub fn version(&self, source: &str, version: u64) -> Result<Option<DocVersion>, StoreError> {
-        self.get_json(VERSIONS_TREE, &version_key(source, version))
+        let key = version_key(source, version);
+        let stamp = self.read_stamp();
+        if let Some(hit) = self.memo().decoded(&stamp, &key) {
+            return Ok(Some(hit));
+        }
+        // Read after the stamp: what was read is at least as new as the stamp it is kept under.
+        let Some(raw) = self.get_raw(VERSIONS_TREE, &key)? else {
+            return Ok(None);
+        };
+        let decoded: DocVersion = decode(VERSIONS_TREE, &key, &raw)?;
+        self.memo().put_decoded(stamp, key, decoded.clone());
+        Ok(Some(decoded))
     }
 
     /// The newest stored version.

@@ -135,7 +135,12 @@ const MEMO_SIZE: usize = 4;
 
 /// The parsed, linted spec for this body (memoised by sha256).
 pub fn linted(body: &str) -> Arc<LintedSpec> {
-    let sha256 = hex::encode(Sha256::digest(body.as_bytes()));
+    linted_by(&hex::encode(Sha256::digest(body.as_bytes())), body)
+}
+
+/// Like [`linted`], for a body whose hex sha256 is already known (the docs store keeps it
+/// with every version): hashing a whole spec on every tool call cost more than the call.
+pub fn linted_by(sha256: &str, body: &str) -> Arc<LintedSpec> {
     let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(hit) = memo.iter().find(|l| l.sha256 == sha256) {
         return hit.clone();
@@ -143,7 +148,7 @@ pub fn linted(body: &str) -> Arc<LintedSpec> {
     let doc = Sectioned::parse(body);
     let errata = lint(&doc);
     let spec = Arc::new(LintedSpec {
-        sha256,
+        sha256: sha256.to_owned(),
         doc,
         errata,
     });

@@ -1,0 +1,263 @@
+//! The load generator: N keep-alive HTTP/1.1 connections (a `hyper` client each), every one
+//! sending its next request as soon as the previous answer is read in full.
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, body::Bytes, client::conn::http1};
+use hyper_util::rt::TokioIo;
+
+/// What a phase drives.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    Healthz,
+    GetDocs,
+    Validate,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Healthz => "GET /healthz",
+            Phase::GetDocs => "tools/call get_docs (cached section)",
+            Phase::Validate => "tools/call validate_pipeline (3 inline files)",
+        }
+    }
+}
+
+/// One request, sent over and over.
+#[derive(Clone)]
+pub struct Spec {
+    pub method: Method,
+    pub path: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+    /// A JSON-RPC call: a 2xx answer must carry a successful tool result.
+    pub rpc: bool,
+}
+
+impl Spec {
+    fn build(&self) -> Request<Full<Bytes>> {
+        let mut b = Request::builder()
+            .method(self.method.clone())
+            .uri(self.path);
+        for (k, v) in &self.headers {
+            b = b.header(*k, v);
+        }
+        b.body(Full::new(self.body.clone())).expect("request")
+    }
+}
+
+/// What one connection saw while measuring.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    statuses: BTreeMap<u16, u64>,
+    tool_failures: u64,
+    connect_errors: u64,
+    first_failure: Option<String>,
+}
+
+/// A phase's figures.
+pub struct PhaseResult {
+    pub phase: Phase,
+    pub rps: f64,
+    pub requests: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+    statuses: BTreeMap<u16, u64>,
+    tool_failures: u64,
+    connect_errors: u64,
+    first_failure: Option<String>,
+    pub peak_rss_mb: f64,
+}
+
+impl PhaseResult {
+    pub fn with_peak_rss(mut self, mb: f64) -> Self {
+        self.peak_rss_mb = mb;
+        self
+    }
+
+    pub fn non_2xx(&self) -> u64 {
+        self.statuses
+            .iter()
+            .filter(|(s, _)| !(200..300).contains(*s))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn print(&self) {
+        println!();
+        println!("{}", self.phase.name());
+        println!(
+            "  {:.0} req/s ({} requests), p50 {:.2} ms, p99 {:.2} ms, peak RSS {:.1} MB",
+            self.rps, self.requests, self.p50_ms, self.p99_ms, self.peak_rss_mb
+        );
+        let statuses: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect();
+        println!(
+            "  statuses {{{}}}; non-2xx {}; tool failures {}; connection errors {}",
+            statuses.join(", "),
+            self.non_2xx(),
+            self.tool_failures,
+            self.connect_errors
+        );
+        if let Some(f) = &self.first_failure {
+            println!("  first failure: {f}");
+        }
+    }
+}
+
+/// Runs one phase: `warm` unmeasured, then `run` measured.
+pub async fn run(
+    phase: Phase,
+    addr: SocketAddr,
+    spec: Spec,
+    connections: usize,
+    warm: Duration,
+    run: Duration,
+) -> PhaseResult {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let spec = Arc::new(spec);
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            tokio::spawn(connection(
+                addr,
+                spec.clone(),
+                measuring.clone(),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(warm).await;
+    measuring.store(true, Ordering::Release);
+    let started = Instant::now();
+    tokio::time::sleep(run).await;
+    stop.store(true, Ordering::Release);
+    let elapsed = started.elapsed();
+    let mut all = Tally::default();
+    for t in tasks {
+        let t = t.await.expect("connection task");
+        all.latencies_us.extend(t.latencies_us);
+        for (s, n) in t.statuses {
+            *all.statuses.entry(s).or_default() += n;
+        }
+        all.tool_failures += t.tool_failures;
+        all.connect_errors += t.connect_errors;
+        all.first_failure = all.first_failure.or(t.first_failure);
+    }
+    all.latencies_us.sort_unstable();
+    let pct = |p: f64| {
+        let v = &all.latencies_us;
+        if v.is_empty() {
+            return 0.0;
+        }
+        f64::from(v[((v.len() - 1) as f64 * p).round() as usize]) / 1e3
+    };
+    let requests = all.latencies_us.len() as u64;
+    PhaseResult {
+        phase,
+        rps: requests as f64 / elapsed.as_secs_f64(),
+        requests,
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        statuses: all.statuses,
+        tool_failures: all.tool_failures,
+        connect_errors: all.connect_errors,
+        first_failure: all.first_failure,
+        peak_rss_mb: 0.0,
+    }
+}
+
+async fn connection(
+    addr: SocketAddr,
+    spec: Arc<Spec>,
+    measuring: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+) -> Tally {
+    let mut tally = Tally::default();
+    'connect: while !stop.load(Ordering::Acquire) {
+        let stream = match tokio::net::TcpStream::connect(addr).await {
+            Ok(s) => s,
+            Err(e) => {
+                tally.connect_errors += 1;
+                tally.first_failure.get_or_insert(format!("connect: {e}"));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (mut sender, conn) = match http1::handshake(TokioIo::new(stream)).await {
+            Ok(pair) => pair,
+            Err(e) => {
+                tally.connect_errors += 1;
+                tally.first_failure.get_or_insert(format!("handshake: {e}"));
+                continue;
+            }
+        };
+        tokio::spawn(conn);
+        while !stop.load(Ordering::Acquire) {
+            if sender.ready().await.is_err() {
+                continue 'connect; // closed by the server (e.g. after a 503): reconnect
+            }
+            let started = Instant::now();
+            let answer = async {
+                let resp = sender.send_request(spec.build()).await?;
+                let status = resp.status().as_u16();
+                let body = resp.into_body().collect().await?.to_bytes();
+                Ok::<_, hyper::Error>((status, body))
+            }
+            .await;
+            let took = started.elapsed();
+            let (status, body) = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    if measuring.load(Ordering::Acquire) {
+                        tally.connect_errors += 1;
+                        tally.first_failure.get_or_insert(format!("request: {e}"));
+                    }
+                    continue 'connect;
+                }
+            };
+            if !measuring.load(Ordering::Acquire) {
+                continue;
+            }
+            tally
+                .latencies_us
+                .push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+            *tally.statuses.entry(status).or_default() += 1;
+            let ok = (200..300).contains(&status);
+            let tool_failed = ok && spec.rpc && !tool_succeeded(&body);
+            tally.tool_failures += u64::from(tool_failed);
+            if (!ok || tool_failed) && tally.first_failure.is_none() {
+                let text = String::from_utf8_lossy(&body);
+                tally.first_failure = Some(format!(
+                    "HTTP {status}: {}",
+                    text.chars().take(300).collect::<String>()
+                ));
+            }
+        }
+    }
+    tally
+}
+
+/// A JSON-RPC result that is not a tool error.
+fn tool_succeeded(body: &[u8]) -> bool {
+    contains(body, b"\"result\":") && !contains(body, b"\"isError\":true")
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}

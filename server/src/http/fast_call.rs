@@ -1,0 +1,307 @@
+//! The stateless `tools/call` fast path of `/mcp`: rmcp's own dispatch
+//! (`Service::handle_request`, the same code the streamable-HTTP service runs), called on a
+//! handler and peer built once, instead of a fresh rmcp service per request.
+//!
+//! Per stateless request, rmcp's HTTP service builds a peer (its channel and the server
+//! info, instructions included), spawns a service loop on a one-shot transport, spawns the
+//! handler in it and a task to await it, and hands the answer back through channels. For a
+//! cached `get_docs` that machinery costs several times the tool itself. Here the request
+//! is decoded once, dispatched in the request's own task with a peer made once per protocol
+//! version (what rmcp makes per request: the version from the `MCP-Protocol-Version` header,
+//! default client capabilities), and the JSON-RPC answer is written as the JSON response
+//! rmcp would send.
+//!
+//! Only the plain case takes this path; anything else goes to rmcp unchanged: another
+//! method, `run_locally` (it reports progress and cleans up after itself), a request with
+//! `_meta` (progress tokens, per-request protocol versions), a session header, any other
+//! `Mcp-*` header, a protocol version rmcp would reject or that needs the SEP-2243 headers,
+//! or `Accept`/`Content-Type` values that are not plainly JSON + SSE / JSON.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{HeaderMap, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use rmcp::{
+    RoleServer, Service as _,
+    model::{
+        ClientCapabilities, ClientJsonRpcMessage, ClientRequest, GetExtensions as _, GetMeta as _,
+        Implementation, InitializeRequestParams, JsonRpcMessage, ProtocolVersion,
+        ServerJsonRpcMessage,
+    },
+    service::{Peer, RequestContext, RunningService, serve_directly_with_ct},
+};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::handler::PipelinesServer;
+
+/// The one tool left to rmcp's path (progress notifications, its own clean-up).
+const RUN_LOCALLY: &str = "run_locally";
+/// Protocol versions a stateless request may name, oldest first; rmcp's default when the
+/// header is absent is 2025-03-26.
+const VERSIONS: [ProtocolVersion; 4] = [
+    ProtocolVersion::V_2024_11_05,
+    ProtocolVersion::V_2025_03_26,
+    ProtocolVersion::V_2025_06_18,
+    ProtocolVersion::V_2025_11_25,
+];
+const DEFAULT_VERSION: usize = 1;
+
+/// What the fast path serves with: the handler, and one idle rmcp service per protocol
+/// version whose peer the requests share.
+pub struct FastCall {
+    server: PipelinesServer,
+    /// Cancelled at shutdown (the same token rmcp's HTTP service gets).
+    ct: CancellationToken,
+    peers: [OnceLock<Option<Idle>>; VERSIONS.len()],
+}
+
+/// A service loop that never receives anything: it only gives the peer a life.
+struct Idle {
+    peer: Peer<RoleServer>,
+    _running: RunningService<RoleServer, PipelinesServer>,
+}
+
+impl FastCall {
+    /// The fast path for `server`, cancelled by `ct`.
+    pub fn new(server: PipelinesServer, ct: CancellationToken) -> Arc<Self> {
+        Arc::new(Self {
+            server,
+            ct,
+            peers: Default::default(),
+        })
+    }
+
+    /// The shared peer for `VERSIONS[version]`, made on first use (inside the runtime).
+    fn peer(&self, version: usize) -> Option<Peer<RoleServer>> {
+        let idle = self.peers.get(version)?.get_or_init(|| {
+            let peer_info = InitializeRequestParams::new(
+                ClientCapabilities::default(),
+                Implementation::default(),
+            )
+            .with_protocol_version(VERSIONS.get(version)?.clone());
+            let transport = (
+                futures::sink::drain::<rmcp::service::TxJsonRpcMessage<RoleServer>>(),
+                futures::stream::pending::<rmcp::service::RxJsonRpcMessage<RoleServer>>(),
+            );
+            let running = serve_directly_with_ct(
+                self.server.clone(),
+                transport,
+                Some(peer_info),
+                self.ct.child_token(),
+            );
+            Some(Idle {
+                peer: running.peer().clone(),
+                _running: running,
+            })
+        });
+        idle.as_ref().map(|i| i.peer.clone())
+    }
+}
+
+/// The middleware (innermost: after Host/Origin, auth and the message checks, holding the
+/// in-flight slot those took).
+pub async fn answer(State(fast): State<Arc<FastCall>>, req: Request, next: Next) -> Response {
+    let Some(version) = plain_headers(req.headers()) else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    // The message checks already read the body within the limits: this only takes it back.
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let Some(message) = plain_call(&bytes) else {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    };
+    let Some(peer) = fast.peer(version) else {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    };
+    let JsonRpcMessage::Request(rpc) = message else {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    };
+    let id = rpc.id;
+    let mut request = rpc.request;
+    // As rmcp's service loop does: the HTTP request parts go into the request's extensions,
+    // then meta and extensions move into the context.
+    request.extensions_mut().insert(parts);
+    let meta = std::mem::take(request.get_meta_mut());
+    let extensions = std::mem::take(request.extensions_mut());
+    let mut context = RequestContext::new(id.clone(), peer);
+    context.ct = fast.ct.child_token();
+    context.meta = meta;
+    context.extensions = extensions;
+    let handled = tokio::select! {
+        result = fast.server.handle_request(request, context) => result,
+        () = fast.ct.cancelled() => {
+            return internal_error("empty response: the server is shutting down");
+        }
+    };
+    let message: ServerJsonRpcMessage = match handled {
+        Ok(result) => JsonRpcMessage::response(result, id),
+        Err(error) => {
+            tracing::warn!(%id, ?error, "response error");
+            JsonRpcMessage::error(error, Some(id))
+        }
+    };
+    // Sized for a typical tool result, so encoding it does not regrow the buffer again and again.
+    let mut body = Vec::with_capacity(16 * 1024);
+    match serde_json::to_writer(&mut body, &message) {
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Err(e) => internal_error(&format!("could not encode the response: {e}")),
+    }
+}
+
+fn internal_error(message: &str) -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, message.to_string()).into_response()
+}
+
+/// The index in `VERSIONS` of the request's protocol version, when its headers are plain:
+/// no session or other `Mcp-*` header, `Accept` listing JSON and SSE without parameters,
+/// `Content-Type` JSON.
+fn plain_headers(headers: &HeaderMap) -> Option<usize> {
+    let mut version = DEFAULT_VERSION;
+    for (name, value) in headers {
+        let name = name.as_str();
+        if name.starts_with("mcp-") {
+            if name != "mcp-protocol-version" {
+                return None;
+            }
+            let v = value.to_str().ok()?;
+            version = VERSIONS.iter().position(|k| k.as_str() == v)?;
+        }
+    }
+    if headers.get_all("mcp-protocol-version").iter().count() > 1 {
+        return None;
+    }
+    let (mut json, mut sse) = (false, false);
+    for value in &headers.get_all(header::ACCEPT) {
+        let value = value.to_str().ok()?;
+        if value.contains([';', '"']) {
+            return None;
+        }
+        for essence in value.split(',').map(str::trim) {
+            json |= essence.eq_ignore_ascii_case("application/json");
+            sse |= essence.eq_ignore_ascii_case("text/event-stream");
+        }
+    }
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = content_type
+        .split_once(';')
+        .map_or(content_type, |(e, _)| e)
+        .trim();
+    (json && sse && essence.eq_ignore_ascii_case("application/json")).then_some(version)
+}
+
+/// The message, when it is a `tools/call` request without `_meta` for a tool other than
+/// `run_locally`.
+fn plain_call(bytes: &Bytes) -> Option<ClientJsonRpcMessage> {
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    let params = value.get("params")?.as_object()?;
+    let plain = value.get("method").and_then(Value::as_str) == Some("tools/call")
+        && !params.contains_key("_meta")
+        && params.get("name").and_then(Value::as_str) != Some(RUN_LOCALLY);
+    if !plain {
+        return None;
+    }
+    match serde_json::from_value(value).ok()? {
+        m @ JsonRpcMessage::Request(_) => match &m {
+            JsonRpcMessage::Request(r)
+                if matches!(r.request, ClientRequest::CallToolRequest(_)) =>
+            {
+                Some(m)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    const PLAIN: [(&str, &str); 2] = [
+        ("accept", "application/json, text/event-stream"),
+        ("content-type", "application/json"),
+    ];
+
+    #[test]
+    fn plain_headers_pick_the_version() {
+        assert_eq!(plain_headers(&headers(&PLAIN)), Some(DEFAULT_VERSION));
+        let mut h = headers(&PLAIN);
+        h.insert("mcp-protocol-version", "2025-06-18".parse().unwrap());
+        assert_eq!(plain_headers(&h), Some(2));
+        h.insert("mcp-protocol-version", "2025-11-25".parse().unwrap());
+        assert_eq!(plain_headers(&h), Some(3));
+    }
+
+    #[test]
+    fn anything_unusual_goes_to_rmcp() {
+        for extra in [
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-protocol-version", "1999-01-01"),
+            ("mcp-session-id", "abc"),
+            ("mcp-method", "tools/call"),
+        ] {
+            let mut h = headers(&PLAIN);
+            h.insert(extra.0, extra.1.parse().unwrap());
+            assert_eq!(plain_headers(&h), None, "{extra:?}");
+        }
+        for (accept, ct) in [
+            ("application/json", "application/json"),
+            ("text/event-stream", "application/json"),
+            (
+                "application/json;q=0, text/event-stream",
+                "application/json",
+            ),
+            ("application/json, text/event-stream", "text/plain"),
+        ] {
+            let h = headers(&[("accept", accept), ("content-type", ct)]);
+            assert_eq!(plain_headers(&h), None, "{accept} / {ct}");
+        }
+    }
+
+    #[test]
+    fn only_plain_tool_calls() {
+        let call = |s: &str| plain_call(&Bytes::from(s.to_string())).is_some();
+        assert!(call(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_docs","arguments":{}}}"#
+        ));
+        assert!(!call(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_docs","_meta":{"progressToken":1}}}"#
+        ));
+        assert!(!call(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"run_locally","arguments":{}}}"#
+        ));
+        assert!(!call(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#
+        ));
+        assert!(!call(
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"get_docs"}}"#
+        ));
+    }
+}

@@ -1,0 +1,130 @@
+//! The stateless `tools/call` fast path of `serve --http` (issue 24) answers exactly what
+//! rmcp's streamable-HTTP service answers: each call is sent twice, once plain (fast path)
+//! and once with an empty `_meta` (which the fast path leaves to rmcp), and the two
+//! JSON-RPC answers must be equal — results, tool errors, unknown tools, bad arguments,
+//! and each protocol version the header may name. Unusual requests still get rmcp's own
+//! HTTP errors.
+
+use serde_json::{Value, json};
+
+use crate::{fakes::Fakes, raw_http::Request, support::HttpServer};
+
+fn call(id: u64, name: &str, args: Value, meta: bool) -> Request {
+    let mut params = json!({"name": name, "arguments": args});
+    if meta {
+        params["_meta"] = json!({});
+    }
+    Request::post_json(
+        "/mcp",
+        &json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}),
+    )
+}
+
+/// The answer of the fast path and of rmcp's path to the same call, as JSON.
+fn both(
+    server: &HttpServer,
+    id: u64,
+    name: &str,
+    args: Value,
+    version: Option<&str>,
+) -> (Value, Value) {
+    let send = |meta: bool| {
+        let mut req = call(id, name, args.clone(), meta);
+        if let Some(v) = version {
+            req = req.header("MCP-Protocol-Version", v);
+        }
+        let resp = req.send(server.addr);
+        assert_eq!(resp.status, 200, "{name}: {}", resp.text());
+        assert_eq!(
+            resp.header("content-type"),
+            Some("application/json"),
+            "{name}: a JSON response, not SSE"
+        );
+        resp.json()
+    };
+    (send(false), send(true))
+}
+
+const FILES: &str = "import replicate\n\nforge = replicate.use(\"acme/pixel-forge\")\n\n\ndef run(prompt: str) -> str:\n    return forge(prompt=prompt)\n";
+
+#[test]
+fn plain_tool_calls_answer_as_rmcp_does() {
+    let fakes = Fakes::start();
+    let server = HttpServer::start_in(fakes.sandbox(), &[]);
+    // Warm the caches through the fast path itself.
+    let (fetched, _) = both(&server, 1, "fetch_llms_txt", json!({}), None);
+    assert_eq!(fetched["result"]["isError"], false, "{fetched}");
+    let (schema, _) = both(
+        &server,
+        2,
+        "fetch_model_schema",
+        json!({"models": ["acme/pixel-forge"]}),
+        None,
+    );
+    assert_eq!(schema["result"]["isError"], false, "{schema}");
+    let validate = json!({"files": {
+        "cog.yaml": "build:\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n",
+        "requirements.txt": "replicate>=1.1.0b1,<2.0.0a1\n",
+        "main.py": FILES,
+    }});
+    let cases = [
+        ("get_docs", json!({})),
+        ("get_docs", json!({"section": "rules"})),
+        ("get_docs", json!({"query": "replicate.use"})),
+        (
+            "fetch_model_schema",
+            json!({"models": ["acme/pixel-forge"]}),
+        ),
+        ("validate_pipeline", validate.clone()),
+        // A tool error the agent can act on.
+        ("validate_pipeline", json!({"path": "/etc"})),
+        // Protocol errors: bad arguments, an unknown tool.
+        ("get_docs", json!({"no_such_argument": 1})),
+        ("no_such_tool", json!({})),
+    ];
+    for (i, (name, args)) in cases.iter().enumerate() {
+        for version in [None, Some("2025-06-18"), Some("2025-11-25")] {
+            // A result may say how many seconds ago the spec was checked: when the two calls
+            // straddle a second, ask again.
+            let mut pair = both(&server, 10 + i as u64, name, args.clone(), version);
+            for _ in 0..3 {
+                if pair.0 == pair.1 {
+                    break;
+                }
+                pair = both(&server, 10 + i as u64, name, args.clone(), version);
+            }
+            let (fast, rmcp) = pair;
+            assert_eq!(fast, rmcp, "{name} {args} at {version:?}");
+            assert!(
+                fast.get("result").is_some() || fast.get("error").is_some(),
+                "{fast}"
+            );
+        }
+    }
+    let (fast, _) = both(&server, 99, "validate_pipeline", validate, None);
+    assert!(fast["result"]["structuredContent"].is_object(), "{fast}");
+    let (unknown, _) = both(&server, 98, "no_such_tool", json!({}), None);
+    assert!(unknown["error"]["message"].is_string(), "{unknown}");
+}
+
+#[test]
+fn unusual_requests_still_get_rmcps_http_errors() {
+    let server = HttpServer::start(&[]);
+    let get_docs = || call(1, "get_docs", json!({}), false);
+    let sse_only = get_docs()
+        .header("Accept", "text/event-stream")
+        .send(server.addr);
+    assert_eq!(sse_only.status, 406, "{}", sse_only.text());
+    let text = get_docs()
+        .header("Content-Type", "text/plain")
+        .send(server.addr);
+    assert_eq!(text.status, 415, "{}", text.text());
+    let unknown = get_docs()
+        .header("MCP-Protocol-Version", "1999-01-01")
+        .send(server.addr);
+    assert_eq!(unknown.status, 400, "{}", unknown.text());
+    // A plain call still works on the same server.
+    let ok = get_docs().send(server.addr);
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert!(ok.json()["result"].is_object(), "{}", ok.text());
+}
