@@ -141,7 +141,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve MCP over streamable HTTP for a team (stateless; bearer-token auth).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Fetch, read, search and diff the cached pipeline docs; print the Rulebook.
     Docs(crate::commands::docs::DocsArgs),
     /// Print the schema of Replicate models: Python signature, inputs, output.

@@ -6,8 +6,8 @@
 mod admission;
 mod audit;
 pub mod auth;
-pub mod fds;
 mod fast_call;
+pub mod fds;
 mod jsonrpc;
 mod listener;
 pub mod metrics;

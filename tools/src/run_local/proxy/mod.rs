@@ -17,9 +17,9 @@ mod input_check;
 mod media;
 mod mock;
 mod mock_config;
-mod policy;
 mod mock_output;
 mod mock_upload;
+mod policy;
 mod table;
 pub(crate) mod trace;
 
