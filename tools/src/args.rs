@@ -102,24 +102,19 @@ pub struct RunLocallyArgs {
     /// `false` runs the pipeline without the Landlock sandbox (local servers only; default true).
     #[serde(default)]
     pub sandbox: Option<bool>,
-    /// Mocked models, answered locally without calling Replicate (checked against the schema like the API: refused inputs get its 422): `{"owner/name": "auto" | <output JSON> | {"error": "…"} | {"sequence": [..]}, "*": "auto"}`; "auto" is the model's own example output when it fits, else made from the schema, with `num_outputs` files in the format the call asks for; a fixed output may give files as local paths or `data:` URIs; a sequence answers successive calls in order.
+    /// Models answered locally and checked like the API (422s): `{"owner/name": "auto" | <output JSON, files as paths or data: URIs> | {"sequence": [..]} | {"error": "…"}, "*": "auto"}`; "auto" is the model's example output or one made from its schema, in the asked format and count.
     #[serde(default)]
     pub mocks: BTreeMap<String, serde_json::Value>,
     /// How long each mocked prediction takes, in ms (default 300).
     #[serde(default)]
     pub mock_latency_ms: Option<u64>,
-    /// `"replicate"`: the venv holds every package of Replicate's runtime list at its
-    /// pinned version (the default when the list is cached: fetch_llms_txt source
-    /// `runtime`); `"latest"`: whatever resolves today from requirements.txt. The result
-    /// says which was used, with which Python and server.
+    /// `replicate`: every package of Replicate's runtime list at its pin (default once fetch_llms_txt cached source `runtime`); `latest`: what requirements.txt resolves to today.
     #[serde(default, deserialize_with = "by_name")]
     pub runtime: Option<crate::run_local::RuntimeChoice>,
-    /// `"full"` shows every call's inputs uncut in the text result (default: whole up to
-    /// 2,000 characters per call, longer values cut with their size).
+    /// `full` shows every call's inputs uncut (default: up to 2,000 characters per call).
     #[serde(default)]
     pub trace: Option<TraceDetail>,
-    /// `true` shows cog's and the harness's own logs in the text result (default: only the
-    /// last 40 lines, after the error of a failed run).
+    /// `true` shows cog's own logs in the text (default: their last 40 lines after a failure).
     #[serde(default)]
     pub harness_logs: Option<bool>,
 }

@@ -232,7 +232,7 @@ fn undecidable_values_become_placeholders_naming_the_choices() {
     );
     assert!(
         main.contains(
-            "TODO(\"choose what Output.video gets (Path) from video (dict{video: Path, zip?: Path}): video[\\\"video\\\"] (Path), video[\\\"zip\\\"] (Path)\")"
+            "TODO(\"choose what Output.video gets (Path) from video (dict{video: Path, zip?: Path}): video[\\\"video\\\"] (Path), video[\\\"zip\\\"] (Path)\", video)"
         ),
         "{main}"
     );

@@ -189,7 +189,7 @@ fn placeholder_lines(main: &str, texts: &[String]) -> Vec<String> {
     let lines: Vec<&str> = main.lines().collect();
     let mut out = Vec::new();
     for text in texts {
-        let needle = format!("TODO({})", python::string(text));
+        let needle = format!("TODO({}", python::string(text));
         let found = (from..lines.len()).find(|&i| lines[i].contains(&needle));
         match found {
             Some(i) => {

@@ -124,21 +124,27 @@ fn returned(p: &mut Pipeline<'_>, value: &Value, target: &PyType, what: &str) ->
         }
         Fit::Choose(choices) => {
             let listed: Vec<String> = choices.iter().map(|(e, t)| format!("{e} ({t})")).collect();
-            p.todo(format!(
-                "choose what {what} ({}) from {} ({}): {}",
+            p.todo_about(
+                format!(
+                    "choose what {what} ({}) from {} ({}): {}",
+                    target.render(),
+                    value.expr,
+                    value.describe(),
+                    listed.join(", ")
+                ),
+                &value.expr,
+            )
+        }
+        Fit::No => p.todo_about(
+            format!(
+                "choose what {what} ({}) from {} ({}); it is not a {} as is",
                 target.render(),
                 value.expr,
                 value.describe(),
-                listed.join(", ")
-            ))
-        }
-        Fit::No => p.todo(format!(
-            "choose what {what} ({}) from {} ({}); it is not a {} as is",
-            target.render(),
-            value.expr,
-            value.describe(),
-            target.render()
-        )),
+                target.render()
+            ),
+            &value.expr,
+        ),
     }
 }
 
@@ -224,13 +230,16 @@ fn field(p: &mut Pipeline<'_>, name: &str, value: &Value) -> (String, String) {
         _ => scalar(Scalar::Str),
     };
     if value.shape == Shape::List {
-        let todo = p.todo(format!(
-            "choose what Output.{name} ({}) gets from {} ({}): {}[0], or combine the items",
-            ty.render(),
-            value.expr,
-            value.describe(),
-            value.expr
-        ));
+        let todo = p.todo_about(
+            format!(
+                "choose what Output.{name} ({}) gets from {} ({}): {}[0], or combine the items",
+                ty.render(),
+                value.expr,
+                value.describe(),
+                value.expr
+            ),
+            &value.expr,
+        );
         return (ty.render(), todo);
     }
     let expr = returned(p, value, &ty, &what);
