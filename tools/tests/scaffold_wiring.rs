@@ -76,7 +76,7 @@ fn nothing_to_fill_it_with_is_a_placeholder() {
         main.contains("prompt=TODO(\"choose shapes/vision-chat's `prompt` (str)"),
         "{main}"
     );
-    assert!(main.contains("def TODO(what: str):"), "{main}");
+    assert!(main.contains("def TODO(what: str, *about):"), "{main}");
     assert_eq!(plan.placeholders.len(), 1, "{:?}", plan.placeholders);
     assert!(
         plan.placeholders[0].starts_with("main.py:"),

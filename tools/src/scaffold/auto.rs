@@ -95,6 +95,14 @@ pub(crate) fn auto_steps(req: &ScaffoldRequest, schemas: &Schemas) -> Result<Aut
         {
             step_inputs.insert(name, source);
         }
+        if !chained && let Some((previous, previous_schema)) = models.last() {
+            notes.push(format!(
+                "{model} is not chained to {previous}: none of its inputs takes {previous}'s \
+                 output ({}) as is. To chain them, send `steps` with a `pick` or `join` \
+                 (pipelines://guide/steps).",
+                output_value(previous_schema).describe()
+            ));
+        }
         steps.push(StepSpec {
             model: reference.clone(),
             id: None,
