@@ -79,3 +79,18 @@ fn a_failed_refresh_is_said_once_and_log_records_need_verbose() {
         );
     }
 }
+
+/// `run --timeout` takes the range `run_locally`'s `timeout_seconds` takes (1 to 3600), and
+/// says so instead of running for hours.
+#[test]
+fn run_refuses_a_timeout_outside_the_tools_range() {
+    let sandbox = Sandbox::new();
+    let project = sandbox.scratch().join("any-project");
+    let project = project.display().to_string();
+    for bad in ["4000", "0"] {
+        let run = cli(&sandbox, &["run", &project, "--timeout", bad]);
+        assert_eq!(run.code, Some(2), "{bad}: {}\n{}", run.stdout, run.stderr);
+        let said = format!("{}{}", run.stdout, run.stderr);
+        assert!(said.contains("between 1 and 3600"), "{bad}: {said}");
+    }
+}

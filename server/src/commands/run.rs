@@ -22,8 +22,9 @@ pub struct RunArgs {
     /// An input of run(): key=value, or key=@file for a file input; repeatable.
     #[arg(short = 'i', long = "input", value_name = "KEY=VALUE")]
     pub inputs: Vec<String>,
-    /// Hard timeout in seconds for the prediction (the server's process group is killed).
-    #[arg(long, value_name = "S", default_value_t = 300)]
+    /// Hard timeout in seconds for the prediction, 1 to 3600 (the server's process group is
+    /// killed).
+    #[arg(long, value_name = "S", default_value_t = 300, value_parser = parse_timeout)]
     pub timeout: u64,
     /// Where output files are written (default: a fresh dir under the cache dir).
     #[arg(long, value_name = "D")]
@@ -171,4 +172,13 @@ fn cancel_on_signals(cancel: CancellationToken) -> anyhow::Result<()> {
         cancel.cancel();
     });
     Ok(())
+}
+
+/// `--timeout`: the range `run_locally` accepts.
+fn parse_timeout(s: &str) -> Result<u64, String> {
+    let seconds: u64 = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of seconds ({e})"))?;
+    pipelines_tools::args::check_run_timeout(seconds)
 }

@@ -19,8 +19,7 @@ use rmcp::{
 use super::PipelinesServer;
 use crate::convert::{failure, success};
 
-/// Longest timeout an agent may ask for.
-const MAX_TIMEOUT_SECS: u64 = 3600;
+use pipelines_tools::args::MAX_RUN_TIMEOUT_SECS as MAX_TIMEOUT_SECS;
 /// Longest latency a mock may be given.
 const MAX_MOCK_LATENCY_MS: u64 = 60_000;
 
