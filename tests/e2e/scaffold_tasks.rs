@@ -283,8 +283,18 @@ fn safety_gated_llm_with_inputs_for_the_agents_code() {
         notes.contains("`webhook_token` is not used by any step"),
         "{notes}"
     );
-    assert_eq!(codes(&validation), ["PY029", "PY029"], "{validation:#}");
+    // The verdict is read by the agent's gate, not by a step: a placeholder until then.
+    assert_eq!(
+        codes(&validation),
+        ["PY029", "PY029", "PY032"],
+        "{validation:#}"
+    );
     edit(work.path(), "gated", |m| {
+        let m: String = m
+            .lines()
+            .filter(|l| !l.contains("TODO(\"use safety (str)"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         m.replace("import replicate\n", "import urllib.request\n\nimport replicate\n")
             .replace(
                 "    return answer\n",

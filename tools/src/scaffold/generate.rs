@@ -162,6 +162,7 @@ fn body_lines(p: &Pipeline<'_>, ret: &Return) -> Vec<String> {
     for wave in super::emit::waves(p) {
         body.extend(super::emit::wave_lines(p, &wave, &p.predictions));
     }
+    body.extend(p.unread.iter().cloned());
     body.push(format!("return {}", ret.expr));
     body
 }

@@ -36,6 +36,7 @@ mod resolve;
 mod source;
 mod steps;
 mod types;
+mod unread;
 
 use pipelines_docs_cache::Rulebook;
 use serde::{Deserialize, Serialize};
@@ -125,6 +126,7 @@ pub fn scaffold(
     let mut pipeline = plan::plan(req, schemas)?;
     let mut imports = output::Imports::default();
     let ret = output::plan_return(&mut pipeline, req.output, &mut imports)?;
+    pipeline.unread = unread::placeholders(&mut pipeline, &ret);
     pipeline.predictions = emit::name_predictions(&mut pipeline);
     let name = generate::display_name(req.name.as_deref(), req.path.as_deref());
     let description = req

@@ -93,6 +93,8 @@ pub(crate) struct Pipeline<'a> {
     pub(crate) steps: Vec<StepSpec>,
     /// The prediction variable of each call started together with others (`emit`).
     pub(crate) predictions: Vec<(usize, String)>,
+    /// Placeholder statements before the return, for calls whose output nothing reads.
+    pub(crate) unread: Vec<String>,
 }
 
 impl Pipeline<'_> {

@@ -82,6 +82,7 @@ pub(crate) fn plan_steps<'a>(
         placeholders: Vec::new(),
         steps: steps.to_vec(),
         predictions: Vec::new(),
+        unread: Vec::new(),
     };
     for (index, step) in steps.iter().enumerate() {
         let reference = step.model.trim();

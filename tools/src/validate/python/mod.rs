@@ -25,7 +25,7 @@ use ruff_text_size::TextSize;
 pub use depth::NESTING_LIMIT;
 pub use model::{
     Allowed, CallResult, ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model,
-    ModelCall, ParamInfo, UseCall, UseRef,
+    ModelCall, OutputCall, ParamInfo, UseCall, UseRef,
 };
 pub use types::TypeExpr;
 pub use usage::{DirectRun, LegacyUse, TodoCall, Usage};

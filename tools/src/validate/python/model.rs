@@ -110,6 +110,19 @@ pub struct ModelCall {
     pub result: CallResult,
 }
 
+/// `prediction.output()` inside a function: where a `create()`d prediction's output goes.
+#[derive(Debug, Clone)]
+pub struct OutputCall {
+    /// The function it is in (as [`ModelCall::function`] names it).
+    pub function: Option<String>,
+    /// The name the prediction is read from.
+    pub prediction: String,
+    /// What the statement holding it does with the output.
+    pub result: CallResult,
+    /// The `prediction.output` part.
+    pub span: Span,
+}
+
 /// What a statement does with a model call's result.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum CallResult {
@@ -134,6 +147,8 @@ pub struct Model {
     pub use_calls: Vec<UseCall>,
     /// Every call of a module-level `use()` binding.
     pub model_calls: Vec<ModelCall>,
+    /// Every argument-less `name.output()` call inside a function.
+    pub output_calls: Vec<OutputCall>,
     /// Environment reads: qualified name and where.
     pub env_accesses: Vec<(String, Span)>,
     /// Uses of `cog.File`.

@@ -9,7 +9,9 @@ use ruff_text_size::Ranged;
 use super::Span;
 use super::classes::{ClassInfo, class_info, function_info, resolve_base_models};
 use super::literal::Literal;
-use super::model::{CallResult, KeywordArg, Model, ModelCall, MovableUse, UseCall, UseRef};
+use super::model::{
+    CallResult, KeywordArg, Model, ModelCall, MovableUse, OutputCall, UseCall, UseRef,
+};
 use super::names::Names;
 
 /// Qualified names that read the process environment.
@@ -68,6 +70,7 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage
         current_top: Span::default(),
         use_calls: Vec::new(),
         model_calls: Vec::new(),
+        output_calls: Vec::new(),
         results: HashMap::new(),
         env_accesses: Vec::new(),
         file_type_uses: Vec::new(),
@@ -78,6 +81,7 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage
     }
     model.use_calls = walker.use_calls;
     model.model_calls = walker.model_calls;
+    model.output_calls = walker.output_calls;
     model.env_accesses = walker.env_accesses;
     model.file_type_uses = walker.file_type_uses;
     model.flow = super::flow::extract(module, &names, &model.classes);
@@ -119,6 +123,7 @@ struct Walker<'m> {
     current_top: Span,
     use_calls: Vec<UseCall>,
     model_calls: Vec<ModelCall>,
+    output_calls: Vec<OutputCall>,
     /// What the statement holding a call does with its result, by the call's range.
     results: HashMap<(u32, u32), CallResult>,
     env_accesses: Vec<(String, Span)>,
@@ -195,10 +200,7 @@ impl Walker<'_> {
         }
         let positional = call.arguments.args.len();
         has_splat |= call.arguments.args.iter().any(Expr::is_starred_expr);
-        let function = self.functions.first().map(|f| match &self.class {
-            Some(class) => format!("{class}.{f}"),
-            None => f.clone(),
-        });
+        let function = self.current_function();
         self.model_calls.push(ModelCall {
             binding,
             span: Span::from_range(call.func.range()),
@@ -213,6 +215,41 @@ impl Walker<'_> {
                 .cloned()
                 .unwrap_or_default(),
         });
+    }
+
+    /// Records `name.output()` (no arguments) inside a function.
+    fn output_call(&mut self, call: &ruff_python_ast::ExprCall) {
+        let Expr::Attribute(a) = &*call.func else {
+            return;
+        };
+        let Expr::Name(n) = &*a.value else {
+            return;
+        };
+        if a.attr.id.as_str() != "output"
+            || !call.arguments.args.is_empty()
+            || !call.arguments.keywords.is_empty()
+            || self.functions.is_empty()
+        {
+            return;
+        }
+        self.output_calls.push(OutputCall {
+            function: self.current_function(),
+            prediction: n.id.to_string(),
+            result: self
+                .results
+                .get(&range_key(call.range()))
+                .cloned()
+                .unwrap_or_default(),
+            span: Span::from_range(call.func.range()),
+        });
+    }
+
+    /// The module-level function (or `Class.method`) being walked.
+    fn current_function(&self) -> Option<String> {
+        self.functions.first().map(|f| match &self.class {
+            Some(class) => format!("{class}.{f}"),
+            None => f.clone(),
+        })
     }
 
     /// Walks `stmt` counted as conditional (inside a function).
@@ -312,6 +349,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
                     });
                 } else {
                     self.model_call(call);
+                    self.output_call(call);
                 }
                 visitor::walk_expr(self, expr);
             }

@@ -68,13 +68,24 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                 )
             }
             CallResult::Bound(name) => {
-                let read = py
-                    .usage
-                    .uses
-                    .get(function)
-                    .and_then(|uses| uses.get(name))
-                    .is_none_or(|u| u.loads > 0);
-                if read || name.starts_with('_') {
+                let loads = |name: &str| {
+                    py.usage
+                        .uses
+                        .get(function)
+                        .and_then(|uses| uses.get(name))
+                        .map(|u| u.loads as usize)
+                };
+                if name.starts_with('_') {
+                    continue;
+                }
+                if loads(name).is_none_or(|n| n > 0) {
+                    // A `create()`d prediction read only by `.output()` calls whose output
+                    // nobody reads was paid for nothing too.
+                    if called.ends_with(".create")
+                        && let Some(finding) = unread_output(ctx, function, name, called, &loads)
+                    {
+                        out.push(finding);
+                    }
                     continue;
                 }
                 (
@@ -90,4 +101,47 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         };
         out.push(Finding::new(ctx.py_at(call.span), message, fix));
     }
+}
+
+/// The first `name.output()` of a prediction whose every read is an `.output()` call and
+/// none of whose outputs is read; `None` when anything else reads it (then it is used).
+fn unread_output(
+    ctx: &Context<'_>,
+    function: &str,
+    name: &str,
+    called: &str,
+    loads: &dyn Fn(&str) -> Option<usize>,
+) -> Option<Finding> {
+    let py = ctx.python()?;
+    let outputs: Vec<_> = py
+        .model
+        .output_calls
+        .iter()
+        .filter(|o| o.function.as_deref() == Some(function) && o.prediction == name)
+        .collect();
+    if outputs.is_empty() || loads(name) != Some(outputs.len()) {
+        return None;
+    }
+    let unread = |o: &&crate::validate::python::OutputCall| match &o.result {
+        CallResult::Discarded { .. } => true,
+        CallResult::Bound(out) => !out.starts_with('_') && loads(out) == Some(0),
+        CallResult::Other => false,
+    };
+    if !outputs.iter().all(unread) {
+        return None;
+    }
+    let first = outputs.first()?;
+    let message = match &first.result {
+        CallResult::Bound(out) => format!(
+            "`{out}`, the output of `{name}` (`{called}(...)`), is never read: the prediction runs, and is paid for, for nothing"
+        ),
+        _ => format!(
+            "the output of `{name}` (`{called}(...)`) is never read: the prediction runs, and is paid for, for nothing"
+        ),
+    };
+    Some(Finding::new(
+        ctx.py_at(first.span),
+        message,
+        "Use the output (return it, or pass it on to the next step) or remove the call".to_owned(),
+    ))
 }
