@@ -301,7 +301,7 @@ async fn run_locally_counted(
     let tools = super::system_tools::offer(
         &config.runtime_system_tools,
         path.as_deref(),
-        &venv.path,
+        &venv_dir,
         &isolation.dir.harness,
     )?;
     if let Some(bin) = &tools.bin {
@@ -318,7 +318,7 @@ async fn run_locally_counted(
     // cog checks inputs against the schema `cog build` writes; without it, anything goes.
     let t = Instant::now();
     if let Err(why) = super::input_schema::write_schema(super::input_schema::SchemaSpec {
-        venv_dir: &venv.path,
+        venv_dir: &venv_dir,
         project_dir: &isolation.dir.project,
         predict: &project.predict,
         env: env.clone(),
