@@ -131,12 +131,17 @@ fn checked_plan(req: &pipelines_tools::scaffold::ScaffoldRequest) -> String {
     let schema_set = scaffold_support::schemas();
     let plan = scaffold(req, &rulebook(), &schema_set).unwrap();
     let project = Project::from_files(&plan.file_map()).unwrap();
-    // PY035 is tolerated: `snapshot_audio_input` asks for a transcript nothing reads, which
-    // PY035 rightly flags; the scaffolder's own note for it belongs to issue 19's rewrite.
-    let diagnostics: Vec<_> = validate(&project, &rulebook(), &schema_set)
-        .into_iter()
-        .filter(|d| d.code != "PY035")
-        .collect();
+    // Only the placeholders the plan lists may be found (PY032): `snapshot_audio_input`
+    // asks for a transcript nothing reads, which gets one instead of a paid-for nothing.
+    let all = validate(&project, &rulebook(), &schema_set);
+    let placeholders = all.iter().filter(|d| d.code == "PY032").count();
+    assert_eq!(
+        placeholders,
+        plan.placeholders.len(),
+        "{:?}",
+        plan.placeholders
+    );
+    let diagnostics: Vec<_> = all.into_iter().filter(|d| d.code != "PY032").collect();
     let report = ValidationReport::new(diagnostics);
     assert!(
         report.diagnostics.is_empty(),
