@@ -17,6 +17,7 @@
 //! writes in an open database), `lock` (the lock file, the stamp, opening sled), `memo` (the
 //! bounded read memo), `recovery` (moving aside).
 
+mod checked;
 mod db;
 mod error;
 mod lock;
@@ -480,23 +481,6 @@ impl Store {
     /// Writes a new stamp; returns it, or `None` if it could not be written.
     fn bump_stamp(&self) -> Option<Vec<u8>> {
         lock::bump_stamp(&self.inner.stamp_path)
-    }
-
-    fn checked_path(&self, source: &str) -> PathBuf {
-        let safe: String = source
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        self.inner.cache_dir.join(format!("checked.{safe}"))
-    }
-
-    /// Writes `checked.<source>` atomically (temp file + rename).
-    fn write_checked(&self, source: &str, checked_at: &str) -> Result<(), StoreError> {
-        let path = self.checked_path(source);
-        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-        fs::write(&tmp, checked_at)
-            .and_then(|()| fs::rename(&tmp, &path))
-            .map_err(|source| StoreError::Io { path, source })
     }
 }
 

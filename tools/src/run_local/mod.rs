@@ -22,6 +22,7 @@
 
 mod advice;
 mod child;
+mod config;
 mod data_uri;
 mod env;
 mod error;

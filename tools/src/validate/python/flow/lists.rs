@@ -7,9 +7,12 @@
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, Operator, Stmt, StmtFunctionDef};
+use ruff_python_ast::{Expr, ExprCall, Operator, Stmt, StmtFunctionDef};
+use ruff_text_size::Ranged;
 
+use super::super::Span;
 use super::super::names::Names;
+use super::{State, Step, Use, Value};
 
 /// Methods that grow an accumulator.
 pub(super) const GROW: &[&str] = &["append", "extend", "insert"];
@@ -227,5 +230,100 @@ impl<'a> Visitor<'a> for AllNames {
             self.names.insert(n.id.to_string());
         }
         visitor::walk_expr(self, expr);
+    }
+}
+
+/// The walker's side: what goes into accumulators and list literals given to a model.
+impl super::walk::FnWalker<'_> {
+    /// `keyword=[a, *b]` or `keyword=acc` (a list accumulator): an event for each followed
+    /// item. False when the value is neither (it is then evaluated as usual).
+    pub(super) fn list_input(&mut self, callee: usize, keyword: &str, value: &Expr) -> bool {
+        let list = Span::from_range(value.range());
+        let items = match value {
+            Expr::List(l) => self.items(&l.elts),
+            Expr::Tuple(t) => self.items(&t.elts),
+            Expr::Name(n) if self.lists.contains_key(n.id.as_str()) => self
+                .lists
+                .get(n.id.as_str())
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| (v, list))
+                .collect(),
+            _ => return false,
+        };
+        for (v, span) in items {
+            let kind = Use::ModelInputItem {
+                callee,
+                keyword: keyword.to_owned(),
+                list,
+            };
+            self.event(&v, kind, span);
+        }
+        true
+    }
+
+    /// The followed model outputs among list items (`*xs` stands for the items of `xs`).
+    pub(super) fn items(&mut self, elts: &[Expr]) -> Vec<(Value, Span)> {
+        let mut out = Vec::new();
+        for e in elts {
+            let span = Span::from_range(e.range());
+            let v = match e {
+                Expr::Starred(s) => self.value(&s.value).map(|mut v| {
+                    v.path.push(Step::Item);
+                    v
+                }),
+                other => self.value(other),
+            };
+            if let Some(v) = v.filter(|v| v.state == State::Output && !v.pending) {
+                out.push((v, span));
+            }
+        }
+        out
+    }
+
+    /// `acc.append(x)`, `acc.extend(xs)`, `acc.insert(i, x)` on a list accumulator: what
+    /// goes in is recorded. False for any other call.
+    pub(super) fn grow(&mut self, c: &ExprCall) -> bool {
+        let Expr::Attribute(a) = &*c.func else {
+            return false;
+        };
+        let Expr::Name(n) = &*a.value else {
+            return false;
+        };
+        let method = a.attr.as_str();
+        if !self.lists.contains_key(n.id.as_str()) || !GROW.contains(&method) {
+            return false;
+        }
+        let args = &c.arguments.args;
+        let item = match (method, &args[..]) {
+            ("append", [x]) => self.items(std::slice::from_ref(x)),
+            ("insert", [i, x]) => {
+                self.visit_expr(i);
+                self.items(std::slice::from_ref(x))
+            }
+            ("extend", [Expr::List(l)]) => self.items(&l.elts),
+            ("extend", [Expr::Tuple(t)]) => self.items(&t.elts),
+            ("extend", [xs]) => match self.value(xs) {
+                Some(mut v) if v.state == State::Output && !v.pending => {
+                    v.path.push(Step::Item);
+                    vec![(v, Span::from_range(xs.range()))]
+                }
+                _ => Vec::new(),
+            },
+            _ => {
+                for arg in args {
+                    self.visit_expr(arg);
+                }
+                Vec::new()
+            }
+        };
+        for kw in &c.arguments.keywords {
+            self.visit_expr(&kw.value);
+        }
+        if let Some(list) = self.lists.get_mut(n.id.as_str()) {
+            list.extend(item.into_iter().map(|(v, _)| v));
+        }
+        true
     }
 }
