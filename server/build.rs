@@ -6,26 +6,10 @@ use std::{env, fs, io, path::PathBuf};
 fn main() -> io::Result<()> {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(io::Error::other)?);
     let dir = manifest.join("../prompts");
-    println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    files.sort();
-    let mut out = String::from(
-        "/// Every `prompts/*.md`, as (file name, text).\npub const PROMPT_FILES: &[(&str, &str)] = &[\n",
-    );
-    for f in &files {
-        println!("cargo:rerun-if-changed={}", f.display());
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let abs = fs::canonicalize(f)?;
-        out.push_str(&format!(
-            "    ({name:?}, include_str!({:?})),\n",
-            abs.display().to_string()
-        ));
-    }
-    out.push_str("];\n");
+    let mut out = embed(
+        &dir,
+        "/// Every `prompts/*.md`, as (file name, text).\npub const PROMPT_FILES",
+    )?;
     out.push_str(&embed(
         &dir.join("guide"),
         "/// Every `prompts/guide/*.md` (the guides served as `pipelines://guide/{name}`), as\n/// (file name, text).\npub const GUIDE_FILES",

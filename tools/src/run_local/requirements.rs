@@ -48,19 +48,7 @@ impl ResolvedRequirements {
             }
             lines.push(line);
         }
-        for default in defaults {
-            let Some(name) = package_name(default) else {
-                continue;
-            };
-            if !lines
-                .iter()
-                .any(|l| package_name(l).as_deref() == Some(name.as_str()))
-            {
-                lines.push(default.trim().to_owned());
-            }
-        }
-        lines.sort_by_key(|l| canonical(l));
-        lines.dedup_by_key(|l| canonical(l));
+        add_unnamed(&mut lines, defaults);
         Self {
             lines,
             warnings,
@@ -101,26 +89,11 @@ impl ResolvedRequirements {
             }
         }
         for pin in &pins.pins {
-            if !lines
-                .iter()
-                .any(|l| package_name(l).as_deref() == Some(pin.name.as_str()))
-            {
+            if !names(&lines, &pin.name) {
                 lines.push(pin.name.clone());
             }
         }
-        for default in defaults {
-            let Some(name) = package_name(default) else {
-                continue;
-            };
-            if !lines
-                .iter()
-                .any(|l| package_name(l).as_deref() == Some(name.as_str()))
-            {
-                lines.push(default.trim().to_owned());
-            }
-        }
-        lines.sort_by_key(|l| canonical(l));
-        lines.dedup_by_key(|l| canonical(l));
+        add_unnamed(&mut lines, defaults);
         constraints.sort_by_key(|l| canonical(l));
         Self {
             lines,
@@ -258,6 +231,24 @@ fn canonical(line: &str) -> String {
         }
         None => line.to_owned(),
     }
+}
+
+/// Whether one of `lines` requires the package `name`.
+fn names(lines: &[String], name: &str) -> bool {
+    lines
+        .iter()
+        .any(|l| package_name(l).as_deref() == Some(name))
+}
+
+/// Adds each of `defaults` whose package no line names, then sorts and dedups by package.
+fn add_unnamed(lines: &mut Vec<String>, defaults: &[String]) {
+    for default in defaults {
+        if package_name(default).is_some_and(|name| !names(lines, &name)) {
+            lines.push(default.trim().to_owned());
+        }
+    }
+    lines.sort_by_key(|l| canonical(l));
+    lines.dedup_by_key(|l| canonical(l));
 }
 
 #[cfg(test)]

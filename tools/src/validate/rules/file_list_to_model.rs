@@ -170,17 +170,7 @@ fn library(top: &ValueShape) -> ValueShape {
     match top {
         ValueShape::Object {
             fields: Some(fields),
-        } => ValueShape::Object {
-            fields: Some(
-                fields
-                    .iter()
-                    .map(|f| ValueField {
-                        name: f.name.clone(),
-                        shape: one_level(&f.shape),
-                    })
-                    .collect(),
-            ),
-        },
+        } => object_of(fields, one_level),
         other => one_level(other),
     }
 }
@@ -194,18 +184,23 @@ fn plain(shape: &ValueShape) -> ValueShape {
         },
         ValueShape::Object {
             fields: Some(fields),
-        } => ValueShape::Object {
-            fields: Some(
-                fields
-                    .iter()
-                    .map(|f| ValueField {
-                        name: f.name.clone(),
-                        shape: plain(&f.shape),
-                    })
-                    .collect(),
-            ),
-        },
+        } => object_of(fields, plain),
         other => other.clone(),
+    }
+}
+
+/// An object whose fields' shapes are mapped by `shape`.
+fn object_of(fields: &[ValueField], shape: impl Fn(&ValueShape) -> ValueShape) -> ValueShape {
+    ValueShape::Object {
+        fields: Some(
+            fields
+                .iter()
+                .map(|f| ValueField {
+                    name: f.name.clone(),
+                    shape: shape(&f.shape),
+                })
+                .collect(),
+        ),
     }
 }
 
