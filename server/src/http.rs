@@ -138,6 +138,7 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
         .await
         .with_context(|| format!("cannot listen on {}", opts.addr))?;
     let local = listener.local_addr()?;
+    let shutdown = shutdown_signal();
     // Always printed (not subject to RUST_LOG): scripts and tests read the bound address here.
     eprintln!("mcp-pipelines listening on http://{local}/mcp");
     tracing::info!(%local, tokens = opts.tokens.len(), oauth = opts.oauth.is_some(), "serving streamable HTTP");
@@ -149,7 +150,7 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
         max_body_bytes: opts.max_body_bytes,
     };
     listener::run(listener, router, limits, async {
-        shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutdown signal received");
     })
     .await;
@@ -386,28 +387,36 @@ fn origin_allowed(origin: &str, extra: &[String]) -> bool {
     })
 }
 
-async fn shutdown_signal() {
+/// Registers the SIGINT/SIGTERM handlers now and resolves when one arrives. Called before
+/// the "listening" line is printed, so a signal sent as soon as a script reads it is not
+/// lost (registering only when first polled left a window where SIGTERM killed the process).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
+        let streams = (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {},
-                    _ = term.recv() => {},
+        );
+        async move {
+            match streams {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {},
+                        _ = term.recv() => {},
+                    }
                 }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
