@@ -46,6 +46,7 @@ mod run_mocks;
 mod run_proxy;
 mod run_runtime;
 mod run_tools;
+mod scaffold_heldout;
 mod scaffold_tasks;
 mod scaffold_tools;
 mod schema_tools;

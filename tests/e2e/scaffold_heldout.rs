@@ -1,0 +1,582 @@
+//! The held-out check run for real (issue 19, item 12): every project `scaffold_pipeline`
+//! writes without placeholders for a pair of real recorded model versions that a chain can
+//! join must run under `run_locally` with every model mocked (`{"*": "auto"}`), and its
+//! output must hold the kind `run()`'s annotation says — a `Path` is a real file whose bytes
+//! sniff as one of the media the models produced, `str` is text, a list is a list of its
+//! item kind, and each `Output` field holds its own annotation's kind.
+//!
+//! The pairs are generated, not picked: every ordered pair of the real versions in
+//! `tools/tests/fixtures_real_schemas/` where the first model's output kind (text, files)
+//! fits an input kind of the second (text, `Path`, `list[Path]`) — the enumeration of
+//! `tools/tests/scaffold_heldout.rs`, which checks all of them statically — each with the
+//! three output choices (automatic, `Output`, `Path`): 156 scaffolds of 52 model pairs.
+//! All are scaffolded through the binary; the 48 without placeholders are the ones that must
+//! run (the others cannot: PY032 stops them).
+//!
+//! Starting cog takes seconds per run, so runs are grouped into equivalence classes computed
+//! from the scaffolds themselves: two pairs are in one class when they have the same first
+//! model's output type, the same wiring into the second (each input fed by the first step:
+//! its type and the source with its pick/join), the same second model's output type, the
+//! same `run()` parameters (type and whether required) and the same return annotation with
+//! the same `Output` field types. Everything that decides what runs and what comes out is in
+//! the key; model names and input names are not. One pair of each class (the first in
+//! model-name order) is run: the 48 clean scaffolds make 32 classes, run two at a time.
+//! The counts are asserted loosely (the classes come from the data; a change to the
+//! scaffolder may merge or split some), and the test prints them.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
+
+use pipelines_tools::schema::{ModelRef, ModelSchema, render};
+use pipelines_tools::validate::Project;
+use pipelines_tools::workflow::run_signature;
+use serde_json::{Value, json};
+
+use crate::{
+    fakes::Fakes,
+    py,
+    run_tools::{run_call, run_sandbox, stdio_run},
+    support,
+};
+
+/// Runs at once (the suite runs on two cores).
+const WORKERS: usize = 2;
+/// Representatives per MCP session (each session is one harness process under the hang
+/// guard; a run takes a few seconds).
+const PER_SESSION: usize = 4;
+
+/// The output choices every pair is scaffolded with (`None`: the automatic one).
+const OUTPUT_CHOICES: [Option<&str>; 3] = [None, Some("Output"), Some("Path")];
+
+fn real_versions() -> Vec<(String, Value)> {
+    let dir = support::workspace_root().join("tools/tests/fixtures_real_schemas");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|file| {
+            let model = file
+                .file_stem()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace("__", "/");
+            let version: Value =
+                serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+            (model, version)
+        })
+        .collect()
+}
+
+fn schema_of(model: &str, version: &Value) -> ModelSchema {
+    render(
+        &ModelRef::parse(model).unwrap(),
+        &version["openapi_schema"],
+        version["id"].as_str().map(str::to_owned),
+    )
+}
+
+/// A model's OpenAPI `Output` schema without titles and descriptions: the shape its output
+/// has on the wire (`x-cog-array-type: iterator` and `x-cog-array-display: concatenate`
+/// included), which a Python type such as `str` or `list[Path]` does not tell apart.
+fn output_shape(versions: &[(String, Value)], schema: &ModelSchema) -> String {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter(|(k, _)| *k != "title" && *k != "description")
+                    .map(|(k, v)| (k.clone(), strip(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    let model = schema.model.to_string();
+    let (_, version) = versions.iter().find(|(m, _)| *m == model).unwrap();
+    strip(&version["openapi_schema"]["components"]["schemas"]["Output"]).to_string()
+}
+
+/// Whether a chain can join `a` into `b`: text into a text input, or files into a file
+/// input (as `tools/tests/scaffold_heldout.rs` enumerates them).
+fn joinable(a: &ModelSchema, b: &ModelSchema) -> bool {
+    let files = a.output.shape.as_ref().is_some_and(|s| s.has_files());
+    let text = a.output.python_type == "str";
+    b.inputs.iter().any(|i| {
+        let t = i.python_type.as_str();
+        (text && t.starts_with("str"))
+            || (files && (t.starts_with("Path") || t.starts_with("list[Path]")))
+    })
+}
+
+/// One scaffold of a pair: the request and what the binary answered.
+struct Scaffold {
+    a: ModelSchema,
+    b: ModelSchema,
+    output: Option<&'static str>,
+    /// The two models' OpenAPI `Output` schemas, without titles and descriptions.
+    shapes: (String, String),
+    report: Value,
+}
+
+impl Scaffold {
+    fn label(&self) -> String {
+        format!(
+            "{} → {} (output {})",
+            self.a.model,
+            self.b.model,
+            self.output.unwrap_or("automatic")
+        )
+    }
+
+    fn args(&self) -> Value {
+        let mut args = json!({
+            "name": "heldout",
+            "models": [self.a.model.to_string(), self.b.model.to_string()],
+        });
+        if let Some(output) = self.output {
+            args["output"] = json!(output);
+        }
+        args
+    }
+
+    fn main_py(&self) -> &str {
+        self.report["main_py"].as_str().unwrap()
+    }
+
+    fn files(&self) -> BTreeMap<String, String> {
+        self.report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["content"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// `run()`'s parameters: (name, annotation, required).
+    fn params(&self) -> Vec<(String, String, bool)> {
+        let project = Project::from_files(&self.files()).unwrap();
+        run_signature(&project)
+            .unwrap_or_else(|| panic!("{}: no run() signature\n{}", self.label(), self.main_py()))
+            .params
+            .into_iter()
+            .map(|p| (p.name, p.python_type, p.required))
+            .collect()
+    }
+
+    /// The equivalence class: everything that decides what runs and what comes out, with
+    /// the models' and inputs' names left out.
+    fn class_key(&self) -> String {
+        let step_a = &self.report["steps"][0];
+        let a_id = step_a["id"]
+            .as_str()
+            .or(step_a["model"].as_str())
+            .unwrap()
+            .to_string();
+        let mut wiring: Vec<String> = self.report["steps"][1]["inputs"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, source)| source["step"] == json!(a_id))
+            .map(|(name, source)| {
+                let ty = self
+                    .b
+                    .inputs
+                    .iter()
+                    .find(|i| &i.name == name)
+                    .map(|i| i.python_type.clone())
+                    .unwrap_or_else(|| format!("unknown input {name}"));
+                let mut how = source.as_object().unwrap().clone();
+                how.remove("step");
+                format!("{ty} {}", Value::Object(how))
+            })
+            .collect();
+        wiring.sort();
+        let mut params: Vec<String> = self
+            .params()
+            .into_iter()
+            .map(|(_, ty, required)| format!("{ty}{}", if required { "" } else { "?" }))
+            .collect();
+        params.sort();
+        let (returns, fields) = annotation(self.main_py());
+        let fields: Vec<&str> = fields.iter().map(|(_, ty)| ty.as_str()).collect();
+        format!(
+            "{} → [{}] → {} | run({}) -> {returns}{{{}}}",
+            self.shapes.0,
+            wiring.join(", "),
+            self.shapes.1,
+            params.join(", "),
+            fields.join(", ")
+        )
+    }
+}
+
+/// `run()`'s return annotation and, when it is `Output`, the class's fields in order.
+fn annotation(main: &str) -> (String, Vec<(String, String)>) {
+    let lines: Vec<&str> = main.lines().collect();
+    let def = lines
+        .iter()
+        .position(|l| l.starts_with("def run("))
+        .unwrap_or_else(|| panic!("no def run(\n{main}"));
+    let returns = lines[def..]
+        .iter()
+        .find_map(|l| {
+            l.rsplit_once(") -> ")
+                .map(|(_, r)| r.trim_end_matches(':').to_string())
+        })
+        .unwrap_or_else(|| panic!("run() has no return annotation\n{main}"));
+    let mut fields = Vec::new();
+    if let Some(class) = lines.iter().position(|l| l.starts_with("class Output(")) {
+        for line in &lines[class + 1..] {
+            let Some(field) = line.strip_prefix("    ") else {
+                break;
+            };
+            if let Some((name, ty)) = field.split_once(": ") {
+                fields.push((name.to_string(), ty.to_string()));
+            }
+        }
+    }
+    (returns, fields)
+}
+
+/// The media type a file's magic bytes say, when they say one.
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    let at = |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
+    if at(0, b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if at(0, b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if at(0, b"GIF87a") || at(0, b"GIF89a") {
+        Some("image/gif")
+    } else if at(0, b"RIFF") && at(8, b"WEBP") {
+        Some("image/webp")
+    } else if at(0, b"RIFF") && at(8, b"WAVE") {
+        Some("audio/wav")
+    } else if at(0, b"ID3") || at(0, b"\xff\xfb") || at(0, b"\xff\xf3") {
+        Some("audio/mpeg")
+    } else if at(0, b"fLaC") {
+        Some("audio/flac")
+    } else if at(0, b"OggS") {
+        Some("audio/ogg")
+    } else if at(4, b"ftyp") {
+        Some("video/mp4")
+    } else if at(0, b"\x1a\x45\xdf\xa3") {
+        Some("video/webm")
+    } else {
+        None
+    }
+}
+
+/// `audio/x-wav` and `audio/wav` are one kind.
+fn normal_media(media: &str) -> String {
+    media.replace("/x-", "/")
+}
+
+/// Every content type of the files the mocked models produced.
+fn produced_media(run: &Value) -> Vec<String> {
+    run["calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["output"]["files"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f["content_type"].as_str().map(normal_media))
+        .collect()
+}
+
+/// Checks that `value` holds the kind `annotation` says.
+fn check_kind(
+    value: &Value,
+    annotation: &str,
+    fields: &[(String, String)],
+    media: &[String],
+) -> Result<(), String> {
+    let item = |prefix: &str| {
+        annotation
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(']'))
+    };
+    if let Some(inner) = item("list[")
+        .or_else(|| item("Iterator["))
+        .or_else(|| item("ConcatenateIterator["))
+    {
+        let items = value
+            .as_array()
+            .ok_or_else(|| format!("{annotation}: not a list: {value}"))?;
+        if items.is_empty() {
+            return Err(format!("{annotation}: an empty list"));
+        }
+        return items
+            .iter()
+            .try_for_each(|v| check_kind(v, inner, fields, media));
+    }
+    match annotation {
+        "str" if value.is_string() => Ok(()),
+        "int" if value.is_i64() || value.is_u64() => Ok(()),
+        "float" if value.is_number() => Ok(()),
+        "bool" if value.is_boolean() => Ok(()),
+        "Path" => check_file(value, media),
+        "Output" => {
+            let object = value
+                .as_object()
+                .ok_or_else(|| format!("Output: not an object: {value}"))?;
+            let mut names: Vec<&String> = object.keys().collect();
+            let mut declared: Vec<&String> = fields.iter().map(|(n, _)| n).collect();
+            names.sort();
+            declared.sort();
+            if names != declared {
+                return Err(format!(
+                    "Output has fields {names:?}, declared {declared:?}"
+                ));
+            }
+            fields.iter().try_for_each(|(name, ty)| {
+                check_kind(&object[name], ty, &[], media).map_err(|e| format!("Output.{name}: {e}"))
+            })
+        }
+        other => Err(format!("{other}: the output is {value}")),
+    }
+}
+
+/// A file the run wrote, whose bytes are one of the media the models produced.
+fn check_file(value: &Value, media: &[String]) -> Result<(), String> {
+    let path = value
+        .as_str()
+        .ok_or_else(|| format!("Path: not a file path: {value}"))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("Path: {path}: {e}"))?;
+    let kind = sniff(&bytes).ok_or_else(|| {
+        format!(
+            "Path: {path} is no media file ({} bytes, starting {:?})",
+            bytes.len(),
+            String::from_utf8_lossy(&bytes[..bytes.len().min(24)])
+        )
+    })?;
+    if !media.iter().any(|m| m == kind) {
+        return Err(format!(
+            "Path: {path} is {kind}, but the models produced {media:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// A 1×1 PNG, for `Path` inputs of `run()`.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// Values for the required `run()` inputs: text, or a picture for a file.
+fn inputs_for(scaffold: &Scaffold, picture: &Path) -> Value {
+    let mut inputs = serde_json::Map::new();
+    for (name, ty, required) in scaffold.params() {
+        if !required {
+            continue;
+        }
+        let value = match ty.as_str() {
+            "str" => json!("a red fox in the snow"),
+            "Path" => json!(picture.display().to_string()),
+            other => panic!(
+                "{}: no test value for required input {name}: {other}",
+                scaffold.label()
+            ),
+        };
+        inputs.insert(name, value);
+    }
+    Value::Object(inputs)
+}
+
+fn call(name: &str, args: Value) -> Value {
+    json!({"op": "call_tool", "name": name, "args": args})
+}
+
+fn ok(doc: &Value, index: usize) -> Value {
+    let r = py::result(doc, index);
+    assert!(!py::is_error(r), "operation {index}: {}", py::tool_text(r));
+    r["structuredContent"].clone()
+}
+
+/// Scaffolds (into `dir<n>`), validates and runs each of `reps` in one MCP session; returns
+/// one failure message per pair that did not hold.
+fn run_batch(
+    fakes: &Fakes,
+    work: &Path,
+    picture: &Path,
+    reps: &[(usize, &Scaffold)],
+) -> Vec<String> {
+    let mut ops = Vec::new();
+    for (n, rep) in reps {
+        let dir = format!("pair{n}");
+        let mut args = rep.args();
+        args["path"] = json!(dir);
+        ops.push(call("scaffold_pipeline", args));
+        ops.push(call("validate_pipeline", json!({"path": dir})));
+        ops.push(run_call(json!({
+            "path": dir,
+            "inputs": inputs_for(rep, picture),
+            "mocks": {"*": "auto"},
+            "mock_latency_ms": 0,
+        })));
+    }
+    let doc = stdio_run(&run_sandbox(fakes), work, Value::Array(ops));
+    let mut failures = Vec::new();
+    for (i, (_, rep)) in reps.iter().enumerate() {
+        let label = rep.label();
+        let written = ok(&doc, 3 * i);
+        if written["main_py"] != rep.report["main_py"] {
+            failures.push(format!(
+                "{label}: the project written differs from the one classified"
+            ));
+            continue;
+        }
+        let validation = ok(&doc, 3 * i + 1);
+        if validation["summary"] != json!({"errors": 0, "warnings": 0}) {
+            failures.push(format!("{label}: not clean: {validation:#}"));
+            continue;
+        }
+        let run = ok(&doc, 3 * i + 2);
+        eprintln!("{label}: {}", run["timings"]);
+        if run["status"] != "succeeded" {
+            failures.push(format!(
+                "{label}: the run {}: {}\n{}",
+                run["status"],
+                run["error"],
+                rep.main_py()
+            ));
+            continue;
+        }
+        let (returns, fields) = annotation(rep.main_py());
+        if let Err(e) = check_kind(&run["output"], &returns, &fields, &produced_media(&run)) {
+            failures.push(format!(
+                "{label}: -> {returns}: {e}\noutput: {:#}\ncalls: {:#}\n{}",
+                run["output"],
+                run["calls"],
+                rep.main_py()
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn every_clean_scaffold_of_a_real_pair_runs_and_returns_its_annotated_kinds() {
+    let fakes = Fakes::start();
+    let versions = real_versions();
+    assert!(versions.len() >= 10, "{} real versions", versions.len());
+    let schemas: Vec<ModelSchema> = versions
+        .iter()
+        .map(|(model, version)| {
+            assert!(
+                fakes.replicate.add_recorded(model, version, Value::Null),
+                "{model}"
+            );
+            schema_of(model, version)
+        })
+        .collect();
+
+    // Every joinable pair with every output choice, scaffolded by the binary (inline).
+    let mut requests = Vec::new();
+    for a in &schemas {
+        for b in &schemas {
+            if a.model != b.model && joinable(a, b) {
+                for output in OUTPUT_CHOICES {
+                    requests.push((a.clone(), b.clone(), output));
+                }
+            }
+        }
+    }
+    let mut scaffolds: Vec<Scaffold> = requests
+        .into_iter()
+        .map(|(a, b, output)| Scaffold {
+            shapes: (output_shape(&versions, &a), output_shape(&versions, &b)),
+            a,
+            b,
+            output,
+            report: Value::Null,
+        })
+        .collect();
+    let ops: Vec<Value> = scaffolds
+        .iter()
+        .map(|s| {
+            let mut args = s.args();
+            args["inline"] = json!(true);
+            call("scaffold_pipeline", args)
+        })
+        .collect();
+    let work = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let doc = stdio_run(&run_sandbox(&fakes), work.path(), Value::Array(ops));
+    for (i, s) in scaffolds.iter_mut().enumerate() {
+        s.report = ok(&doc, i);
+    }
+    let clean: Vec<&Scaffold> = scaffolds
+        .iter()
+        .filter(|s| s.report["placeholders"] == json!([]))
+        .collect();
+
+    // The classes, each run once (its first pair).
+    let mut classes: BTreeMap<String, Vec<&Scaffold>> = BTreeMap::new();
+    for s in &clean {
+        classes.entry(s.class_key()).or_default().push(s);
+    }
+    eprintln!("scaffolded in {:?}", started.elapsed());
+    eprintln!(
+        "{} scaffolds of {} joinable real pairs, {} without placeholders, in {} classes:",
+        scaffolds.len(),
+        scaffolds.len() / OUTPUT_CHOICES.len(),
+        clean.len(),
+        classes.len()
+    );
+    for (key, members) in &classes {
+        eprintln!("  {} × {key} (run: {})", members.len(), members[0].label());
+    }
+    assert!(scaffolds.len() >= 100, "only {} scaffolds", scaffolds.len());
+    assert!(clean.len() >= 20, "only {} clean scaffolds", clean.len());
+    assert!(classes.len() >= 10, "only {} classes", classes.len());
+
+    let picture = work.path().join("picture.png");
+    std::fs::write(&picture, PNG).unwrap();
+    let reps: Vec<(usize, &Scaffold)> = classes.values().map(|m| m[0]).enumerate().collect();
+    let batches: Vec<&[(usize, &Scaffold)]> = reps.chunks(PER_SESSION).collect();
+    let next = Mutex::new(0usize);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                loop {
+                    let batch = {
+                        let mut n = next.lock().unwrap();
+                        let Some(batch) = batches.get(*n) else {
+                            break;
+                        };
+                        *n += 1;
+                        *batch
+                    };
+                    let found = run_batch(&fakes, work.path(), &picture, batch);
+                    failures.lock().unwrap().extend(found);
+                }
+            });
+        }
+    });
+    eprintln!("{} classes run in {:?}", classes.len(), started.elapsed());
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {} classes failed:\n\n{}",
+        failures.len(),
+        classes.len(),
+        failures.join("\n\n")
+    );
+}
