@@ -46,7 +46,7 @@ use crate::{
 const WORKERS: usize = 2;
 /// Representatives per MCP session (each session is one harness process under the hang
 /// guard; a run takes a few seconds).
-const PER_SESSION: usize = 4;
+const PER_SESSION: usize = 8;
 
 /// The output choices every pair is scaffolded with (`None`: the automatic one).
 const OUTPUT_CHOICES: [Option<&str>; 3] = [None, Some("Output"), Some("Path")];
@@ -369,6 +369,63 @@ fn check_file(value: &Value, media: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// The run called both models, mocked, in order, and each input of the second that the
+/// scaffold wired from the first received the first's output: one of its files (by URL), or
+/// its text whole.
+fn check_chain(rep: &Scaffold, run: &Value) -> Result<(), String> {
+    let calls = run["calls"].as_array().cloned().unwrap_or_default();
+    let models: Vec<&str> = calls.iter().filter_map(|c| c["model"].as_str()).collect();
+    let expected = [rep.a.model.to_string(), rep.b.model.to_string()];
+    if models != expected || calls.iter().any(|c| c["mocked"] != true) {
+        return Err(format!(
+            "called {models:?} (mocked?), expected {expected:?}"
+        ));
+    }
+    let step_a = &rep.report["steps"][0];
+    let a_id = step_a["id"].as_str().or(step_a["model"].as_str()).unwrap();
+    let produced = &calls[0]["output"];
+    let urls: Vec<&str> = produced["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["url"].as_str())
+        .collect();
+    let wired = rep.report["steps"][1]["inputs"].as_object().unwrap();
+    for (name, source) in wired {
+        if source["step"] != json!(a_id) {
+            continue;
+        }
+        let sent = &calls[1]["inputs"][name];
+        let items = sent
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![sent.clone()]);
+        for item in &items {
+            let fits = match item {
+                Value::Object(file) => file
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .is_some_and(|u| urls.contains(&u)),
+                Value::String(text) => {
+                    produced["kind"] == "text"
+                        && produced["length"] == json!(text.chars().count())
+                        && produced["preview"]
+                            .as_str()
+                            .is_some_and(|p| text.starts_with(p.trim_end_matches('…')))
+                }
+                _ => false,
+            };
+            if !fits {
+                return Err(format!(
+                    "input {name} of {} got {item}, not the output of {a_id}: {produced}",
+                    rep.b.model
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A 1×1 PNG, for `Path` inputs of `run()`.
 const PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
@@ -447,12 +504,19 @@ fn run_batch(
             continue;
         }
         let run = ok(&doc, 3 * i + 2);
-        eprintln!("{label}: {}", run["timings"]);
         if run["status"] != "succeeded" {
             failures.push(format!(
                 "{label}: the run {}: {}\n{}",
                 run["status"],
                 run["error"],
+                rep.main_py()
+            ));
+            continue;
+        }
+        if let Err(e) = check_chain(rep, &run) {
+            failures.push(format!(
+                "{label}: {e}\ncalls: {:#}\n{}",
+                run["calls"],
                 rep.main_py()
             ));
             continue;
@@ -578,5 +642,52 @@ fn every_clean_scaffold_of_a_real_pair_runs_and_returns_its_annotated_kinds() {
         failures.len(),
         classes.len(),
         failures.join("\n\n")
+    );
+}
+
+/// The kind checks refuse what an invented conversion would return.
+#[test]
+fn kind_checks_refuse_wrong_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("a.png");
+    std::fs::write(&png, PNG).unwrap();
+    let json_text = dir.path().join("output.txt");
+    std::fs::write(&json_text, "{\"video\": \"x.mp4\"}").unwrap();
+    let png = json!(png.display().to_string());
+    let images = ["image/png".to_string()];
+    let sounds = ["audio/wav".to_string()];
+    assert!(check_kind(&png, "Path", &[], &images).is_ok());
+    assert!(check_kind(&json!([png.clone()]), "list[Path]", &[], &images).is_ok());
+    // A text file of JSON standing in for a file, a file of another kind, no file.
+    let text_file = json!(json_text.display().to_string());
+    assert!(check_kind(&text_file, "Path", &[], &images).is_err());
+    assert!(check_kind(&png, "Path", &[], &sounds).is_err());
+    assert!(check_kind(&json!("/nowhere/x.png"), "Path", &[], &images).is_err());
+    // A stringified list, an empty list, a list for a text.
+    assert!(check_kind(&json!("['a.png']"), "list[Path]", &[], &images).is_err());
+    assert!(check_kind(&json!([]), "list[Path]", &[], &images).is_err());
+    assert!(check_kind(&json!(["a", "b"]), "str", &[], &images).is_err());
+    // Output: every declared field, each of its kind.
+    let fields = vec![
+        ("image".to_string(), "Path".to_string()),
+        ("caption".to_string(), "str".to_string()),
+    ];
+    let good = json!({"image": png, "caption": "a fox"});
+    assert!(check_kind(&good, "Output", &fields, &images).is_ok());
+    let dumped = json!({"image": png, "caption": {"text": "a fox"}});
+    assert!(check_kind(&dumped, "Output", &fields, &images).is_err());
+    let missing = json!({"image": png});
+    assert!(check_kind(&missing, "Output", &fields, &images).is_err());
+    assert_eq!(
+        annotation(
+            "class Output(BaseModel):\n    image: Path\n    n: int\n\n\ndef run(\n    x: str,\n) -> Output:\n    pass\n"
+        ),
+        (
+            "Output".to_string(),
+            vec![
+                ("image".to_string(), "Path".to_string()),
+                ("n".to_string(), "int".to_string())
+            ]
+        )
     );
 }
