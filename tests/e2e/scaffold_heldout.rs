@@ -341,10 +341,30 @@ fn check_kind(
                 ));
             }
             fields.iter().try_for_each(|(name, ty)| {
-                check_kind(&object[name], ty, &[], media).map_err(|e| format!("Output.{name}: {e}"))
+                check_kind(&object[name], ty, &[], media)
+                    .and_then(|()| check_named_media(name, &object[name]))
+                    .map_err(|e| format!("Output.{name}: {e}"))
             })
         }
         other => Err(format!("{other}: the output is {value}")),
+    }
+}
+
+/// A field named for a kind of media (`video`, `audio`, `image`) holds a file of that kind.
+fn check_named_media(name: &str, value: &Value) -> Result<(), String> {
+    let Some(kind) = ["video", "audio", "image"]
+        .into_iter()
+        .find(|k| name.starts_with(k))
+    else {
+        return Ok(());
+    };
+    let bytes = value
+        .as_str()
+        .and_then(|p| std::fs::read(p).ok())
+        .unwrap_or_default();
+    match sniff(&bytes) {
+        Some(media) if media.starts_with(kind) => Ok(()),
+        other => Err(format!("named {kind}, holds {other:?}: {value}")),
     }
 }
 
@@ -676,6 +696,17 @@ fn kind_checks_refuse_wrong_kinds() {
     assert!(check_kind(&good, "Output", &fields, &images).is_ok());
     let dumped = json!({"image": png, "caption": {"text": "a fox"}});
     assert!(check_kind(&dumped, "Output", &fields, &images).is_err());
+    let mislabelled = json!({"image": png, "caption": "a fox"});
+    let video_fields = vec![("video".to_string(), "Path".to_string())];
+    assert!(
+        check_kind(
+            &json!({"video": mislabelled["image"]}),
+            "Output",
+            &video_fields,
+            &images
+        )
+        .is_err()
+    );
     let missing = json!({"image": png});
     assert!(check_kind(&missing, "Output", &fields, &images).is_err());
     assert_eq!(
