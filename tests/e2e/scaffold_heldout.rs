@@ -1,28 +1,33 @@
 //! The held-out check run for real (issue 19, item 12): every project `scaffold_pipeline`
 //! writes without placeholders for a pair of real recorded model versions that a chain can
-//! join must run under `run_locally` with every model mocked (`{"*": "auto"}`), and its
-//! output must hold the kind `run()`'s annotation says — a `Path` is a real file whose bytes
-//! sniff as one of the media the models produced, `str` is text, a list is a list of its
-//! item kind, and each `Output` field holds its own annotation's kind.
+//! join must validate clean and run under `run_locally` with every model mocked
+//! (`{"*": "auto"}`: real cog, real replicate-python, the run's mock proxy), calling both
+//! models in order with the first one's output where the scaffold wired it; and its output
+//! must hold the kind `run()`'s annotation says — a `Path` is a real file whose bytes sniff
+//! as one of the media the models produced, `str` is text, a list is a non-empty list of its
+//! item kind, an `Output` has exactly its declared fields, each of its own kind (and one
+//! named `video`, `audio` or `image` holds that kind of file).
 //!
 //! The pairs are generated, not picked: every ordered pair of the real versions in
 //! `tools/tests/fixtures_real_schemas/` where the first model's output kind (text, files)
 //! fits an input kind of the second (text, `Path`, `list[Path]`) — the enumeration of
 //! `tools/tests/scaffold_heldout.rs`, which checks all of them statically — each with the
-//! three output choices (automatic, `Output`, `Path`): 156 scaffolds of 52 model pairs.
-//! All are scaffolded through the binary; the 48 without placeholders are the ones that must
-//! run (the others cannot: PY032 stops them).
+//! three output choices (automatic, `Output`, `Path`): 156 scaffolds of 52 model pairs, all
+//! scaffolded through the binary. The 48 without placeholders are the ones that must run
+//! (the others cannot: PY032 stops them).
 //!
-//! Starting cog takes seconds per run, so runs are grouped into equivalence classes computed
-//! from the scaffolds themselves: two pairs are in one class when they have the same first
-//! model's output type, the same wiring into the second (each input fed by the first step:
-//! its type and the source with its pick/join), the same second model's output type, the
-//! same `run()` parameters (type and whether required) and the same return annotation with
-//! the same `Output` field types. Everything that decides what runs and what comes out is in
-//! the key; model names and input names are not. One pair of each class (the first in
-//! model-name order) is run: the 48 clean scaffolds make 32 classes, run two at a time.
-//! The counts are asserted loosely (the classes come from the data; a change to the
-//! scaffolder may merge or split some), and the test prints them.
+//! Starting cog takes seconds per run, so the clean scaffolds are grouped into equivalence
+//! classes computed from the scaffolds themselves. Two are in one class when they have the
+//! same first model's output shape on the wire (its OpenAPI `Output` schema without titles
+//! and descriptions, so `x-cog-array-type: iterator` and `concatenate` count), the same
+//! wiring into the second (each input fed by the first step: its Python type and the source
+//! with its pick/join, if any), the same second model's output shape, the same `run()`
+//! parameters (type, and whether required) and the same return annotation with the same
+//! `Output` field types. Model names, input names and descriptions are not in the key. One
+//! scaffold of each class (the first in model-name order) is run: the 48 clean scaffolds
+//! make 32 classes, run two at a time in MCP sessions of up to eight. The counts are
+//! asserted loosely (a change to the scaffolder may merge or split classes); the test
+//! prints every class with its size and the pair it ran.
 
 use std::{
     collections::BTreeMap,
@@ -562,10 +567,18 @@ fn every_clean_scaffold_of_a_real_pair_runs_and_returns_its_annotated_kinds() {
     let schemas: Vec<ModelSchema> = versions
         .iter()
         .map(|(model, version)| {
-            assert!(
-                fakes.replicate.add_recorded(model, version, Value::Null),
-                "{model}"
-            );
+            // The fake serves some of these already (the same recorded versions): those
+            // stay as they are, so the cache other tests share sees one version of each.
+            match fakes.replicate.latest_version(model) {
+                Some((id, openapi)) => assert!(
+                    version["id"] == json!(id) && version["openapi_schema"] == openapi,
+                    "the fake serves another version of {model}"
+                ),
+                None => assert!(
+                    fakes.replicate.add_recorded(model, version, Value::Null),
+                    "{model}"
+                ),
+            }
             schema_of(model, version)
         })
         .collect();
