@@ -38,6 +38,7 @@ mod http_server;
 mod inspector;
 mod metrics;
 mod oauth;
+mod output_kinds;
 mod python_sdk;
 mod run_args;
 mod run_isolation;
