@@ -138,3 +138,33 @@ fn every_joinable_real_pair_is_right_or_carries_placeholders() {
         failures.join("\n\n")
     );
 }
+
+/// A model left unchained says why truly: meta/llama-2-7b-chat's text would fit
+/// fofr/latent-consistency-model's `prompt` as is, but every input of that model is optional
+/// (a real schema: defaults everywhere), so the note names the optional inputs and the step
+/// that chains them — not "none of its inputs takes" the output.
+#[test]
+fn an_unchained_model_names_the_optional_inputs_that_would_take_the_output() {
+    let all = real_schemas();
+    let schemas: Schemas = all.iter().cloned().collect();
+    let req = ScaffoldRequest {
+        models: Some(vec![
+            "meta/llama-2-7b-chat".to_string(),
+            "fofr/latent-consistency-model".to_string(),
+        ]),
+        output: Some(OutputChoice::Output),
+        ..ScaffoldRequest::default()
+    };
+    let plan = scaffold(&req, &rulebook(), &schemas).unwrap();
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.contains("is not chained to"))
+        .unwrap_or_else(|| panic!("{:#?}", plan.notes));
+    assert!(!note.contains("none of its inputs"), "{note}");
+    assert!(note.contains("(`prompt`"), "{note}");
+    assert!(
+        note.contains(r#""prompt": {"step": "meta/llama-2-7b-chat"}"#),
+        "{note}"
+    );
+}

@@ -169,6 +169,23 @@ impl FakeReplicate {
         true
     }
 
+    /// Serves a recorded model version (see [`fixtures::recorded`]) as `reference`,
+    /// replacing a fixture of that name. Returns false if either is malformed.
+    pub fn add_recorded(
+        &self,
+        reference: &str,
+        version: &serde_json::Value,
+        output: serde_json::Value,
+    ) -> bool {
+        let Some(model) = fixtures::recorded(reference, version, output) else {
+            return false;
+        };
+        let mut inner = self.shared.lock();
+        inner.models.retain(|m| m.reference() != reference);
+        inner.models.push(model);
+        true
+    }
+
     /// The most API requests the fake was handling at the same time (with a delay set,
     /// this shows whether a client's requests were concurrent).
     pub fn max_in_flight(&self) -> usize {

@@ -274,7 +274,9 @@ pub(crate) fn media_kind(b: &Binding<'_>) -> &'static str {
 /// `video`, `audio`, `image` or `file` from words that mention a media type.
 pub(crate) fn kind_of_words(text: &str) -> &'static str {
     let has = |keys: &[&str]| keys.iter().any(|k| text.contains(k));
-    if has(&["video", "mp4", "webm", "movie", "clip"]) {
+    // Not "clip": CLIP is the image model in many image models' names (kvfrans/clipdraw,
+    // clip-interrogator) and inputs (`clip_skip`).
+    if has(&["video", "mp4", "webm", "movie"]) {
         "video"
     } else if has(&[
         "audio", "speech", "voice", "sound", "music", "wav", "mp3", "flac", "tts",

@@ -221,6 +221,41 @@ impl FixtureModel {
     }
 }
 
+/// A recorded model version (`{id, created_at, cog_version, openapi_schema}`, as the API
+/// returns it under `latest_version`) served as `owner/name`, its predictions answering
+/// `output` (a template, as in a fixture's `fake` section). `None` when `reference` is not
+/// `owner/name` or `version` is not a version object.
+pub fn recorded(reference: &str, version: &Value, output: Value) -> Option<FixtureModel> {
+    let (owner, name) = reference.split_once('/')?;
+    if owner.is_empty() || name.is_empty() || name.contains('/') {
+        return None;
+    }
+    let version: FixtureVersion = serde_json::from_value(version.clone()).ok()?;
+    Some(FixtureModel {
+        owner: owner.to_owned(),
+        name: name.to_owned(),
+        meta: json!({
+            "owner": owner,
+            "name": name,
+            "description": null,
+            "visibility": "public",
+            "github_url": null,
+            "paper_url": null,
+            "license_url": null,
+            "run_count": 0,
+            "cover_image_url": null,
+            "default_example": null,
+        }),
+        versionless: false,
+        versions: vec![version],
+        fake: FakeBehaviour {
+            output,
+            logs: String::new(),
+            tags: Vec::new(),
+        },
+    })
+}
+
 /// A version object as the API returns it.
 pub fn version_json(v: &FixtureVersion) -> Value {
     json!({

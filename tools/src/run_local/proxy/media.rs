@@ -37,7 +37,9 @@ impl Media {
     pub(crate) fn guess(hints: &str) -> Media {
         let hints = hints.to_ascii_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| hints.contains(w));
-        if has(&["video", "mp4", "animation", "movie", "clip"]) {
+        // Not "clip": CLIP is the image model in many image models' names
+        // (kvfrans/clipdraw, clip-interrogator) and inputs (`clip_skip`).
+        if has(&["video", "mp4", "animation", "movie"]) {
             Media::Mp4
         } else if has(&["gif"]) {
             Media::Gif
@@ -260,6 +262,7 @@ mod tests {
         assert_eq!(Media::guess("acme/tiny-video"), Media::Mp4);
         assert_eq!(Media::guess("text to speech"), Media::Wav);
         assert_eq!(Media::guess("acme/pixel-forge"), Media::Png);
+        assert_eq!(Media::guess("kvfrans/clipdraw Cog"), Media::Png);
         assert_eq!(Media::from_extension("JPEG"), Some(Media::Jpg));
         assert_eq!(
             Media::of_url("https://x/y/out-0.webp?x=1"),
