@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{PyType, RunInputs, RunSignature, absolute, is_url};
+use super::{RunInputs, RunSignature, absolute, is_url};
+use crate::schema::InputType;
 use crate::run_local::data_uri;
 use crate::run_local::error::RunError;
 
@@ -24,7 +25,7 @@ pub(crate) fn embed_files(
     for (name, value) in inputs.iter_mut() {
         let is_file_param = signature
             .and_then(|s| s.param(name))
-            .is_some_and(|p| PyType::parse(&p.python_type).is_file());
+            .is_some_and(|p| InputType::parse(&p.python_type).is_file());
         let at = Place {
             dir: project_dir,
             roots,
