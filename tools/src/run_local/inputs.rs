@@ -99,7 +99,9 @@ fn accepts(ty: &InputType, value: &Value) -> bool {
         (InputType::Scalar(Scalar::Int), Value::String(s)) => s.trim().parse::<i64>().is_ok(),
         (InputType::Scalar(Scalar::Float), Value::String(s)) => s.trim().parse::<f64>().is_ok(),
         (InputType::Scalar(Scalar::Bool), Value::String(s)) => parse_bool(s).is_some(),
-        (InputType::List(Some(item)), Value::Array(items)) => items.iter().all(|i| accepts(item, i)),
+        (InputType::List(Some(item)), Value::Array(items)) => {
+            items.iter().all(|i| accepts(item, i))
+        }
         (ty, _) => !checked(ty),
     }
 }

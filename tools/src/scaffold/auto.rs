@@ -287,8 +287,7 @@ impl Wiring<'_> {
 
 /// A model's main input: its first text input (`prompt` first), else its first input.
 pub(crate) fn main_input(inputs: &[InputParam]) -> Option<&InputParam> {
-    let is_text =
-        |i: &&InputParam| ParamType::of(&i.python_type).ty == PyType::Scalar(Scalar::Str);
+    let is_text = |i: &&InputParam| ParamType::of(&i.python_type).ty == PyType::Scalar(Scalar::Str);
     inputs
         .iter()
         .find(|i| i.name == "prompt")

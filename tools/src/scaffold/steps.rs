@@ -240,6 +240,7 @@ fn plan_step(
                     items: Some(Box::new(d.clone())),
                     any_of: Vec::new(),
                     cut: None,
+                    choices: Vec::new(),
                 },
             ),
             None => {

@@ -32,6 +32,10 @@ pub struct OutputShape {
     /// Why the shape is not expanded further (a cycle, or the depth limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut: Option<String>,
+    /// For a plain value: the values it takes, when the schema lists them (`enum`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<crate::schema::types::JsonScalar>")]
+    pub choices: Vec<Value>,
 }
 
 /// One field of an object output.
@@ -54,7 +58,13 @@ impl OutputShape {
             items: None,
             any_of: Vec::new(),
             cut: None,
+            choices: Vec::new(),
         }
+    }
+
+    /// `Any`: a value the schema says nothing about.
+    pub fn any() -> OutputShape {
+        OutputShape::leaf("Any".to_owned())
     }
 
     /// A plain `str` (e.g. a concatenated stream).
@@ -307,7 +317,14 @@ impl<'a> ShapeBuilder<'a> {
                 ..OutputShape::leaf("dict".to_owned())
             };
         }
-        OutputShape::leaf(InputType::from_schema(&Value::Object(schema.clone())).to_string())
+        OutputShape {
+            choices: schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            ..OutputShape::leaf(InputType::from_schema(&Value::Object(schema.clone())).to_string())
+        }
     }
 }
 

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{RunInputs, RunSignature, absolute, is_url};
-use crate::schema::InputType;
 use crate::run_local::data_uri;
 use crate::run_local::error::RunError;
+use crate::schema::InputType;
 
 /// The largest local file sent as an input.
 const MAX_INPUT_FILE: u64 = 100 * 1024 * 1024;

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::{
     RunInputs, RunSignature, absolute, checked, describe, is_url, parse_bool, strip_optional,
 };
-use crate::schema::{InputType, Scalar};
 use crate::run_local::error::RunError;
+use crate::schema::{InputType, Scalar};
 
 /// Parses CLI inputs `key=value` and `key=@file` into JSON inputs.
 ///
@@ -44,7 +44,10 @@ pub fn parse_kv_inputs<S: AsRef<str>>(
                 continue;
             }
         };
-        let is_list = matches!(ty.as_ref().map(strip_optional), Some(InputType::List(Some(_))));
+        let is_list = matches!(
+            ty.as_ref().map(strip_optional),
+            Some(InputType::List(Some(_)))
+        );
         match (inputs.get_mut(key), value) {
             (Some(Value::Array(items)), Value::Array(more)) if is_list => items.extend(more),
             (Some(_), _) => problems.push(format!("`{key}` is given more than once")),
@@ -79,9 +82,11 @@ fn typed_value(
             InputType::Scalar(Scalar::Path) | InputType::File => {
                 Ok(Value::String(path.display().to_string()))
             }
-            InputType::List(Some(inner)) if inner.is_file() => Ok(Value::Array(vec![
-                Value::String(path.display().to_string()),
-            ])),
+            InputType::List(Some(inner)) if inner.is_file() => {
+                Ok(Value::Array(vec![Value::String(
+                    path.display().to_string(),
+                )]))
+            }
             other if !checked(other) => Ok(Value::String(path.display().to_string())),
             other => Err(format!(
                 "`{key}=@…` sends a file, but `{key}` must be {}",

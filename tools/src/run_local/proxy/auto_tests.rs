@@ -19,9 +19,12 @@ fn auto(
             m.extension()
         )
     };
+    let output = crate::schema::openapi::output(openapi);
+    let inputs = crate::schema::openapi::inputs(openapi);
     let call = AutoCall {
         model,
-        openapi,
+        output: &output,
+        inputs: &inputs,
         input: &input,
         example,
     };
