@@ -31,13 +31,18 @@ impl PyType {
         }
     }
 
-    /// The annotation as the generated code writes it.
-    pub(crate) fn render(&self) -> String {
+    /// The type it is a view of.
+    pub(crate) fn input_type(&self) -> InputType {
         match self {
-            PyType::Scalar(s) => s.as_str().to_string(),
-            PyType::List(s) => format!("list[{}]", s.as_str()),
-            PyType::Other(t) => t.clone(),
+            PyType::Scalar(s) => InputType::Scalar(*s),
+            PyType::List(s) => InputType::List(Some(Box::new(InputType::Scalar(*s)))),
+            PyType::Other(t) => InputType::parse(t),
         }
+    }
+
+    /// The annotation as the generated code writes it (rendered by [`InputType`]).
+    pub(crate) fn render(&self) -> String {
+        self.input_type().to_string()
     }
 
     /// The cog names the annotation needs imported.
@@ -89,12 +94,13 @@ impl ParamType {
         }
     }
 
-    /// The annotation as written in `run()`.
+    /// The annotation as written in `run()` (rendered by [`InputType`]).
     pub(crate) fn render(&self) -> String {
+        let ty = self.ty.input_type();
         if self.optional {
-            format!("{} | None", self.ty.render())
+            InputType::Union(vec![ty, InputType::None]).to_string()
         } else {
-            self.ty.render()
+            ty.to_string()
         }
     }
 }
