@@ -96,11 +96,7 @@ async fn mocked_run() {
         .into_iter()
         .map(|model| {
             let (version, openapi) = fake.latest_version(model).unwrap();
-            let schema = MockSchema {
-                version: Some(version),
-                openapi,
-                example: None,
-            };
+            let schema = MockSchema::from_openapi(Some(version), openapi, None);
             (model.to_owned(), schema)
         })
         .collect();

@@ -415,16 +415,17 @@ async fn mock_schemas(
             .filter_map(|reference| {
                 let openapi = cache.openapi(reference)?;
                 let cached = cache.cached(reference);
-                let version = cached.as_ref().and_then(|s| s.version.clone());
-                let example = cached.and_then(|s| s.example);
-                Some((
-                    reference.clone(),
-                    crate::run_local::MockSchema {
-                        version,
+                let schema = match cached {
+                    Some(s) => crate::run_local::MockSchema {
+                        version: s.version,
                         openapi,
-                        example,
+                        example: s.example,
+                        inputs: s.inputs,
+                        output: Some(s.output),
                     },
-                ))
+                    None => crate::run_local::MockSchema::from_openapi(None, openapi, None),
+                };
+                Some((reference.clone(), schema))
             })
             .collect()
     })

@@ -47,11 +47,7 @@ async fn schemas(
         .iter()
         .map(|model| {
             let (version, openapi) = fake.latest_version(model).expect("a fixture model");
-            let schema = MockSchema {
-                version: Some(version),
-                openapi,
-                example: None,
-            };
+            let schema = MockSchema::from_openapi(Some(version), openapi, None);
             ((*model).to_owned(), schema)
         })
         .collect()

@@ -57,7 +57,7 @@ fn output_kinds(s: &ModelSchema) -> (bool, bool) {
 fn joinable(a: &ModelSchema, b: &ModelSchema) -> bool {
     let (text, files) = output_kinds(a);
     b.inputs.iter().any(|i| {
-        let t = i.python_type.as_str();
+        let t = i.python_type.to_string();
         (text && t.starts_with("str"))
             || (files && (t.starts_with("Path") || t.starts_with("list[Path]")))
     })

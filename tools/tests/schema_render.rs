@@ -77,7 +77,7 @@ fn enums_behind_all_of_refs_are_dereferenced() {
         .iter()
         .find(|i| i.name == "aspect_ratio")
         .unwrap();
-    assert_eq!(aspect.python_type, "str");
+    assert_eq!(aspect.python_type.to_string(), "str");
     assert_eq!(aspect.default, Some(json!("1:1")));
     assert_eq!(
         aspect.choices.as_deref().unwrap(),

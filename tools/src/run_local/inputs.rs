@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::RunError;
+use crate::schema::{InputType, Scalar};
 
 mod files;
 mod kv;
@@ -46,96 +47,63 @@ impl RunSignature {
     }
 }
 
-/// A simplified Python annotation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PyType {
-    Str,
-    Int,
-    Float,
-    Bool,
-    Path,
-    List(Box<PyType>),
-    Optional(Box<PyType>),
-    Unknown,
-}
-
-impl PyType {
-    fn parse(annotation: &str) -> Self {
-        let text = annotation.trim();
-        if let Some((a, b)) = text.split_once('|') {
-            let (a, b) = (a.trim(), b.trim());
-            return match (a, b) {
-                ("None", other) | (other, "None") => Self::Optional(Box::new(Self::parse(other))),
-                _ => Self::Unknown,
-            };
-        }
-        let text = text
-            .strip_prefix("typing.")
-            .or_else(|| text.strip_prefix("cog."))
-            .or_else(|| text.strip_prefix("pathlib."))
-            .unwrap_or(text);
-        if let Some(inner) = generic(text, &["Optional"]) {
-            return Self::Optional(Box::new(Self::parse(inner)));
-        }
-        if let Some(inner) = generic(text, &["list", "List"]) {
-            return Self::List(Box::new(Self::parse(inner)));
-        }
-        match text {
-            "str" | "Secret" => Self::Str,
-            "int" => Self::Int,
-            "float" => Self::Float,
-            "bool" => Self::Bool,
-            "Path" | "File" => Self::Path,
-            _ => Self::Unknown,
-        }
-    }
-
-    fn name(&self) -> String {
-        match self {
-            Self::Str => "a string".into(),
-            Self::Int => "an integer".into(),
-            Self::Float => "a number".into(),
-            Self::Bool => "true or false".into(),
-            Self::Path => "a file (path or URL)".into(),
-            Self::List(inner) => format!("a list (items: {})", inner.name()),
-            Self::Optional(inner) => format!("{} or null", inner.name()),
-            Self::Unknown => "anything".into(),
-        }
-    }
-
-    /// True when `value` fits (leniently, as cog's pydantic does: "3" is an int).
-    fn accepts(&self, value: &Value) -> bool {
-        match (self, value) {
-            (Self::Unknown, _) => true,
-            (Self::Optional(_), Value::Null) => true,
-            (Self::Optional(inner), other) => inner.accepts(other),
-            (Self::Str | Self::Path, Value::String(_)) => true,
-            (Self::Int, Value::Number(n)) => n.is_i64() || n.is_u64(),
-            (Self::Int, Value::String(s)) => s.trim().parse::<i64>().is_ok(),
-            (Self::Float, Value::Number(_)) => true,
-            (Self::Float, Value::String(s)) => s.trim().parse::<f64>().is_ok(),
-            (Self::Bool, Value::Bool(_)) => true,
-            (Self::Bool, Value::String(s)) => parse_bool(s).is_some(),
-            (Self::List(inner), Value::Array(items)) => items.iter().all(|i| inner.accepts(i)),
-            _ => false,
-        }
-    }
-
-    fn is_file(&self) -> bool {
-        match self {
-            Self::Path => true,
-            Self::List(inner) | Self::Optional(inner) => inner.is_file(),
-            _ => false,
-        }
+/// `T` when the type is `T | None` (or `Optional[T]`) for one `T`.
+fn optional_inner(ty: &InputType) -> Option<InputType> {
+    match ty {
+        InputType::Union(members) if members.len() == 2 && ty.accepts_null() => Some(ty.non_null()),
+        _ => None,
     }
 }
 
-fn generic<'a>(text: &'a str, names: &[&str]) -> Option<&'a str> {
-    names.iter().find_map(|name| {
-        text.strip_prefix(name)?
-            .strip_prefix('[')?
-            .strip_suffix(']')
-    })
+/// The type without its `Optional`.
+fn strip_optional(ty: &InputType) -> InputType {
+    optional_inner(ty).unwrap_or_else(|| ty.clone())
+}
+
+/// Whether values are checked against the type (other annotations take anything).
+fn checked(ty: &InputType) -> bool {
+    matches!(
+        ty,
+        InputType::Scalar(_) | InputType::File | InputType::List(Some(_))
+    ) || optional_inner(ty).is_some()
+}
+
+/// What the type takes, in words.
+fn describe(ty: &InputType) -> String {
+    if let Some(inner) = optional_inner(ty) {
+        return format!("{} or null", describe(&inner));
+    }
+    match ty {
+        InputType::Scalar(Scalar::Str | Scalar::Secret) => "a string".into(),
+        InputType::Scalar(Scalar::Int) => "an integer".into(),
+        InputType::Scalar(Scalar::Float) => "a number".into(),
+        InputType::Scalar(Scalar::Bool) => "true or false".into(),
+        InputType::Scalar(Scalar::Path) | InputType::File => "a file (path or URL)".into(),
+        InputType::List(Some(item)) => format!("a list (items: {})", describe(item)),
+        _ => "anything".into(),
+    }
+}
+
+/// True when `value` fits (leniently, as cog's pydantic does: "3" is an int; a `Secret`
+/// is sent as a string).
+fn accepts(ty: &InputType, value: &Value) -> bool {
+    if let Some(inner) = optional_inner(ty) {
+        return value.is_null() || accepts(&inner, value);
+    }
+    match (ty, value) {
+        (InputType::Scalar(Scalar::Str | Scalar::Secret | Scalar::Path), Value::String(_))
+        | (InputType::File, Value::String(_))
+        | (InputType::Scalar(Scalar::Float), Value::Number(_))
+        | (InputType::Scalar(Scalar::Bool), Value::Bool(_)) => true,
+        (InputType::Scalar(Scalar::Int), Value::Number(n)) => n.is_i64() || n.is_u64(),
+        (InputType::Scalar(Scalar::Int), Value::String(s)) => s.trim().parse::<i64>().is_ok(),
+        (InputType::Scalar(Scalar::Float), Value::String(s)) => s.trim().parse::<f64>().is_ok(),
+        (InputType::Scalar(Scalar::Bool), Value::String(s)) => parse_bool(s).is_some(),
+        (InputType::List(Some(item)), Value::Array(items)) => {
+            items.iter().all(|i| accepts(item, i))
+        }
+        (ty, _) => !checked(ty),
+    }
 }
 
 /// Checks `inputs` against `signature`: unknown names, missing required inputs, wrong
@@ -163,16 +131,16 @@ pub fn check_inputs(inputs: &RunInputs, signature: &RunSignature) -> Result<(), 
             ));
             continue;
         };
-        let ty = PyType::parse(&param.python_type);
-        if value.is_null() && !matches!(ty, PyType::Optional(_) | PyType::Unknown) {
+        let ty = InputType::parse(&param.python_type);
+        if value.is_null() && checked(&ty) && optional_inner(&ty).is_none() {
             problems.push(format!(
                 "`{name}` is null but run() declares `{}`",
                 param.python_type
             ));
-        } else if !ty.accepts(value) {
+        } else if !accepts(&ty, value) {
             problems.push(format!(
                 "`{name}` must be {} (run() declares `{}`), got {}",
-                ty.name(),
+                describe(&ty),
                 param.python_type,
                 short(value)
             ));

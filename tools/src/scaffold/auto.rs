@@ -214,7 +214,7 @@ impl Wiring<'_> {
     }
 
     fn new_param(&mut self, input: &InputParam) -> Option<Json> {
-        let ty = ParamType::parse(&input.python_type).ty;
+        let ty = ParamType::of(&input.python_type).ty;
         inputs::from_model_input(input.name.clone(), self.model, input)?;
         let ident = super::names::to_identifier(self.model.rsplit('/').next().unwrap_or(""));
         let name = self
@@ -236,7 +236,7 @@ impl Wiring<'_> {
     }
 
     fn required(&mut self, input: &InputParam) -> Option<Json> {
-        let target = ParamType::parse(&input.python_type).ty;
+        let target = ParamType::of(&input.python_type).ty;
         let param = self.param(input, &target);
         if let Some((from, _)) = self.earlier(&target, false) {
             return Some(self.chain(input, &from, param));
@@ -255,7 +255,7 @@ impl Wiring<'_> {
     }
 
     fn optional(&mut self, input: &InputParam, chained: bool) -> Option<Json> {
-        let target = ParamType::parse(&input.python_type).ty;
+        let target = ParamType::of(&input.python_type).ty;
         if let Some(i) = self.param(input, &target) {
             return Some(self.use_param(input, i));
         }
@@ -275,7 +275,7 @@ impl Wiring<'_> {
     /// new run() input; else the planner writes a placeholder for it.
     fn main_input(&mut self, inputs: &[InputParam]) -> Option<(String, Json)> {
         let input = main_input(inputs)?;
-        let target = ParamType::parse(&input.python_type).ty;
+        let target = ParamType::of(&input.python_type).ty;
         let unused = self.known.iter().position(|k| {
             !k.used
                 && !k.optional
@@ -314,8 +314,7 @@ impl Wiring<'_> {
 
 /// A model's main input: its first text input (`prompt` first), else its first input.
 pub(crate) fn main_input(inputs: &[InputParam]) -> Option<&InputParam> {
-    let is_text =
-        |i: &&InputParam| ParamType::parse(&i.python_type).ty == PyType::Scalar(Scalar::Str);
+    let is_text = |i: &&InputParam| ParamType::of(&i.python_type).ty == PyType::Scalar(Scalar::Str);
     inputs
         .iter()
         .find(|i| i.name == "prompt")

@@ -304,6 +304,7 @@ mod tests {
             items: None,
             any_of: vec![],
             cut: None,
+            choices: Vec::new(),
         }
     }
 

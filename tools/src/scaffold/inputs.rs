@@ -205,7 +205,7 @@ fn fits(v: &Json, scalar: Scalar) -> bool {
 
 /// A parameter standing for a model input, or `None` when `run()` cannot take its type.
 pub(crate) fn from_model_input(name: String, model: &str, input: &InputParam) -> Option<Param> {
-    let ty = ParamType::parse(&input.python_type).ty;
+    let ty = ParamType::of(&input.python_type).ty;
     let scalar = match &ty {
         PyType::Scalar(s) => *s,
         PyType::List(s) if *s != Scalar::Secret => *s,

@@ -183,7 +183,7 @@ fn plan_step(
         .filter_map(|i| step.inputs.get_key_value(&i.name));
     for (name, raw) in ordered {
         let input = known(name)?;
-        let target = ParamType::parse(&input.python_type).ty;
+        let target = ParamType::of(&input.python_type).ty;
         let ctx = super::resolve::Ctx {
             index,
             label,
@@ -203,7 +203,7 @@ fn plan_step(
     }
     if let Some(over) = &step.over {
         let input = known(&over.input)?;
-        let target = ParamType::parse(&input.python_type).ty;
+        let target = ParamType::of(&input.python_type).ty;
         let mut values = Vec::new();
         for v in &over.values {
             values.push(python::literal(v, Some(&target)).ok_or_else(|| {
@@ -240,6 +240,7 @@ fn plan_step(
                     items: Some(Box::new(d.clone())),
                     any_of: Vec::new(),
                     cut: None,
+                    choices: Vec::new(),
                 },
             ),
             None => {

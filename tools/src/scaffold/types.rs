@@ -1,42 +1,9 @@
 //! The Python types the scaffolder handles, and the shapes of values flowing through `run()`.
 
-use crate::schema::{OutputKind, OutputShape, OutputSpec};
+use crate::schema::{InputType, OutputKind, OutputShape, OutputSpec};
 
 /// A scalar type `run()` can take or a model can accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scalar {
-    Str,
-    Int,
-    Float,
-    Bool,
-    Path,
-    Secret,
-}
-
-impl Scalar {
-    fn parse(text: &str) -> Option<Scalar> {
-        Some(match text.trim() {
-            "str" => Scalar::Str,
-            "int" => Scalar::Int,
-            "float" => Scalar::Float,
-            "bool" => Scalar::Bool,
-            "Path" | "cog.Path" | "pathlib.Path" => Scalar::Path,
-            "Secret" | "cog.Secret" => Scalar::Secret,
-            _ => return None,
-        })
-    }
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Scalar::Str => "str",
-            Scalar::Int => "int",
-            Scalar::Float => "float",
-            Scalar::Bool => "bool",
-            Scalar::Path => "Path",
-            Scalar::Secret => "Secret",
-        }
-    }
-}
+pub(crate) use crate::schema::Scalar;
 
 /// A type: a scalar, a list of scalars, or something the scaffolder does not model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,29 +14,35 @@ pub(crate) enum PyType {
 }
 
 impl PyType {
-    /// Parses `str`, `list[Path]`, `List[int]`… (without `| None`).
+    /// Parses `str`, `list[Path]`, `List[int]`… (without `| None`), with the one parser.
     pub(crate) fn parse(text: &str) -> PyType {
-        let t = text.trim();
-        if let Some(s) = Scalar::parse(t) {
-            return PyType::Scalar(s);
-        }
-        for prefix in ["list[", "List[", "typing.List["] {
-            if let Some(inner) = t.strip_prefix(prefix).and_then(|r| r.strip_suffix(']'))
-                && let Some(s) = Scalar::parse(inner)
-            {
-                return PyType::List(s);
-            }
-        }
-        PyType::Other(t.to_string())
+        PyType::of(&InputType::parse(text))
     }
 
-    /// The annotation as the generated code writes it.
-    pub(crate) fn render(&self) -> String {
-        match self {
-            PyType::Scalar(s) => s.as_str().to_string(),
-            PyType::List(s) => format!("list[{}]", s.as_str()),
-            PyType::Other(t) => t.clone(),
+    /// The scaffolder's view of a type: a scalar, a list of scalars, else its annotation.
+    pub(crate) fn of(ty: &InputType) -> PyType {
+        match ty {
+            InputType::Scalar(s) => PyType::Scalar(*s),
+            InputType::List(Some(item)) => match **item {
+                InputType::Scalar(s) => PyType::List(s),
+                _ => PyType::Other(ty.to_string()),
+            },
+            other => PyType::Other(other.to_string()),
         }
+    }
+
+    /// The type it is a view of.
+    pub(crate) fn input_type(&self) -> InputType {
+        match self {
+            PyType::Scalar(s) => InputType::Scalar(*s),
+            PyType::List(s) => InputType::List(Some(Box::new(InputType::Scalar(*s)))),
+            PyType::Other(t) => InputType::parse(t),
+        }
+    }
+
+    /// The annotation as the generated code writes it (rendered by [`InputType`]).
+    pub(crate) fn render(&self) -> String {
+        self.input_type().to_string()
     }
 
     /// The cog names the annotation needs imported.
@@ -106,39 +79,28 @@ pub(crate) struct ParamType {
 }
 
 impl ParamType {
-    /// Parses `T`, `T | None`, `None | T`, `Optional[T]`.
+    /// Parses `T`, `T | None`, `None | T`, `Optional[T]`, with the one parser.
     pub(crate) fn parse(text: &str) -> ParamType {
-        let t = text.trim();
-        if let Some(inner) = t
-            .strip_prefix("Optional[")
-            .or_else(|| t.strip_prefix("typing.Optional["))
-            .and_then(|r| r.strip_suffix(']'))
-        {
-            return ParamType {
-                ty: PyType::parse(inner),
-                optional: true,
-            };
-        }
-        let parts: Vec<&str> = t.split('|').map(str::trim).collect();
-        let without_none: Vec<&str> = parts.iter().copied().filter(|p| *p != "None").collect();
-        if parts.len() == 2 && without_none.len() == 1 {
-            return ParamType {
-                ty: PyType::parse(without_none[0]),
-                optional: true,
-            };
-        }
+        ParamType::of(&InputType::parse(text))
+    }
+
+    /// The scaffolder's view of a type: optional when it is `T | None` for one `T`.
+    pub(crate) fn of(ty: &InputType) -> ParamType {
+        let inner = ty.non_null();
+        let optional = ty.accepts_null() && !matches!(inner, InputType::Union(_) | InputType::None);
         ParamType {
-            ty: PyType::parse(t),
-            optional: false,
+            ty: PyType::of(if optional { &inner } else { ty }),
+            optional,
         }
     }
 
-    /// The annotation as written in `run()`.
+    /// The annotation as written in `run()` (rendered by [`InputType`]).
     pub(crate) fn render(&self) -> String {
+        let ty = self.ty.input_type();
         if self.optional {
-            format!("{} | None", self.ty.render())
+            InputType::Union(vec![ty, InputType::None]).to_string()
         } else {
-            self.ty.render()
+            ty.to_string()
         }
     }
 }

@@ -34,7 +34,10 @@ const OVERLAY_BYTES: usize = 16 * 1024 * 1024;
 pub const TREE: &str = "replicate_schemas";
 
 /// The store tree holding each schema's raw OpenAPI document (same keys as [`TREE`]), for
-/// the local runner's mocks, which answer `replicate.use()` with the model's own schema.
+/// the local runner's mocks, which answer `replicate.use()`'s version look-up with the
+/// model's own schema (replicate-python reads the output's handling from it) and check a
+/// call's inputs against it as the API would. (`"auto"` outputs are made from the cached
+/// [`OutputSpec`](super::OutputSpec), not from this.)
 pub const OPENAPI_TREE: &str = "replicate_openapi";
 
 /// One cached schema.

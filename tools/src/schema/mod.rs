@@ -4,9 +4,12 @@
 //! - `config`, `token` — settings; the token is redacted from every `Debug`/`Display`.
 //! - `reference` — `owner/name[:version]` parsing, checked before any request.
 //! - `http` — requests with timeouts, bounded retries honouring `Retry-After`.
-//! - `openapi` — `$ref`/`allOf` dereferencing, inputs by `x-order`, the output's kind;
+//! - `resolver` — the one `$ref`/`allOf` dereferencing; `openapi` — inputs by `x-order`,
+//!   the output's kind;
 //!   `shape` — the output's whole nested shape; `example` — the model's own example.
-//! - `python` — Python types, literals, the signature and the `hint` function.
+//! - `input_type` — [`InputType`]: a model input's type, from the schema or an annotation,
+//!   rendered as Python in one place.
+//! - `python` — Python literals, identifiers, the signature and the `hint` function.
 //! - `set` — [`Schemas`]: by model and version, the pinned-else-latest rule.
 //! - `cache` — schemas in the docs-cache store (pinned forever, latest for a TTL).
 //! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
@@ -20,11 +23,13 @@ pub mod error;
 pub mod example;
 mod fetch;
 mod http;
+pub mod input_type;
 pub mod openapi;
 pub mod params;
 pub mod python;
 pub mod reference;
 pub mod report;
+pub mod resolver;
 pub mod search;
 mod set;
 pub mod shape;
@@ -37,6 +42,7 @@ pub use config::{DEFAULT_BASE_URL, ReplicateConfig};
 pub use error::{CacheError, SchemaError};
 pub use example::ModelExample;
 pub use fetch::{ReplicateClient, render};
+pub use input_type::{InputType, Scalar};
 pub use params::{Detail, FetchModelSchemaArgs, SearchModelsArgs};
 pub use reference::ModelRef;
 pub use report::{SchemaReport, SchemaResult};

@@ -1,95 +1,13 @@
-//! Reading a cog OpenAPI schema: `$ref`/`allOf` dereferencing, inputs in `x-order`, the
-//! output's shape.
+//! Reading a cog OpenAPI schema (through the one [`Resolver`]): inputs in `x-order`, the
+//! output's kind and shape.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::input_type::InputType;
 use super::python;
+use super::resolver::Resolver;
 use super::shape::{OutputShape, ShapeBuilder};
 use super::types::{InputParam, OutputKind, OutputSpec};
-
-/// How deep `$ref`s may nest before we stop (guards against cycles).
-const MAX_DEPTH: usize = 32;
-
-/// Inlines `$ref`s to `#/components/schemas/*` and merges `allOf` members into their
-/// parent. Unknown or cyclic references are left as they are.
-pub struct Resolver<'a> {
-    components: Option<&'a Map<String, Value>>,
-}
-
-impl<'a> Resolver<'a> {
-    /// A resolver for one OpenAPI document.
-    pub fn new(openapi: &'a Value) -> Resolver<'a> {
-        Resolver {
-            components: openapi
-                .pointer("/components/schemas")
-                .and_then(Value::as_object),
-        }
-    }
-
-    /// The named component, dereferenced (`Input`, `Output`, …).
-    pub fn component(&self, name: &str) -> Option<Value> {
-        let schema = self.components?.get(name)?;
-        Some(self.resolve(schema))
-    }
-
-    /// `value` with every resolvable `$ref` inlined and every `allOf` merged.
-    pub fn resolve(&self, value: &Value) -> Value {
-        self.walk(value, &mut Vec::new())
-    }
-
-    fn walk(&self, value: &Value, stack: &mut Vec<String>) -> Value {
-        match value {
-            Value::Object(map) => {
-                if let Some(target) = map.get("$ref").and_then(Value::as_str) {
-                    if let Some(resolved) = self.follow(target, stack) {
-                        // Siblings of `$ref` (description, default, …) override the target.
-                        let mut merged = as_object(resolved);
-                        for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "$ref") {
-                            merged.insert(k.clone(), self.walk(v, stack));
-                        }
-                        return Value::Object(merged);
-                    }
-                    return value.clone();
-                }
-                let mut out = Map::new();
-                if let Some(all) = map.get("allOf").and_then(Value::as_array) {
-                    for member in all {
-                        for (k, v) in as_object(self.walk(member, stack)) {
-                            out.insert(k, v);
-                        }
-                    }
-                }
-                for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "allOf") {
-                    out.insert(k.clone(), self.walk(v, stack));
-                }
-                Value::Object(out)
-            }
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|i| self.walk(i, stack)).collect())
-            }
-            other => other.clone(),
-        }
-    }
-
-    fn follow(&self, target: &str, stack: &mut Vec<String>) -> Option<Value> {
-        let name = target.strip_prefix("#/components/schemas/")?;
-        if name.contains('/') || stack.len() >= MAX_DEPTH || stack.iter().any(|s| s == name) {
-            return None;
-        }
-        let schema = self.components?.get(name)?;
-        stack.push(name.to_owned());
-        let resolved = self.walk(schema, stack);
-        stack.pop();
-        Some(resolved)
-    }
-}
-
-fn as_object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
 
 /// The inputs of a model, in `x-order` order (then by name).
 pub fn inputs(openapi: &Value) -> Vec<InputParam> {
@@ -116,7 +34,7 @@ pub fn inputs(openapi: &Value) -> Vec<InputParam> {
             let choices = prop.get("enum").and_then(Value::as_array).cloned();
             let param = InputParam {
                 name: name.clone(),
-                python_type: python::type_of(prop),
+                python_type: InputType::from_schema(prop),
                 required: required.contains(&name.as_str()) && default.is_none(),
                 default,
                 description: prop
@@ -177,7 +95,7 @@ fn output_kind(openapi: &Value) -> OutputSpec {
                     "returns a list of Path (URLPath) objects; each file downloads on first use, e.g. open(output[0], \"rb\"); replicate.get_path_url(output[0]) gives its URL".to_owned(),
                 )
             } else {
-                let py = python::type_of(&schema);
+                let py = InputType::from_schema(&schema).to_string();
                 let usage = format!("returns a {py}");
                 spec(OutputKind::List, &py, usage)
             }
@@ -214,7 +132,7 @@ fn output_kind(openapi: &Value) -> OutputSpec {
             spec(OutputKind::Dict, "dict", usage)
         }
         _ => {
-            let py = python::type_of(&schema);
+            let py = InputType::from_schema(&schema).to_string();
             let usage = format!("returns a {py}");
             spec(OutputKind::Value, &py, usage)
         }

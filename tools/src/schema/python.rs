@@ -1,4 +1,4 @@
-//! Rendering to Python: types, literals, identifiers, the signature and the `hint`.
+//! Rendering to Python: literals, identifiers, the signature and the `hint`.
 
 use serde_json::Value;
 
@@ -13,53 +13,6 @@ const KEYWORDS: &[&str] = &[
     "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
     "with", "yield",
 ];
-
-/// The Python type of a (dereferenced) JSON schema: `str`, `int`, `float`, `bool`,
-/// `Path` (string with `format: uri`), `list[...]`, `dict`, unions for `anyOf`.
-pub fn type_of(schema: &Value) -> String {
-    if let Some(members) = schema
-        .get("anyOf")
-        .or_else(|| schema.get("oneOf"))
-        .and_then(Value::as_array)
-    {
-        let mut types: Vec<String> = Vec::new();
-        for member in members {
-            let t = type_of(member);
-            if !types.contains(&t) {
-                types.push(t);
-            }
-        }
-        if !types.is_empty() {
-            return types.join(" | ");
-        }
-    }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") if schema.get("format").and_then(Value::as_str) == Some("uri") => {
-            "Path".to_owned()
-        }
-        Some("string") => "str".to_owned(),
-        Some("integer") => "int".to_owned(),
-        Some("number") => "float".to_owned(),
-        Some("boolean") => "bool".to_owned(),
-        Some("null") => "None".to_owned(),
-        Some("object") => "dict".to_owned(),
-        Some("array") => match schema.get("items") {
-            Some(items) => format!("list[{}]", type_of(items)),
-            None => "list".to_owned(),
-        },
-        _ => match schema
-            .get("enum")
-            .and_then(Value::as_array)
-            .and_then(|e| e.first())
-        {
-            Some(Value::String(_)) => "str".to_owned(),
-            Some(Value::Bool(_)) => "bool".to_owned(),
-            Some(Value::Number(n)) if n.is_f64() => "float".to_owned(),
-            Some(Value::Number(_)) => "int".to_owned(),
-            _ => "Any".to_owned(),
-        },
-    }
-}
 
 /// A JSON value as a Python literal: `"text"`, `1`, `0.5`, `True`, `None`, `[...]`, `{...}`.
 pub fn literal(value: &Value) -> String {
@@ -126,7 +79,7 @@ fn parameter(input: &InputParam) -> String {
     let name = identifier(&input.name);
     match &input.default {
         Some(Value::Null) | None if !input.required => {
-            if input.python_type.split(" | ").any(|t| t == "None") {
+            if input.python_type.accepts_null() {
                 format!("{name}: {} = None", input.python_type)
             } else {
                 format!("{name}: {} | None = None", input.python_type)
@@ -260,19 +213,5 @@ mod tests {
         assert_eq!(literal(&json!("a\"b\n")), r#""a\"b\n""#);
         assert_eq!(literal(&json!(0.7)), "0.7");
         assert_eq!(literal(&json!([true, null, 1])), "[True, None, 1]");
-    }
-
-    #[test]
-    fn types() {
-        assert_eq!(type_of(&json!({"type": "string", "format": "uri"})), "Path");
-        assert_eq!(
-            type_of(&json!({"type": "array", "items": {"type": "string", "format": "uri"}})),
-            "list[Path]"
-        );
-        assert_eq!(
-            type_of(&json!({"anyOf": [{"type": "string"}, {"type": "null"}]})),
-            "str | None"
-        );
-        assert_eq!(type_of(&json!({"enum": [2, 4]})), "int");
     }
 }

@@ -5,12 +5,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::input_type::InputType;
 use super::python;
+use super::resolver::Resolver;
 
 /// Objects nested deeper than this are not expanded (their shape is marked as cut).
 const MAX_DEPTH: usize = 6;
-/// `$ref` chains longer than this are not followed.
-const MAX_REFS: usize = 32;
 
 /// The shape of (part of) a model's output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -32,6 +32,10 @@ pub struct OutputShape {
     /// Why the shape is not expanded further (a cycle, or the depth limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut: Option<String>,
+    /// For a plain value: the values it takes, when the schema lists them (`enum`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<crate::schema::types::JsonScalar>")]
+    pub choices: Vec<Value>,
 }
 
 /// One field of an object output.
@@ -54,7 +58,13 @@ impl OutputShape {
             items: None,
             any_of: Vec::new(),
             cut: None,
+            choices: Vec::new(),
         }
+    }
+
+    /// `Any`: a value the schema says nothing about.
+    pub fn any() -> OutputShape {
+        OutputShape::leaf("Any".to_owned())
     }
 
     /// A plain `str` (e.g. a concatenated stream).
@@ -185,22 +195,20 @@ impl OutputShape {
 
 /// Builds output shapes from one OpenAPI document's components.
 pub struct ShapeBuilder<'a> {
-    components: Option<&'a Map<String, Value>>,
+    resolver: Resolver<'a>,
 }
 
 impl<'a> ShapeBuilder<'a> {
     /// A builder for one OpenAPI document.
     pub fn new(openapi: &'a Value) -> ShapeBuilder<'a> {
         ShapeBuilder {
-            components: openapi
-                .pointer("/components/schemas")
-                .and_then(Value::as_object),
+            resolver: Resolver::new(openapi),
         }
     }
 
     /// The shape of the `Output` component (`Any` when there is none).
     pub fn output(&self) -> OutputShape {
-        match self.components.and_then(|c| c.get("Output")) {
+        match self.resolver.raw_component("Output") {
             Some(schema) => self.node(schema, 0, &mut vec!["Output".to_owned()]),
             None => OutputShape::leaf("Any".to_owned()),
         }
@@ -208,7 +216,7 @@ impl<'a> ShapeBuilder<'a> {
 
     fn node(&self, schema: &Value, depth: usize, stack: &mut Vec<String>) -> OutputShape {
         let before = stack.len();
-        let shape = match self.flatten(schema, stack) {
+        let shape = match self.resolver.flatten(schema, stack) {
             Ok(merged) => self.shape_of_merged(&merged, depth, stack),
             Err(cut) => OutputShape {
                 cut: Some(cut),
@@ -217,47 +225,6 @@ impl<'a> ShapeBuilder<'a> {
         };
         stack.truncate(before);
         shape
-    }
-
-    /// `schema` with its `$ref` followed and its `allOf` members merged (one level of
-    /// structure; nested schemas stay as they are). Followed names are pushed on `stack`.
-    fn flatten(
-        &self,
-        schema: &Value,
-        stack: &mut Vec<String>,
-    ) -> Result<Map<String, Value>, String> {
-        let Some(map) = schema.as_object() else {
-            return Ok(Map::new());
-        };
-        let mut out = Map::new();
-        if let Some(target) = map.get("$ref").and_then(Value::as_str) {
-            let name = target
-                .strip_prefix("#/components/schemas/")
-                .unwrap_or(target);
-            if stack.iter().any(|s| s == name) {
-                return Err(format!("cycle: the same shape as {name} above"));
-            }
-            if stack.len() >= MAX_REFS {
-                return Err("reference chain too long".to_owned());
-            }
-            if let Some(resolved) = self.components.and_then(|c| c.get(name)) {
-                stack.push(name.to_owned());
-                out = self.flatten(resolved, stack)?;
-            }
-        }
-        if let Some(members) = map.get("allOf").and_then(Value::as_array) {
-            for member in members {
-                let flat = self.flatten(member, stack)?;
-                merge(&mut out, flat);
-            }
-        }
-        let own: Map<String, Value> = map
-            .iter()
-            .filter(|(k, _)| k.as_str() != "$ref" && k.as_str() != "allOf")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        merge(&mut out, own);
-        Ok(out)
     }
 
     fn shape_of_merged(
@@ -350,26 +317,13 @@ impl<'a> ShapeBuilder<'a> {
                 ..OutputShape::leaf("dict".to_owned())
             };
         }
-        OutputShape::leaf(python::type_of(&Value::Object(schema.clone())))
-    }
-}
-
-/// Merges `from` into `into`: `properties` are united, `required` lists joined, other
-/// keys replaced.
-fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
-    for (k, v) in from {
-        match (k.as_str(), into.get_mut(&k), v) {
-            ("properties", Some(Value::Object(have)), Value::Object(more)) => have.extend(more),
-            ("required", Some(Value::Array(have)), Value::Array(more)) => {
-                for name in more {
-                    if !have.contains(&name) {
-                        have.push(name);
-                    }
-                }
-            }
-            (_, _, v) => {
-                into.insert(k, v);
-            }
+        OutputShape {
+            choices: schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            ..OutputShape::leaf(InputType::from_schema(&Value::Object(schema.clone())).to_string())
         }
     }
 }

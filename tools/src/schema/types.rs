@@ -37,7 +37,8 @@ pub struct InputParam {
     /// The keyword name.
     pub name: String,
     /// The type as Python: `str`, `int`, `float`, `bool`, `Path`, `list[str]`, …
-    pub python_type: String,
+    #[schemars(with = "String")]
+    pub python_type: super::input_type::InputType,
     /// Whether the input must be passed.
     pub required: bool,
     /// The default value, when the schema gives one.

@@ -3,7 +3,7 @@
 //! (file, text, plain value, list, object). Anything the schema leaves open — alternatives
 //! of different kinds, a cut cycle, `Any` — is [`ValueShape::Unknown`]: no finding.
 
-use crate::schema::OutputShape;
+use crate::schema::{InputType, OutputShape, Scalar};
 
 /// The structure of an output value as `replicate.use()` returns it (a string iterator
 /// joined into one `str` is recorded by the output's `kind`, not here).
@@ -93,14 +93,12 @@ impl ValueShape {
                 ),
             };
         }
-        let ty = shape.python_type.trim();
-        let ty = ty.strip_suffix("| None").map_or(ty, str::trim);
-        match ty {
-            "str" => ValueShape::Str,
-            "Path" => ValueShape::Path,
-            "int" | "float" | "bool" => ValueShape::Value,
-            "dict" => ValueShape::Object { fields: None },
-            t if t.starts_with("list") => ValueShape::List {
+        match InputType::parse(&shape.python_type).non_null() {
+            InputType::Scalar(Scalar::Str) => ValueShape::Str,
+            InputType::Scalar(Scalar::Path) => ValueShape::Path,
+            InputType::Scalar(Scalar::Int | Scalar::Float | Scalar::Bool) => ValueShape::Value,
+            InputType::Dict => ValueShape::Object { fields: None },
+            InputType::List(_) => ValueShape::List {
                 items: Box::new(ValueShape::Unknown),
             },
             _ => ValueShape::Unknown,

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{PyType, RunInputs, RunSignature, absolute, is_url};
+use super::{RunInputs, RunSignature, absolute, is_url};
 use crate::run_local::data_uri;
 use crate::run_local::error::RunError;
+use crate::schema::InputType;
 
 /// The largest local file sent as an input.
 const MAX_INPUT_FILE: u64 = 100 * 1024 * 1024;
@@ -24,7 +25,7 @@ pub(crate) fn embed_files(
     for (name, value) in inputs.iter_mut() {
         let is_file_param = signature
             .and_then(|s| s.param(name))
-            .is_some_and(|p| PyType::parse(&p.python_type).is_file());
+            .is_some_and(|p| InputType::parse(&p.python_type).is_file());
         let at = Place {
             dir: project_dir,
             roots,

@@ -4,8 +4,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{PyType, RunInputs, RunSignature, absolute, is_url, parse_bool};
+use super::{
+    RunInputs, RunSignature, absolute, checked, describe, is_url, parse_bool, strip_optional,
+};
 use crate::run_local::error::RunError;
+use crate::schema::{InputType, Scalar};
 
 /// Parses CLI inputs `key=value` and `key=@file` into JSON inputs.
 ///
@@ -33,7 +36,7 @@ pub fn parse_kv_inputs<S: AsRef<str>>(
         }
         let ty = signature
             .and_then(|s| s.param(key))
-            .map(|p| PyType::parse(&p.python_type));
+            .map(|p| InputType::parse(&p.python_type));
         let value = match typed_value(key, raw, ty.as_ref(), base_dir) {
             Ok(value) => value,
             Err(problem) => {
@@ -41,7 +44,10 @@ pub fn parse_kv_inputs<S: AsRef<str>>(
                 continue;
             }
         };
-        let is_list = matches!(ty.as_ref().map(strip_optional), Some(PyType::List(_)));
+        let is_list = matches!(
+            ty.as_ref().map(strip_optional),
+            Some(InputType::List(Some(_)))
+        );
         match (inputs.get_mut(key), value) {
             (Some(Value::Array(items)), Value::Array(more)) if is_list => items.extend(more),
             (Some(_), _) => problems.push(format!("`{key}` is given more than once")),
@@ -57,17 +63,10 @@ pub fn parse_kv_inputs<S: AsRef<str>>(
     }
 }
 
-fn strip_optional(ty: &PyType) -> &PyType {
-    match ty {
-        PyType::Optional(inner) => inner,
-        other => other,
-    }
-}
-
 fn typed_value(
     key: &str,
     raw: &str,
-    ty: Option<&PyType>,
+    ty: Option<&InputType>,
     base_dir: &Path,
 ) -> Result<Value, String> {
     let file = raw.strip_prefix('@').map(|f| absolute(base_dir, f));
@@ -77,40 +76,45 @@ fn typed_value(
             None => Value::String(raw.to_owned()),
         });
     };
-    let ty = strip_optional(ty);
+    let ty = &strip_optional(ty);
     if let Some(path) = file {
         return match ty {
-            PyType::Path | PyType::Unknown => Ok(Value::String(path.display().to_string())),
-            PyType::List(inner) if inner.is_file() => Ok(Value::Array(vec![Value::String(
-                path.display().to_string(),
-            )])),
+            InputType::Scalar(Scalar::Path) | InputType::File => {
+                Ok(Value::String(path.display().to_string()))
+            }
+            InputType::List(Some(inner)) if inner.is_file() => {
+                Ok(Value::Array(vec![Value::String(
+                    path.display().to_string(),
+                )]))
+            }
+            other if !checked(other) => Ok(Value::String(path.display().to_string())),
             other => Err(format!(
                 "`{key}=@…` sends a file, but `{key}` must be {}",
-                other.name()
+                describe(other)
             )),
         };
     }
-    let bad = |ty: &PyType| format!("`{key}={raw}`: `{key}` must be {}", ty.name());
+    let bad = |ty: &InputType| format!("`{key}={raw}`: `{key}` must be {}", describe(ty));
     match ty {
-        PyType::Int => raw
+        InputType::Scalar(Scalar::Int) => raw
             .trim()
             .parse::<i64>()
             .map(Value::from)
             .map_err(|_| bad(ty)),
-        PyType::Float => raw
+        InputType::Scalar(Scalar::Float) => raw
             .trim()
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
             .ok_or_else(|| bad(ty)),
-        PyType::Bool => parse_bool(raw).map(Value::Bool).ok_or_else(|| bad(ty)),
-        PyType::Path => Ok(Value::String(if is_url(raw) {
+        InputType::Scalar(Scalar::Bool) => parse_bool(raw).map(Value::Bool).ok_or_else(|| bad(ty)),
+        InputType::Scalar(Scalar::Path) | InputType::File => Ok(Value::String(if is_url(raw) {
             raw.to_owned()
         } else {
             absolute(base_dir, raw).display().to_string()
         })),
-        PyType::List(inner) => {
+        InputType::List(Some(inner)) => {
             if raw.trim_start().starts_with('[') {
                 serde_json::from_str::<Value>(raw)
                     .map_err(|e| format!("`{key}`: not a JSON list: {e}"))
@@ -118,7 +122,7 @@ fn typed_value(
                 typed_value(key, raw, Some(inner), base_dir).map(|v| Value::Array(vec![v]))
             }
         }
-        PyType::Str | PyType::Optional(_) | PyType::Unknown => Ok(Value::String(raw.to_owned())),
+        _ => Ok(Value::String(raw.to_owned())),
     }
 }
 

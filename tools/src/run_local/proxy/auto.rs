@@ -1,13 +1,16 @@
 //! `"auto"` mocks: the model's own example output (`default_example`) when it fits the
-//! `Output` schema, else one synthesised from it — text chunks for LLMs, media files for
-//! `format: uri`, objects with every field filled by type. Files follow what the call asks
+//! output's shape, else one synthesised from it — text chunks for LLMs, media files for
+//! file parts, objects with every field filled by type. Files follow what the call asks
 //! for: as many as `num_outputs`, in the format its format inputs name (`output_format`,
-//! `format`, an `mp4`/`gif` switch, an enum of extensions), else the example's.
+//! `format`, an `mp4`/`gif` switch, an enum of extensions), else the example's. Made from
+//! the cached schema ([`OutputSpec`] and [`InputParam`]s), not the raw OpenAPI document.
 
 use serde_json::{Map, Value, json};
 
 use super::media::Media;
-use crate::schema::ModelExample;
+use crate::schema::{
+    InputParam, InputType, ModelExample, OutputKind, OutputShape, OutputSpec, Scalar,
+};
 
 /// Makes a file and returns its URL (the proxy stores and serves it).
 pub(crate) type MakeFile<'a> = dyn FnMut(Media) -> String + 'a;
@@ -25,85 +28,61 @@ const MAX_FILES: u64 = 16;
 /// What an auto mock is made from.
 pub(crate) struct AutoCall<'a> {
     pub(crate) model: &'a str,
-    /// The model's whole OpenAPI document.
-    pub(crate) openapi: &'a Value,
+    /// The model's output (kind and whole shape).
+    pub(crate) output: &'a OutputSpec,
+    /// The model's inputs (defaults and choices).
+    pub(crate) inputs: &'a [InputParam],
     /// The call's inputs.
     pub(crate) input: &'a Value,
     /// The model's example, when the schema cache has one.
     pub(crate) example: Option<&'a ModelExample>,
 }
 
-/// An output for the call, shaped like the model's `Output` schema.
+/// An output for the call, shaped like the model's output.
 pub(crate) fn synthesise(call: &AutoCall<'_>, make_file: &mut MakeFile<'_>) -> Value {
-    let openapi = call.openapi;
-    let components = openapi
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let output = openapi
-        .pointer("/components/schemas/Output")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let title = openapi
-        .pointer("/info/title")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let inputs = Inputs::of(call.input, openapi);
+    let inputs = Inputs::of(call.input, call.inputs);
     let example_media = call
         .example
         .and_then(|e| first_url(&e.output))
         .and_then(Media::of_url);
+    let any = OutputShape::any();
+    let shape = call.output.shape.as_ref().unwrap_or(&any);
     let mut ctx = Ctx {
         model: call.model,
-        components: &components,
         make_file,
         depth: 0,
         format: inputs.format().or(example_media),
         count: inputs.count(),
         excluded: inputs.excluded(),
     };
-    if let Some(example) = call.example.filter(|e| !e.cut)
-        && ctx.fits(&example.output, &output, 0)
-    {
-        return ctx.example_with_files(&example.output, &format!("{} {title}", call.model));
+    if call.output.kind == OutputKind::ConcatenatedString {
+        return ctx.chunks();
     }
-    ctx.value(&output, &format!("{} {title}", call.model))
+    if let Some(example) = call.example.filter(|e| !e.cut)
+        && fits(&example.output, shape, 0)
+    {
+        return ctx.example_with_files(&example.output, call.model);
+    }
+    ctx.value(shape, call.model)
 }
 
-/// The call's inputs over the schema's defaults, with each input's schema.
+/// The call's inputs over the schema's defaults, with each input's choices.
 struct Inputs {
     values: Map<String, Value>,
-    /// Input name → its enum choices (through `allOf`/`$ref`).
+    /// Input name → its enum choices.
     choices: Map<String, Value>,
 }
 
 impl Inputs {
-    fn of(input: &Value, openapi: &Value) -> Inputs {
+    fn of(input: &Value, params: &[InputParam]) -> Inputs {
         let mut values = Map::new();
         let mut choices = Map::new();
-        let props = openapi
-            .pointer("/components/schemas/Input/properties")
-            .and_then(Value::as_object);
-        for (name, prop) in props.into_iter().flatten() {
-            if let Some(default) = prop.get("default") {
-                values.insert(name.clone(), default.clone());
+        for param in params {
+            if let Some(default) = &param.default {
+                values.insert(param.name.clone(), default.clone());
             }
-            let refs = prop
-                .get("allOf")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .chain(std::iter::once(prop));
-            for part in refs {
-                let target = part
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.strip_prefix('#'))
-                    .and_then(|r| openapi.pointer(r))
-                    .unwrap_or(part);
-                if let Some(e) = target.get("enum") {
-                    choices.insert(name.clone(), e.clone());
-                }
+            if let Some(c) = &param.choices {
+                choices.insert(param.name.clone(), Value::Array(c.clone()));
             }
         }
         for (k, v) in input.as_object().into_iter().flatten() {
@@ -188,7 +167,6 @@ fn is_url(s: &str) -> bool {
 
 struct Ctx<'a, 'b> {
     model: &'a str,
-    components: &'a Value,
     make_file: &'a mut MakeFile<'b>,
     depth: usize,
     /// The format the call (or the example) asks for.
@@ -199,43 +177,57 @@ struct Ctx<'a, 'b> {
     excluded: Vec<Media>,
 }
 
+/// The type of a shape's plain value (`str`, `int | None`, `Any`…).
+fn leaf_type(shape: &OutputShape) -> InputType {
+    InputType::parse(&shape.python_type)
+}
+
+/// Whether `value` is valid for `shape` (types, choices, required fields, items).
+fn fits(value: &Value, shape: &OutputShape, depth: usize) -> bool {
+    if depth > 12 {
+        return false;
+    }
+    if shape.cut.is_some() {
+        return true;
+    }
+    if !shape.any_of.is_empty() {
+        return (value.is_null() && leaf_type(shape).accepts_null())
+            || shape.any_of.iter().any(|a| fits(value, a, depth + 1));
+    }
+    if !shape.choices.is_empty() && !shape.choices.contains(value) {
+        return false;
+    }
+    let ty = leaf_type(shape);
+    if value.is_null() {
+        return ty.accepts_null() || ty == InputType::Any;
+    }
+    if shape.file {
+        return value.is_string();
+    }
+    if let Some(items) = &shape.items {
+        return value
+            .as_array()
+            .is_some_and(|a| a.iter().all(|v| fits(v, items, depth + 1)));
+    }
+    if !shape.fields.is_empty() || ty.non_null() == InputType::Dict {
+        let Some(map) = value.as_object() else {
+            return false;
+        };
+        return shape.fields.iter().all(|f| match map.get(&f.name) {
+            Some(v) => fits(v, &f.shape, depth + 1),
+            None => !f.required,
+        });
+    }
+    match ty.non_null() {
+        InputType::Scalar(Scalar::Str) => value.is_string(),
+        InputType::Scalar(Scalar::Int) => value.is_i64() || value.is_u64(),
+        InputType::Scalar(Scalar::Float) => value.is_number(),
+        InputType::Scalar(Scalar::Bool) => value.is_boolean(),
+        _ => true,
+    }
+}
+
 impl Ctx<'_, '_> {
-    /// Follows `$ref` and `allOf` (merging their keys).
-    fn resolve(&self, schema: &Value) -> Value {
-        let mut merged = Map::new();
-        self.merge_into(schema, &mut merged, 0);
-        Value::Object(merged)
-    }
-
-    fn merge_into(&self, schema: &Value, into: &mut Map<String, Value>, depth: usize) {
-        if depth > 8 {
-            return;
-        }
-        if let Some(name) = schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
-            && let Some(target) = self.components.get(name)
-        {
-            self.merge_into(target, into, depth + 1);
-        }
-        for part in schema
-            .get("allOf")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            self.merge_into(part, into, depth + 1);
-        }
-        if let Some(map) = schema.as_object() {
-            for (k, v) in map {
-                if k != "$ref" && k != "allOf" {
-                    into.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
-
     /// A file of the asked-for format, else of the kind the hints suggest.
     fn file(&mut self, hints: &str, example_url: Option<&str>) -> Value {
         let guessed = Media::guess(hints);
@@ -254,58 +246,14 @@ impl Ctx<'_, '_> {
         Value::String((self.make_file)(media))
     }
 
-    /// Whether `value` is valid for `schema` (types, enums, required fields, items).
-    fn fits(&self, value: &Value, schema: &Value, depth: usize) -> bool {
-        if depth > 12 {
-            return false;
-        }
-        let schema = self.resolve(schema);
-        if let Some(any) = schema.get("anyOf").or_else(|| schema.get("oneOf")) {
-            return any
-                .as_array()
-                .is_some_and(|alts| alts.iter().any(|a| self.fits(value, a, depth + 1)));
-        }
-        if let Some(choices) = schema.get("enum").and_then(Value::as_array)
-            && !choices.contains(value)
-        {
-            return false;
-        }
-        if value.is_null() {
-            return schema.get("nullable") == Some(&Value::Bool(true))
-                || schema.get("type").is_none();
-        }
-        match schema.get("type").and_then(Value::as_str) {
-            Some("string") => value.is_string(),
-            Some("integer") => value.is_i64() || value.is_u64(),
-            Some("number") => value.is_number(),
-            Some("boolean") => value.is_boolean(),
-            Some("array") => {
-                let items = schema.get("items").cloned().unwrap_or(Value::Null);
-                value
-                    .as_array()
-                    .is_some_and(|a| a.iter().all(|v| self.fits(v, &items, depth + 1)))
-            }
-            Some("object") => {
-                let Some(map) = value.as_object() else {
-                    return false;
-                };
-                let required_present = schema
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .all(|r| map.contains_key(r));
-                let props = schema.get("properties").and_then(Value::as_object);
-                required_present
-                    && map.iter().all(|(k, v)| {
-                        props
-                            .and_then(|p| p.get(k))
-                            .is_none_or(|p| self.fits(v, p, depth + 1))
-                    })
-            }
-            _ => true,
-        }
+    /// Streamed text: the words of one sentence, each a chunk.
+    fn chunks(&self) -> Value {
+        let text = format!("Mock output of {}.", self.model);
+        Value::Array(
+            text.split_inclusive(' ')
+                .map(|w| Value::String(w.to_owned()))
+                .collect(),
+        )
     }
 
     /// The example's output with each file URL replaced by a file served here; a list of
@@ -342,76 +290,50 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn value(&mut self, schema: &Value, hints: &str) -> Value {
+    fn value(&mut self, shape: &OutputShape, hints: &str) -> Value {
         self.depth += 1;
-        let value = self.value_inner(schema, hints);
+        let value = self.value_inner(shape, hints);
         self.depth -= 1;
         value
     }
 
-    fn value_inner(&mut self, schema: &Value, hints: &str) -> Value {
-        let schema = self.resolve(schema);
+    fn value_inner(&mut self, shape: &OutputShape, hints: &str) -> Value {
         if self.depth > 10 {
             return Value::Null;
         }
-        if let Some(first) = schema
-            .get("enum")
-            .and_then(Value::as_array)
-            .and_then(|e| e.first())
-        {
+        if let Some(first) = shape.choices.first() {
             return first.clone();
         }
-        let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
-        let described = format!(
-            "{hints} {} {}",
-            schema.get("title").and_then(Value::as_str).unwrap_or(""),
-            schema
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-        );
-        match ty {
-            "string" if schema.get("format").and_then(Value::as_str) == Some("uri") => {
-                self.file(&described, None)
+        if let Some(first) = shape.any_of.first() {
+            return self.value_inner(first, hints);
+        }
+        if shape.file {
+            return self.file(hints, None);
+        }
+        if let Some(items) = &shape.items {
+            if !items.file && leaf_type(items) == InputType::Scalar(Scalar::Str) {
+                return self.chunks();
             }
-            "string" => Value::String(format!("mock output of {}", self.model)),
-            "integer" => json!(schema.get("minimum").and_then(Value::as_i64).unwrap_or(1)),
-            "number" => json!(schema.get("minimum").and_then(Value::as_f64).unwrap_or(0.5)),
-            "boolean" => Value::Bool(true),
-            "array" => {
-                let items = schema.get("items").cloned().unwrap_or(Value::Null);
-                let concatenate = schema.get("x-cog-array-display").and_then(Value::as_str)
-                    == Some("concatenate");
-                let items_resolved = self.resolve(&items);
-                if concatenate
-                    || items_resolved.get("type").and_then(Value::as_str) == Some("string")
-                        && items_resolved.get("format").is_none()
-                {
-                    let text = format!("Mock output of {}.", self.model);
-                    return Value::Array(
-                        text.split_inclusive(' ')
-                            .map(|w| Value::String(w.to_owned()))
-                            .collect(),
-                    );
-                }
-                let files = items_resolved.get("format").and_then(Value::as_str) == Some("uri");
-                let n = if files && self.depth == 1 {
-                    self.count.unwrap_or(1)
-                } else {
-                    1
-                };
-                (0..n).map(|_| self.value(&items, &described)).collect()
+            let n = if items.file && self.depth == 1 {
+                self.count.unwrap_or(1)
+            } else {
+                1
+            };
+            return (0..n).map(|_| self.value(items, hints)).collect();
+        }
+        if !shape.fields.is_empty() {
+            let mut out = Map::new();
+            for field in &shape.fields {
+                let hint = format!("{hints} {}", field.name);
+                out.insert(field.name.clone(), self.value(&field.shape, &hint));
             }
-            "object" => {
-                let mut out = Map::new();
-                if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                    for (name, prop) in props {
-                        let hint = format!("{described} {name}");
-                        out.insert(name.clone(), self.value(prop, &hint));
-                    }
-                }
-                Value::Object(out)
-            }
+            return Value::Object(out);
+        }
+        match leaf_type(shape).non_null() {
+            InputType::Scalar(Scalar::Int) => json!(1),
+            InputType::Scalar(Scalar::Float) => json!(0.5),
+            InputType::Scalar(Scalar::Bool) => Value::Bool(true),
+            InputType::Dict => Value::Object(Map::new()),
             _ => Value::String(format!("mock output of {}", self.model)),
         }
     }

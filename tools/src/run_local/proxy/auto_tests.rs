@@ -19,9 +19,12 @@ fn auto(
             m.extension()
         )
     };
+    let output = crate::schema::openapi::output(openapi);
+    let inputs = crate::schema::openapi::inputs(openapi);
     let call = AutoCall {
         model,
-        openapi,
+        output: &output,
+        inputs: &inputs,
         input: &input,
         example,
     };
@@ -164,4 +167,37 @@ fn the_example_output_is_used_when_it_fits() {
         out[1].as_str().unwrap().starts_with("http://proxy/"),
         "{out}"
     );
+}
+
+#[test]
+fn optional_outputs_get_their_value_and_enums_their_first_choice() {
+    // `Path | None`: a file (the raw-schema walk used to answer a plain string here).
+    let (out, made) = auto(
+        "acme/maybe-image",
+        &doc(json!({"anyOf": [{"type": "string", "format": "uri"}, {"type": "null"}]})),
+        json!({}),
+        None,
+    );
+    assert!(out.as_str().unwrap().starts_with("http://proxy/"), "{out}");
+    assert_eq!(made, [Media::Png]);
+    let (out, _) = auto(
+        "acme/classifier",
+        &doc(json!({"$ref": "#/components/schemas/Kind"})),
+        json!({}),
+        None,
+    );
+    assert_eq!(out, "cat");
+    // An example outside the choices does not fit: synthesised.
+    let example = ModelExample {
+        input: json!({}),
+        output: json!("bird"),
+        cut: false,
+    };
+    let (out, _) = auto(
+        "acme/classifier",
+        &doc(json!({"$ref": "#/components/schemas/Kind"})),
+        json!({}),
+        Some(&example),
+    );
+    assert_eq!(out, "cat");
 }

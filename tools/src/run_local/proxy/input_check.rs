@@ -7,13 +7,15 @@
 
 use serde_json::{Map, Value};
 
+use crate::schema::resolver::Resolver;
+
 /// One problem: the field (`input` or `input.name`) and what is wrong, as the API says it.
 pub(crate) type Problem = (String, String);
 
 /// The problems with `input` against the model's OpenAPI document (none when the document
 /// has no `Input` schema).
 pub(crate) fn check_input(input: &Value, openapi: &Value) -> Vec<Problem> {
-    let Some(schema) = openapi.pointer("/components/schemas/Input") else {
+    let Some(schema) = Resolver::new(openapi).component("Input") else {
         return Vec::new();
     };
     let empty = Map::new();
@@ -37,7 +39,7 @@ pub(crate) fn check_input(input: &Value, openapi: &Value) -> Vec<Problem> {
         let Some(prop) = properties.get(name) else {
             continue;
         };
-        if let Some(text) = problem_with(value, prop, openapi, name) {
+        if let Some(text) = problem_with(value, prop, name) {
             problems.push((format!("input.{name}"), text));
         }
     }
@@ -61,42 +63,40 @@ pub(crate) fn detail(problems: &[Problem]) -> String {
         .collect()
 }
 
-fn problem_with(value: &Value, prop: &Value, openapi: &Value, name: &str) -> Option<String> {
-    let parts = parts(prop, openapi);
+/// What is wrong with `value` for the (dereferenced) property `prop`.
+fn problem_with(value: &Value, prop: &Value, name: &str) -> Option<String> {
+    if prop.get("anyOf").is_some() || prop.get("oneOf").is_some() {
+        // Alternatives: too open to judge.
+        return None;
+    }
     if value.is_null() {
-        let allowed = parts.iter().any(|p| allows_null(p)) || parts.is_empty();
-        return (!allowed).then(|| {
-            let ty = parts
-                .iter()
-                .find_map(|p| p.get("type").and_then(Value::as_str))
+        return (!allows_null(prop)).then(|| {
+            let ty = prop
+                .get("type")
+                .and_then(Value::as_str)
                 .unwrap_or("a value");
             format!("Invalid type. Expected: {ty}, given: null")
         });
     }
-    for part in &parts {
-        if let Some(ty) = part.get("type").and_then(Value::as_str)
-            && !has_type(value, ty)
-        {
-            return Some(format!(
-                "Invalid type. Expected: {ty}, given: {}",
-                json_type(value)
-            ));
-        }
-        if let Some(choices) = part.get("enum").and_then(Value::as_array)
-            && !choices.is_empty()
-            && !choices.iter().any(|c| same(c, value))
-        {
-            let allowed: Vec<String> = choices.iter().map(Value::to_string).collect();
-            return Some(format!(
-                "{name} must be one of the following: {}",
-                allowed.join(", ")
-            ));
-        }
-        if let Some(text) = out_of_bounds(value, part) {
-            return Some(text);
-        }
+    if let Some(ty) = prop.get("type").and_then(Value::as_str)
+        && !has_type(value, ty)
+    {
+        return Some(format!(
+            "Invalid type. Expected: {ty}, given: {}",
+            json_type(value)
+        ));
     }
-    None
+    if let Some(choices) = prop.get("enum").and_then(Value::as_array)
+        && !choices.is_empty()
+        && !choices.iter().any(|c| same(c, value))
+    {
+        let allowed: Vec<String> = choices.iter().map(Value::to_string).collect();
+        return Some(format!(
+            "{name} must be one of the following: {}",
+            allowed.join(", ")
+        ));
+    }
+    out_of_bounds(value, prop)
 }
 
 /// A bound of `part` that `value` breaks, in the API's words.
@@ -165,32 +165,6 @@ fn out_of_bounds(value: &Value, part: &Value) -> Option<String> {
         ),
         _ => None,
     }
-}
-
-/// The property and what its `allOf`/`$ref` point at (one level: cog's enum pattern).
-fn parts<'a>(prop: &'a Value, openapi: &'a Value) -> Vec<&'a Value> {
-    if prop.get("anyOf").is_some() || prop.get("oneOf").is_some() {
-        // Alternatives: too open to judge.
-        return Vec::new();
-    }
-    let mut out = vec![prop];
-    let refs = prop
-        .get("allOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .chain(prop.get("$ref").map(|_| prop));
-    for r in refs {
-        if let Some(target) = r
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|p| p.strip_prefix('#'))
-            .and_then(|p| openapi.pointer(p))
-        {
-            out.push(target);
-        }
-    }
-    out
 }
 
 fn allows_null(part: &Value) -> bool {

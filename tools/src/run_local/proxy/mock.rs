@@ -210,9 +210,18 @@ fn planned_output(
                     "cannot synthesise an \"auto\" mock for {model}: its schema is not cached; call fetch_model_schema for it first, or give a fixed output in `mocks`"
                 ));
             };
+            let read;
+            let output = match &schema.output {
+                Some(output) => output,
+                None => {
+                    read = crate::schema::openapi::output(openapi);
+                    &read
+                }
+            };
             let call = super::auto::AutoCall {
                 model,
-                openapi,
+                output,
+                inputs: &schema.inputs,
                 input,
                 example: schema.example.as_ref(),
             };

@@ -23,6 +23,29 @@ pub struct MockSchema {
     /// The model's own example (`default_example`): `"auto"` answers with its output when
     /// it fits the schema, and makes files of its type.
     pub example: Option<crate::schema::ModelExample>,
+    /// The model's inputs as the schema cache holds them (`"auto"` reads their defaults and
+    /// choices).
+    pub inputs: Vec<crate::schema::InputParam>,
+    /// The model's output as the schema cache holds it (`"auto"` mocks are made from its
+    /// shape); `None`: read from `openapi`.
+    pub output: Option<crate::schema::OutputSpec>,
+}
+
+impl MockSchema {
+    /// The mocks' view of a model's OpenAPI document (inputs and output read from it).
+    pub fn from_openapi(
+        version: Option<String>,
+        openapi: Value,
+        example: Option<crate::schema::ModelExample>,
+    ) -> MockSchema {
+        MockSchema {
+            version,
+            inputs: crate::schema::openapi::inputs(&openapi),
+            output: Some(crate::schema::openapi::output(&openapi)),
+            openapi,
+            example,
+        }
+    }
 }
 
 /// Mocked models and what the proxy needs to answer for them (see `run_locally`'s

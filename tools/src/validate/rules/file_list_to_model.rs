@@ -1,4 +1,5 @@
 use super::flow_support::{Resolved, events, model_name, resolve};
+use crate::schema::Scalar;
 use crate::validate::python::flow::{Event, Flow, Step, Use, Value};
 use crate::validate::python::{PythonFile, Span};
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
@@ -121,7 +122,7 @@ fn takes_one(ctx: &Context<'_>, flow: &Flow, callee: usize, keyword: &str) -> bo
         .and_then(|m| m.reference.as_deref())
         .and_then(|r| ctx.schemas.get(r))
         .and_then(|s| s.inputs.iter().find(|i| i.name == keyword))
-        .is_some_and(|i| matches!(i.python_type.as_str(), "Path" | "str"))
+        .is_some_and(|i| i.python_type.is(Scalar::Path) || i.python_type.is(Scalar::Str))
 }
 
 /// What a value holds of the `URLPath` objects replicate-python makes.

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::helpers::calls_with_schema;
-use crate::schema::InputParam;
+use crate::schema::{InputParam, InputType, Scalar};
 use crate::validate::python::Literal;
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 
@@ -71,22 +71,15 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     }
 }
 
-/// The input's type when a `str` can never be it (`int`, `float`, `bool`, a list).
-fn not_str(python_type: &str) -> Option<&str> {
-    let ty = base_type(python_type);
-    (matches!(ty, "int" | "float" | "bool")
-        || ty.starts_with("list[")
-        || ty.starts_with("List[")
-        || ty == "list")
-        .then_some(ty)
-}
-
-fn base_type(python_type: &str) -> &str {
-    let t = python_type.trim();
-    let t = t.strip_suffix("| None").map_or(t, str::trim);
-    t.strip_prefix("Optional[")
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(t)
+/// The input's type (without `None`) when a `str` can never be it (`int`, `float`, `bool`,
+/// a list).
+fn not_str(ty: &InputType) -> Option<InputType> {
+    let ty = ty.non_null();
+    (matches!(
+        ty,
+        InputType::Scalar(Scalar::Int | Scalar::Float | Scalar::Bool) | InputType::List(_)
+    ))
+    .then_some(ty)
 }
 
 fn problem(input: &InputParam, value: &Literal) -> Option<String> {
@@ -95,16 +88,15 @@ fn problem(input: &InputParam, value: &Literal) -> Option<String> {
             .required
             .then(|| "is required and cannot be None".to_string());
     }
-    let ty = base_type(&input.python_type);
+    let ty = input.python_type.non_null();
     let type_ok = match ty {
-        "str" => matches!(value, Literal::Str(_)),
-        "int" => matches!(value, Literal::Int(_)),
-        "float" => matches!(value, Literal::Int(_) | Literal::Float(_)),
-        "bool" => matches!(value, Literal::Bool(_)),
-        "Path" | "File" | "cog.Path" => matches!(value, Literal::Str(_)),
-        t if t.starts_with("list[") || t.starts_with("List[") || t == "list" => {
-            matches!(value, Literal::List(_))
+        InputType::Scalar(Scalar::Str | Scalar::Path) | InputType::File => {
+            matches!(value, Literal::Str(_))
         }
+        InputType::Scalar(Scalar::Int) => matches!(value, Literal::Int(_)),
+        InputType::Scalar(Scalar::Float) => matches!(value, Literal::Int(_) | Literal::Float(_)),
+        InputType::Scalar(Scalar::Bool) => matches!(value, Literal::Bool(_)),
+        InputType::List(_) => matches!(value, Literal::List(_)),
         _ => true,
     };
     if !type_ok {

@@ -1,6 +1,7 @@
 use super::flow_support::{
     Resolved, events, in_run, insert_edit, model_name, resolve, single_return, type_name,
 };
+use crate::schema::Scalar;
 use crate::validate::python::flow::Use;
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 use crate::validate::value_shape::ValueShape;
@@ -56,7 +57,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                 let Some(input) = schema.inputs.iter().find(|i| &i.name == keyword) else {
                     continue;
                 };
-                if !matches!(input.python_type.as_str(), "Path" | "str") {
+                if !(input.python_type.is(Scalar::Path) || input.python_type.is(Scalar::Str)) {
                     continue;
                 }
                 let name = model_name(callee).unwrap_or("the model");

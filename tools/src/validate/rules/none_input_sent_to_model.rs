@@ -46,11 +46,6 @@ fn defaults_to_none(param: &ParamInfo) -> bool {
     )
 }
 
-fn accepts_null(python_type: &str) -> bool {
-    python_type.split('|').any(|t| t.trim() == "None")
-        || python_type.trim().starts_with("Optional[")
-}
-
 fn check(ctx: &Context<'_>, out: &mut Findings) {
     let Some(py) = ctx.python() else {
         return;
@@ -89,7 +84,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             let Some(input) = schema.inputs.iter().find(|i| i.name == kw.name) else {
                 continue;
             };
-            if accepts_null(&input.python_type) {
+            if input.python_type.accepts_null() {
                 continue;
             }
             out.push(Finding::new(
