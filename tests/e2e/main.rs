@@ -39,6 +39,7 @@ mod inspector;
 mod metrics;
 mod oauth;
 mod python_sdk;
+mod request_checks;
 mod run_args;
 mod run_isolation;
 mod run_least_privilege;

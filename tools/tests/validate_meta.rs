@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use pipelines_docs_cache::{PackageFact, Rulebook};
+use pipelines_tools::request::confine;
 use pipelines_tools::validate::{
-    Project, ProjectError, Schemas, Severity, ValidationReport, confine, rule_by_code, rules,
-    validate,
+    Project, ProjectError, Schemas, Severity, ValidationReport, rule_by_code, rules, validate,
 };
 
 const FIXTURE_SPEC: &str = include_str!("../../tests/fakes/fixtures/docs/pipelines-llms.txt");

@@ -116,7 +116,7 @@ pub(crate) fn resolve_local(
         }
         match roots {
             None => return Ok(candidate.clone()),
-            Some(roots) => match crate::validate::confine(candidate, roots) {
+            Some(roots) => match crate::request::confine(candidate, roots) {
                 Ok(real) => return Ok(real),
                 Err(e) => outside.push(e.to_string()),
             },
