@@ -417,3 +417,26 @@ fn diagnostics_carry_the_cached_specs_section_titles() {
         .unwrap();
     assert_eq!(d.doc_title, "Outputs");
 }
+
+#[test]
+fn a_local_run_reads_a_class_predictors_parameters_as_the_rules_do() {
+    let map = BTreeMap::from([
+        (
+            "cog.yaml".to_owned(),
+            "build:\n  python_version: \"3.12\"\npredict: \"main.py:Predictor\"\n".to_owned(),
+        ),
+        (
+            "main.py".to_owned(),
+            "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n    def predict(self, prompt: str, steps: int = 4) -> str:\n        return prompt\n".to_owned(),
+        ),
+    ]);
+    let project = Project::from_files(&map).unwrap();
+    let params = project
+        .predict_params()
+        .expect("the class's predict method");
+    let names: Vec<(&str, bool)> = params
+        .iter()
+        .map(|p| (p.name.as_str(), p.required))
+        .collect();
+    assert_eq!(names, [("prompt", true), ("steps", false)]);
+}

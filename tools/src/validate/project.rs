@@ -242,14 +242,15 @@ impl Project {
         out
     }
 
-    /// The parameters of the function `predict` names (default `run`), as written: what a
-    /// local run checks its inputs against. `None` when the file or function is missing.
+    /// The parameters of the function `predict` names (default `run`; a class's `predict`
+    /// method without `self`), as written: what a local run checks its inputs against.
+    /// `None` when the file or function is missing.
     pub fn predict_params(&self) -> Option<Vec<PredictParam>> {
         let py = self.python.as_ref()?;
         let name = self.predict.as_ref().map_or("run", |p| p.function.as_str());
-        let function = py.model.function(name)?;
+        let signature = py.model.predict_signature(name)?;
         Some(
-            function
+            signature
                 .params
                 .iter()
                 .map(|p| PredictParam {
