@@ -164,7 +164,7 @@ fn read_file(path: &std::path::Path) -> Result<String, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let media_type = crate::run_local::sniff::media_type(&bytes)
+    let media_type = crate::run_local::magic::media_type(&bytes)
         .unwrap_or_else(|| crate::run_local::data_uri::media_type_for(name));
     Ok(crate::run_local::data_uri::encode(media_type, &bytes))
 }

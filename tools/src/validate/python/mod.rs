@@ -26,7 +26,7 @@ use ruff_text_size::TextSize;
 pub use depth::NESTING_LIMIT;
 pub use model::{
     Allowed, CallResult, ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model,
-    ModelCall, OutputCall, ParamInfo, PredictSignature, UseCall, UseRef,
+    ModelCallSite, OutputCall, ParamInfo, PredictSignature, UseCall, UseRef,
 };
 pub use types::TypeExpr;
 pub use usage::{DirectRun, LegacyUse, TodoCall, Usage};

@@ -90,7 +90,7 @@ pub struct KeywordArg {
 
 /// A call of a `use()`d model: `x(...)` or `x.create(...)`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModelCall {
+pub struct ModelCallSite {
     /// The module-level variable holding the model.
     pub binding: String,
     /// The called expression (`x` or `x.create`).
@@ -114,7 +114,7 @@ pub struct ModelCall {
 /// `prediction.output()` inside a function: where a `create()`d prediction's output goes.
 #[derive(Debug, Clone)]
 pub struct OutputCall {
-    /// The function it is in (as [`ModelCall::function`] names it).
+    /// The function it is in (as [`ModelCallSite::function`] names it).
     pub function: Option<String>,
     /// The name the prediction is read from.
     pub prediction: String,
@@ -147,7 +147,7 @@ pub struct Model {
     /// Every `replicate.use()` call.
     pub use_calls: Vec<UseCall>,
     /// Every call of a module-level `use()` binding.
-    pub model_calls: Vec<ModelCall>,
+    pub model_calls: Vec<ModelCallSite>,
     /// Every argument-less `name.output()` call inside a function.
     pub output_calls: Vec<OutputCall>,
     /// Environment reads: qualified name and where.

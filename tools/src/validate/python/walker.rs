@@ -9,7 +9,7 @@ use ruff_text_size::Ranged;
 use super::Span;
 use super::classes::{ClassInfo, class_info, function_info, resolve_base_models};
 use super::literal::Literal;
-use super::model::{CallResult, KeywordArg, Model, ModelCall, MovableUse, OutputCall, UseCall};
+use super::model::{CallResult, KeywordArg, Model, ModelCallSite, MovableUse, OutputCall, UseCall};
 use super::names::Names;
 use super::uses::{is_use_call, use_ref};
 
@@ -121,7 +121,7 @@ struct Walker<'m> {
     movable: HashMap<u32, Span>,
     current_top: Span,
     use_calls: Vec<UseCall>,
-    model_calls: Vec<ModelCall>,
+    model_calls: Vec<ModelCallSite>,
     output_calls: Vec<OutputCall>,
     /// What the statement holding a call does with its result, by the call's range.
     results: HashMap<(u32, u32), CallResult>,
@@ -160,7 +160,7 @@ impl Walker<'_> {
         let positional = call.arguments.args.len();
         has_splat |= call.arguments.args.iter().any(Expr::is_starred_expr);
         let function = self.current_function();
-        self.model_calls.push(ModelCall {
+        self.model_calls.push(ModelCallSite {
             binding,
             span: Span::from_range(call.func.range()),
             keywords,
