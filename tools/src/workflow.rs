@@ -276,8 +276,7 @@ pub async fn run(
     let mut mocks = mocks;
     mocks.models = used.clone();
     // Fully mocked runs send nothing upstream: their schemas come from the cache only.
-    let fully_mocked =
-        mocks.outputs.contains_key("*") || used.iter().all(|m| mocks.outputs.contains_key(m));
+    let fully_mocked = used.iter().all(|m| mocks.covers(m));
     if !used.is_empty() && !fully_mocked {
         let refs = project.used_refs();
         let cached = schemas_for(replicate, &refs).await;
