@@ -11,7 +11,8 @@
 //! - `cache` — schemas in the docs-cache store (pinned forever, latest for a TTL).
 //! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
 //! - `search` — [`ReplicateClient::search_models`].
-//! - `detail` — how much of a schema the text shows; `report` — the structured result and its text.
+//! - `detail` — how much of a schema the text shows; `report` — the structured result and
+//!   its text.
 //! - `types` — [`ModelSchema`] and friends, shared with the validator and scaffolder.
 
 pub mod cache;
