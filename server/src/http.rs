@@ -1,6 +1,6 @@
 //! `serve --http`: stateless streamable HTTP at `/mcp`, `GET /healthz`, bearer-token auth,
 //! Host/Origin validation (DNS-rebinding protection), a request body limit, connection and
-//! in-flight limits (`listener`, `jsonrpc`) and a draining shutdown. The transport knows
+//! in-flight limits (`listener`, `message`) and a draining shutdown. The transport knows
 //! nothing of the tools.
 
 mod admission;
@@ -8,8 +8,8 @@ mod audit;
 pub mod auth;
 mod fast_call;
 pub mod fds;
-mod jsonrpc;
 mod listener;
+mod message;
 pub mod metrics;
 mod pool;
 mod sniff;
@@ -194,7 +194,7 @@ pub fn router(
             .collect(),
         max_body_bytes: opts.max_body_bytes,
     });
-    let messages = Arc::new(jsonrpc::MessageLimits {
+    let messages = Arc::new(message::MessageLimits {
         max_body_bytes: opts.max_body_bytes,
         request_timeout: opts.request_timeout,
         admission: admission::Admission::new(
@@ -221,7 +221,7 @@ pub fn router(
         .merge(metadata)
         .layer(middleware::from_fn_with_state(
             messages,
-            jsonrpc::check_message,
+            message::check_message,
         ))
         .layer(middleware::from_fn_with_state(guard.clone(), check_request));
     Router::new()

@@ -19,6 +19,7 @@ use std::{process::ExitCode, sync::Arc};
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
+use pipelines_tools::request::Mode;
 
 use crate::{
     cli::{Cli, Command, ServeArgs},
@@ -108,9 +109,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::from_args(&cli.global)?;
     match cli.command {
         Some(Command::Serve(args)) => {
-            let mut state = AppState::new(config)?;
-            state.hosted = true;
-            state.allow_run = args.allow_run;
+            let mode = Mode::Hosted {
+                allow_run: args.allow_run,
+            };
+            let mut state = AppState::new(config, mode)?;
             state.proxy_limits = args.run_limits.limits();
             if args.allow_run
                 && !args.allow_run_unsandboxed
@@ -122,14 +124,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                      --allow-run-unsandboxed to accept that"
                 );
             }
-            handler::PipelinesServer::prewarm(state.allow_run);
+            handler::PipelinesServer::prewarm(mode);
             let state = Arc::new(state);
             http::serve(state.clone(), http_options(&args)?).await?;
             state.flush().await;
             Ok(ExitCode::SUCCESS)
         }
         Some(command) => {
-            let state = AppState::new(config)?;
+            let state = AppState::new(config, Mode::Local)?;
             let code = match command {
                 Command::Serve(_) => unreachable_serve(),
                 Command::Docs(args) => commands::docs::run(&state, args).await,
@@ -146,8 +148,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None if cli.stdio => {
             // A local server offers `run_locally`; its router builds while state loads.
-            handler::PipelinesServer::prewarm(true);
-            let state = Arc::new(AppState::new(config)?);
+            handler::PipelinesServer::prewarm(Mode::Local);
+            let state = Arc::new(AppState::new(config, Mode::Local)?);
             stdio::serve(
                 state.clone(),
                 usize::try_from(cli.max_message_bytes).unwrap_or(usize::MAX),

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use pipelines_docs_cache::{DocsCache, DocsConfig, DocsError, SourceUrls, Store, StoreError};
 use pipelines_tools::{
+    request::Mode,
     run_local::{PythonSearch, RunConfig},
     schema::{ReplicateClient, ReplicateConfig, SchemaError},
 };
@@ -59,25 +60,27 @@ pub struct AppState {
     /// The store, docs cache and Replicate client, opened on first use so that start-up
     /// (the `initialize` answer) does not wait for the store or TLS set-up.
     services: tokio::sync::OnceCell<Services>,
-    /// Whether this server exposes `run_locally` (stdio/CLI: yes; HTTP: only with `--allow-run`).
-    pub allow_run: bool,
-    /// Hosted mode: tools take inline files; paths on the server's disk are refused.
-    pub hosted: bool,
+    /// Local (stdio/CLI) or hosted (HTTP, with or without `--allow-run`): fixed at start.
+    mode: Mode,
     /// What each run may do through its Replicate proxy (`--max-predictions`, `--allow-model`).
     pub proxy_limits: pipelines_tools::run_local::ProxyLimits,
 }
 
 impl AppState {
-    /// Builds the state for a local (stdio/CLI) server.
-    pub fn new(config: Config) -> anyhow::Result<Self> {
+    /// Builds the state for a server in `mode` (a CLI verb runs as [`Mode::Local`]).
+    pub fn new(config: Config, mode: Mode) -> anyhow::Result<Self> {
         Ok(Self {
             prompts: Prompts::embedded()?,
             services: tokio::sync::OnceCell::new(),
             config,
-            allow_run: true,
-            hosted: false,
+            mode,
             proxy_limits: pipelines_tools::run_local::ProxyLimits::default(),
         })
+    }
+
+    /// What this server offers.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 }
 

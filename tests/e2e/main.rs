@@ -40,6 +40,7 @@ mod metrics;
 mod oauth;
 mod output_kinds;
 mod python_sdk;
+mod request_checks;
 mod run_args;
 mod run_isolation;
 mod run_least_privilege;

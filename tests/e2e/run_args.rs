@@ -100,7 +100,7 @@ fn run_locally_refuses_a_timeout_out_of_range_instead_of_clamping_it() {
         assert!(py::is_error(result), "{given}: {result:#}");
         let said = py::tool_text(result);
         assert!(
-            said.contains("timeout_seconds must be between 1 and 3600")
+            said.contains("the timeout must be between 1 and 3600 seconds")
                 && said.contains(&format!("got {given}")),
             "{said}"
         );

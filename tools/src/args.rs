@@ -82,22 +82,6 @@ pub struct ValidatePipelineArgs {
     pub files: Option<BTreeMap<String, String>>,
 }
 
-/// The longest run a caller may ask for, in seconds (`run_locally`'s `timeout_seconds` and
-/// the CLI's `run --timeout` share it).
-pub const MAX_RUN_TIMEOUT_SECS: u64 = 3600;
-
-/// A run timeout checked as both faces check it: 1 to [`MAX_RUN_TIMEOUT_SECS`] seconds.
-pub fn check_run_timeout(seconds: u64) -> Result<u64, String> {
-    if (1..=MAX_RUN_TIMEOUT_SECS).contains(&seconds) {
-        Ok(seconds)
-    } else {
-        Err(format!(
-            "the timeout must be between 1 and {MAX_RUN_TIMEOUT_SECS} seconds (got {seconds}); \
-             leave it out for the default of 300"
-        ))
-    }
-}
-
 /// Arguments of `run_locally`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

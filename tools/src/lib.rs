@@ -7,7 +7,8 @@
 //! - `validate` — the pipeline validator (one rule per file).
 //! - `scaffold` — project generation from templates.
 //! - `run_local` — running a pipeline on cog's HTTP server in a cached venv.
-//! - `project_args` — how a tool's `path`/`files` arguments name its project.
+//! - `request` — the checks every request passes first, shared by the MCP tools and the
+//!   CLI: the server's [`request::Mode`], argument ranges, `path`/`files`, path confinement.
 //! - `workflow` — steps combining the docs cache, the schema cache and the validator.
 //! - `docs` — the docs tools' answers with `digest` (the rules digest) and `errata` (the
 //!   spec linted against itself).
@@ -19,7 +20,7 @@ pub mod diff;
 pub mod digest;
 pub mod docs;
 pub mod errata;
-pub mod project_args;
+pub mod request;
 pub mod run_local;
 pub mod scaffold;
 pub mod schema;

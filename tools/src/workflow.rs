@@ -1,16 +1,13 @@
 //! The steps that combine several parts — the Rulebook from the docs cache, the schema
 //! cache, the validator — shared by the MCP tools and the CLI verbs.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    path::PathBuf,
-    sync::Arc,
-};
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
 use pipelines_docs_cache::{DocsCache, Rulebook, RulebookOrigin};
 use serde::Serialize;
 
 use crate::{
+    run_local::ProjectSource,
     schema::{ModelRef, ReplicateClient},
     validate::{
         BoundedError, PARSE_BUDGET, Project, ProjectError, Schemas, ValidationReport, on_big_stack,
@@ -18,25 +15,17 @@ use crate::{
     },
 };
 
-/// Where a project comes from.
-#[derive(Debug, Clone)]
-pub enum ProjectInput {
-    /// A directory on this machine (already confined by the caller when untrusted).
-    Dir(PathBuf),
-    /// Files inline, by relative name.
-    Files(BTreeMap<String, String>),
-}
-
-impl ProjectInput {
+/// Loading a project for validation (the runner reads the same source itself).
+impl ProjectSource {
     /// Loads and parses the project (the only I/O of validation) on a big-stack thread
     /// within [`PARSE_BUDGET`], blocking the caller; async callers use
-    /// [`ProjectInput::load_async`].
+    /// [`ProjectSource::load_async`].
     pub fn load(&self) -> Result<Project, ProjectError> {
         let input = self.clone();
         on_big_stack(PARSE_BUDGET, move || input.load_here()).unwrap_or_else(|e| Err(budget(e)))
     }
 
-    /// [`ProjectInput::load`] without blocking an async worker.
+    /// [`ProjectSource::load`] without blocking an async worker.
     pub async fn load_async(&self) -> Result<Project, ProjectError> {
         let input = self.clone();
         on_big_stack_async(PARSE_BUDGET, move || input.load_here())
@@ -46,8 +35,8 @@ impl ProjectInput {
 
     fn load_here(&self) -> Result<Project, ProjectError> {
         match self {
-            ProjectInput::Dir(d) => Project::from_dir(d),
-            ProjectInput::Files(f) => Project::from_files(f),
+            ProjectSource::Dir(d) => Project::from_dir(d),
+            ProjectSource::Inline(f) => Project::from_files(f),
         }
     }
 }
@@ -241,7 +230,7 @@ pub fn default_requirements(rules: &Rulebook) -> Vec<String> {
 /// What [`run`] runs, and how.
 pub struct PipelineRun {
     /// The project.
-    pub input: ProjectInput,
+    pub input: ProjectSource,
     /// The inputs of `run()`, by name.
     pub inputs: crate::run_local::RunInputs,
     /// Hard timeout for the prediction (the runner's default when `None`).
@@ -287,8 +276,7 @@ pub async fn run(
     let mut mocks = mocks;
     mocks.models = used.clone();
     // Fully mocked runs send nothing upstream: their schemas come from the cache only.
-    let fully_mocked =
-        mocks.outputs.contains_key("*") || used.iter().all(|m| mocks.outputs.contains_key(m));
+    let fully_mocked = used.iter().all(|m| mocks.covers(m));
     if !used.is_empty() && !fully_mocked {
         let refs = project.used_refs();
         let cached = schemas_for(replicate, &refs).await;
@@ -343,10 +331,6 @@ pub async fn run(
             Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
         });
     }
-    let source = match input {
-        ProjectInput::Dir(d) => crate::run_local::ProjectSource::Dir(d),
-        ProjectInput::Files(f) => crate::run_local::ProjectSource::Inline(f),
-    };
     // Old run outputs and long-unused venvs go first (never a venv in use).
     let prune_config = config.clone();
     if let Err(e) =
@@ -358,7 +342,7 @@ pub async fn run(
         mocks.schemas = mock_schemas(replicate, &used).await;
     }
     let request = crate::run_local::RunRequest {
-        project: source,
+        project: input,
         inputs,
         signature: run_signature(&project),
         output_dir,

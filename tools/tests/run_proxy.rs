@@ -212,7 +212,7 @@ async fn the_child_never_sees_the_real_token_but_upstream_gets_it_on_every_reque
         );
     }
     assert_eq!(result.calls.len(), 1);
-    assert_eq!(result.calls[0].status, "succeeded");
+    assert_eq!(result.calls[0].status.as_str(), "succeeded");
 }
 
 fn mocked(outputs: Value) -> Mocks {
@@ -248,7 +248,7 @@ async fn fixed_mocks_drive_both_branches_of_an_if() {
         allowed
             .calls
             .iter()
-            .all(|c| c.mocked && c.status == "succeeded")
+            .all(|c| c.mocked && c.status.as_str() == "succeeded")
     );
     assert_eq!(
         allowed.calls[0].inputs,
@@ -320,7 +320,10 @@ async fn auto_mocks_run_a_chain_offline_with_real_images_and_every_field() {
     );
     assert_eq!(result.calls.len(), 3);
     for call in &result.calls {
-        assert!(call.mocked && call.status == "succeeded", "{call:#?}");
+        assert!(
+            call.mocked && call.status.as_str() == "succeeded",
+            "{call:#?}"
+        );
         // The default latency (300 ms) shows in the trace.
         assert!(call.ended_ms.unwrap() - call.started_ms >= 300, "{call:#?}");
     }
@@ -449,7 +452,9 @@ async fn mocked_predictions_follow_the_lifecycle_with_polling_and_prefer_wait() 
     let calls = proxy.finish().await;
     assert_eq!(calls.len(), 2);
     assert!(
-        calls.iter().all(|c| c.mocked && c.status == "succeeded"),
+        calls
+            .iter()
+            .all(|c| c.mocked && c.status.as_str() == "succeeded"),
         "{calls:#?}"
     );
     assert_eq!(calls[1].model, "acme/upscale.x2");
@@ -477,7 +482,7 @@ async fn refused_calls_are_traced_and_mocks_refuse_what_the_api_refuses() {
     let call = &upstream.calls[0];
     assert_eq!(call.model, "acme/echo-text");
     assert!(!call.mocked);
-    assert_eq!(call.status, "failed");
+    assert_eq!(call.status.as_str(), "failed");
     assert_eq!(call.inputs, json!({"text": "hello", "repeat": null}));
     let error = call.error.as_deref().unwrap();
     assert!(
@@ -504,7 +509,7 @@ async fn refused_calls_are_traced_and_mocks_refuse_what_the_api_refuses() {
         mocked_run.to_text()
     );
     let call = &mocked_run.calls[0];
-    assert!(call.mocked && call.status == "failed", "{call:#?}");
+    assert!(call.mocked && call.status.as_str() == "failed", "{call:#?}");
     let error = call.error.as_deref().unwrap();
     assert!(
         error.contains("Input validation failed") && error.contains("input.repeat"),
@@ -547,7 +552,7 @@ async fn a_timed_out_run_reports_its_calls() {
     };
     assert_eq!(calls.len(), 1, "{calls:#?}");
     assert_eq!(calls[0].model, "acme/echo-text");
-    assert_eq!(calls[0].status, "canceled", "{calls:#?}");
+    assert_eq!(calls[0].status.as_str(), "canceled", "{calls:#?}");
     let text = err.to_string();
     assert!(
         text.contains("model calls (1):") && text.contains("acme/echo-text"),

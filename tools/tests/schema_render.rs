@@ -202,7 +202,7 @@ fn tool_types_have_json_schemas_with_docs() {
     assert!(text.contains("Optional typing help"), "{text}");
     assert!(text.contains("concatenated_string"));
     let args = serde_json::to_value(schemars::schema_for!(
-        pipelines_tools::schema::FetchModelSchemaArgs
+        pipelines_tools::args::FetchModelSchemaArgs
     ))
     .unwrap();
     assert_eq!(args["required"], json!(["models"]));
@@ -211,7 +211,7 @@ fn tool_types_have_json_schemas_with_docs() {
     ))
     .unwrap();
     assert!(search["$defs"]["ModelSummary"]["properties"]["ref"].is_object());
-    let parsed: pipelines_tools::schema::FetchModelSchemaArgs =
+    let parsed: pipelines_tools::args::FetchModelSchemaArgs =
         serde_json::from_value(json!({"models": ["acme/x"], "refresh": true})).unwrap();
     assert_eq!(parsed.refresh, Some(true));
 }

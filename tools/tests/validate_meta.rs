@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use pipelines_docs_cache::{PackageFact, Rulebook};
+use pipelines_tools::request::confine;
 use pipelines_tools::validate::{
-    Project, ProjectError, Schemas, Severity, ValidationReport, confine, rule_by_code, rules,
-    validate,
+    Project, ProjectError, Schemas, Severity, ValidationReport, rule_by_code, rules, validate,
 };
 
 const FIXTURE_SPEC: &str = include_str!("../../tests/fakes/fixtures/docs/pipelines-llms.txt");
@@ -416,4 +416,27 @@ fn diagnostics_carry_the_cached_specs_section_titles() {
         .find(|d| d.code == "PY003")
         .unwrap();
     assert_eq!(d.doc_title, "Outputs");
+}
+
+#[test]
+fn a_local_run_reads_a_class_predictors_parameters_as_the_rules_do() {
+    let map = BTreeMap::from([
+        (
+            "cog.yaml".to_owned(),
+            "build:\n  python_version: \"3.12\"\npredict: \"main.py:Predictor\"\n".to_owned(),
+        ),
+        (
+            "main.py".to_owned(),
+            "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n    def predict(self, prompt: str, steps: int = 4) -> str:\n        return prompt\n".to_owned(),
+        ),
+    ]);
+    let project = Project::from_files(&map).unwrap();
+    let params = project
+        .predict_params()
+        .expect("the class's predict method");
+    let names: Vec<(&str, bool)> = params
+        .iter()
+        .map(|p| (p.name.as_str(), p.required))
+        .collect();
+    assert_eq!(names, [("prompt", true), ("steps", false)]);
 }

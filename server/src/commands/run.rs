@@ -6,8 +6,8 @@ use std::{io::Write, path::PathBuf, process::ExitCode, sync::Arc, time::Duration
 use anyhow::Context;
 use clap::Args;
 use pipelines_tools::{
-    run_local::{CancellationToken, Mocks, Progress, TextOptions, parse_kv_inputs},
-    workflow::{self, PipelineRun, ProjectInput, RunFailure},
+    run_local::{CancellationToken, Mocks, Progress, ProjectSource, TextOptions, parse_kv_inputs},
+    workflow::{self, PipelineRun, RunFailure},
 };
 
 use super::{Format, emit};
@@ -104,7 +104,7 @@ fn parse_mocks(values: &[String], cwd: &std::path::Path) -> anyhow::Result<Mocks
 /// Runs the pipeline; progress goes to stderr.
 pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
     let svc = state.services().await.map_err(anyhow::Error::msg)?;
-    let project = ProjectInput::Dir(args.dir.clone())
+    let project = ProjectSource::Dir(args.dir.clone())
         .load_async()
         .await
         .with_context(|| format!("cannot read the project at {}", args.dir.display()))?;
@@ -125,9 +125,9 @@ pub async fn run(state: &AppState, args: RunArgs) -> anyhow::Result<ExitCode> {
     roots.extend(args.allow_input_dirs.iter().cloned());
     config.input_roots = Some(roots);
     let run = PipelineRun {
-        input: ProjectInput::Dir(args.dir),
+        input: ProjectSource::Dir(args.dir),
         inputs,
-        timeout: Some(Duration::from_secs(args.timeout.max(1))),
+        timeout: Some(Duration::from_secs(args.timeout)),
         output_dir: args.output_dir,
         mocks,
         config,
@@ -174,11 +174,11 @@ fn cancel_on_signals(cancel: CancellationToken) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--timeout`: the range `run_locally` accepts.
+/// `--timeout`: the range `run_locally` accepts, refused in the same words.
 fn parse_timeout(s: &str) -> Result<u64, String> {
     let seconds: u64 = s
         .trim()
         .parse()
         .map_err(|e| format!("{s:?} is not a number of seconds ({e})"))?;
-    pipelines_tools::args::check_run_timeout(seconds)
+    pipelines_tools::request::check_run_timeout(seconds).map_err(|e| e.to_string())
 }

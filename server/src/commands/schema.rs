@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use pipelines_tools::schema::{Detail, SchemaReport};
+use pipelines_tools::{
+    request::check_schema_models,
+    schema::{Detail, SchemaReport},
+};
 
 use super::{Format, emit};
 use crate::state::AppState;
@@ -11,7 +14,7 @@ use crate::state::AppState;
 /// `schema` options.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Models as owner/name (latest) or owner/name:version (pinned).
+    /// Models as owner/name (latest) or owner/name:version (pinned); at most 25.
     #[arg(required = true, value_name = "REF")]
     pub models: Vec<String>,
     /// Ask the API even when a cached copy is fresh.
@@ -60,6 +63,7 @@ pub struct SearchArgs {
 
 /// Prints the schemas; exit 1 when any model failed.
 pub async fn schema(state: &AppState, args: SchemaArgs) -> anyhow::Result<ExitCode> {
+    check_schema_models(&args.models)?;
     let svc = state.services().await.map_err(anyhow::Error::msg)?;
     let results = svc
         .replicate

@@ -4,7 +4,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::Args;
-use pipelines_tools::workflow::{self, ProjectInput};
+use pipelines_tools::{run_local::ProjectSource, workflow};
 
 use super::{Format, emit};
 use crate::state::AppState;
@@ -23,7 +23,7 @@ pub struct ValidateArgs {
 /// Validates a directory.
 pub async fn run(state: &AppState, args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let svc = state.services().await.map_err(anyhow::Error::msg)?;
-    let project = ProjectInput::Dir(args.dir.clone())
+    let project = ProjectSource::Dir(args.dir.clone())
         .load_async()
         .await
         .with_context(|| format!("cannot read the project at {}", args.dir.display()))?;

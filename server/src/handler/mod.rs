@@ -40,8 +40,10 @@ use rmcp::{
     tool_handler,
 };
 
+use pipelines_tools::request::Mode;
+
 use crate::{
-    prompts::{INSTRUCTIONS, PromptError, Prompts},
+    prompts::{INSTRUCTIONS, Prompts},
     state::AppState,
 };
 
@@ -68,11 +70,11 @@ impl PipelinesServer {
 
     /// Builds the tool router on a side thread, so the `initialize` handshake (which does
     /// not need it) is not kept waiting; the first `tools/list` or call uses it.
-    pub fn prewarm(allow_run: bool) {
+    pub fn prewarm(mode: Mode) {
         let spawned = std::thread::Builder::new()
             .name("tool-router".into())
             .spawn(move || {
-                Self::router_for(allow_run);
+                Self::router_for(mode.allows_run());
             });
         if let Err(e) = spawned {
             tracing::debug!("building the tool router on the first request instead: {e}");
@@ -103,7 +105,7 @@ impl PipelinesServer {
     }
 
     fn tool_router(&self) -> &'static ToolRouter<Self> {
-        Self::router_for(self.state.allow_run)
+        Self::router_for(self.state.mode().allows_run())
     }
 }
 
@@ -136,12 +138,10 @@ impl ServerHandler for PipelinesServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        if request.name == RUN_LOCALLY && !self.state.allow_run {
-            return Ok(crate::convert::failure(
-                "run_locally is off on this hosted server (it executes the pipeline's code on the host); \
-                 the operator can enable it with `serve --http … --allow-run`, or run `mcp-pipelines run DIR` on your machine",
-            )
-            .into());
+        if request.name == RUN_LOCALLY
+            && let Err(off) = self.state.mode().check_run()
+        {
+            return Ok(crate::convert::failure(off.to_string()).into());
         }
         // rmcp only signals a `notifications/cancelled`; dropping the tool's future is what
         // aborts its upstream HTTP requests. `run_locally` handles cancellation itself (it
@@ -244,7 +244,6 @@ impl ServerHandler for PipelinesServer {
         };
         match prompts(&self.state).get(&request.name, &args, digest.as_deref()) {
             Ok(r) => Ok(r.into()),
-            Err(e @ PromptError::Unknown(_)) => Err(McpError::invalid_params(e.to_string(), None)),
             Err(e) => Err(McpError::invalid_params(e.to_string(), None)),
         }
     }

@@ -1,12 +1,15 @@
 //! Where a tool may touch the user's disk: the client's MCP roots when it offers them,
-//! else the server's working directory. Hosted (HTTP) servers take no paths at all.
+//! else the server's working directory. Hosted (HTTP) servers take no paths at all. The
+//! checks themselves are `pipelines_tools::request`'s; this file fetches the roots.
 
 use std::path::{Path, PathBuf};
 
 use pipelines_tools::{
-    project_args::{ProjectArgs, ProjectArgsError},
-    validate::{ProjectError, confine},
-    workflow::ProjectInput,
+    request::{
+        ModeRefusal, NewDirRefused, ProjectArgsError, UnconfinedProject, confine, confine_new,
+    },
+    run_local::ProjectSource,
+    validate::ProjectError,
 };
 use rmcp::{RoleServer, service::RequestContext};
 
@@ -23,16 +26,11 @@ pub(crate) enum PathRefused {
     #[error(transparent)]
     Confine(#[from] ProjectError),
     /// A hosted server was asked to write to disk.
-    #[error(
-        "this server is hosted over HTTP and cannot write to your disk: pass `inline: true` to get the files back"
-    )]
-    HostedWrite,
-    /// A relative path, with no root to resolve it against.
-    #[error("no root directory to resolve a relative path")]
-    NoRoot,
-    /// A new directory's path climbs (`..`) below its nearest existing ancestor.
-    #[error("{0}: only plain directory names may follow an existing directory (no `..`)")]
-    Climbs(String),
+    #[error(transparent)]
+    Mode(#[from] ModeRefusal),
+    /// A new directory's path cannot be placed inside the roots.
+    #[error(transparent)]
+    NewDir(#[from] NewDirRefused),
 }
 
 impl PipelinesServer {
@@ -73,65 +71,37 @@ impl PipelinesServer {
         path: &str,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<PathBuf, PathRefused> {
-        if self.state.hosted {
+        if self.state.mode().is_hosted() {
             return Err(ProjectArgsError::HostedPath.into());
         }
         let roots = self.roots(ctx).await;
         Ok(confine(Path::new(path), &roots)?)
     }
 
-    /// The project a tool's `path`/`files` arguments name ([`ProjectInput::from_args`]),
-    /// with a path confined to the roots.
+    /// The project a tool's `path`/`files` arguments name
+    /// ([`UnconfinedProject::from_args`]), with a path confined to the roots.
     pub(crate) async fn project_input(
         &self,
         path: Option<String>,
         files: Option<std::collections::BTreeMap<String, String>>,
         ctx: &RequestContext<RoleServer>,
-    ) -> Result<ProjectInput, PathRefused> {
-        match ProjectInput::from_args(path, files, self.state.hosted)? {
-            ProjectArgs::Files(files) => Ok(ProjectInput::Files(files)),
-            ProjectArgs::Path(path) => self.confined(&path, ctx).await.map(ProjectInput::Dir),
+    ) -> Result<ProjectSource, PathRefused> {
+        match UnconfinedProject::from_args(path, files, self.state.mode())? {
+            UnconfinedProject::Files(files) => Ok(ProjectSource::Inline(files)),
+            UnconfinedProject::Path(path) => {
+                self.confined(&path, ctx).await.map(ProjectSource::Dir)
+            }
         }
     }
-}
 
-impl PipelinesServer {
-    /// Like [`Self::confined`] for a directory that may not exist yet: its nearest existing
-    /// ancestor must be inside the roots, and the rest may not contain `..`.
+    /// Like [`Self::confined`] for a directory that may not exist yet ([`confine_new`]).
     pub(crate) async fn confined_new(
         &self,
         path: &str,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<PathBuf, PathRefused> {
-        use std::path::Component;
-        if self.state.hosted {
-            return Err(PathRefused::HostedWrite);
-        }
+        self.state.mode().check_write()?;
         let roots = self.roots(ctx).await;
-        let p = Path::new(path);
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            match roots.first() {
-                Some(r) => r.join(p),
-                None => return Err(PathRefused::NoRoot),
-            }
-        };
-        let mut existing = p.as_path();
-        let mut tail: Vec<std::ffi::OsString> = Vec::new();
-        while !existing.exists() {
-            match (existing.parent(), existing.components().next_back()) {
-                (Some(parent), Some(Component::Normal(name))) => {
-                    tail.push(name.to_os_string());
-                    existing = parent;
-                }
-                _ => return Err(PathRefused::Climbs(path.to_owned())),
-            }
-        }
-        let mut base = confine(existing, &roots)?;
-        for name in tail.into_iter().rev() {
-            base.push(name);
-        }
-        Ok(base)
+        Ok(confine_new(path, &roots)?)
     }
 }

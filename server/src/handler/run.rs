@@ -4,6 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use pipelines_tools::{
     args::{RunLocallyArgs, TraceDetail},
+    request::check_run_timeout,
     run_local::{Mocks, Progress, ProgressFn, RunResult, TextOptions},
     workflow::{self, PipelineRun, RunFailure},
 };
@@ -19,7 +20,6 @@ use rmcp::{
 use super::PipelinesServer;
 use crate::convert::{failure, success};
 
-use pipelines_tools::args::MAX_RUN_TIMEOUT_SECS as MAX_TIMEOUT_SECS;
 /// Longest latency a mock may be given.
 const MAX_MOCK_LATENCY_MS: u64 = 60_000;
 
@@ -36,35 +36,23 @@ impl PipelinesServer {
         Parameters(args): Parameters<RunLocallyArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
+        // (A hosted server without `--allow-run` does not get here: `call_tool` refuses.)
+        let mode = self.state.mode();
         let svc = or_fail!(self.state.services().await);
-        if !self.state.allow_run {
-            return Ok(failure(
-                "run_locally is off on this hosted server (it executes the pipeline's code on the host); \
-                 the operator can enable it with `serve --http … --allow-run`, or run `mcp-pipelines run DIR` on your machine",
-            ));
-        }
         let input = or_fail!(self.project_input(args.path, args.files, &ctx).await);
         let timeout = match args.timeout_seconds {
-            Some(s) if !(1..=MAX_TIMEOUT_SECS).contains(&s) => {
-                return Ok(failure(format!(
-                    "timeout_seconds must be between 1 and {MAX_TIMEOUT_SECS} (got {s}); leave it out for the default of 300"
-                )));
-            }
-            s => s.map(Duration::from_secs),
+            Some(s) => Some(Duration::from_secs(or_fail!(check_run_timeout(s)))),
+            None => None,
         };
         let inputs = args.inputs.into_iter().collect();
         let progress = progress_sink(&ctx);
         let mut config = self.state.run_config();
         if args.sandbox == Some(false) {
-            if self.state.hosted {
-                return Ok(failure(
-                    "`sandbox: false` is for local servers only: a hosted server always confines runs",
-                ));
-            }
+            or_fail!(mode.check_unsandboxed());
             config.sandbox = false;
         }
         // File inputs obey the same confinement as project paths; a hosted server reads none.
-        config.input_roots = Some(if self.state.hosted {
+        config.input_roots = Some(if mode.is_hosted() {
             Vec::new()
         } else {
             self.roots(&ctx).await
@@ -99,16 +87,10 @@ impl PipelinesServer {
                 }
                 out
             }
-            Err(RunFailure::Invalid(report)) => {
-                let mut out = success(report.as_ref());
-                out.is_error = Some(true);
-                out.content = vec![rmcp::model::ContentBlock::text(format!(
-                    "Not run: the pipeline has validation errors. Fix them and call run_locally again.\n\n{}",
-                    report.to_text()
-                ))];
-                out.structured_content = None;
-                out
-            }
+            Err(RunFailure::Invalid(report)) => failure(format!(
+                "Not run: the pipeline has validation errors. Fix them and call run_locally again.\n\n{}",
+                report.to_text()
+            )),
             Err(e) => failure(e.to_string()),
         })
     }

@@ -34,7 +34,7 @@ impl PipelinesServer {
             (Some(_), true) => {
                 return Ok(failure("pass either `path` or `inline: true`, not both"));
             }
-            (None, false) if !self.state.hosted => {
+            (None, false) if !self.state.mode().is_hosted() => {
                 return Ok(failure(
                     "pass `path` (the project directory to write) or `inline: true` to get the files back",
                 ));

@@ -2,6 +2,7 @@
 
 use pipelines_tools::{
     args::{FetchModelSchemaArgs, SearchModelsArgs},
+    request::check_schema_models,
     schema::{SchemaReport, SearchResults},
 };
 use rmcp::{
@@ -11,9 +12,6 @@ use rmcp::{
 
 use super::PipelinesServer;
 use crate::convert::{failure, success};
-
-/// Most models one call may ask for.
-const MAX_MODELS: usize = 25;
 
 #[tool_router(router = schema_router, vis = "pub(crate)")]
 impl PipelinesServer {
@@ -27,18 +25,8 @@ impl PipelinesServer {
         &self,
         Parameters(args): Parameters<FetchModelSchemaArgs>,
     ) -> Result<CallToolResult, McpError> {
+        or_fail!(check_schema_models(&args.models));
         let svc = or_fail!(self.state.services().await);
-        if args.models.is_empty() {
-            return Ok(failure(
-                "`models` is empty: pass the models the pipeline calls, e.g. [\"black-forest-labs/flux-schnell\"]",
-            ));
-        }
-        if args.models.len() > MAX_MODELS {
-            return Ok(failure(format!(
-                "{} models in one call; pass at most {MAX_MODELS} at a time",
-                args.models.len()
-            )));
-        }
         let results = svc
             .replicate
             .fetch_model_schemas(&args.models, args.refresh.unwrap_or(false))

@@ -15,7 +15,7 @@
 //! - `progress` / `result` / `error` — what callers receive.
 //! - `sandbox` / `private_tmp` / `privileges` / `reaper` — Landlock confinement, a run's own
 //!   `/tmp`, no capabilities; no process outlives its run.
-//! - `sniff` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
+//! - `magic` / `logs` / `advice` — file types from content, pipeline vs harness logs, hints.
 //! - `uv` — building venvs with uv when it is available.
 //! - `runtime` — Replicate's runtime list as pins (`replicate`) or what resolves (`latest`).
 //! - `input_schema` — the OpenAPI schema cog checks inputs against; 422s made readable.
@@ -29,6 +29,7 @@ mod error;
 mod input_schema;
 mod inputs;
 mod logs;
+mod magic;
 mod outputs;
 mod plan;
 mod private_tmp;
@@ -45,7 +46,6 @@ mod rundir;
 mod runtime;
 mod sandbox;
 mod server;
-mod sniff;
 mod system_tools;
 mod uv;
 mod venv;

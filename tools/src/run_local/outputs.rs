@@ -42,7 +42,7 @@ fn walk(value: &mut Value, dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), R
 fn write(dir: &Path, index: usize, uri: &data_uri::DataUri) -> Result<PathBuf, RunError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| RunError::io(format!("creating {}", dir.display()), e))?;
-    let ext = super::sniff::extension(&uri.bytes, &uri.media_type);
+    let ext = super::magic::extension(&uri.bytes, &uri.media_type);
     let name = if index == 0 {
         format!("output.{ext}")
     } else {

@@ -83,18 +83,33 @@ pub enum RunStatus {
 impl RunStatus {
     /// The status cog's answer gave.
     pub fn from_cog(status: Option<&str>) -> RunStatus {
-        match status {
-            Some("succeeded") => RunStatus::Succeeded,
-            Some("failed") => RunStatus::Failed,
-            Some("canceled") => RunStatus::Canceled,
-            Some("starting") => RunStatus::Starting,
-            Some("processing") => RunStatus::Processing,
-            Some(other) => {
-                tracing::warn!(status = other, "cog answered an unknown prediction status");
-                RunStatus::Unknown
-            }
-            None => RunStatus::Unknown,
-        }
+        let Some(status) = status else {
+            return RunStatus::Unknown;
+        };
+        RunStatus::named(status).unwrap_or_else(|| {
+            tracing::warn!(status, "cog answered an unknown prediction status");
+            RunStatus::Unknown
+        })
+    }
+
+    /// The status called `name` (cog's and the Replicate API's names), if it is one.
+    pub fn named(name: &str) -> Option<RunStatus> {
+        Some(match name {
+            "succeeded" => RunStatus::Succeeded,
+            "failed" => RunStatus::Failed,
+            "canceled" => RunStatus::Canceled,
+            "starting" => RunStatus::Starting,
+            "processing" => RunStatus::Processing,
+            _ => return None,
+        })
+    }
+
+    /// Succeeded, failed or canceled: the prediction will not change any more.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Canceled
+        )
     }
 
     /// The name cog uses (and the JSON value).
@@ -112,7 +127,8 @@ impl RunStatus {
 
 impl std::fmt::Display for RunStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`: a width in the format (`{:<10}`, the trace table) applies.
+        f.pad(self.as_str())
     }
 }
 

@@ -14,18 +14,19 @@
 //! - `cache` — schemas in the docs-cache store (pinned forever, latest for a TTL).
 //! - `fetch` — [`ReplicateClient::fetch_model_schemas`], concurrent, cache-aware.
 //! - `search` — [`ReplicateClient::search_models`].
-//! - `params` — the tools' arguments; `report` — the structured result and its text.
+//! - `detail` — how much of a schema the text shows; `report` — the structured result and
+//!   its text.
 //! - `types` — [`ModelSchema`] and friends, shared with the validator and scaffolder.
 
 pub mod cache;
 pub mod config;
+pub mod detail;
 pub mod error;
 pub mod example;
 mod fetch;
 mod http;
 pub mod input_type;
 pub mod openapi;
-pub mod params;
 pub mod python;
 pub mod reference;
 pub mod report;
@@ -39,11 +40,11 @@ pub mod types;
 
 pub use cache::{SchemaCache, TREE as CACHE_TREE};
 pub use config::{DEFAULT_BASE_URL, ReplicateConfig};
+pub use detail::Detail;
 pub use error::{CacheError, SchemaError};
 pub use example::ModelExample;
 pub use fetch::{ReplicateClient, render};
 pub use input_type::{InputType, Scalar};
-pub use params::{Detail, FetchModelSchemaArgs, SearchModelsArgs};
 pub use reference::ModelRef;
 pub use report::{SchemaReport, SchemaResult};
 pub use search::{ModelSummary, SearchResults};

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::detail::Detail;
 use super::error::SchemaError;
-use super::params::Detail;
 use super::types::ModelSchema;
 
 /// Schemas of the requested models, one entry per reference, in request order.

@@ -2,7 +2,8 @@
 //! citing the spec section that forbids it.
 //!
 //! Layout:
-//! - `project` — loading (the only I/O) from a directory or inline files; [`confine`].
+//! - `project` — loading (the only I/O) from a directory or inline files (paths are confined first by
+//!   [`crate::request::confine`]).
 //! - `python/` — the one wrapper around Astral's parser; extracts the facts rules read.
 //! - `cog_yaml`, `requirements` — the other two parsers, with positions.
 //! - `rule` — [`Rule`] and the `declare_rule!` macro; `rules/` — one rule per file;
@@ -17,7 +18,7 @@ mod diagnostic;
 mod edit;
 mod import_names;
 pub(crate) use import_names::distribution_for;
-mod project;
+pub(crate) mod project;
 pub mod python;
 mod registry;
 mod requirements;
@@ -33,7 +34,7 @@ pub use crate::schema::Schemas;
 pub use bounded::{BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, on_big_stack, on_big_stack_async};
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
 pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
-pub use project::{MAX_FILE_BYTES, PredictParam, PredictTarget, Project, ProjectError, confine};
+pub use project::{MAX_FILE_BYTES, PredictParam, PredictTarget, Project, ProjectError};
 pub use python::NESTING_LIMIT;
 pub use registry::{rule_by_code, rules};
 pub use requirements::{RequirementError, RequirementLine, RequirementsFile};

@@ -110,8 +110,8 @@ pub struct Project {
 }
 
 impl Project {
-    /// Loads a project from a directory (any path: confine it first with [`confine`] when it
-    /// comes from an untrusted client). Files whose real path leaves the directory are
+    /// Loads a project from a directory (any path: confine it first with
+    /// [`crate::request::confine`] when it comes from an untrusted client). Files whose real path leaves the directory are
     /// refused.
     pub fn from_dir(dir: &Path) -> Result<Project, ProjectError> {
         let meta = std::fs::metadata(dir).map_err(|e| io_error(dir, e))?;
@@ -242,14 +242,15 @@ impl Project {
         out
     }
 
-    /// The parameters of the function `predict` names (default `run`), as written: what a
-    /// local run checks its inputs against. `None` when the file or function is missing.
+    /// The parameters of the function `predict` names (default `run`; a class's `predict`
+    /// method without `self`), as written: what a local run checks its inputs against.
+    /// `None` when the file or function is missing.
     pub fn predict_params(&self) -> Option<Vec<PredictParam>> {
         let py = self.python.as_ref()?;
         let name = self.predict.as_ref().map_or("run", |p| p.function.as_str());
-        let function = py.model.function(name)?;
+        let signature = py.model.predict_signature(name)?;
         Some(
-            function
+            signature
                 .params
                 .iter()
                 .map(|p| PredictParam {
@@ -359,7 +360,7 @@ fn normalize_name(name: &str) -> Result<String, ProjectError> {
     Ok(parts.join("/"))
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> ProjectError {
+pub(crate) fn io_error(path: &Path, source: std::io::Error) -> ProjectError {
     if source.kind() == std::io::ErrorKind::NotFound {
         ProjectError::NotFound {
             path: path.to_path_buf(),
@@ -403,46 +404,4 @@ fn read_confined(root: &Path, name: &str) -> Result<Option<String>, ProjectError
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|_| ProjectError::NotUtf8 { file: rel })
-}
-
-/// Resolves `path` against `roots` and refuses anything that lands outside them: `..`
-/// escapes and symlinks pointing out. A relative path is tried against each root in turn.
-/// Returns the canonical path.
-pub fn confine(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, ProjectError> {
-    let canonical_roots: Vec<PathBuf> =
-        roots.iter().filter_map(|r| r.canonicalize().ok()).collect();
-    let outside = || ProjectError::OutsideRoots {
-        path: path.to_path_buf(),
-        roots: roots
-            .iter()
-            .map(|r| r.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    };
-    let candidates: Vec<PathBuf> = if path.is_absolute() {
-        vec![path.to_path_buf()]
-    } else {
-        canonical_roots.iter().map(|r| r.join(path)).collect()
-    };
-    let mut found_any = false;
-    for candidate in candidates {
-        match candidate.canonicalize() {
-            Ok(real) => {
-                found_any = true;
-                if canonical_roots.iter().any(|r| real.starts_with(r)) {
-                    return Ok(real);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error(&candidate, e)),
-        }
-    }
-    let climbs = path.components().any(|c| c == Component::ParentDir);
-    if found_any || climbs || canonical_roots.is_empty() {
-        Err(outside())
-    } else {
-        Err(ProjectError::NotFound {
-            path: path.to_path_buf(),
-        })
-    }
 }

@@ -5,7 +5,7 @@ use pipelines_docs_cache::Rulebook;
 use super::Schemas;
 use super::diagnostic::Severity;
 use super::project::Project;
-use super::python::{FunctionInfo, PythonFile, Span};
+use super::python::{FunctionInfo, PredictSignature, PythonFile, Span};
 
 /// One rule: its identity, its documentation and its check.
 #[derive(Debug)]
@@ -83,30 +83,18 @@ impl<'a> Context<'a> {
 
     /// The predict function: a module-level function, or the `predict` method of a class.
     pub fn run_function(&self) -> Option<&'a FunctionInfo> {
-        let py = self.python()?;
-        let name = self.run_name();
-        if let Some(f) = py.model.function(name) {
-            return Some(f);
-        }
-        py.model
-            .class(name)?
-            .methods
-            .iter()
-            .find(|m| m.name == "predict")
+        self.run_signature().map(|s| s.function)
     }
 
     /// The parameters of the predict function, without `self`.
     pub fn run_params(&self) -> Vec<&'a super::python::ParamInfo> {
-        let Some(f) = self.run_function() else {
-            return Vec::new();
-        };
-        let is_method = f.name == "predict" && self.run_name() != "predict";
-        f.params
-            .iter()
-            .skip(usize::from(
-                is_method && f.params.first().is_some_and(|p| p.name == "self"),
-            ))
-            .collect()
+        self.run_signature()
+            .map(|s| s.params.iter().collect())
+            .unwrap_or_default()
+    }
+
+    fn run_signature(&self) -> Option<PredictSignature<'a>> {
+        self.python()?.model.predict_signature(self.run_name())
     }
 
     /// A location in the predict Python file.

@@ -74,7 +74,7 @@ fn embed(value: &mut Value, is_file_param: bool, at: &Place<'_>, problems: &mut 
             match read_limited(&path) {
                 Ok(bytes) => {
                     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    let media_type = crate::run_local::sniff::media_type(&bytes)
+                    let media_type = crate::run_local::magic::media_type(&bytes)
                         .unwrap_or_else(|| data_uri::media_type_for(file_name));
                     *text = data_uri::encode(media_type, &bytes);
                 }
@@ -117,7 +117,7 @@ pub(crate) fn resolve_local(
         }
         match roots {
             None => return Ok(candidate.clone()),
-            Some(roots) => match crate::validate::confine(candidate, roots) {
+            Some(roots) => match crate::request::confine(candidate, roots) {
                 Ok(real) => return Ok(real),
                 Err(e) => outside.push(e.to_string()),
             },

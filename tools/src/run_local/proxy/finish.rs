@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::Shared;
 use super::forward::{read_answer, update};
+use crate::run_local::RunStatus;
 
 /// Time allowed for the cancel calls at the end of a run.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -123,7 +124,7 @@ pub(crate) async fn cancel_unfinished(shared: Arc<Shared>) {
         .records
         .iter()
         .filter(|r| r.mock.is_none())
-        .filter(|r| !matches!(r.call.status.as_str(), "succeeded" | "failed" | "canceled"))
+        .filter(|r| !r.call.status.is_finished())
         .map(|r| r.id.clone())
         .collect();
     let calls = pending.into_iter().map(|id| {
@@ -149,8 +150,8 @@ pub(crate) async fn cancel_unfinished(shared: Arc<Shared>) {
             let mut tables = shared.tables();
             if let Some(&i) = tables.by_id.get(&id) {
                 let call = &mut tables.records[i].call;
-                if !matches!(call.status.as_str(), "succeeded" | "failed") {
-                    call.status = "canceled".to_owned();
+                if !matches!(call.status, RunStatus::Succeeded | RunStatus::Failed) {
+                    call.status = RunStatus::Canceled;
                     call.ended_ms.get_or_insert(now);
                 }
             }

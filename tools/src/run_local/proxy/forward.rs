@@ -1,6 +1,7 @@
 //! Forwarding to the real API with the real token: request and response bodies stream
 //! through, except the small JSON of predictions and file uploads, which the trace reads.
 
+use crate::run_local::RunStatus;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
@@ -335,12 +336,13 @@ pub(super) fn update(shared: &Shared, answer: &Value) {
     let status = answer
         .get("status")
         .and_then(Value::as_str)
-        .unwrap_or("unknown");
-    record.call.status = status.to_owned();
+        .and_then(RunStatus::named)
+        .unwrap_or(RunStatus::Unknown);
+    record.call.status = status;
     if let Some(logs) = answer.get("logs").and_then(Value::as_str) {
         record.call.logs = log_tail(logs);
     }
-    if matches!(status, "succeeded" | "failed" | "canceled") {
+    if status.is_finished() {
         if record.call.ended_ms.is_none() {
             record.call.ended_ms = Some(now);
         }

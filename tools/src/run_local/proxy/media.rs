@@ -275,7 +275,7 @@ mod tests {
     fn every_format_sniffs_as_itself() {
         for (media, _) in FORMATS {
             let bytes = media.bytes();
-            let sniffed = crate::run_local::sniff::media_type(&bytes);
+            let sniffed = crate::run_local::magic::media_type(&bytes);
             let expected = match media {
                 // `infer` names WAV `audio/x-wav` and FLAC `audio/x-flac`.
                 Media::Wav => "audio/x-wav",

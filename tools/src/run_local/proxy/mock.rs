@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::run_local::RunStatus;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,12 +35,12 @@ impl MockPrediction {
         self.canceled || self.created.elapsed() >= latency
     }
 
-    fn status(&self, latency: Duration) -> &'static str {
+    fn status(&self, latency: Duration) -> RunStatus {
         match (self.canceled, self.done(latency), &self.output) {
-            (true, _, _) => "canceled",
-            (false, false, _) => "processing",
-            (false, true, Ok(_)) => "succeeded",
-            (false, true, Err(_)) => "failed",
+            (true, _, _) => RunStatus::Canceled,
+            (false, false, _) => RunStatus::Processing,
+            (false, true, Ok(_)) => RunStatus::Succeeded,
+            (false, true, Err(_)) => RunStatus::Failed,
         }
     }
 }
@@ -311,8 +312,8 @@ pub(crate) fn refresh(shared: &Shared) {
         if record.call.status == status {
             continue;
         }
-        record.call.status = status.to_owned();
-        if matches!(status, "succeeded" | "failed" | "canceled") {
+        record.call.status = status;
+        if status.is_finished() {
             let end = if mock.canceled {
                 shared.now_ms()
             } else {
@@ -320,7 +321,7 @@ pub(crate) fn refresh(shared: &Shared) {
             };
             record.call.ended_ms = Some(end);
             match &mock.output {
-                Ok(output) if status == "succeeded" => {
+                Ok(output) if status == RunStatus::Succeeded => {
                     let files = &tables.files;
                     record.call.output = Some(summarise_output(output, &|url: &str| {
                         files.get(url).cloned()
@@ -344,10 +345,10 @@ fn prediction_json(shared: &Shared, id: &str) -> Option<Value> {
     let record = &tables.records[*tables.by_id.get(id)?];
     let mock = record.mock.as_ref()?;
     let status = mock.status(latency);
-    let done = matches!(status, "succeeded" | "failed" | "canceled");
+    let done = status.is_finished();
     let (output, error) = match (status, &mock.output) {
-        ("succeeded", Ok(output)) => (output.clone(), Value::Null),
-        ("failed", Err(error)) => (Value::Null, Value::String(error.clone())),
+        (RunStatus::Succeeded, Ok(output)) => (output.clone(), Value::Null),
+        (RunStatus::Failed, Err(error)) => (Value::Null, Value::String(error.clone())),
         _ => (Value::Null, Value::Null),
     };
     let base = &shared.base_url;
@@ -360,12 +361,12 @@ fn prediction_json(shared: &Shared, id: &str) -> Option<Value> {
         "output": output,
         "data_removed": false,
         "error": error,
-        "status": status,
+        "status": status.as_str(),
         "source": "api",
         "created_at": mock.created_at,
         "started_at": mock.created_at,
         "completed_at": if done { Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)) } else { Value::Null },
-        "metrics": if status == "succeeded" { json!({"predict_time": latency.as_secs_f64()}) } else { json!({}) },
+        "metrics": if status == RunStatus::Succeeded { json!({"predict_time": latency.as_secs_f64()}) } else { json!({}) },
         "urls": {
             "get": format!("{base}/v1/predictions/{id}"),
             "cancel": format!("{base}/v1/predictions/{id}/cancel"),

@@ -65,6 +65,21 @@ pub struct Mocks {
 }
 
 impl Mocks {
+    /// The mocked outputs by `owner/name` (a key's `:version` dropped: a pinned key mocks
+    /// the model), with `*` as is — how the proxy and every check read the keys.
+    fn by_model(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.outputs
+            .iter()
+            .map(|(k, v)| (crate::schema::ModelRef::model_of(k), v))
+    }
+
+    /// Whether calls of `model` (`owner/name`, or a reference with `:version`) are
+    /// answered by a mock: its own key or `*`.
+    pub fn covers(&self, model: &str) -> bool {
+        let model = crate::schema::ModelRef::model_of(model);
+        self.by_model().any(|(k, _)| k == "*" || k == model)
+    }
+
     /// Checks the keys and that every used model is mocked or reachable (`token`).
     pub(crate) fn check(&self, token: Option<&str>) -> Result<(), RunError> {
         let bad: Vec<String> = self
@@ -78,14 +93,14 @@ impl Mocks {
                 message: format!("invalid `mocks` keys: {}", bad.join("; ")),
             });
         }
-        if token.is_some() || self.outputs.contains_key("*") {
+        if token.is_some() {
             return Ok(());
         }
         let unmocked: Vec<&str> = self
             .models
             .iter()
+            .filter(|m| !self.covers(m))
             .map(|m| crate::schema::ModelRef::model_of(m))
-            .filter(|m| !self.outputs.contains_key(*m))
             .collect();
         if unmocked.is_empty() {
             return Ok(());
@@ -151,9 +166,8 @@ impl Mocks {
             upstream: upstream.to_owned(),
             token: token.map(str::to_owned),
             mocks: self
-                .outputs
-                .iter()
-                .map(|(k, v)| (crate::schema::ModelRef::model_of(k).to_owned(), v.clone()))
+                .by_model()
+                .map(|(k, v)| (k.to_owned(), v.clone()))
                 .collect(),
             mock_latency: Duration::from_millis(self.latency_ms.unwrap_or(DEFAULT_MOCK_LATENCY_MS)),
             schemas: self.schemas.clone(),
@@ -187,7 +201,7 @@ fn read_file(path: &std::path::Path) -> Result<String, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let media_type = crate::run_local::sniff::media_type(&bytes)
+    let media_type = crate::run_local::magic::media_type(&bytes)
         .unwrap_or_else(|| crate::run_local::data_uri::media_type_for(name));
     Ok(crate::run_local::data_uri::encode(media_type, &bytes))
 }
@@ -219,6 +233,23 @@ mod tests {
         assert!(mocks.check(None).is_ok());
         mocks.outputs.insert("not a model".into(), json!(1));
         assert!(mocks.check(None).is_err());
+    }
+
+    #[test]
+    fn a_pinned_key_mocks_its_model_in_the_checks_as_in_the_proxy() {
+        let mut mocks = Mocks {
+            models: vec!["acme/a".into(), "acme/b".into()],
+            ..Mocks::default()
+        };
+        mocks.outputs.insert("acme/a:v1".into(), json!("x"));
+        assert!(mocks.covers("acme/a") && mocks.covers("acme/a:v2"));
+        assert!(!mocks.covers("acme/b"));
+        let err = mocks.check(None).unwrap_err().to_string();
+        assert!(err.contains("acme/b") && !err.contains("acme/a"), "{err}");
+        mocks.outputs.insert("acme/b".into(), json!("y"));
+        assert!(mocks.check(None).is_ok());
+        let spec = mocks.spec("http://127.0.0.1:9", None);
+        assert_eq!(spec.mocks.get("acme/a"), Some(&json!("x")));
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub(crate) fn serve_data_uris(
     match value {
         Value::String(text) => match data_uri::decode(&text) {
             Some(decoded) if text.starts_with("data:") => {
-                let sniffed = crate::run_local::sniff::media_type(&decoded.bytes);
+                let sniffed = crate::run_local::magic::media_type(&decoded.bytes);
                 let media_type = sniffed.unwrap_or(decoded.media_type.as_str()).to_owned();
                 let name = format!("output.{}", data_uri::extension_for(&media_type));
                 Value::String(serve(&media_type, decoded.bytes, &name))

@@ -32,7 +32,7 @@ pub(crate) async fn upload(shared: &Shared, request: Request) -> Response {
         );
     };
     // The trace shows what was really sent: the type its bytes say, else the declared one.
-    let content_type = match crate::run_local::sniff::media_type(&content) {
+    let content_type = match crate::run_local::magic::media_type(&content) {
         Some(sniffed) => sniffed.to_owned(),
         None if content_type == "application/octet-stream" => {
             crate::run_local::data_uri::media_type_for(&name).to_owned()

@@ -133,7 +133,7 @@ impl Shared {
         let mut tables = self.tables();
         let inputs = trace::summarise_inputs(input, &tables.files);
         let mut call = ModelCall::starting(model, version, mocked, inputs, started_ms);
-        call.status = "failed".to_owned();
+        call.status = crate::run_local::RunStatus::Failed;
         call.ended_ms = Some(self.now_ms());
         call.error = Some(error);
         let id = format!("{REFUSED_ID}{}", tables.records.len());

@@ -154,7 +154,7 @@ pub(crate) fn admit<'a>(shared: &'a Shared, model: &str) -> Result<Admission<'a>
         let unfinished = tables
             .records
             .iter()
-            .filter(|r| !matches!(r.call.status.as_str(), "succeeded" | "failed" | "canceled"))
+            .filter(|r| !r.call.status.is_finished())
             .count()
             + tables.creating;
         if tables.admitted >= limits.max_predictions {

@@ -197,7 +197,7 @@ mod tests {
 
     fn call(inputs: Value, mocked: bool) -> ModelCall {
         let mut c = ModelCall::starting("acme/a".into(), None, mocked, inputs, 5);
-        c.status = "succeeded".into();
+        c.status = crate::run_local::RunStatus::Succeeded;
         c.ended_ms = Some(9);
         c
     }

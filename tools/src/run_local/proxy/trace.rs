@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::run_local::RunStatus;
+
 /// Strings longer than this are cut in the trace (a guard on memory: the text result shows
 /// inputs whole up to 2,000 characters per call, or everything with `trace: "full"`).
 const MAX_STRING: usize = 100_000;
@@ -35,7 +37,8 @@ pub struct ModelCall {
     /// started; `None` if the pipeline never saw it finish.
     pub ended_ms: Option<u64>,
     /// `starting`, `processing`, `succeeded`, `failed` or `canceled`.
-    pub status: String,
+    #[schemars(with = "String")]
+    pub status: RunStatus,
     /// The output summarised by kind: `{"kind":"text","length","preview"}`,
     /// `{"kind":"files","count","files":[{"url","content_type","size"}]}`,
     /// `{"kind":"object","keys"}`, `{"kind":"list","length"}` or `{"kind":"value","value"}`.
@@ -65,7 +68,7 @@ impl ModelCall {
             inputs,
             started_ms,
             ended_ms: None,
-            status: "starting".to_owned(),
+            status: RunStatus::Starting,
             output: None,
             error: None,
             logs: None,

@@ -15,6 +15,7 @@ mod imports;
 mod literal;
 mod names;
 pub mod system_tools;
+mod uses;
 mod walker;
 
 use ruff_python_ast::{PySourceType, PythonVersion};
@@ -25,7 +26,7 @@ use ruff_text_size::TextSize;
 pub use depth::NESTING_LIMIT;
 pub use model::{
     Allowed, CallResult, ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model,
-    ModelCall, OutputCall, ParamInfo, UseCall, UseRef,
+    ModelCallSite, OutputCall, ParamInfo, PredictSignature, UseCall, UseRef,
 };
 pub use types::TypeExpr;
 pub use usage::{DirectRun, LegacyUse, TodoCall, Usage};
@@ -119,7 +120,7 @@ impl PythonFile {
                         }),
                 );
                 errors.sort_by_key(|e| e.span.start);
-                let (model, usage) = walker::extract(parsed.syntax(), &source);
+                let (model, usage) = walker::extract(parsed.syntax());
                 (errors, model, usage)
             }
             None => (Vec::new(), Model::default(), Usage::default()),

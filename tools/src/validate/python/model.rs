@@ -1,7 +1,8 @@
 //! The facts rules read from a Python file ([`Model`]); `walker` extracts them.
 //!
 //! Dependencies run one way: `names` (import-resolved names) ← `types`, `literal`,
-//! `imports`, `classes` ← `flow`, `usage`, `model` ← `walker`.
+//! `imports`, `classes` ← `model` ← `uses` (the one reading of a `use()` call) ← `flow`,
+//! `usage` ← `walker`.
 
 use super::Span;
 
@@ -89,7 +90,7 @@ pub struct KeywordArg {
 
 /// A call of a `use()`d model: `x(...)` or `x.create(...)`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModelCall {
+pub struct ModelCallSite {
     /// The module-level variable holding the model.
     pub binding: String,
     /// The called expression (`x` or `x.create`).
@@ -113,7 +114,7 @@ pub struct ModelCall {
 /// `prediction.output()` inside a function: where a `create()`d prediction's output goes.
 #[derive(Debug, Clone)]
 pub struct OutputCall {
-    /// The function it is in (as [`ModelCall::function`] names it).
+    /// The function it is in (as [`ModelCallSite::function`] names it).
     pub function: Option<String>,
     /// The name the prediction is read from.
     pub prediction: String,
@@ -146,7 +147,7 @@ pub struct Model {
     /// Every `replicate.use()` call.
     pub use_calls: Vec<UseCall>,
     /// Every call of a module-level `use()` binding.
-    pub model_calls: Vec<ModelCall>,
+    pub model_calls: Vec<ModelCallSite>,
     /// Every argument-less `name.output()` call inside a function.
     pub output_calls: Vec<OutputCall>,
     /// Environment reads: qualified name and where.
@@ -161,7 +162,38 @@ pub struct Model {
     pub flow: super::flow::Flow,
 }
 
+/// The predict function and the parameters a caller passes it.
+#[derive(Debug, Clone, Copy)]
+pub struct PredictSignature<'m> {
+    /// The function: module-level, or a class's `predict` method.
+    pub function: &'m FunctionInfo,
+    /// Its parameters, without a method's `self`.
+    pub params: &'m [ParamInfo],
+}
+
 impl Model {
+    /// The function cog.yaml's `predict: "file.py:NAME"` names — a module-level function
+    /// `NAME`, else the `predict` method of a class `NAME` — with its parameters: the one
+    /// place rules and local runs find `run()`'s signature.
+    pub fn predict_signature(&self, name: &str) -> Option<PredictSignature<'_>> {
+        if let Some(function) = self.function(name) {
+            return Some(PredictSignature {
+                function,
+                params: &function.params,
+            });
+        }
+        let function = self
+            .class(name)?
+            .methods
+            .iter()
+            .find(|m| m.name == "predict")?;
+        let params = match function.params.split_first() {
+            Some((first, rest)) if first.name == "self" => rest,
+            _ => &function.params,
+        };
+        Some(PredictSignature { function, params })
+    }
+
     /// A module-level class by name.
     pub fn class(&self, name: &str) -> Option<&ClassInfo> {
         self.classes.iter().find(|c| c.name == name)
@@ -170,5 +202,26 @@ impl Model {
     /// A module-level function by name.
     pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
         self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::PythonFile;
+
+    fn param_names(source: &str, name: &str) -> Option<Vec<String>> {
+        let py = PythonFile::parse("main.py", source);
+        let signature = py.model.predict_signature(name)?;
+        Some(signature.params.iter().map(|p| p.name.clone()).collect())
+    }
+
+    #[test]
+    fn the_predict_signature_is_a_function_or_a_class_predict_method_without_self() {
+        let function = "def run(prompt: str, seed: int = 1) -> str:\n    return prompt\n";
+        assert_eq!(param_names(function, "run").unwrap(), ["prompt", "seed"]);
+        let class =
+            "class Predictor:\n    def predict(self, prompt: str) -> str:\n        return prompt\n";
+        assert_eq!(param_names(class, "Predictor").unwrap(), ["prompt"]);
+        assert_eq!(param_names(class, "run"), None);
     }
 }

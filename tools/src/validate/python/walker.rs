@@ -9,10 +9,9 @@ use ruff_text_size::Ranged;
 use super::Span;
 use super::classes::{ClassInfo, class_info, function_info, resolve_base_models};
 use super::literal::Literal;
-use super::model::{
-    CallResult, KeywordArg, Model, ModelCall, MovableUse, OutputCall, UseCall, UseRef,
-};
+use super::model::{CallResult, KeywordArg, Model, ModelCallSite, MovableUse, OutputCall, UseCall};
 use super::names::Names;
+use super::uses::{is_use_call, use_ref};
 
 /// Qualified names that read the process environment.
 const ENV_NAMES: &[&str] = &[
@@ -25,7 +24,7 @@ const ENV_NAMES: &[&str] = &[
 ];
 
 /// Extracts the facts rules read, and how the module uses APIs, in one pass per concern.
-pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage::Usage) {
+pub(crate) fn extract(module: &ModModule) -> (Model, super::usage::Usage) {
     let (names, imports) = super::imports::collect(&module.body);
 
     let mut model = Model {
@@ -39,7 +38,7 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage
             Stmt::ClassDef(c) => model.classes.push(class_info(c, &names)),
             Stmt::Assign(a) => {
                 if let ([Expr::Name(n)], Expr::Call(call)) = (a.targets.as_slice(), &*a.value)
-                    && names.qualify(&call.func).as_deref() == Some("replicate.use")
+                    && is_use_call(call, &names)
                 {
                     bindings.insert(call.range().start().to_u32(), n.id.to_string());
                 }
@@ -47,7 +46,7 @@ pub(crate) fn extract(module: &ModModule, _source: &str) -> (Model, super::usage
             Stmt::AnnAssign(a) => {
                 if let (Expr::Name(n), Some(value)) = (&*a.target, &a.value)
                     && let Expr::Call(call) = &**value
-                    && names.qualify(&call.func).as_deref() == Some("replicate.use")
+                    && is_use_call(call, &names)
                 {
                     bindings.insert(call.range().start().to_u32(), n.id.to_string());
                 }
@@ -122,7 +121,7 @@ struct Walker<'m> {
     movable: HashMap<u32, Span>,
     current_top: Span,
     use_calls: Vec<UseCall>,
-    model_calls: Vec<ModelCall>,
+    model_calls: Vec<ModelCallSite>,
     output_calls: Vec<OutputCall>,
     /// What the statement holding a call does with its result, by the call's range.
     results: HashMap<(u32, u32), CallResult>,
@@ -131,46 +130,6 @@ struct Walker<'m> {
 }
 
 impl Walker<'_> {
-    fn use_ref(&self, call: &ruff_python_ast::ExprCall) -> UseRef {
-        let arg = call.arguments.args.first().or_else(|| {
-            call.arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "ref"))
-                .map(|k| &k.value)
-        });
-        match arg {
-            None => UseRef::Missing,
-            Some(Expr::StringLiteral(s)) => UseRef::Literal {
-                value: s.value.to_str().to_string(),
-            },
-            Some(Expr::Call(inner))
-                if inner.arguments.args.is_empty() && inner.arguments.keywords.is_empty() =>
-            {
-                let class = match &*inner.func {
-                    Expr::Name(n) => self.classes.iter().find(|c| c.name == n.id.as_str()),
-                    _ => None,
-                };
-                match class {
-                    Some(class) => UseRef::Class {
-                        class: class.name.clone(),
-                        reference: class
-                            .string_attrs
-                            .iter()
-                            .find(|(k, _)| k == "name")
-                            .map(|(_, v)| v.clone()),
-                    },
-                    None => UseRef::NotLiteral {
-                        span: Span::from_range(inner.range()),
-                    },
-                }
-            }
-            Some(other) => UseRef::NotLiteral {
-                span: Span::from_range(other.range()),
-            },
-        }
-    }
-
     fn model_call(&mut self, call: &ruff_python_ast::ExprCall) {
         let binding = match &*call.func {
             Expr::Name(n) if self.binding_names.contains(n.id.as_str()) => n.id.to_string(),
@@ -201,7 +160,7 @@ impl Walker<'_> {
         let positional = call.arguments.args.len();
         has_splat |= call.arguments.args.iter().any(Expr::is_starred_expr);
         let function = self.current_function();
-        self.model_calls.push(ModelCall {
+        self.model_calls.push(ModelCallSite {
             binding,
             span: Span::from_range(call.func.range()),
             keywords,
@@ -330,7 +289,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
                 self.functions.pop();
             }
             Expr::Call(call) => {
-                if self.names.qualify(&call.func).as_deref() == Some("replicate.use") {
+                if is_use_call(call, self.names) {
                     let start = call.range().start().to_u32();
                     let in_function = self.functions.last().cloned();
                     let movable = match (&in_function, self.movable.get(&start)) {
@@ -342,7 +301,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
                     };
                     self.use_calls.push(UseCall {
                         span: Span::from_range(call.range()),
-                        reference: self.use_ref(call),
+                        reference: use_ref(call, self.classes),
                         binding: self.bindings.get(&start).cloned(),
                         in_function,
                         movable,

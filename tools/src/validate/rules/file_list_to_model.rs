@@ -1,6 +1,6 @@
 use super::flow_support::{Resolved, events, model_name, resolve};
 use crate::schema::Scalar;
-use crate::validate::python::flow::{Event, Flow, Step, Use, Value};
+use crate::validate::python::flow::{Event, Flow, FollowedValue, Step, Use};
 use crate::validate::python::{PythonFile, Span};
 use crate::validate::rule::{Context, Finding, Findings, declare_rule};
 use crate::validate::value_shape::{ValueField, ValueShape};
@@ -137,8 +137,8 @@ enum Holds {
 /// Whether `value` is a `URLPath` or a list of them, as replicate-python returns them:
 /// it makes `URLPath`s only of a file output, the items of a file-list output, and the
 /// fields (or field lists) of an object output; deeper files stay URL strings.
-fn urlpaths(ctx: &Context<'_>, flow: &Flow, value: &Value) -> Option<Holds> {
-    let whole = Value {
+fn urlpaths(ctx: &Context<'_>, flow: &Flow, value: &FollowedValue) -> Option<Holds> {
+    let whole = FollowedValue {
         path: Vec::new(),
         ..value.clone()
     };

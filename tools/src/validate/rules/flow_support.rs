@@ -5,7 +5,7 @@ use crate::schema::ModelRef;
 use crate::schema::OutputKind;
 use crate::validate::edit;
 use crate::validate::python::PythonFile;
-use crate::validate::python::flow::{Event, Flow, FlowModel, State, Step, Value};
+use crate::validate::python::flow::{Event, Flow, FlowModel, FollowedValue, State, Step};
 use crate::validate::python::{Span, TypeExpr};
 use crate::validate::rule::Context;
 use crate::validate::value_shape::ValueShape;
@@ -31,7 +31,7 @@ pub(crate) fn model_name(model: &FlowModel) -> Option<&str> {
 }
 
 /// The value after its steps, when the model's schema decides it.
-pub(crate) fn resolve(ctx: &Context<'_>, flow: &Flow, value: &Value) -> Option<Resolved> {
+pub(crate) fn resolve(ctx: &Context<'_>, flow: &Flow, value: &FollowedValue) -> Option<Resolved> {
     if value.state != State::Output || value.pending {
         return None;
     }

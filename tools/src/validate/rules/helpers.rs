@@ -90,7 +90,7 @@ pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
 pub(crate) fn calls_with_schema<'a>(
     ctx: &Context<'a>,
 ) -> Vec<(
-    &'a crate::validate::python::ModelCall,
+    &'a crate::validate::python::ModelCallSite,
     &'a str,
     &'a crate::schema::ModelSchema,
 )> {

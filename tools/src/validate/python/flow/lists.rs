@@ -12,7 +12,7 @@ use ruff_text_size::Ranged;
 
 use super::super::Span;
 use super::super::names::Names;
-use super::{State, Step, Use, Value};
+use super::{FollowedValue, State, Step, Use};
 
 /// Methods that grow an accumulator.
 pub(super) const GROW: &[&str] = &["append", "extend", "insert"];
@@ -264,7 +264,7 @@ impl super::walk::FnWalker<'_> {
     }
 
     /// The followed model outputs among list items (`*xs` stands for the items of `xs`).
-    pub(super) fn items(&mut self, elts: &[Expr]) -> Vec<(Value, Span)> {
+    pub(super) fn items(&mut self, elts: &[Expr]) -> Vec<(FollowedValue, Span)> {
         let mut out = Vec::new();
         for e in elts {
             let span = Span::from_range(e.range());

@@ -74,7 +74,7 @@ pub enum State {
 
 /// A followed value.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Value {
+pub struct FollowedValue {
     /// Index into [`Flow::models`].
     pub model: usize,
     /// What it is.
@@ -142,7 +142,7 @@ pub enum Use {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// The value used.
-    pub value: Value,
+    pub value: FollowedValue,
     /// How.
     pub kind: Use,
     /// Where (the expression of the value, or the attribute).
@@ -169,7 +169,7 @@ impl Flow {
     }
 
     /// The model of a value.
-    pub fn model(&self, value: &Value) -> Option<&FlowModel> {
+    pub fn model(&self, value: &FollowedValue) -> Option<&FlowModel> {
         self.models.get(value.model)
     }
 }

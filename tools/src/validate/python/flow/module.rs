@@ -10,6 +10,7 @@ use ruff_text_size::Ranged;
 use super::super::Span;
 use super::super::classes::ClassInfo;
 use super::super::names::Names;
+use super::super::uses::{is_use_call, keyword, use_ref};
 use super::scope::Scope;
 use super::walk::FnWalker;
 use super::{Flow, FlowFunction, FlowModel};
@@ -165,36 +166,17 @@ pub(super) fn use_call(
     let Expr::Call(call) = value else {
         return None;
     };
-    if names.qualify(&call.func).as_deref() != Some("replicate.use") {
+    if !is_use_call(call, names) {
         return None;
     }
-    let keyword = |k: &str| {
-        call.arguments
-            .keywords
-            .iter()
-            .find(|kw| kw.arg.as_ref().is_some_and(|a| a.id.as_str() == k))
-            .map(|kw| &kw.value)
-    };
-    let flag = |k: &str| match keyword(k) {
+    let flag = |k: &str| match keyword(call, k) {
         None => Some(false),
         Some(Expr::BooleanLiteral(b)) => Some(b.value),
         Some(_) => None,
     };
-    let reference = match call.arguments.args.first().or_else(|| keyword("ref")) {
-        Some(Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
-        Some(Expr::Call(inner)) => match &*inner.func {
-            Expr::Name(n) => classes
-                .iter()
-                .find(|c| c.name == n.id.as_str())
-                .and_then(|c| c.string_attrs.iter().find(|(k, _)| k == "name"))
-                .map(|(_, v)| v.clone()),
-            _ => None,
-        },
-        _ => None,
-    };
     Some(FlowModel {
         name: name.to_string(),
-        reference,
+        reference: use_ref(call, classes).reference().map(str::to_owned),
         streaming: flag("streaming"),
         use_async: flag("use_async"),
         span: Span::from_range(call.range()),

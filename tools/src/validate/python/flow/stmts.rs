@@ -7,7 +7,7 @@ use ruff_text_size::Ranged;
 use super::super::Span;
 use super::module::use_call;
 use super::walk::FnWalker;
-use super::{State, Use, Value};
+use super::{FollowedValue, State, Use};
 
 impl<'a> Visitor<'a> for FnWalker<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
@@ -44,7 +44,7 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
                 });
                 match pairs {
                     Some(values) if targets_pairwise => {
-                        let vals: Vec<(Option<Value>, Span)> = values
+                        let vals: Vec<(Option<FollowedValue>, Span)> = values
                             .iter()
                             .map(|v| (self.value(v), Span::from_range(v.range())))
                             .collect();
@@ -144,7 +144,7 @@ impl FnWalker<'_> {
         let async_in_sync = model.use_async == Some(true) && !self.is_async;
         let span = model.span;
         self.flow.models.push(model);
-        let v = Value {
+        let v = FollowedValue {
             model: index,
             state: State::Model,
             path: Vec::new(),

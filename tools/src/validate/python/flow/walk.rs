@@ -14,7 +14,7 @@ use super::super::classes::ClassInfo;
 use super::super::names::Names;
 use super::scope::Scope;
 use super::stmts::targets_of;
-use super::{Event, Flow, State, Step, Use, Value};
+use super::{Event, Flow, FollowedValue, State, Step, Use};
 
 /// Nested expressions deeper than this are not followed (their events are dropped).
 const MAX_DEPTH: usize = 64;
@@ -23,7 +23,7 @@ const MAX_DEPTH: usize = 64;
 enum Callee {
     Model(usize),
     Create(usize),
-    Output(Value),
+    Output(FollowedValue),
 }
 
 pub(super) struct FnWalker<'a> {
@@ -35,9 +35,9 @@ pub(super) struct FnWalker<'a> {
     pub(super) module_models: &'a HashMap<String, usize>,
     pub(super) scope: Scope,
     /// Followed locals; `None` shadows a module-level model (comprehension variables).
-    pub(super) env: HashMap<String, Option<Value>>,
+    pub(super) env: HashMap<String, Option<FollowedValue>>,
     /// List accumulators (see `lists`) and the followed values put in them so far.
-    pub(super) lists: HashMap<String, Vec<Value>>,
+    pub(super) lists: HashMap<String, Vec<FollowedValue>>,
     pub(super) depth: usize,
     /// Non-zero while visiting the arguments of a call we do not follow: a coroutine handed
     /// on (`asyncio.run(model(…))`) may well be run, so no finding there.
@@ -45,7 +45,7 @@ pub(super) struct FnWalker<'a> {
 }
 
 impl FnWalker<'_> {
-    pub(super) fn event(&mut self, value: &Value, kind: Use, span: Span) {
+    pub(super) fn event(&mut self, value: &FollowedValue, kind: Use, span: Span) {
         self.flow.events.push(Event {
             value: value.clone(),
             kind,
@@ -54,14 +54,14 @@ impl FnWalker<'_> {
         });
     }
 
-    fn lookup(&self, name: &str) -> Option<Value> {
+    fn lookup(&self, name: &str) -> Option<FollowedValue> {
         if let Some(v) = self.env.get(name) {
             return v.clone();
         }
         if self.scope.is_local(name) {
             return None;
         }
-        self.module_models.get(name).map(|&model| Value {
+        self.module_models.get(name).map(|&model| FollowedValue {
             model,
             state: State::Model,
             path: Vec::new(),
@@ -75,7 +75,7 @@ impl FnWalker<'_> {
     }
 
     /// Evaluates an expression once, recording events; `None` when not followed.
-    pub(super) fn value(&mut self, expr: &Expr) -> Option<Value> {
+    pub(super) fn value(&mut self, expr: &Expr) -> Option<FollowedValue> {
         if self.depth >= MAX_DEPTH {
             return None;
         }
@@ -105,7 +105,7 @@ impl FnWalker<'_> {
 
     /// A postfix chain `base.a[0](...).b`, evaluated innermost first without recursion
     /// along the chain.
-    fn chain(&mut self, expr: &Expr) -> Option<Value> {
+    fn chain(&mut self, expr: &Expr) -> Option<FollowedValue> {
         if let Expr::Call(c) = expr
             && self.grow(c)
         {
@@ -159,7 +159,7 @@ impl FnWalker<'_> {
     fn attribute(
         &mut self,
         a: &ExprAttribute,
-        v: Option<Value>,
+        v: Option<FollowedValue>,
         next_is_call: bool,
         layers: &[&Expr],
         i: usize,
@@ -211,7 +211,12 @@ impl FnWalker<'_> {
         }
     }
 
-    fn subscript(&mut self, v: Option<Value>, slice: &Expr, s: &ExprSubscript) -> Option<Value> {
+    fn subscript(
+        &mut self,
+        v: Option<FollowedValue>,
+        slice: &Expr,
+        s: &ExprSubscript,
+    ) -> Option<FollowedValue> {
         let mut v = v?;
         if v.state != State::Output {
             return None;
@@ -242,7 +247,7 @@ impl FnWalker<'_> {
         Some(v)
     }
 
-    fn call(&mut self, c: &ExprCall, callee: Option<Callee>) -> Option<Value> {
+    fn call(&mut self, c: &ExprCall, callee: Option<Callee>) -> Option<FollowedValue> {
         let span = Span::from_range(c.range());
         let (model, state, from) = match callee {
             Some(Callee::Model(m)) => (m, State::Output, None),
@@ -257,7 +262,7 @@ impl FnWalker<'_> {
             self.model_args(model, c);
         }
         let is_async = self.use_async(model)?;
-        let v = Value {
+        let v = FollowedValue {
             model,
             state,
             path: Vec::new(),
@@ -314,10 +319,10 @@ impl FnWalker<'_> {
         self.handed_off -= 1;
     }
 
-    fn await_(&mut self, operand: &Expr, span: Span) -> Option<Value> {
+    fn await_(&mut self, operand: &Expr, span: Span) -> Option<FollowedValue> {
         let v = self.value(operand)?;
         if v.pending {
-            return Some(Value {
+            return Some(FollowedValue {
                 pending: false,
                 origin: None,
                 ..v
@@ -343,7 +348,7 @@ impl FnWalker<'_> {
             ),
             _ => return,
         };
-        let mut saved: Vec<(String, Option<Option<Value>>)> = Vec::new();
+        let mut saved: Vec<(String, Option<Option<FollowedValue>>)> = Vec::new();
         for generator in generators {
             self.iterate(&generator.iter);
             let mut stored = Vec::new();
@@ -368,7 +373,7 @@ impl FnWalker<'_> {
     }
 
     /// `for … in expr`: evaluates `expr`, records the iteration, returns the item.
-    pub(super) fn iterate(&mut self, iter: &Expr) -> Option<Value> {
+    pub(super) fn iterate(&mut self, iter: &Expr) -> Option<FollowedValue> {
         let mut v = self.value(iter)?;
         let span = Span::from_range(iter.range());
         if v.state != State::Output {
@@ -383,7 +388,7 @@ impl FnWalker<'_> {
         Some(v)
     }
 
-    pub(super) fn bind(&mut self, target: &Expr, v: Option<Value>, value_span: Span) {
+    pub(super) fn bind(&mut self, target: &Expr, v: Option<FollowedValue>, value_span: Span) {
         match target {
             Expr::Name(n) => {
                 let name = n.id.as_str();

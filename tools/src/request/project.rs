@@ -1,19 +1,20 @@
 //! How a tool gets its project from its `path`/`files` arguments — one policy for
 //! `validate_pipeline` and `run_locally`: exactly one of the two; a hosted server takes
 //! inline files only. Pure: a path is returned as given, and the caller confines it (to the
-//! client's roots) before reading it.
+//! client's roots, with [`super::confine`]) before reading it.
 
 use std::collections::BTreeMap;
 
-use crate::workflow::ProjectInput;
+use super::Mode;
 
-/// What a tool's arguments ask for.
+/// The project a tool's arguments name, before its path is confined.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProjectArgs {
+pub enum UnconfinedProject {
     /// The files inline, by relative name: ready to load.
     Files(BTreeMap<String, String>),
     /// A directory on this machine, as the client wrote it. Not yet confined: the caller
-    /// resolves it inside the roots, then reads it as [`ProjectInput::Dir`].
+    /// resolves it inside the roots, then reads it as
+    /// [`crate::run_local::ProjectSource::Dir`].
     Path(String),
 }
 
@@ -36,19 +37,20 @@ pub enum ProjectArgsError {
     HostedNoFiles,
 }
 
-impl ProjectInput {
+impl UnconfinedProject {
     /// The project a tool's `path` and `files` arguments name: exactly one of them (a blank
-    /// `path` counts as absent); `hosted` servers take `files` only.
+    /// `path` counts as absent); hosted servers take `files` only.
     pub fn from_args(
         path: Option<String>,
         files: Option<BTreeMap<String, String>>,
-        hosted: bool,
-    ) -> Result<ProjectArgs, ProjectArgsError> {
+        mode: Mode,
+    ) -> Result<UnconfinedProject, ProjectArgsError> {
+        let hosted = mode.is_hosted();
         match (path.filter(|p| !p.trim().is_empty()), files, hosted) {
             (Some(_), Some(_), _) => Err(ProjectArgsError::Both),
-            (None, Some(files), _) => Ok(ProjectArgs::Files(files)),
+            (None, Some(files), _) => Ok(UnconfinedProject::Files(files)),
             (Some(_), None, true) => Err(ProjectArgsError::HostedPath),
-            (Some(path), None, false) => Ok(ProjectArgs::Path(path)),
+            (Some(path), None, false) => Ok(UnconfinedProject::Path(path)),
             (None, None, true) => Err(ProjectArgsError::HostedNoFiles),
             (None, None, false) => Err(ProjectArgsError::Neither),
         }
@@ -58,6 +60,9 @@ impl ProjectInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LOCAL: Mode = Mode::Local;
+    const HOSTED: Mode = Mode::Hosted { allow_run: true };
 
     fn files() -> BTreeMap<String, String> {
         BTreeMap::from([("cog.yaml".to_owned(), "predict: main.py:run\n".to_owned())])
@@ -69,9 +74,9 @@ mod tests {
 
     #[test]
     fn path_and_files_together_are_refused_local_and_hosted() {
-        for hosted in [false, true] {
+        for (hosted, mode) in [(false, LOCAL), (true, HOSTED)] {
             assert_eq!(
-                ProjectInput::from_args(path(), Some(files()), hosted),
+                UnconfinedProject::from_args(path(), Some(files()), mode),
                 Err(ProjectArgsError::Both),
                 "hosted: {hosted}"
             );
@@ -80,10 +85,10 @@ mod tests {
 
     #[test]
     fn files_alone_are_used_as_given_local_and_hosted() {
-        for hosted in [false, true] {
+        for (hosted, mode) in [(false, LOCAL), (true, HOSTED)] {
             assert_eq!(
-                ProjectInput::from_args(None, Some(files()), hosted),
-                Ok(ProjectArgs::Files(files())),
+                UnconfinedProject::from_args(None, Some(files()), mode),
+                Ok(UnconfinedProject::Files(files())),
                 "hosted: {hosted}"
             );
         }
@@ -92,10 +97,10 @@ mod tests {
     #[test]
     fn a_path_is_returned_unconfined_locally_and_refused_when_hosted() {
         assert_eq!(
-            ProjectInput::from_args(path(), None, false),
-            Ok(ProjectArgs::Path("proj".to_owned()))
+            UnconfinedProject::from_args(path(), None, LOCAL),
+            Ok(UnconfinedProject::Path("proj".to_owned()))
         );
-        let hosted = ProjectInput::from_args(path(), None, true);
+        let hosted = UnconfinedProject::from_args(path(), None, HOSTED);
         assert_eq!(hosted, Err(ProjectArgsError::HostedPath));
         let said = ProjectArgsError::HostedPath.to_string();
         assert!(
@@ -109,15 +114,15 @@ mod tests {
         for blank in ["", "  ", "\t\n"] {
             let blank = Some(blank.to_owned());
             assert_eq!(
-                ProjectInput::from_args(blank.clone(), Some(files()), false),
-                Ok(ProjectArgs::Files(files()))
+                UnconfinedProject::from_args(blank.clone(), Some(files()), LOCAL),
+                Ok(UnconfinedProject::Files(files()))
             );
             assert_eq!(
-                ProjectInput::from_args(blank.clone(), None, false),
+                UnconfinedProject::from_args(blank.clone(), None, LOCAL),
                 Err(ProjectArgsError::Neither)
             );
             assert_eq!(
-                ProjectInput::from_args(blank, None, true),
+                UnconfinedProject::from_args(blank, None, HOSTED),
                 Err(ProjectArgsError::HostedNoFiles)
             );
         }
@@ -125,14 +130,14 @@ mod tests {
 
     #[test]
     fn neither_says_what_to_pass() {
-        let local = ProjectInput::from_args(None, None, false).unwrap_err();
+        let local = UnconfinedProject::from_args(None, None, LOCAL).unwrap_err();
         assert_eq!(local, ProjectArgsError::Neither);
         let said = local.to_string();
         assert!(
             said.contains("`path`") && said.contains("`files`"),
             "{said}"
         );
-        let hosted = ProjectInput::from_args(None, None, true).unwrap_err();
+        let hosted = UnconfinedProject::from_args(None, None, HOSTED).unwrap_err();
         assert_eq!(hosted, ProjectArgsError::HostedNoFiles);
         let said = hosted.to_string();
         assert!(
