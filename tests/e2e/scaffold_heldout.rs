@@ -111,7 +111,7 @@ fn joinable(a: &ModelSchema, b: &ModelSchema) -> bool {
     let files = a.output.shape.as_ref().is_some_and(|s| s.has_files());
     let text = a.output.python_type == "str";
     b.inputs.iter().any(|i| {
-        let t = i.python_type.as_str();
+        let t = i.python_type.to_string();
         (text && t.starts_with("str"))
             || (files && (t.starts_with("Path") || t.starts_with("list[Path]")))
     })
@@ -197,7 +197,7 @@ impl Scaffold {
                     .inputs
                     .iter()
                     .find(|i| &i.name == name)
-                    .map(|i| i.python_type.clone())
+                    .map(|i| i.python_type.to_string())
                     .unwrap_or_else(|| format!("unknown input {name}"));
                 let mut how = source.as_object().unwrap().clone();
                 how.remove("step");

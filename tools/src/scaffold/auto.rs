@@ -104,7 +104,7 @@ pub(crate) fn auto_steps(req: &ScaffoldRequest, schemas: &Schemas) -> Result<Aut
                 .iter()
                 .filter(|i| !i.required)
                 .filter(|i| {
-                    let target = ParamType::parse(&i.python_type).ty;
+                    let target = ParamType::of(&i.python_type).ty;
                     matches!(coerce::fit(&output, &target), Fit::Exact(_))
                 })
                 .map(|i| i.name.as_str())
