@@ -16,9 +16,10 @@
 use serde_json::{Value as Json, json};
 
 use super::coerce::{self, Fit};
+use super::emit::Expr;
 use super::error::ScaffoldError;
 use super::inputs;
-use super::names::Namer;
+use super::emit::names::Namer;
 use super::plan::model_refs;
 use super::request::{ScaffoldRequest, StepSpec};
 use super::types::{ParamType, PyType, Scalar, Value};
@@ -156,7 +157,7 @@ impl Wiring<'_> {
         if k.optional && input.required {
             return None;
         }
-        let value = Value::of_type(k.name.clone(), &k.ty);
+        let value = Value::of_type(Expr::name(k.name.clone()), &k.ty);
         matches!(coerce::fit(&value, target), Fit::Exact(_)).then_some(i)
     }
 
@@ -189,7 +190,7 @@ impl Wiring<'_> {
     fn new_param(&mut self, input: &InputParam) -> Option<Json> {
         let ty = ParamType::parse(&input.python_type).ty;
         inputs::from_model_input(input.name.clone(), self.model, input)?;
-        let ident = super::names::to_identifier(self.model.rsplit('/').next().unwrap_or(""));
+        let ident = super::emit::names::to_identifier(self.model.rsplit('/').next().unwrap_or(""));
         let name = self
             .namer
             .fresh(&[input.name.clone(), format!("{ident}_{}", input.name)]);
@@ -253,7 +254,7 @@ impl Wiring<'_> {
             !k.used
                 && !k.optional
                 && matches!(
-                    coerce::fit(&Value::of_type(k.name.clone(), &k.ty), &target),
+                    coerce::fit(&Value::of_type(Expr::name(k.name.clone()), &k.ty), &target),
                     Fit::Exact(_)
                 )
         });

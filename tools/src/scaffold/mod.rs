@@ -25,10 +25,8 @@ mod emit;
 mod error;
 mod generate;
 mod inputs;
-mod names;
 mod output;
 mod plan;
-mod python;
 mod render;
 mod report;
 mod request;
@@ -38,6 +36,7 @@ mod steps;
 mod types;
 mod unread;
 
+use emit::{names, python};
 use pipelines_docs_cache::Rulebook;
 use serde::{Deserialize, Serialize};
 
@@ -124,10 +123,9 @@ pub fn scaffold(
     schemas: &Schemas,
 ) -> Result<ScaffoldPlan, ScaffoldError> {
     let mut pipeline = plan::plan(req, schemas)?;
-    let mut imports = output::Imports::default();
-    let ret = output::plan_return(&mut pipeline, req.output, &mut imports)?;
+    let ret = output::plan_return(&mut pipeline, req.output)?;
     pipeline.unread = unread::placeholders(&mut pipeline, &ret);
-    pipeline.predictions = emit::name_predictions(&mut pipeline);
+    pipeline.predictions = emit::calls::name_predictions(&mut pipeline);
     let name = generate::display_name(req.name.as_deref(), req.path.as_deref());
     let description = req
         .description
@@ -147,7 +145,7 @@ pub fn scaffold(
         },
         PlannedFile {
             path: "main.py".into(),
-            content: generate::main_py(&name, &description, &pipeline, &ret, &imports)?,
+            content: generate::main_py(&name, &description, &pipeline, &ret)?,
         },
         PlannedFile {
             path: "README.md".into(),
@@ -185,15 +183,24 @@ pub fn scaffold(
     })
 }
 
-/// `main.py:LINE: text` for each placeholder, in order.
+/// `main.py:LINE: text` for each placeholder, in order: the line of its `TODO(` (the
+/// emitter puts the text on the next line when the call is broken).
 fn placeholder_lines(main: &str, texts: &[String]) -> Vec<String> {
     let mut from = 0;
     let lines: Vec<&str> = main.lines().collect();
     let mut out = Vec::new();
     for text in texts {
-        let needle = format!("TODO({}", python::string(text));
-        let found = (from..lines.len()).find(|&i| lines[i].contains(&needle));
-        match found {
+        let literal = python::string(text);
+        let found = (from..lines.len()).find(|&i| lines[i].contains(&literal));
+        let call_line = found.map(|i| {
+            let opened_before = i > 0 && lines[i - 1].trim_end().ends_with("TODO(");
+            if lines[i].contains("TODO(") || !opened_before {
+                i
+            } else {
+                i - 1
+            }
+        });
+        match call_line {
             Some(i) => {
                 out.push(format!("main.py:{}: {text}", i + 1));
                 from = i;

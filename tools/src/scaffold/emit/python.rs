@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::types::{PyType, Scalar};
+use crate::scaffold::types::{PyType, Scalar};
 
 /// A double-quoted Python string literal.
 pub(crate) fn string(s: &str) -> String {
