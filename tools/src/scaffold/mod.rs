@@ -5,13 +5,15 @@
 //! Layout:
 //! - `request` — [`ScaffoldRequest`], the tool's input; `source` — the typed sources
 //!   (`input`, `step` with `pick`/`join`, `value`, `list`) its steps and `output_fields` use.
-//! - `auto` — the automatic wiring: the steps `models` alone describes.
+//! - `auto` — the automatic wiring: the steps `models` alone describes; `separated` — whether
+//!   a `str` input takes a separated list (and which separator its schema names).
 //! - `steps` — the one planner: steps → calls; `resolve` — one input's source → a fitted
 //!   expression or a refusal; `coerce` — the one table of conversions (lossless implicit,
 //!   obvious ones noted, the rest a `TODO(...)` placeholder or a refusal); `plan` — the
 //!   planned `run()`; `inputs` — its parameters; `output` — the return and `class Output`.
-//! - `emit` — calls as Python (independent calls started together); `generate` + `render`
-//!   — the template files in `tools/templates/`, filled in.
+//! - `emit` — the one Python emitter: the typed expression tree the planners build, rendered
+//!   with its identifiers, imports and line width (independent calls started together);
+//!   `generate` + `render` — the template files in `tools/templates/`, filled in.
 //! - `apply` — writing (atomic, diffs instead of clobbering) and the inline answer;
 //!   `report` — [`ScaffoldReport`].
 //!
@@ -31,6 +33,7 @@ mod render;
 mod report;
 mod request;
 mod resolve;
+mod separated;
 mod source;
 mod steps;
 mod types;
