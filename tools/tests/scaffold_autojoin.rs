@@ -56,7 +56,10 @@ fn a_described_comma_separated_url_list_gets_the_images_joined() {
         main.contains("image_urls=\",\".join(get_path_url(file) for file in pixel_forge_output)"),
         "{main}"
     );
-    assert!(main.contains("from replicate import get_path_url"), "{main}");
+    assert!(
+        main.contains("from replicate import get_path_url"),
+        "{main}"
+    );
     assert!(
         plan.notes.iter().any(|n| n.contains("`image_urls`")
             && n.contains("joined with \",\"")
@@ -111,8 +114,10 @@ fn no_separator_in_the_schema_keeps_the_placeholder() {
     assert!(!main.contains(".join("), "{main}");
     assert!(plan.steps[1].inputs["image_urls"].get("join").is_none());
     assert!(
-        plan.notes.iter().any(|n| n.contains("does not say how they are separated")
-            && n.contains("\"join\": \"<separator>\"")),
+        plan.notes
+            .iter()
+            .any(|n| n.contains("does not say how they are separated")
+                && n.contains("\"join\": \"<separator>\"")),
         "{:?}",
         plan.notes
     );

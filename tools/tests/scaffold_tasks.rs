@@ -180,7 +180,9 @@ fn inputs_for_the_agents_own_code_are_declared_and_noted() {
     // The check's verdict is read by nothing the steps say: the gate is the agent's code,
     // so the scaffold leaves a placeholder instead of a prediction paid for nothing.
     assert!(
-        main.contains("    TODO(\n        \"use safety (str) or remove the shapes/safety-check call"),
+        main.contains(
+            "    TODO(\n        \"use safety (str) or remove the shapes/safety-check call"
+        ),
         "{main}"
     );
     assert_eq!(codes(&plan), ["PY029", "PY029", "PY032"], "{main}");

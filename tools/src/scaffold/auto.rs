@@ -20,9 +20,9 @@ use serde_json::{Value as Json, json};
 
 use super::coerce::{self, Fit};
 use super::emit::Expr;
+use super::emit::names::Namer;
 use super::error::ScaffoldError;
 use super::inputs;
-use super::emit::names::Namer;
 use super::plan::model_refs;
 use super::request::{ScaffoldRequest, StepSpec};
 use super::separated;

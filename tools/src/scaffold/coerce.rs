@@ -52,9 +52,7 @@ pub(crate) fn fit(v: &Value, target: &PyType) -> Fit {
         | (Shape::Secret, PyType::Scalar(Scalar::Secret)) => Fit::Exact(e),
         (Shape::Secret, PyType::Scalar(Scalar::Str)) => Fit::Exact(e.method("get_secret_value")),
         (Shape::Str, PyType::List(Scalar::Str)) => Fit::Exact(Expr::List(vec![e])),
-        (Shape::Path, PyType::List(Scalar::Path)) if v.url => {
-            Fit::Exact(Expr::List(vec![e.url()]))
-        }
+        (Shape::Path, PyType::List(Scalar::Path)) if v.url => Fit::Exact(Expr::List(vec![e.url()])),
         (Shape::Path, PyType::List(Scalar::Path)) => Fit::Exact(Expr::List(vec![e])),
         (Shape::PathList, PyType::List(Scalar::Path)) => Fit::Exact(file_list(v)),
         (Shape::List, PyType::List(s)) if v.item == Some(*s) => Fit::Exact(e),

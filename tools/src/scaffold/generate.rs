@@ -2,12 +2,12 @@
 
 use pipelines_docs_cache::Rulebook;
 
+use super::emit::Sym;
+use super::emit::python;
 use super::error::ScaffoldError;
 use super::inputs::Param;
-use super::emit::Sym;
 use super::output::Return;
 use super::plan::Pipeline;
-use super::emit::python;
 use super::render::{self, render};
 use super::types::{PyType, Scalar};
 
@@ -66,7 +66,10 @@ pub(crate) fn main_py(
     let s = super::emit::module::sections(p, ret);
     let mut helpers = Vec::new();
     if s.uses_given {
-        helpers.push(render(&render::GIVEN_HELPER, &[("name", Sym::Given.name())])?);
+        helpers.push(render(
+            &render::GIVEN_HELPER,
+            &[("name", Sym::Given.name())],
+        )?);
     }
     if s.uses_todo {
         helpers.push(render(&render::TODO_HELPER, &[])?);
@@ -74,7 +77,10 @@ pub(crate) fn main_py(
     let output_class = if s.output_fields.is_empty() {
         String::new()
     } else {
-        render(&render::OUTPUT_CLASS, &[("fields", &s.output_fields.join("\n"))])?
+        render(
+            &render::OUTPUT_CLASS,
+            &[("fields", &s.output_fields.join("\n"))],
+        )?
     };
     render(
         &render::MAIN_PY,
@@ -105,7 +111,10 @@ pub(crate) fn readme(
         .map(|b| format!("`{}`", b.reference))
         .collect();
     let summary = match models.len() {
-        0 => format!("returns `{}`; it calls no model yet.", ret.annotation.render()),
+        0 => format!(
+            "returns `{}`; it calls no model yet.",
+            ret.annotation.render()
+        ),
         _ => format!(
             "calls {} and returns `{}`.",
             models.join(", then "),

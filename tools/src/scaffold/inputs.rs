@@ -51,11 +51,20 @@ impl Param {
         };
         match &self.default {
             Some(d) if python::literal(d, Some(&self.ty.ty)).is_some() => {
-                kwargs.push(Arg::Kw("default".into(), lit(d.clone(), self.ty.ty.clone())));
+                kwargs.push(Arg::Kw(
+                    "default".into(),
+                    lit(d.clone(), self.ty.ty.clone()),
+                ));
             }
-            Some(_) => kwargs.push(Arg::Kw("default".into(), lit(Json::Null, self.ty.ty.clone()))),
+            Some(_) => kwargs.push(Arg::Kw(
+                "default".into(),
+                lit(Json::Null, self.ty.ty.clone()),
+            )),
             None if self.ty.optional => {
-                kwargs.push(Arg::Kw("default".into(), lit(Json::Null, self.ty.ty.clone())));
+                kwargs.push(Arg::Kw(
+                    "default".into(),
+                    lit(Json::Null, self.ty.ty.clone()),
+                ));
             }
             None => {}
         }

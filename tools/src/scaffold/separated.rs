@@ -73,7 +73,12 @@ fn separator(text: &str) -> Option<String> {
 /// at most three characters.
 fn quoted_separator(description: &str) -> Option<String> {
     let lower = description.to_ascii_lowercase();
-    for lead in ["separated by ", "delimited by ", "separated with ", "joined by "] {
+    for lead in [
+        "separated by ",
+        "delimited by ",
+        "separated with ",
+        "joined by ",
+    ] {
         let Some(at) = lower.find(lead) else {
             continue;
         };
@@ -110,7 +115,10 @@ mod tests {
     #[test]
     fn separators_are_read_from_the_schema() {
         let comma = Some(Some(",".to_string()));
-        assert_eq!(sep("image_urls", "A comma-separated list of input urls"), comma);
+        assert_eq!(
+            sep("image_urls", "A comma-separated list of input urls"),
+            comma
+        );
         assert_eq!(sep("urls", "Image URLs, separated by commas"), comma);
         assert_eq!(sep("tags", "Tags separated by \",\""), comma);
         assert_eq!(

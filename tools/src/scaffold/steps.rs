@@ -135,16 +135,20 @@ fn known<'s>(
     model: &str,
     name: &str,
 ) -> Result<&'s InputParam, ScaffoldError> {
-    schema.inputs.iter().find(|i| i.name == name).ok_or_else(|| {
-        let all: Vec<&str> = schema.inputs.iter().map(|i| i.name.as_str()).collect();
-        bad(
-            index,
-            format!(
-                "{model} has no input {name:?}; its inputs: {}",
-                all.join(", ")
-            ),
-        )
-    })
+    schema
+        .inputs
+        .iter()
+        .find(|i| i.name == name)
+        .ok_or_else(|| {
+            let all: Vec<&str> = schema.inputs.iter().map(|i| i.name.as_str()).collect();
+            bad(
+                index,
+                format!(
+                    "{model} has no input {name:?}; its inputs: {}",
+                    all.join(", ")
+                ),
+            )
+        })
 }
 
 fn plan_step(
@@ -253,14 +257,12 @@ fn fan_out(
     let target = ParamType::parse(&input.python_type).ty;
     let mut values = Vec::new();
     for v in &over.values {
-        values.push(
-            super::resolve::literal(v, Some(&target)).ok_or_else(|| {
-                bad(
-                    index,
-                    format!("{v} is not a {} for `{}`", input.python_type, over.input),
-                )
-            })?,
-        );
+        values.push(super::resolve::literal(v, Some(&target)).ok_or_else(|| {
+            bad(
+                index,
+                format!("{v} is not a {} for `{}`", input.python_type, over.input),
+            )
+        })?);
     }
     if values.is_empty() {
         return Err(bad(index, "`over.values` is empty".to_string()));

@@ -2,8 +2,8 @@
 //! started together (`create()` each, then `.output()`), as the spec's efficient-usage
 //! section asks; a fan-out starts one prediction per value.
 
-use super::expr::{Arg, Expr, Sym};
 use super::Stmt;
+use super::expr::{Arg, Expr, Sym};
 use crate::scaffold::plan::{Call, Pipeline};
 
 /// Consecutive calls none of which reads another's output, in call order.

@@ -17,12 +17,20 @@ pub(crate) fn lines(indent: usize, prefix: &str, expr: &Expr, suffix: &str) -> V
         return vec![flat];
     }
     match expr {
-        Expr::Call(callee, args) if !args.is_empty() => {
-            bracketed(indent, &format!("{prefix}{callee}("), args, &format!("){suffix}"))
-        }
+        Expr::Call(callee, args) if !args.is_empty() => bracketed(
+            indent,
+            &format!("{prefix}{callee}("),
+            args,
+            &format!("){suffix}"),
+        ),
         Expr::Todo { text, about } => {
             let (callee, args) = Expr::todo_call(text, about.as_deref());
-            bracketed(indent, &format!("{prefix}{callee}("), &args, &format!("){suffix}"))
+            bracketed(
+                indent,
+                &format!("{prefix}{callee}("),
+                &args,
+                &format!("){suffix}"),
+            )
         }
         Expr::List(items) if !items.is_empty() => {
             let args: Vec<Arg> = items.iter().cloned().map(Arg::Pos).collect();

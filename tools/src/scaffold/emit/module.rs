@@ -34,7 +34,12 @@ pub(crate) fn sections(p: &Pipeline<'_>, ret: &Return) -> Sections {
     let mut params = Vec::new();
     for q in &p.params {
         imports.annotation(&q.ty.ty);
-        params.extend(param(&q.name, &q.ty.render(), &q.input_call(), &mut imports));
+        params.extend(param(
+            &q.name,
+            &q.ty.render(),
+            &q.input_call(),
+            &mut imports,
+        ));
     }
     let mut output_fields = Vec::new();
     for (name, ty) in &ret.output_fields {
