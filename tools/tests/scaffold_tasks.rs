@@ -240,7 +240,7 @@ fn undecidable_values_become_placeholders_naming_the_choices() {
     );
     assert!(
         main.contains(
-            "video=TODO(\n            \"choose what Output.video gets (Path) from video (dict{video: Path, zip?: Path}): video[\\\"video\\\"] (Path), video[\\\"zip\\\"] (Path)\",\n            video,\n        ),"
+            "video=TODO(\n            'choose what Output.video gets (Path) from video (dict{video: Path, zip?: Path}): video[\"video\"] (Path), video[\"zip\"] (Path)',\n            video,\n        ),"
         ),
         "{main}"
     );

@@ -186,16 +186,19 @@ pub fn scaffold(
     })
 }
 
-/// `main.py:LINE: text` for each placeholder, in order: the line of its `TODO(` (the
-/// emitter puts the text on the next line when the call is broken).
+/// `main.py:LINE: text` for each placeholder, by line: the line of its `TODO(` (the emitter
+/// puts the text on the next line when the call is broken).
 fn placeholder_lines(main: &str, texts: &[String]) -> Vec<String> {
-    let mut from = 0;
     let lines: Vec<&str> = main.lines().collect();
-    let mut out = Vec::new();
+    let mut used: Vec<usize> = Vec::new();
+    let mut found: Vec<(Option<usize>, &String)> = Vec::new();
     for text in texts {
         let literal = python::string(text);
-        let found = (from..lines.len()).find(|&i| lines[i].contains(&literal));
-        let call_line = found.map(|i| {
+        let at = (0..lines.len()).find(|i| !used.contains(i) && lines[*i].contains(&literal));
+        if let Some(i) = at {
+            used.push(i);
+        }
+        let call_line = at.map(|i| {
             let opened_before = i > 0 && lines[i - 1].trim_end().ends_with("TODO(");
             if lines[i].contains("TODO(") || !opened_before {
                 i
@@ -203,15 +206,16 @@ fn placeholder_lines(main: &str, texts: &[String]) -> Vec<String> {
                 i - 1
             }
         });
-        match call_line {
-            Some(i) => {
-                out.push(format!("main.py:{}: {text}", i + 1));
-                from = i;
-            }
-            None => out.push(format!("main.py: {text}")),
-        }
+        found.push((call_line, text));
     }
-    out
+    found.sort_by_key(|(line, _)| line.unwrap_or(usize::MAX));
+    found
+        .into_iter()
+        .map(|(line, text)| match line {
+            Some(i) => format!("main.py:{}: {text}", i + 1),
+            None => format!("main.py: {text}"),
+        })
+        .collect()
 }
 
 fn default_description(p: &plan::Pipeline<'_>) -> String {

@@ -279,7 +279,7 @@ mod tests {
             text: "pick \"one\"".into(),
             about: Some(Box::new(images.clone())),
         };
-        assert_eq!(todo.to_string(), "TODO(\"pick \\\"one\\\"\", images)");
+        assert_eq!(todo.to_string(), "TODO('pick \"one\"', images)");
         assert!(todo.mentions("images"));
         assert!(!todo.mentions("image"));
         assert_eq!(
