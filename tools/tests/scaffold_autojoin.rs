@@ -130,3 +130,25 @@ fn no_separator_in_the_schema_keeps_the_placeholder() {
     );
     assert!(codes(&plan, &schemas).contains(&"PY032".to_string()));
 }
+
+/// An LLM's text is not a list of URLs: with a text model and an image model before it, the
+/// URL list gets the images joined, never the text chained as is.
+#[test]
+fn a_url_list_gets_the_images_not_an_earlier_text() {
+    let schemas = schemas_with(fixture_schema(TO_VIDEO));
+    let plan = plan(
+        json!({
+            "name": "story",
+            "models": ["acme/chatter-3b", "acme/pixel-forge", TO_VIDEO],
+            "output_fields": {"video": {"step": TO_VIDEO, "pick": "video"}}
+        }),
+        &schemas,
+    );
+    let main = plan.main_py();
+    assert_eq!(
+        serde_json::to_value(&plan.steps[2].inputs["image_urls"]).unwrap(),
+        json!({"step": "acme/pixel-forge", "join": ","}),
+        "{main}"
+    );
+    assert_eq!(codes(&plan, &schemas), Vec::<String>::new(), "{main}");
+}

@@ -7,7 +7,8 @@
 //!    notes say so, with the source for the other reading when a run() input also fits);
 //!    for a `str` input whose schema says it takes a separated list of URLs or texts, the
 //!    items of an earlier list output joined with the separator the schema names (`join`;
-//!    no separator written, no join);
+//!    no separator written, no join); a URL list never gets a model's text (not known to be
+//!    URLs);
 //! 2. a `run()` input of the same name and a fitting type;
 //! 3. a new `run()` input (when `inputs` was omitted, or the value must be a file or a
 //!    secret);
@@ -184,8 +185,12 @@ impl Wiring<'_> {
     /// The most recent earlier list output joined into a `str` input that takes a separated
     /// list of URLs (files) or texts, with the separator its schema names; with none named, a
     /// note and no join.
-    fn join(&mut self, input: &InputParam, param: Option<usize>) -> Option<Json> {
-        let list = separated::separated(input)?;
+    fn join(
+        &mut self,
+        input: &InputParam,
+        list: separated::Separated,
+        param: Option<usize>,
+    ) -> Option<Json> {
         let (from, what) = self.previous.iter().rev().find_map(|(model, schema)| {
             let value = output_value(schema);
             let what = match (value.shape, value.item) {
@@ -262,11 +267,16 @@ impl Wiring<'_> {
     fn required(&mut self, input: &InputParam) -> Option<Json> {
         let target = ParamType::parse(&input.python_type).ty;
         let param = self.param(input, &target);
-        if let Some((from, _)) = self.earlier(&target, false) {
+        let list = (target == PyType::Scalar(Scalar::Str))
+            .then(|| separated::separated(input))
+            .flatten();
+        // A model's text is not known to be URLs: a URL list gets files' URLs or nothing.
+        let url_list = list.as_ref().is_some_and(|l| l.urls);
+        if !url_list && let Some((from, _)) = self.earlier(&target, false) {
             return Some(self.chain(input, &from, param));
         }
-        if target == PyType::Scalar(Scalar::Str)
-            && let Some(source) = self.join(input, param)
+        if let Some(list) = list
+            && let Some(source) = self.join(input, list, param)
         {
             return Some(source);
         }
