@@ -166,6 +166,59 @@ fn slideshow_of_fanned_out_images_into_a_video() {
     assert_eq!(urls.split(',').count(), 3, "one URL per image: {urls}");
 }
 
+/// The slideshow with `models` alone: the automatic wiring joins the images' URLs into
+/// `image_urls` itself (its schema says "A comma-separated list of input urls"), returns that
+/// step and says so in the notes; the project validates clean and runs.
+#[test]
+fn models_alone_join_the_images_into_a_comma_separated_url_input() {
+    let fakes = Fakes::start();
+    let work = tempfile::tempdir().unwrap();
+    let (report, validation) = scaffold_and_validate(
+        &fakes,
+        work.path(),
+        "slides",
+        json!({
+            "models": ["acme/pixel-forge", "chigozienri/image-urls-to-video"],
+            "output_fields": [{"video": {"step": "chigozienri/image-urls-to-video", "pick": "video"}}]
+        }),
+    );
+    let main = report["main_py"].as_str().unwrap();
+    assert_eq!(
+        report["steps"][1]["inputs"]["image_urls"],
+        json!({"step": "acme/pixel-forge", "join": ","}),
+        "{main}"
+    );
+    assert!(
+        main.contains("\",\".join(get_path_url(file) for file in pixel_forge_output)"),
+        "{main}"
+    );
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("joined with"), "{notes}");
+    assert_eq!(report["placeholders"], json!([]));
+    assert_clean(&validation, "slides");
+    let (_, run) = validate_and_run(
+        &fakes,
+        work.path(),
+        "slides",
+        json!({"prompt": "a red fox"}),
+        json!({"*": "auto"}),
+    );
+    assert_eq!(run["status"], "succeeded", "{run:#}");
+    assert_file(&run, &run["output"]["video"]);
+    let calls = run["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2, "{run:#}");
+    // One URL per image, comma-separated (the trace shows a lone URL as the file it names).
+    let sent = &calls[1]["inputs"]["image_urls"];
+    let urls = sent
+        .as_str()
+        .or_else(|| sent["url"].as_str())
+        .unwrap_or_else(|| panic!("{run:#}"));
+    assert!(
+        urls.split(',').all(|u| u.starts_with("http")),
+        "the images' URLs, comma-separated: {urls}"
+    );
+}
+
 /// Outpaint then caption with `models` only: the captioner gets the outpainter's image.
 #[test]
 fn outpaint_then_caption_chains_with_models_alone() {
@@ -229,8 +282,7 @@ fn voice_conversion_with_a_computed_duration() {
     assert_eq!(codes(&validation), ["PY032"], "{validation:#}");
     assert_eq!(report["placeholders"].as_array().unwrap().len(), 1);
     // The agent writes the computed field.
-    let placeholder =
-        "TODO(\"compute Output.duration (float): the converted audio's length in seconds\")";
+    let placeholder = "TODO(\n            \"compute Output.duration (float): the converted audio's length in seconds\",\n        )";
     assert!(main.contains(placeholder), "{main}");
     edit(work.path(), "voice", |m| {
         m.replace(placeholder, "wav_seconds(voice)")
@@ -290,11 +342,10 @@ fn safety_gated_llm_with_inputs_for_the_agents_code() {
         "{validation:#}"
     );
     edit(work.path(), "gated", |m| {
-        let m: String = m
-            .lines()
-            .filter(|l| !l.contains("TODO(\"use safety (str)"))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        // The placeholder statement, broken over lines at the line width.
+        let start = m.find("    TODO(\n        \"use safety (str)").unwrap();
+        let end = start + m[start..].find("\n    )\n").unwrap() + "\n    )\n".len();
+        let m = format!("{}{}", &m[..start], &m[end..]);
         m.replace("import replicate\n", "import urllib.request\n\nimport replicate\n")
             .replace(
                 "    return answer\n",

@@ -521,7 +521,7 @@ fn wiring_never_calls_a_model_without_arguments() {
     let placeheld = report(&doc, 3);
     let main = placeheld["main_py"].as_str().unwrap();
     assert!(
-        main.contains("prompt=TODO(\"choose shapes/vision-chat's `prompt` (str)"),
+        main.contains("prompt=TODO(\n            \"choose shapes/vision-chat's `prompt` (str)"),
         "{main}"
     );
     assert!(

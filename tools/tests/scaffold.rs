@@ -274,9 +274,12 @@ fn calls_pass_every_required_input() {
         for m in *models {
             let key = m.split(':').next().unwrap();
             let schema = all.get(key).unwrap();
-            let ident = main
+            // `ident = replicate.use("ref")`, or broken over lines when the ref is long.
+            let at = main.find(&format!("\"{m}\"")).unwrap();
+            let ident = main[..at]
                 .lines()
-                .find(|l| l.ends_with(&format!("replicate.use(\"{m}\")")))
+                .rev()
+                .find(|l| l.contains(" = replicate.use("))
                 .and_then(|l| l.split(" = ").next())
                 .unwrap();
             // Called alone, or started together with independent calls.

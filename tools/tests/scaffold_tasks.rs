@@ -66,7 +66,7 @@ fn slideshow_joins_the_fan_out_into_one_string_of_urls() {
     let main = plan.main_py();
     assert!(
         main.contains(
-            "image_urls=\",\".join(get_path_url(file) for files in frames_outputs for file in files)"
+            "        image_urls=\",\".join(\n            get_path_url(file) for files in frames_outputs for file in files\n        ),"
         ),
         "{main}"
     );
@@ -129,7 +129,7 @@ fn a_computed_field_is_typed_and_left_as_a_placeholder() {
     );
     assert!(
         main.contains(
-            "TODO(\"compute Output.duration (float): the converted audio's length in seconds\")"
+            "duration=TODO(\n            \"compute Output.duration (float): the converted audio's length in seconds\",\n        ),"
         ),
         "{main}"
     );
@@ -180,7 +180,9 @@ fn inputs_for_the_agents_own_code_are_declared_and_noted() {
     // The check's verdict is read by nothing the steps say: the gate is the agent's code,
     // so the scaffold leaves a placeholder instead of a prediction paid for nothing.
     assert!(
-        main.contains("TODO(\"use safety (str) or remove the shapes/safety-check call"),
+        main.contains(
+            "    TODO(\n        \"use safety (str) or remove the shapes/safety-check call"
+        ),
         "{main}"
     );
     assert_eq!(codes(&plan), ["PY029", "PY029", "PY032"], "{main}");
@@ -238,12 +240,12 @@ fn undecidable_values_become_placeholders_naming_the_choices() {
     );
     assert!(
         main.contains(
-            "TODO(\"choose what Output.video gets (Path) from video (dict{video: Path, zip?: Path}): video[\\\"video\\\"] (Path), video[\\\"zip\\\"] (Path)\", video)"
+            "video=TODO(\n            'choose what Output.video gets (Path) from video (dict{video: Path, zip?: Path}): video[\"video\"] (Path), video[\"zip\"] (Path)',\n            video,\n        ),"
         ),
         "{main}"
     );
     assert!(
-        main.contains("prompt=TODO(\"choose acme/chatter-3b's `prompt` (str)"),
+        main.contains("prompt=TODO(\n            \"choose acme/chatter-3b's `prompt` (str)"),
         "{main}"
     );
     assert_eq!(codes(&plan), ["PY032", "PY032"], "{main}");

@@ -73,7 +73,7 @@ fn nothing_to_fill_it_with_is_a_placeholder() {
     .unwrap();
     let main = file(&plan, "main.py");
     assert!(
-        main.contains("prompt=TODO(\"choose shapes/vision-chat's `prompt` (str)"),
+        main.contains("prompt=TODO(\n            \"choose shapes/vision-chat's `prompt` (str)"),
         "{main}"
     );
     assert!(main.contains("def TODO(what: str, *about):"), "{main}");

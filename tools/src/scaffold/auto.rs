@@ -5,6 +5,10 @@
 //! For each input a model requires, the source is, in order of preference:
 //! 1. the output of an earlier model, most recent first, when it fits the input's type (the
 //!    notes say so, with the source for the other reading when a run() input also fits);
+//!    for a `str` input whose schema says it takes a separated list of URLs or texts, the
+//!    items of an earlier list output joined with the separator the schema names (`join`;
+//!    no separator written, no join); a URL list never gets a model's text (not known to be
+//!    URLs);
 //! 2. a `run()` input of the same name and a fitting type;
 //! 3. a new `run()` input (when `inputs` was omitted, or the value must be a file or a
 //!    secret);
@@ -16,12 +20,14 @@
 use serde_json::{Value as Json, json};
 
 use super::coerce::{self, Fit};
+use super::emit::Expr;
+use super::emit::names::Namer;
 use super::error::ScaffoldError;
 use super::inputs;
-use super::names::Namer;
 use super::plan::model_refs;
 use super::request::{ScaffoldRequest, StepSpec};
-use super::types::{ParamType, PyType, Scalar, Value};
+use super::separated;
+use super::types::{ParamType, PyType, Scalar, Shape, Value};
 use crate::schema::{InputParam, ModelRef, ModelSchema, Schemas};
 
 /// The derived steps and the notes on every link.
@@ -183,7 +189,7 @@ impl Wiring<'_> {
         if k.optional && input.required {
             return None;
         }
-        let value = Value::of_type(k.name.clone(), &k.ty);
+        let value = Value::of_type(Expr::name(k.name.clone()), &k.ty);
         matches!(coerce::fit(&value, target), Fit::Exact(_)).then_some(i)
     }
 
@@ -203,6 +209,56 @@ impl Wiring<'_> {
         json!({"step": from})
     }
 
+    /// The most recent earlier list output joined into a `str` input that takes a separated
+    /// list of URLs (files) or texts, with the separator its schema names; with none named, a
+    /// note and no join.
+    fn join(
+        &mut self,
+        input: &InputParam,
+        list: separated::Separated,
+        param: Option<usize>,
+    ) -> Option<Json> {
+        let (from, what) = self.previous.iter().rev().find_map(|(model, schema)| {
+            let value = output_value(schema);
+            let what = match (value.shape, value.item) {
+                (Shape::PathList, _) if list.urls && value.url => "its files' URLs",
+                (Shape::List, Some(Scalar::Str)) if !list.urls => "its texts",
+                _ => return None,
+            };
+            coerce::join(&value, ",").ok()?;
+            Some((model.clone(), what))
+        })?;
+        let said = input
+            .description
+            .as_deref()
+            .map(|d| format!(" (its schema: \"{}\")", super::emit::python::one_line(d)))
+            .unwrap_or_default();
+        let Some(sep) = list.sep else {
+            self.notes.push(format!(
+                "{}'s `{}`{said} takes several items in one string, but its schema does not \
+                 say how they are separated, so {from}'s output is not joined into it. To pass \
+                 it, send `steps` with \"{}\": {{\"step\": \"{from}\", \"join\": \"<separator>\"}}.",
+                self.model, input.name, input.name
+            ));
+            return None;
+        };
+        let shown = serde_json::to_string(&sep).unwrap_or_default();
+        let mut note = format!(
+            "{} gets `{}` from the output of {from}: {what} joined with {shown} into one \
+             string{said}.",
+            self.model, input.name
+        );
+        if let Some(i) = param {
+            self.known[i].used = true;
+            note.push_str(&format!(
+                " To pass run() input `{}` instead, send `steps` with \"{}\": {{\"input\": \"{}\"}}.",
+                self.known[i].name, input.name, self.known[i].name
+            ));
+        }
+        self.notes.push(note);
+        Some(json!({"step": from, "join": sep}))
+    }
+
     fn use_param(&mut self, input: &InputParam, i: usize) -> Json {
         self.known[i].used = true;
         let name = self.known[i].name.clone();
@@ -216,7 +272,7 @@ impl Wiring<'_> {
     fn new_param(&mut self, input: &InputParam) -> Option<Json> {
         let ty = ParamType::of(&input.python_type).ty;
         inputs::from_model_input(input.name.clone(), self.model, input)?;
-        let ident = super::names::to_identifier(self.model.rsplit('/').next().unwrap_or(""));
+        let ident = super::emit::names::to_identifier(self.model.rsplit('/').next().unwrap_or(""));
         let name = self
             .namer
             .fresh(&[input.name.clone(), format!("{ident}_{}", input.name)]);
@@ -238,8 +294,18 @@ impl Wiring<'_> {
     fn required(&mut self, input: &InputParam) -> Option<Json> {
         let target = ParamType::of(&input.python_type).ty;
         let param = self.param(input, &target);
-        if let Some((from, _)) = self.earlier(&target, false) {
+        let list = (target == PyType::Scalar(Scalar::Str))
+            .then(|| separated::separated(input))
+            .flatten();
+        // A model's text is not known to be URLs: a URL list gets files' URLs or nothing.
+        let url_list = list.as_ref().is_some_and(|l| l.urls);
+        if !url_list && let Some((from, _)) = self.earlier(&target, false) {
             return Some(self.chain(input, &from, param));
+        }
+        if let Some(list) = list
+            && let Some(source) = self.join(input, list, param)
+        {
+            return Some(source);
         }
         if let Some(i) = param {
             return Some(self.use_param(input, i));
@@ -280,7 +346,7 @@ impl Wiring<'_> {
             !k.used
                 && !k.optional
                 && matches!(
-                    coerce::fit(&Value::of_type(k.name.clone(), &k.ty), &target),
+                    coerce::fit(&Value::of_type(Expr::name(k.name.clone()), &k.ty), &target),
                     Fit::Exact(_)
                 )
         });

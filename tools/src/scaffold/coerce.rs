@@ -3,7 +3,7 @@
 //! model file as its URL) apply with a note; where several parts could fit, the caller
 //! writes a `TODO(...)` placeholder listing them; anything else does not fit.
 
-use super::python;
+use super::emit::Expr;
 use super::source::Pick;
 use super::types::{PyType, Scalar, Shape, Value};
 
@@ -11,18 +11,18 @@ use super::types::{PyType, Scalar, Shape, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Fit {
     /// As is, or through a lossless coercion.
-    Exact(String),
+    Exact(Expr),
     /// Through a lossy but obvious coercion; the note says what was taken.
-    Obvious { expr: String, note: String },
+    Obvious { expr: Expr, note: String },
     /// Several parts could fit: (expression, type) each; the caller decides or asks.
-    Choose(Vec<(String, String)>),
+    Choose(Vec<(Expr, String)>),
     /// Nothing fits.
     No,
 }
 
 impl Fit {
     /// The expression, when the value fits without a decision.
-    pub(crate) fn expr(&self) -> Option<&str> {
+    pub(crate) fn expr(&self) -> Option<&Expr> {
         match self {
             Fit::Exact(e) | Fit::Obvious { expr: e, .. } => Some(e),
             _ => None,
@@ -30,11 +30,11 @@ impl Fit {
     }
 }
 
-/// `[get_path_url(f) for f in e]` for model files (a list of `URLPath` passed whole fails in
-/// replicate-python's JSON encoding), `e` for local files.
-fn file_list(v: &Value) -> String {
+/// `[get_path_url(file) for file in e]` for model files (a list of `URLPath` passed whole
+/// fails in replicate-python's JSON encoding), `e` for local files.
+fn file_list(v: &Value) -> Expr {
     if v.url {
-        format!("[get_path_url(file) for file in {}]", v.expr)
+        v.expr.clone().each("file", Expr::name("file").url(), true)
     } else {
         v.expr.clone()
     }
@@ -42,31 +42,28 @@ fn file_list(v: &Value) -> String {
 
 /// The table: how `v` fits `target`.
 pub(crate) fn fit(v: &Value, target: &PyType) -> Fit {
-    let e = &v.expr;
-    let exact = |s: String| Fit::Exact(s);
+    let e = v.expr.clone();
     match (v.shape, target) {
         (Shape::Str, PyType::Scalar(Scalar::Str))
         | (Shape::Int, PyType::Scalar(Scalar::Int | Scalar::Float))
         | (Shape::Float, PyType::Scalar(Scalar::Float))
         | (Shape::Bool, PyType::Scalar(Scalar::Bool))
         | (Shape::Path, PyType::Scalar(Scalar::Path))
-        | (Shape::Secret, PyType::Scalar(Scalar::Secret)) => exact(e.clone()),
-        (Shape::Secret, PyType::Scalar(Scalar::Str)) => exact(format!("{e}.get_secret_value()")),
-        (Shape::Str, PyType::List(Scalar::Str)) => exact(format!("[{e}]")),
-        (Shape::Path, PyType::List(Scalar::Path)) if v.url => exact(format!("[get_path_url({e})]")),
-        (Shape::Path, PyType::List(Scalar::Path)) => exact(format!("[{e}]")),
-        (Shape::PathList, PyType::List(Scalar::Path)) => exact(file_list(v)),
-        (Shape::List, PyType::List(s)) if v.item == Some(*s) => exact(e.clone()),
-        (Shape::List, PyType::List(Scalar::Float)) if v.item == Some(Scalar::Int) => {
-            exact(e.clone())
-        }
+        | (Shape::Secret, PyType::Scalar(Scalar::Secret)) => Fit::Exact(e),
+        (Shape::Secret, PyType::Scalar(Scalar::Str)) => Fit::Exact(e.method("get_secret_value")),
+        (Shape::Str, PyType::List(Scalar::Str)) => Fit::Exact(Expr::List(vec![e])),
+        (Shape::Path, PyType::List(Scalar::Path)) if v.url => Fit::Exact(Expr::List(vec![e.url()])),
+        (Shape::Path, PyType::List(Scalar::Path)) => Fit::Exact(Expr::List(vec![e])),
+        (Shape::PathList, PyType::List(Scalar::Path)) => Fit::Exact(file_list(v)),
+        (Shape::List, PyType::List(s)) if v.item == Some(*s) => Fit::Exact(e),
+        (Shape::List, PyType::List(Scalar::Float)) if v.item == Some(Scalar::Int) => Fit::Exact(e),
         (Shape::PathList, PyType::Scalar(Scalar::Path)) => Fit::Obvious {
-            expr: format!("{e}[0]"),
             note: format!("the first file of `{e}` (list[Path])"),
+            expr: e.item(0),
         },
         (Shape::Path, PyType::Scalar(Scalar::Str)) if v.url => Fit::Obvious {
-            expr: format!("get_path_url({e})"),
             note: format!("the URL of the file `{e}`"),
+            expr: e.url(),
         },
         (Shape::Dict, _) => fields_that_fit(v, target),
         _ => Fit::No,
@@ -76,15 +73,10 @@ pub(crate) fn fit(v: &Value, target: &PyType) -> Fit {
 /// An object into `target`: its only file field for a file target; else every field that
 /// fits, for the caller to choose from.
 fn fields_that_fit(v: &Value, target: &PyType) -> Fit {
-    let mut found: Vec<(String, String, bool)> = Vec::new();
+    let mut found: Vec<(Expr, String)> = Vec::new();
     for part in parts(v) {
-        let f = fit(&part, target);
-        if let Some(expr) = f.expr() {
-            found.push((
-                expr.to_string(),
-                part.describe(),
-                matches!(f, Fit::Exact(_)),
-            ));
+        if let Some(expr) = fit(&part, target).expr() {
+            found.push((expr.clone(), part.describe()));
         }
     }
     let file_target = matches!(
@@ -93,11 +85,11 @@ fn fields_that_fit(v: &Value, target: &PyType) -> Fit {
     );
     match found.as_slice() {
         [] => Fit::No,
-        [(expr, ty, _)] if file_target => Fit::Obvious {
+        [(expr, ty)] if file_target => Fit::Obvious {
             expr: expr.clone(),
             note: format!("`{expr}` ({ty}), the only file in `{}`", v.expr),
         },
-        _ => Fit::Choose(found.into_iter().map(|(e, t, _)| (e, t)).collect()),
+        _ => Fit::Choose(found),
     }
 }
 
@@ -109,7 +101,7 @@ pub(crate) fn parts(v: &Value) -> Vec<Value> {
     detail
         .fields
         .iter()
-        .map(|f| Value::of_shape(format!("{}[{}]", v.expr, python::string(&f.name)), &f.shape))
+        .map(|f| Value::of_shape(v.expr.clone().field(&f.name), &f.shape))
         .collect()
 }
 
@@ -158,7 +150,7 @@ fn has_field(v: &Value, name: &str) -> bool {
 }
 
 fn first(v: &Value) -> Result<Value, String> {
-    let expr = format!("{}[0]", v.expr);
+    let expr = v.expr.clone().item(0);
     if let Some(items) = v.detail.as_ref().and_then(|d| d.items.as_deref()) {
         return Ok(Value::of_shape(expr, items));
     }
@@ -184,7 +176,7 @@ fn field(v: &Value, path: &[String]) -> Result<Value, String> {
     for key in path {
         cur = if let Ok(i) = key.parse::<usize>() {
             let mut item = first(&cur)?;
-            item.expr = format!("{}[{i}]", cur.expr);
+            item.expr = cur.expr.clone().item(i);
             item
         } else {
             let fields: Vec<String> = cur
@@ -212,25 +204,26 @@ fn field(v: &Value, path: &[String]) -> Result<Value, String> {
                     )
                 });
             };
-            Value::of_shape(format!("{}[{}]", cur.expr, python::string(key)), &shape)
+            Value::of_shape(cur.expr.clone().field(key), &shape)
         };
     }
     Ok(cur)
 }
 
 /// The items of a list joined into one string: files as their URLs.
-pub(crate) fn join(v: &Value, sep: &str) -> Result<String, String> {
-    let sep = python::string(sep);
+pub(crate) fn join(v: &Value, sep: &str) -> Result<Expr, String> {
+    let joined = |items: Expr| Expr::Join {
+        sep: sep.to_string(),
+        items: Box::new(items),
+    };
+    let url = Expr::name("file").url();
     match (v.shape, v.item) {
-        (Shape::PathList, _) if v.url => Ok(format!(
-            "{sep}.join(get_path_url(file) for file in {})",
-            v.expr
-        )),
+        (Shape::PathList, _) if v.url => Ok(joined(v.expr.clone().each("file", url, false))),
         (Shape::PathList, _) => Err(format!(
             "`{}` holds local files (a run() input), which have no URL to join",
             v.expr
         )),
-        (Shape::List, Some(Scalar::Str)) => Ok(format!("{sep}.join({})", v.expr)),
+        (Shape::List, Some(Scalar::Str)) => Ok(joined(v.expr.clone())),
         // A fan-out of a model returning files: every file of every prediction, in order.
         (Shape::List, _)
             if v.url
@@ -240,10 +233,15 @@ pub(crate) fn join(v: &Value, sep: &str) -> Result<String, String> {
                     .and_then(|i| i.items.as_deref())
                     .is_some_and(|i| i.file) =>
         {
-            Ok(format!(
-                "{sep}.join(get_path_url(file) for files in {} for file in files)",
-                v.expr
-            ))
+            let files = Expr::Comp {
+                elt: Box::new(url),
+                loops: vec![
+                    ("files".to_string(), v.expr.clone()),
+                    ("file".to_string(), Expr::name("files")),
+                ],
+                list: false,
+            };
+            Ok(joined(files))
         }
         _ => Err(format!(
             "`join` needs a list of texts or files; `{}` is {}",
@@ -318,14 +316,17 @@ mod tests {
                 shape: leaf(t),
             })
             .collect();
-        Value::of_shape("video".into(), &shape)
+        Value::of_shape(Expr::name("video"), &shape)
     }
 
     #[test]
     fn the_only_file_field_is_obvious_two_are_a_choice() {
         let one = object(&[("video", "Path"), ("seconds", "float")]);
         assert_eq!(
-            fit(&one, &PyType::Scalar(Scalar::Path)).expr(),
+            fit(&one, &PyType::Scalar(Scalar::Path))
+                .expr()
+                .map(ToString::to_string)
+                .as_deref(),
             Some("video[\"video\"]")
         );
         let two = object(&[("video", "Path"), ("zip", "Path")]);
@@ -339,19 +340,22 @@ mod tests {
     #[test]
     fn model_file_lists_pass_as_urls() {
         let files = Value {
-            expr: "images".into(),
+            expr: Expr::name("images"),
             shape: Shape::PathList,
             item: Some(Scalar::Path),
             url: true,
             detail: None,
         };
         assert_eq!(
-            fit(&files, &PyType::List(Scalar::Path)).expr(),
+            fit(&files, &PyType::List(Scalar::Path))
+                .expr()
+                .map(ToString::to_string)
+                .as_deref(),
             Some("[get_path_url(file) for file in images]")
         );
         assert_eq!(fit(&files, &PyType::Scalar(Scalar::Str)), Fit::No);
         assert_eq!(
-            join(&files, ",").unwrap(),
+            join(&files, ",").unwrap().to_string(),
             "\",\".join(get_path_url(file) for file in images)"
         );
         assert_eq!(

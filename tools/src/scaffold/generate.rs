@@ -2,11 +2,12 @@
 
 use pipelines_docs_cache::Rulebook;
 
+use super::emit::Sym;
+use super::emit::python;
 use super::error::ScaffoldError;
 use super::inputs::Param;
-use super::output::{Imports, Return};
-use super::plan::{GIVEN_HELPER, Pipeline};
-use super::python;
+use super::output::Return;
+use super::plan::Pipeline;
 use super::render::{self, render};
 use super::types::{PyType, Scalar};
 
@@ -55,116 +56,46 @@ pub(crate) fn requirements(rulebook: &Rulebook) -> Result<String, ScaffoldError>
     )
 }
 
-/// `main.py`.
+/// `main.py`: the emitter's sections in the template.
 pub(crate) fn main_py(
     name: &str,
     description: &str,
     p: &Pipeline<'_>,
     ret: &Return,
-    imports: &Imports,
 ) -> Result<String, ScaffoldError> {
-    let mut cog = imports.cog.clone();
-    if !p.params.is_empty() {
-        cog.insert("Input");
-    }
-    for param in &p.params {
-        if let Some(name) = param.ty.ty.cog_import() {
-            cog.insert(name);
-        }
-    }
-    let body = body_lines(p, ret);
-    let mut import_lines = Vec::new();
-    if !p.bindings.is_empty() {
-        import_lines.push("import replicate".to_string());
-    }
-    if !cog.is_empty() {
-        let names: Vec<&str> = cog.iter().copied().collect();
-        import_lines.push(format!("from cog import {}", names.join(", ")));
-    }
-    if body.iter().any(|l| l.contains("get_path_url(")) {
-        import_lines.push("from replicate import get_path_url".to_string());
-    }
-
-    let mut bindings = Vec::new();
-    for b in &p.bindings {
-        let usage = python::one_line(&b.schema.output.usage);
-        let comment = if usage.is_empty() {
-            format!(
-                "# {} returns {}.",
-                crate::schema::ModelRef::model_of(&b.reference),
-                b.schema.output.python_type
-            )
-        } else {
-            format!(
-                "# {}: {usage}",
-                crate::schema::ModelRef::model_of(&b.reference)
-            )
-        };
-        bindings.extend(wrap_comment(&comment, 88));
-        bindings.push(format!(
-            "{} = replicate.use({})",
-            b.ident,
-            python::string(&b.reference)
-        ));
-    }
-
+    let s = super::emit::module::sections(p, ret);
     let mut helpers = Vec::new();
-    if p.calls.iter().any(|c| !c.when_given.is_empty()) {
-        helpers.push(render(&render::GIVEN_HELPER, &[("name", GIVEN_HELPER)])?);
+    if s.uses_given {
+        helpers.push(render(
+            &render::GIVEN_HELPER,
+            &[("name", Sym::Given.name())],
+        )?);
     }
-    if !p.placeholders.is_empty() {
+    if s.uses_todo {
         helpers.push(render(&render::TODO_HELPER, &[])?);
     }
-    let helpers = helpers.join("\n\n");
-
-    let output_class = if ret.output_fields.is_empty() {
+    let output_class = if s.output_fields.is_empty() {
         String::new()
     } else {
-        let fields: Vec<String> = ret
-            .output_fields
-            .iter()
-            .map(|(n, t)| format!("{n}: {t}"))
-            .collect();
-        render(&render::OUTPUT_CLASS, &[("fields", &fields.join("\n"))])?
+        render(
+            &render::OUTPUT_CLASS,
+            &[("fields", &s.output_fields.join("\n"))],
+        )?
     };
-
-    let params = if p.params.is_empty() {
-        String::new()
-    } else {
-        let lines: Vec<String> = p
-            .params
-            .iter()
-            .map(|param| indent(&format!("{},", param.render()), "    "))
-            .collect();
-        format!("\n{}\n", lines.join("\n"))
-    };
-
     render(
         &render::MAIN_PY,
         &[
             ("title", &python::docstring_text(name)),
             ("description", &python::docstring_text(description)),
-            ("imports", &import_lines.join("\n")),
-            ("bindings", &bindings.join("\n")),
-            ("helpers", &helpers),
+            ("imports", &s.imports),
+            ("bindings", &s.bindings),
+            ("helpers", &helpers.join("\n\n")),
             ("output_class", &output_class),
-            ("params", &params),
-            ("return_type", &ret.annotation),
-            ("body", &body.join("\n")),
+            ("params", &s.params),
+            ("return_type", &s.return_type),
+            ("body", &s.body),
         ],
     )
-}
-
-/// The lines of `run()`'s body: the calls, independent ones started together, then the
-/// return.
-fn body_lines(p: &Pipeline<'_>, ret: &Return) -> Vec<String> {
-    let mut body = Vec::new();
-    for wave in super::emit::waves(p) {
-        body.extend(super::emit::wave_lines(p, &wave, &p.predictions));
-    }
-    body.extend(p.unread.iter().cloned());
-    body.push(format!("return {}", ret.expr));
-    body
 }
 
 /// `README.md`.
@@ -180,11 +111,14 @@ pub(crate) fn readme(
         .map(|b| format!("`{}`", b.reference))
         .collect();
     let summary = match models.len() {
-        0 => format!("returns `{}`; it calls no model yet.", ret.annotation),
+        0 => format!(
+            "returns `{}`; it calls no model yet.",
+            ret.annotation.render()
+        ),
         _ => format!(
             "calls {} and returns `{}`.",
             models.join(", then "),
-            ret.annotation
+            ret.annotation.render()
         ),
     };
     let inputs = if p.params.is_empty() {
@@ -197,12 +131,12 @@ pub(crate) fn readme(
             .join("\n")
     };
     let output = if ret.output_fields.is_empty() {
-        format!("`{}`.", ret.annotation)
+        format!("`{}`.", ret.annotation.render())
     } else {
         let fields: Vec<String> = ret
             .output_fields
             .iter()
-            .map(|(n, t)| format!("- `{n}` (`{t}`)"))
+            .map(|(n, t)| format!("- `{n}` (`{}`)", t.render()))
             .collect();
         format!("An `Output` object with:\n\n{}", fields.join("\n"))
     };
@@ -289,33 +223,4 @@ fn example_arg(param: &Param) -> String {
     } else {
         format!("{}={value}", param.name)
     }
-}
-
-/// A `# ...` comment wrapped at `width` columns.
-fn wrap_comment(text: &str, width: usize) -> Vec<String> {
-    let body = text.trim_start_matches('#').trim();
-    let mut lines = Vec::new();
-    let mut line = String::from("#");
-    for word in body.split_whitespace() {
-        if line.len() > 1 && line.len() + 1 + word.len() > width {
-            lines.push(std::mem::replace(&mut line, String::from("#")));
-        }
-        line.push(' ');
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
-}
-
-fn indent(text: &str, prefix: &str) -> String {
-    text.lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{prefix}{l}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

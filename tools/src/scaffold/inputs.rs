@@ -2,9 +2,9 @@
 
 use serde_json::Value as Json;
 
+use super::emit::names::{Namer, RESERVED, is_identifier};
+use super::emit::{Arg, Expr, Sym, python};
 use super::error::ScaffoldError;
-use super::names::{Namer, RESERVED, is_identifier};
-use super::python;
 use super::request::InputSpec;
 use super::types::{ParamType, PyType, Scalar, Value};
 use crate::schema::InputParam;
@@ -28,7 +28,7 @@ pub(crate) struct Param {
 impl Param {
     /// The parameter as a value expression.
     pub(crate) fn value(&self) -> Value {
-        Value::of_type(self.name.clone(), &self.ty.ty)
+        Value::of_type(Expr::name(self.name.clone()), &self.ty.ty)
     }
 
     /// Whether it defaults to `None` (then passed to a model only when set).
@@ -41,40 +41,61 @@ impl Param {
         self.default.is_none() && !self.ty.optional
     }
 
-    /// `name: T = Input(...)`, on one line when it fits, else one keyword per line.
-    pub(crate) fn render(&self) -> String {
+    /// `Input(description=…, default=…, ge=…, le=…, choices=…)`.
+    pub(crate) fn input_call(&self) -> Expr {
         let int = matches!(self.ty.ty, PyType::Scalar(Scalar::Int));
-        let mut kwargs = vec![format!("description={}", python::string(&self.description))];
+        let mut kwargs = vec![Arg::Kw("description".into(), Expr::str(&self.description))];
+        let lit = |value: Json, ty: PyType| Expr::Lit {
+            value,
+            ty: Some(ty),
+        };
         match &self.default {
-            Some(d) => kwargs.push(format!(
-                "default={}",
-                python::literal(d, Some(&self.ty.ty)).unwrap_or_else(|| "None".into())
+            Some(d) if python::literal(d, Some(&self.ty.ty)).is_some() => {
+                kwargs.push(Arg::Kw(
+                    "default".into(),
+                    lit(d.clone(), self.ty.ty.clone()),
+                ));
+            }
+            Some(_) => kwargs.push(Arg::Kw(
+                "default".into(),
+                lit(Json::Null, self.ty.ty.clone()),
             )),
-            None if self.ty.optional => kwargs.push("default=None".into()),
+            None if self.ty.optional => {
+                kwargs.push(Arg::Kw(
+                    "default".into(),
+                    lit(Json::Null, self.ty.ty.clone()),
+                ));
+            }
             None => {}
         }
-        if let Some(ge) = self.ge.and_then(|v| python::number(v, int)) {
-            kwargs.push(format!("ge={ge}"));
-        }
-        if let Some(le) = self.le.and_then(|v| python::number(v, int)) {
-            kwargs.push(format!("le={le}"));
+        for (key, bound) in [("ge", self.ge), ("le", self.le)] {
+            if let Some(n) = bound.and_then(|v| number(v, int)) {
+                kwargs.push(Arg::Kw(key.into(), n));
+            }
         }
         if let Some(choices) = &self.choices {
             let list = Json::Array(choices.clone());
-            if let Some(lit) = python::literal(&list, Some(&PyType::List(scalar_of(&self.ty.ty)))) {
-                kwargs.push(format!("choices={lit}"));
+            let ty = PyType::List(scalar_of(&self.ty.ty));
+            if python::literal(&list, Some(&ty)).is_some() {
+                kwargs.push(Arg::Kw("choices".into(), lit(list, ty)));
             }
         }
-        let head = format!("{}: {} = Input(", self.name, self.ty.render());
-        let one = format!("{head}{})", kwargs.join(", "));
-        // 4 spaces of indent and a trailing comma must fit in 88 columns.
-        if one.len() + 5 <= 88 {
-            one
-        } else {
-            let body: Vec<String> = kwargs.iter().map(|k| format!("    {k},")).collect();
-            format!("{head}\n{}\n)", body.join("\n"))
-        }
+        Expr::call(Expr::Sym(Sym::Input), kwargs)
     }
+}
+
+/// A bound as a literal: integral bounds of `int` inputs without `.0`.
+fn number(f: f64, as_int: bool) -> Option<Expr> {
+    python::number(f, as_int)?;
+    let (value, ty) = if as_int && f.fract() == 0.0 && f.abs() < 9.0e15 {
+        (Json::from(f as i64), PyType::Scalar(Scalar::Int))
+    } else {
+        (Json::from(f), PyType::Scalar(Scalar::Float))
+    };
+    Some(Expr::Lit {
+        value,
+        ty: Some(ty),
+    })
 }
 
 fn scalar_of(ty: &PyType) -> Scalar {
@@ -320,13 +341,13 @@ mod tests {
         }])
         .unwrap();
         assert_eq!(
-            p[0].render(),
-            r#"n: int = Input(description="d", default=2, ge=1, le=4)"#
+            p[0].input_call().to_string(),
+            r#"Input(description="d", default=2, ge=1, le=4)"#
         );
         let p = check(&[spec("seed", "int | None")]).unwrap();
         assert_eq!(
-            p[0].render(),
-            r#"seed: int | None = Input(description="d", default=None)"#
+            p[0].input_call().to_string(),
+            r#"Input(description="d", default=None)"#
         );
         let p = check(&[InputSpec {
             default: Some(json!(1)),
@@ -334,8 +355,8 @@ mod tests {
         }])
         .unwrap();
         assert_eq!(
-            p[0].render(),
-            r#"t: float = Input(description="d", default=1.0)"#
+            p[0].input_call().to_string(),
+            r#"Input(description="d", default=1.0)"#
         );
     }
 }

@@ -5,13 +5,15 @@
 //! Layout:
 //! - `request` — [`ScaffoldRequest`], the tool's input; `source` — the typed sources
 //!   (`input`, `step` with `pick`/`join`, `value`, `list`) its steps and `output_fields` use.
-//! - `auto` — the automatic wiring: the steps `models` alone describes.
+//! - `auto` — the automatic wiring: the steps `models` alone describes; `separated` — whether
+//!   a `str` input takes a separated list (and which separator its schema names).
 //! - `steps` — the one planner: steps → calls; `resolve` — one input's source → a fitted
 //!   expression or a refusal; `coerce` — the one table of conversions (lossless implicit,
 //!   obvious ones noted, the rest a `TODO(...)` placeholder or a refusal); `plan` — the
 //!   planned `run()`; `inputs` — its parameters; `output` — the return and `class Output`.
-//! - `emit` — calls as Python (independent calls started together); `generate` + `render`
-//!   — the template files in `tools/templates/`, filled in.
+//! - `emit` — the one Python emitter: the typed expression tree the planners build, rendered
+//!   with its identifiers, imports and line width (independent calls started together);
+//!   `generate` + `render` — the template files in `tools/templates/`, filled in.
 //! - `apply` — writing (atomic, diffs instead of clobbering) and the inline answer;
 //!   `report` — [`ScaffoldReport`].
 //!
@@ -25,19 +27,19 @@ mod emit;
 mod error;
 mod generate;
 mod inputs;
-mod names;
 mod output;
 mod plan;
-mod python;
 mod render;
 mod report;
 mod request;
 mod resolve;
+mod separated;
 mod source;
 mod steps;
 mod types;
 mod unread;
 
+use emit::{names, python};
 use pipelines_docs_cache::Rulebook;
 use serde::{Deserialize, Serialize};
 
@@ -124,10 +126,9 @@ pub fn scaffold(
     schemas: &Schemas,
 ) -> Result<ScaffoldPlan, ScaffoldError> {
     let mut pipeline = plan::plan(req, schemas)?;
-    let mut imports = output::Imports::default();
-    let ret = output::plan_return(&mut pipeline, req.output, &mut imports)?;
+    let ret = output::plan_return(&mut pipeline, req.output)?;
     pipeline.unread = unread::placeholders(&mut pipeline, &ret);
-    pipeline.predictions = emit::name_predictions(&mut pipeline);
+    pipeline.predictions = emit::calls::name_predictions(&mut pipeline);
     let name = generate::display_name(req.name.as_deref(), req.path.as_deref());
     let description = req
         .description
@@ -147,7 +148,7 @@ pub fn scaffold(
         },
         PlannedFile {
             path: "main.py".into(),
-            content: generate::main_py(&name, &description, &pipeline, &ret, &imports)?,
+            content: generate::main_py(&name, &description, &pipeline, &ret)?,
         },
         PlannedFile {
             path: "README.md".into(),
@@ -185,23 +186,36 @@ pub fn scaffold(
     })
 }
 
-/// `main.py:LINE: text` for each placeholder, in order.
+/// `main.py:LINE: text` for each placeholder, by line: the line of its `TODO(` (the emitter
+/// puts the text on the next line when the call is broken).
 fn placeholder_lines(main: &str, texts: &[String]) -> Vec<String> {
-    let mut from = 0;
     let lines: Vec<&str> = main.lines().collect();
-    let mut out = Vec::new();
+    let mut used: Vec<usize> = Vec::new();
+    let mut found: Vec<(Option<usize>, &String)> = Vec::new();
     for text in texts {
-        let needle = format!("TODO({}", python::string(text));
-        let found = (from..lines.len()).find(|&i| lines[i].contains(&needle));
-        match found {
-            Some(i) => {
-                out.push(format!("main.py:{}: {text}", i + 1));
-                from = i;
-            }
-            None => out.push(format!("main.py: {text}")),
+        let literal = python::string(text);
+        let at = (0..lines.len()).find(|i| !used.contains(i) && lines[*i].contains(&literal));
+        if let Some(i) = at {
+            used.push(i);
         }
+        let call_line = at.map(|i| {
+            let opened_before = i > 0 && lines[i - 1].trim_end().ends_with("TODO(");
+            if lines[i].contains("TODO(") || !opened_before {
+                i
+            } else {
+                i - 1
+            }
+        });
+        found.push((call_line, text));
     }
-    out
+    found.sort_by_key(|(line, _)| line.unwrap_or(usize::MAX));
+    found
+        .into_iter()
+        .map(|(line, text)| match line {
+            Some(i) => format!("main.py:{}: {text}", i + 1),
+            None => format!("main.py: {text}"),
+        })
+        .collect()
 }
 
 fn default_description(p: &plan::Pipeline<'_>) -> String {

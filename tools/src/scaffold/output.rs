@@ -2,56 +2,40 @@
 //! the fields the request names) fitted to the return type through the coercion table. What
 //! cannot be fitted without a decision becomes a `TODO(...)` placeholder listing the choices.
 
-use std::collections::BTreeSet;
-
 use super::coerce::{self, Fit};
+use super::emit::{Arg, Expr, Sym};
 use super::error::ScaffoldError;
 use super::plan::{Binding, Pipeline};
 use super::request::OutputChoice;
 use super::source::Source;
 use super::types::{PyType, Scalar, Shape, Value};
 
-/// Names the generated module must import from `cog`.
-#[derive(Debug, Default)]
-pub(crate) struct Imports {
-    pub(crate) cog: BTreeSet<&'static str>,
-}
-
 /// The end of `run()`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Return {
-    /// The return annotation.
-    pub(crate) annotation: String,
+    /// The return annotation (`Output` when a `class Output` is returned).
+    pub(crate) annotation: PyType,
     /// The returned expression.
-    pub(crate) expr: String,
+    pub(crate) expr: Expr,
     /// Fields of `class Output(BaseModel)`, when returned: (name, type).
-    pub(crate) output_fields: Vec<(String, String)>,
+    pub(crate) output_fields: Vec<(String, PyType)>,
 }
 
 /// The return type when `output` is omitted: follows the last step's output.
 fn inferred(last: Option<&Value>) -> PyType {
-    match last.map(|v| (v.shape, v.item)) {
-        Some((Shape::Path | Shape::PathList, _)) => last
-            .map(|v| {
-                if v.shape == Shape::Path {
-                    PyType::Scalar(Scalar::Path)
-                } else {
-                    PyType::List(Scalar::Path)
-                }
-            })
-            .unwrap_or(PyType::Scalar(Scalar::Str)),
-        Some((Shape::Int, _)) => PyType::Scalar(Scalar::Int),
-        Some((Shape::Float, _)) => PyType::Scalar(Scalar::Float),
-        Some((Shape::Bool, _)) => PyType::Scalar(Scalar::Bool),
-        Some((
-            Shape::List,
-            Some(s @ (Scalar::Str | Scalar::Int | Scalar::Float | Scalar::Bool)),
-        )) => PyType::List(s),
-        Some((Shape::Dict, _))
-            if last
-                .and_then(|v| v.detail.as_ref())
-                .is_some_and(|d| d.has_files()) =>
-        {
+    let Some(v) = last else {
+        return PyType::Scalar(Scalar::Str);
+    };
+    match (v.shape, v.item) {
+        (Shape::Path, _) => PyType::Scalar(Scalar::Path),
+        (Shape::PathList, _) => PyType::List(Scalar::Path),
+        (Shape::Int, _) => PyType::Scalar(Scalar::Int),
+        (Shape::Float, _) => PyType::Scalar(Scalar::Float),
+        (Shape::Bool, _) => PyType::Scalar(Scalar::Bool),
+        (Shape::List, Some(s @ (Scalar::Str | Scalar::Int | Scalar::Float | Scalar::Bool))) => {
+            PyType::List(s)
+        }
+        (Shape::Dict, _) if v.detail.as_ref().is_some_and(|d| d.has_files()) => {
             PyType::Scalar(Scalar::Path)
         }
         _ => PyType::Scalar(Scalar::Str),
@@ -62,22 +46,9 @@ fn inferred(last: Option<&Value>) -> PyType {
 pub(crate) fn plan_return(
     p: &mut Pipeline<'_>,
     choice: Option<OutputChoice>,
-    imports: &mut Imports,
 ) -> Result<Return, ScaffoldError> {
-    let mut ret = Return::default();
     if !p.output_fields.is_empty() || choice == Some(OutputChoice::Output) {
-        imports.cog.insert("BaseModel");
-        ret.annotation = "Output".to_string();
-        let mut args = Vec::new();
-        for (name, ty, expr) in output_values(p)? {
-            if ty == "Path" {
-                imports.cog.insert("Path");
-            }
-            ret.output_fields.push((name.clone(), ty));
-            args.push(format!("{name}={expr}"));
-        }
-        ret.expr = call_expr("Output", &args);
-        return Ok(ret);
+        return output_class(p);
     }
     let last = p.calls.last().map(|c| p.call_value(c));
     let source = last.clone().or_else(|| {
@@ -92,100 +63,86 @@ pub(crate) fn plan_return(
         Some(OutputChoice::PathList) => PyType::List(Scalar::Path),
         _ => inferred(last.as_ref()),
     };
-    if let Some(name) = target.cog_import() {
-        imports.cog.insert(name);
-    }
-    ret.annotation = target.render();
-    ret.expr = match source {
+    let expr = match source {
         None => p.todo(format!("compute the {} run() returns", target.render())),
         Some(value) => returned(p, &value, &target, "run() returns"),
     };
-    Ok(ret)
+    Ok(Return {
+        annotation: target,
+        expr,
+        output_fields: Vec::new(),
+    })
+}
+
+/// `return Output(field=…, …)`.
+fn output_class(p: &mut Pipeline<'_>) -> Result<Return, ScaffoldError> {
+    let mut args = Vec::new();
+    let mut output_fields = Vec::new();
+    for (name, ty, expr) in output_values(p)? {
+        output_fields.push((name.clone(), ty));
+        args.push(Arg::Kw(name, expr));
+    }
+    Ok(Return {
+        annotation: PyType::Other(Sym::Output.name().to_string()),
+        expr: Expr::call(Expr::Sym(Sym::Output), args),
+        output_fields,
+    })
 }
 
 /// `value` as the `target` a cog output holds; a placeholder when it takes a decision.
-fn returned(p: &mut Pipeline<'_>, value: &Value, target: &PyType, what: &str) -> String {
-    let wrap = |e: &str| match target {
-        PyType::Scalar(Scalar::Path) => format!("Path({e})"),
-        _ => e.to_string(),
+fn returned(p: &mut Pipeline<'_>, value: &Value, target: &PyType, what: &str) -> Expr {
+    let wrap = |e: Expr| match target {
+        PyType::Scalar(Scalar::Path) => e.path(),
+        _ => e,
     };
     if *target == PyType::List(Scalar::Path) {
         match value.shape {
-            Shape::PathList => return format!("[Path(file) for file in {}]", value.expr),
-            Shape::Path => return format!("[Path({})]", value.expr),
+            Shape::PathList => {
+                let each = Expr::name("file").path();
+                return value.expr.clone().each("file", each, true);
+            }
+            Shape::Path => return Expr::List(vec![value.expr.clone().path()]),
             _ => {}
         }
     }
+    let described = format!(
+        "choose what {what} ({}) from {} ({})",
+        target.render(),
+        value.expr,
+        value.describe()
+    );
     match coerce::fit(value, target) {
-        Fit::Exact(e) => wrap(&e),
+        Fit::Exact(e) => wrap(e),
         Fit::Obvious { expr, note } => {
             p.notes.push(format!("{what} {note}."));
-            wrap(&expr)
+            wrap(expr)
         }
         Fit::Choose(choices) => {
             let listed: Vec<String> = choices.iter().map(|(e, t)| format!("{e} ({t})")).collect();
-            p.todo_about(
-                format!(
-                    "choose what {what} ({}) from {} ({}): {}",
-                    target.render(),
-                    value.expr,
-                    value.describe(),
-                    listed.join(", ")
-                ),
-                &value.expr,
-            )
+            p.todo_about(format!("{described}: {}", listed.join(", ")), &value.expr)
         }
         Fit::No => p.todo_about(
-            format!(
-                "choose what {what} ({}) from {} ({}); it is not a {} as is",
-                target.render(),
-                value.expr,
-                value.describe(),
-                target.render()
-            ),
+            format!("{described}; it is not a {} as is", target.render()),
             &value.expr,
         ),
     }
 }
 
 /// Each `Output` field: (name, type, expression).
-fn output_values(p: &mut Pipeline<'_>) -> Result<Vec<(String, String, String)>, ScaffoldError> {
-    let mut out = Vec::new();
+fn output_values(p: &mut Pipeline<'_>) -> Result<Vec<(String, PyType, Expr)>, ScaffoldError> {
     if !p.output_fields.is_empty() {
+        let mut out = Vec::new();
         for (name, source) in p.output_fields.clone() {
-            let fail = |reason: String| ScaffoldError::InvalidOutputField {
-                field: name.clone(),
-                reason,
-            };
-            if let Source::Computed { ty, description } = &source {
-                let parsed = PyType::parse(ty);
-                if !matches!(parsed, PyType::Scalar(s) if s != Scalar::Secret) {
-                    return Err(fail(format!(
-                        "type {ty:?}: an Output field is str, int, float, bool or Path (no \
-                         lists, no nesting)"
-                    )));
-                }
-                let what = if description.trim().is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", description.trim())
-                };
-                let todo = p.todo(format!("compute Output.{name} ({ty}){what}"));
-                out.push((name, parsed.render(), todo));
-                continue;
-            }
-            let mut deps = Vec::new();
-            let value = p.value_of(&source, &mut deps).map_err(fail)?;
-            let (ty, expr) = field(p, &name, &value);
-            out.push((name, ty, expr));
+            out.push(named_field(p, name, &source)?);
         }
         return Ok(out);
     }
     if p.calls.is_empty() {
         let todo =
             p.todo("compute Output.text (str), or name the fields with output_fields".into());
-        return Ok(vec![("text".into(), "str".into(), todo)]);
+        return Ok(vec![("text".into(), PyType::Scalar(Scalar::Str), todo)]);
     }
+    let mut out = Vec::new();
     let mut counts: Vec<(&'static str, usize)> = Vec::new();
     for c in 0..p.calls.len() {
         let value = p.call_value(&p.calls[c]);
@@ -211,8 +168,40 @@ fn output_values(p: &mut Pipeline<'_>) -> Result<Vec<(String, String, String)>, 
     Ok(out)
 }
 
+/// A field `output_fields` names: from its source, or computed by the agent's code.
+fn named_field(
+    p: &mut Pipeline<'_>,
+    name: String,
+    source: &Source,
+) -> Result<(String, PyType, Expr), ScaffoldError> {
+    let fail = |reason: String| ScaffoldError::InvalidOutputField {
+        field: name.clone(),
+        reason,
+    };
+    if let Source::Computed { ty, description } = source {
+        let parsed = PyType::parse(ty);
+        if !matches!(parsed, PyType::Scalar(s) if s != Scalar::Secret) {
+            return Err(fail(format!(
+                "type {ty:?}: an Output field is str, int, float, bool or Path (no lists, no \
+                 nesting)"
+            )));
+        }
+        let what = if description.trim().is_empty() {
+            String::new()
+        } else {
+            format!(": {}", description.trim())
+        };
+        let todo = p.todo(format!("compute Output.{name} ({ty}){what}"));
+        return Ok((name, parsed, todo));
+    }
+    let mut deps = Vec::new();
+    let value = p.value_of(source, &mut deps).map_err(fail)?;
+    let (ty, expr) = field(p, &name, &value);
+    Ok((name, ty, expr))
+}
+
 /// An `Output` field for a value: (type, expression). No lists, no nested models.
-fn field(p: &mut Pipeline<'_>, name: &str, value: &Value) -> (String, String) {
+fn field(p: &mut Pipeline<'_>, name: &str, value: &Value) -> (PyType, Expr) {
     let what = format!("Output.{name} gets");
     let scalar = |s: Scalar| PyType::Scalar(s);
     let ty = match (value.shape, value.item) {
@@ -240,10 +229,10 @@ fn field(p: &mut Pipeline<'_>, name: &str, value: &Value) -> (String, String) {
             ),
             &value.expr,
         );
-        return (ty.render(), todo);
+        return (ty, todo);
     }
     let expr = returned(p, value, &ty, &what);
-    (ty.render(), expr)
+    (ty, expr)
 }
 
 /// An `Output` field's name from what it holds (`image`, `text`, `audio`, `video`,
@@ -300,16 +289,5 @@ pub(crate) fn kind_of_words(text: &str) -> &'static str {
         "image"
     } else {
         "file"
-    }
-}
-
-/// `name(a, b)` on one line when short, else one argument per line.
-pub(crate) fn call_expr(callee: &str, args: &[String]) -> String {
-    let one = format!("{callee}({})", args.join(", "));
-    if one.len() <= 70 {
-        one
-    } else {
-        let body: Vec<String> = args.iter().map(|a| format!("    {a},")).collect();
-        format!("{callee}(\n{}\n)", body.join("\n"))
     }
 }

@@ -2,9 +2,10 @@
 //! planner builds it (`steps`) from the agent's `steps`, or from the steps the automatic
 //! wiring (`auto`) derives from `models`.
 
+use super::emit::Expr;
+use super::emit::names::{Namer, to_identifier};
 use super::error::ScaffoldError;
 use super::inputs::Param;
-use super::names::{Namer, to_identifier};
 use super::request::{ScaffoldRequest, StepSpec};
 use super::source::Source;
 use super::types::Value;
@@ -28,11 +29,11 @@ impl Binding<'_> {
         let output = &self.schema.output;
         match &output.shape {
             Some(shape) => {
-                let mut v = Value::of_shape(self.out_var.clone(), shape);
+                let mut v = Value::of_shape(Expr::name(self.out_var.clone()), shape);
                 // A concatenated stream is one `str` whatever its item schema says.
                 if output.kind == crate::schema::OutputKind::ConcatenatedString {
                     v = Value::of_type(
-                        self.out_var.clone(),
+                        Expr::name(self.out_var.clone()),
                         &super::types::PyType::Scalar(super::types::Scalar::Str),
                     );
                 }
@@ -40,7 +41,7 @@ impl Binding<'_> {
             }
             None => {
                 let ty = super::types::PyType::parse(&output.python_type);
-                let mut v = Value::of_type(self.out_var.clone(), &ty);
+                let mut v = Value::of_type(Expr::name(self.out_var.clone()), &ty);
                 v.shape = super::types::Shape::of_output(output);
                 v.url = true;
                 v
@@ -54,14 +55,14 @@ impl Binding<'_> {
     }
 }
 
-/// One call of a bound model: keyword arguments as Python source.
+/// One call of a bound model: its keyword arguments as expressions.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Call {
     pub(crate) binding: usize,
-    pub(crate) args: Vec<(String, String)>,
+    pub(crate) args: Vec<(String, Expr)>,
     /// Optional `run()` parameters (default `None`) for optional model inputs: sent only when
     /// set, because the API rejects `null` for an input (`**given(seed=seed)`).
-    pub(crate) when_given: Vec<(String, String)>,
+    pub(crate) when_given: Vec<(String, Expr)>,
     /// The variable holding this call's result, when not the binding's.
     pub(crate) out_var: Option<String>,
     /// The result, when not the binding's output (a fan-out, a named step).
@@ -71,9 +72,6 @@ pub(crate) struct Call {
     /// The earlier calls whose outputs it reads.
     pub(crate) deps: Vec<usize>,
 }
-
-/// The module-level helper that drops `None` values from keyword arguments.
-pub(crate) const GIVEN_HELPER: &str = "given";
 
 /// Everything `main.py` needs except the return.
 #[derive(Debug)]
@@ -94,24 +92,25 @@ pub(crate) struct Pipeline<'a> {
     /// The prediction variable of each call started together with others (`emit`).
     pub(crate) predictions: Vec<(usize, String)>,
     /// Placeholder statements before the return, for calls whose output nothing reads.
-    pub(crate) unread: Vec<String>,
+    pub(crate) unread: Vec<Expr>,
 }
 
 impl Pipeline<'_> {
     /// A `TODO("…")` placeholder call, recorded for the notes.
-    pub(crate) fn todo(&mut self, text: String) -> String {
-        let call = format!("TODO({})", super::python::string(&text));
-        self.placeholders.push(text);
-        call
+    pub(crate) fn todo(&mut self, text: String) -> Expr {
+        self.placeholders.push(text.clone());
+        Expr::Todo { text, about: None }
     }
 
     /// A `TODO("…", value)` placeholder about `value`: the value is handed to it, so the
     /// result it names counts as read (no PY035 beside the PY032) until the agent replaces
     /// the call.
-    pub(crate) fn todo_about(&mut self, text: String, value: &str) -> String {
-        let call = format!("TODO({}, {value})", super::python::string(&text));
-        self.placeholders.push(text);
-        call
+    pub(crate) fn todo_about(&mut self, text: String, value: &Expr) -> Expr {
+        self.placeholders.push(text.clone());
+        Expr::Todo {
+            text,
+            about: Some(Box::new(value.clone())),
+        }
     }
 }
 

@@ -4,10 +4,10 @@
 //! refusal naming the step, the input, what was given, the shapes and the sources that fit.
 
 use super::coerce::{self, Fit};
+use super::emit::{Expr, python};
 use super::error::ScaffoldError;
 use super::inputs::{self, Param};
 use super::plan::Pipeline;
-use super::python;
 use super::source::Source;
 use super::types::{PyType, Scalar, Shape, Value};
 use crate::schema::InputParam;
@@ -48,9 +48,9 @@ pub(crate) fn resolve(
     target: &PyType,
     raw: &serde_json::Value,
     deps: &mut Vec<usize>,
-) -> Result<String, ScaffoldError> {
+) -> Result<Expr, ScaffoldError> {
     if let Source::Value(v) = source {
-        return python::literal(v, Some(target)).ok_or_else(|| {
+        return literal(v, Some(target)).ok_or_else(|| {
             ctx.refuse(
                 raw,
                 format!("it is not a {} literal", ctx.input.python_type),
@@ -73,12 +73,12 @@ pub(crate) fn resolve(
                 .map_err(|why| ctx.refuse(raw, why))?;
             let fitted = fit_or_refuse(ctx, &value, &PyType::Scalar(*item_ty), raw, p)?;
             parts.push(if *item_ty == Scalar::Path && value.url {
-                format!("get_path_url({fitted})")
+                fitted.url()
             } else {
                 fitted
             });
         }
-        return Ok(format!("[{}]", parts.join(", ")));
+        return Ok(Expr::List(parts));
     }
     let value = source_value(p, source, Some((ctx.model, ctx.input)), deps).map_err(|why| {
         let mut why = why;
@@ -107,7 +107,7 @@ fn fit_or_refuse(
     target: &PyType,
     raw: &serde_json::Value,
     p: &mut Pipeline<'_>,
-) -> Result<String, ScaffoldError> {
+) -> Result<Expr, ScaffoldError> {
     match coerce::fit(value, target) {
         Fit::Exact(e) => Ok(e),
         Fit::Obvious { expr, note } => {
@@ -201,8 +201,7 @@ pub(crate) fn source_value(
                 serde_json::Value::Number(_) => PyType::Scalar(Scalar::Float),
                 _ => PyType::Other("value".into()),
             };
-            let lit =
-                python::literal(v, Some(&ty)).ok_or_else(|| format!("{v} is not a literal"))?;
+            let lit = literal(v, Some(&ty)).ok_or_else(|| format!("{v} is not a literal"))?;
             Ok(Value::of_type(lit, &ty))
         }
         Source::List(_) => Err("`list` is for a model input that takes a list".to_string()),
@@ -264,4 +263,13 @@ fn check_choices(p: &mut Pipeline<'_>, input: &InputParam, param: usize) {
             input.name
         ));
     }
+}
+
+/// A fixed value as a literal typed for its target; `None` when it cannot be written.
+pub(crate) fn literal(v: &serde_json::Value, ty: Option<&PyType>) -> Option<Expr> {
+    python::literal(v, ty)?;
+    Some(Expr::Lit {
+        value: v.clone(),
+        ty: ty.cloned(),
+    })
 }

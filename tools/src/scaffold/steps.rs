@@ -4,21 +4,21 @@
 //! the step, the input, what was given, the output's shape, the input's type and the picks
 //! that would fit. A required input no step gives gets a `TODO(...)` placeholder.
 
+use super::emit::Expr;
+use super::emit::names::{Namer, to_identifier};
 use super::error::ScaffoldError;
 use super::inputs;
-use super::names::{Namer, to_identifier};
 use super::plan::{Call, Pipeline};
-use super::python;
 use super::request::{ScaffoldRequest, StepSpec};
 use super::source::Source;
 use super::types::{ParamType, Scalar, Shape, Value};
 use crate::schema::{InputParam, ModelRef, OutputShape, Schemas};
 
-/// A fan-out: `input` takes each of `values` (Python literals) in its own prediction.
+/// A fan-out: `input` takes each of `values` (literals) in its own prediction.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FanOut {
     pub(crate) input: String,
-    pub(crate) values: Vec<String>,
+    pub(crate) values: Vec<Expr>,
     /// The loop variable and the list of predictions.
     pub(crate) var: String,
     pub(crate) predictions: String,
@@ -128,6 +128,29 @@ pub(crate) fn plan_steps<'a>(
     Ok(p)
 }
 
+/// The input of a step's model named `name`, or a refusal listing its inputs.
+fn known<'s>(
+    schema: &'s crate::schema::ModelSchema,
+    index: usize,
+    model: &str,
+    name: &str,
+) -> Result<&'s InputParam, ScaffoldError> {
+    schema
+        .inputs
+        .iter()
+        .find(|i| i.name == name)
+        .ok_or_else(|| {
+            let all: Vec<&str> = schema.inputs.iter().map(|i| i.name.as_str()).collect();
+            bad(
+                index,
+                format!(
+                    "{model} has no input {name:?}; its inputs: {}",
+                    all.join(", ")
+                ),
+            )
+        })
+}
+
 fn plan_step(
     p: &mut Pipeline<'_>,
     index: usize,
@@ -137,22 +160,6 @@ fn plan_step(
 ) -> Result<Call, ScaffoldError> {
     let schema = p.bindings[binding].schema;
     let model = p.bindings[binding].model().to_string();
-    let known = |name: &str| -> Result<&InputParam, ScaffoldError> {
-        schema
-            .inputs
-            .iter()
-            .find(|i| i.name == name)
-            .ok_or_else(|| {
-                let all: Vec<&str> = schema.inputs.iter().map(|i| i.name.as_str()).collect();
-                bad(
-                    index,
-                    format!(
-                        "{model} has no input {name:?}; its inputs: {}",
-                        all.join(", ")
-                    ),
-                )
-            })
-    };
     let mut call = Call {
         binding,
         args: Vec::new(),
@@ -175,92 +182,19 @@ fn plan_step(
     }
     // Unknown names first; then the inputs in the model's own order.
     for name in step.inputs.keys() {
-        known(name)?;
+        known(schema, index, &model, name)?;
     }
     let ordered = schema
         .inputs
         .iter()
         .filter_map(|i| step.inputs.get_key_value(&i.name));
     for (name, raw) in ordered {
-        let input = known(name)?;
-        let target = ParamType::of(&input.python_type).ty;
-        let ctx = super::resolve::Ctx {
-            index,
-            label,
-            model: &model,
-            input,
-        };
-        let source = Source::parse(raw).map_err(|e| bad(index, format!("`{name}`: {e}")))?;
-        let expr = super::resolve::resolve(p, &ctx, &source, &target, raw, &mut call.deps)?;
-        // A run() input that may be None is passed only when set (the API refuses null).
-        let when_given = matches!(&source, Source::Input(n)
-            if p.params.iter().any(|q| q.name == *n && q.may_be_none()));
-        if when_given {
-            call.when_given.push((name.clone(), expr));
-        } else {
-            call.args.push((name.clone(), expr));
-        }
+        let input = known(schema, index, &model, name)?;
+        plan_input(p, &mut call, index, label, &model, input, raw)?;
     }
     if let Some(over) = &step.over {
-        let input = known(&over.input)?;
-        let target = ParamType::of(&input.python_type).ty;
-        let mut values = Vec::new();
-        for v in &over.values {
-            values.push(python::literal(v, Some(&target)).ok_or_else(|| {
-                bad(
-                    index,
-                    format!("{v} is not a {} for `{}`", input.python_type, over.input),
-                )
-            })?);
-        }
-        if values.is_empty() {
-            return Err(bad(index, "`over.values` is empty".to_string()));
-        }
-        let ident = p.bindings[binding].ident.clone();
-        let base = step.id.as_deref().map(to_identifier).unwrap_or(ident);
-        call.over = Some(FanOut {
-            input: over.input.clone(),
-            values,
-            var: p
-                .namer
-                .fresh(&[to_identifier(&over.input), "value".to_string()]),
-            predictions: p.namer.fresh(&[format!("{base}_predictions")]),
-        });
-        let item = p.bindings[binding].output();
-        let var = p.namer.fresh(&[format!("{base}_outputs")]);
-        call.out_var = Some(var.clone());
-        call.output = Some(match &item.detail {
-            // One item per value, each shaped like the model's output.
-            Some(d) => Value::of_shape(
-                var,
-                &OutputShape {
-                    python_type: format!("list[{}]", d.python_type),
-                    file: false,
-                    fields: Vec::new(),
-                    items: Some(Box::new(d.clone())),
-                    any_of: Vec::new(),
-                    cut: None,
-                    choices: Vec::new(),
-                },
-            ),
-            None => {
-                let (shape, item_scalar) = match item.shape {
-                    Shape::Path => (Shape::PathList, Some(Scalar::Path)),
-                    Shape::Str => (Shape::List, Some(Scalar::Str)),
-                    Shape::Int => (Shape::List, Some(Scalar::Int)),
-                    Shape::Float => (Shape::List, Some(Scalar::Float)),
-                    Shape::Bool => (Shape::List, Some(Scalar::Bool)),
-                    _ => (Shape::List, None),
-                };
-                Value {
-                    expr: var,
-                    shape,
-                    item: item_scalar,
-                    url: true,
-                    detail: None,
-                }
-            }
-        });
+        let input = known(schema, index, &model, &over.input)?;
+        fan_out(p, &mut call, index, step, input)?;
     } else if step.id.is_some() || p.calls.iter().any(|c| c.binding == binding) {
         let base = step
             .id
@@ -269,11 +203,124 @@ fn plan_step(
             .unwrap_or_else(|| p.bindings[binding].out_var.clone());
         let var = p.namer.fresh(&[base.clone(), format!("{base}_output")]);
         let mut value = p.bindings[binding].output();
-        rename(&mut value, &var);
+        value.expr = Expr::name(var.clone());
         call.out_var = Some(var);
         call.output = Some(value);
     }
-    // Required inputs no source gives: a placeholder the validator reports (PY032).
+    fill_required(p, &mut call, step, &model);
+    Ok(call)
+}
+
+/// One model input from its source: fitted, and passed only when set when it is a run()
+/// input that may be `None`.
+fn plan_input(
+    p: &mut Pipeline<'_>,
+    call: &mut Call,
+    index: usize,
+    label: &str,
+    model: &str,
+    input: &InputParam,
+    raw: &serde_json::Value,
+) -> Result<(), ScaffoldError> {
+    let name = &input.name;
+    let target = ParamType::of(&input.python_type).ty;
+    let ctx = super::resolve::Ctx {
+        index,
+        label,
+        model,
+        input,
+    };
+    let source = Source::parse(raw).map_err(|e| bad(index, format!("`{name}`: {e}")))?;
+    let expr = super::resolve::resolve(p, &ctx, &source, &target, raw, &mut call.deps)?;
+    // A run() input that may be None is passed only when set (the API refuses null).
+    let when_given = matches!(&source, Source::Input(n)
+        if p.params.iter().any(|q| q.name == *n && q.may_be_none()));
+    if when_given {
+        call.when_given.push((name.clone(), expr));
+    } else {
+        call.args.push((name.clone(), expr));
+    }
+    Ok(())
+}
+
+/// `over`: one prediction per value of one input; the result is the list of outputs.
+fn fan_out(
+    p: &mut Pipeline<'_>,
+    call: &mut Call,
+    index: usize,
+    step: &StepSpec,
+    input: &InputParam,
+) -> Result<(), ScaffoldError> {
+    let Some(over) = &step.over else {
+        return Ok(());
+    };
+    let target = ParamType::of(&input.python_type).ty;
+    let mut values = Vec::new();
+    for v in &over.values {
+        values.push(super::resolve::literal(v, Some(&target)).ok_or_else(|| {
+            bad(
+                index,
+                format!("{v} is not a {} for `{}`", input.python_type, over.input),
+            )
+        })?);
+    }
+    if values.is_empty() {
+        return Err(bad(index, "`over.values` is empty".to_string()));
+    }
+    let binding = call.binding;
+    let ident = p.bindings[binding].ident.clone();
+    let base = step.id.as_deref().map(to_identifier).unwrap_or(ident);
+    call.over = Some(FanOut {
+        input: over.input.clone(),
+        values,
+        var: p
+            .namer
+            .fresh(&[to_identifier(&over.input), "value".to_string()]),
+        predictions: p.namer.fresh(&[format!("{base}_predictions")]),
+    });
+    let var = p.namer.fresh(&[format!("{base}_outputs")]);
+    call.out_var = Some(var.clone());
+    call.output = Some(fan_out_value(&p.bindings[binding].output(), var));
+    Ok(())
+}
+
+/// The list a fan-out returns: one item per value, each shaped like the model's output.
+fn fan_out_value(item: &Value, var: String) -> Value {
+    if let Some(d) = &item.detail {
+        return Value::of_shape(
+            Expr::name(var),
+            &OutputShape {
+                python_type: format!("list[{}]", d.python_type),
+                file: false,
+                fields: Vec::new(),
+                items: Some(Box::new(d.clone())),
+                any_of: Vec::new(),
+                cut: None,
+                choices: Vec::new(),
+            },
+        );
+    }
+    let (shape, item_scalar) = match item.shape {
+        Shape::Path => (Shape::PathList, Some(Scalar::Path)),
+        Shape::Str => (Shape::List, Some(Scalar::Str)),
+        Shape::Int => (Shape::List, Some(Scalar::Int)),
+        Shape::Float => (Shape::List, Some(Scalar::Float)),
+        Shape::Bool => (Shape::List, Some(Scalar::Bool)),
+        _ => (Shape::List, None),
+    };
+    Value {
+        expr: Expr::name(var),
+        shape,
+        item: item_scalar,
+        url: true,
+        detail: None,
+    }
+}
+
+/// Placeholders (PY032) for the required inputs no source gives, and for the main input of
+/// a model that requires nothing (called without arguments it would run on its defaults).
+fn fill_required(p: &mut Pipeline<'_>, call: &mut Call, step: &StepSpec, model: &str) {
+    let schema = p.bindings[call.binding].schema;
     for input in schema.inputs.iter().filter(|i| i.required) {
         let given = step.inputs.contains_key(&input.name)
             || step.over.as_ref().is_some_and(|o| o.input == input.name);
@@ -286,8 +333,6 @@ fn plan_step(
             call.args.push((input.name.clone(), todo));
         }
     }
-    // A model that requires nothing is never called without arguments (it would run on its
-    // defaults): its main input gets a placeholder.
     if call.args.is_empty()
         && call.when_given.is_empty()
         && call.over.is_none()
@@ -300,10 +345,4 @@ fn plan_step(
         ));
         call.args.push((input.name.clone(), todo));
     }
-    Ok(call)
-}
-
-/// Renames a call's result (and the reads of its parts).
-fn rename(value: &mut Value, var: &str) {
-    value.expr = var.to_string();
 }

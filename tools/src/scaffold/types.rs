@@ -1,5 +1,6 @@
 //! The Python types the scaffolder handles, and the shapes of values flowing through `run()`.
 
+use super::emit::Expr;
 use crate::schema::{InputType, OutputKind, OutputShape, OutputSpec};
 
 /// A scalar type `run()` can take or a model can accept.
@@ -145,7 +146,7 @@ impl Shape {
 /// An expression of a given shape, e.g. `pixel_forge_output` (a `list[Path]`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Value {
-    pub(crate) expr: String,
+    pub(crate) expr: Expr,
     pub(crate) shape: Shape,
     /// For lists: the element type when known (`list[str]` → `str`).
     pub(crate) item: Option<Scalar>,
@@ -158,7 +159,7 @@ pub(crate) struct Value {
 
 impl Value {
     /// A value of a plain type (a `run()` input).
-    pub(crate) fn of_type(expr: String, ty: &PyType) -> Value {
+    pub(crate) fn of_type(expr: Expr, ty: &PyType) -> Value {
         Value {
             expr,
             shape: ty.shape(),
@@ -172,7 +173,7 @@ impl Value {
     }
 
     /// A part of a model's output, from its schema shape.
-    pub(crate) fn of_shape(expr: String, shape: &OutputShape) -> Value {
+    pub(crate) fn of_shape(expr: Expr, shape: &OutputShape) -> Value {
         let ty = PyType::parse(&shape.python_type);
         let (s, item) = if shape.file {
             (Shape::Path, None)

@@ -2,12 +2,13 @@
 //! nothing (PY035), so each gets a placeholder statement (PY032) naming the decision: pass
 //! the output on, or remove the call.
 
+use super::emit::Expr;
 use super::output::Return;
 use super::plan::Pipeline;
 
 /// The placeholder statements for calls whose output no later call and not the result read,
 /// in call order (recorded in the pipeline's placeholders).
-pub(crate) fn placeholders(p: &mut Pipeline<'_>, ret: &Return) -> Vec<String> {
+pub(crate) fn placeholders(p: &mut Pipeline<'_>, ret: &Return) -> Vec<Expr> {
     let mut lines = Vec::new();
     for i in 0..p.calls.len() {
         let call = &p.calls[i];
@@ -23,9 +24,9 @@ pub(crate) fn placeholders(p: &mut Pipeline<'_>, ret: &Return) -> Vec<String> {
                     || c.args
                         .iter()
                         .chain(&c.when_given)
-                        .any(|(_, arg)| mentions(arg, &var)))
+                        .any(|(_, arg)| arg.mentions(&var)))
         });
-        if read_later || mentions(&ret.expr, &var) {
+        if read_later || ret.expr.mentions(&var) {
             continue;
         }
         let text = format!(
@@ -34,30 +35,7 @@ pub(crate) fn placeholders(p: &mut Pipeline<'_>, ret: &Return) -> Vec<String> {
             value.describe(),
             binding.reference
         );
-        lines.push(p.todo_about(text, &var));
+        lines.push(p.todo_about(text, &Expr::name(var)));
     }
     lines
-}
-
-/// Whether `text` holds `name` as a whole identifier.
-fn mentions(text: &str, name: &str) -> bool {
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(name).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + name.len()..].chars().next();
-        !before.is_some_and(ident) && !after.is_some_and(ident)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mentions;
-
-    #[test]
-    fn mentions_whole_identifiers_only() {
-        assert!(mentions("Output(image=flux_output[0])", "flux_output"));
-        assert!(mentions("flux_output", "flux_output"));
-        assert!(!mentions("flux_output_2[0]", "flux_output"));
-        assert!(!mentions("my_flux_output", "flux_output"));
-    }
 }

@@ -2,15 +2,25 @@
 
 use serde_json::Value;
 
-use super::types::{PyType, Scalar};
+use crate::scaffold::types::{PyType, Scalar};
 
-/// A double-quoted Python string literal.
+/// A Python string literal as ruff and black write it: double-quoted, unless the text holds
+/// more double quotes than single ones (then single-quoted, with fewer escapes).
 pub(crate) fn string(s: &str) -> String {
+    let doubles = s.matches('"').count();
+    let quote = if doubles > s.matches('\'').count() {
+        '\''
+    } else {
+        '"'
+    };
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+    out.push(quote);
     for c in s.chars() {
         match c {
-            '"' => out.push_str("\\\""),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
@@ -21,7 +31,7 @@ pub(crate) fn string(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
+    out.push(quote);
     out
 }
 
@@ -100,7 +110,9 @@ mod tests {
 
     #[test]
     fn literals() {
-        assert_eq!(string("a \"b\"\n\\"), r#""a \"b\"\n\\""#);
+        assert_eq!(string("a \"b\"\n\\"), r#"'a "b"\n\\'"#);
+        assert_eq!(string("it's \"x\""), r#"'it\'s "x"'"#);
+        assert_eq!(string("it's"), r#""it's""#);
         assert_eq!(
             literal(&json!(1), Some(&PyType::Scalar(Scalar::Float))).unwrap(),
             "1.0"
