@@ -12,6 +12,7 @@ mod jsonrpc;
 mod listener;
 pub mod metrics;
 mod pool;
+mod result_cache;
 mod sniff;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -156,6 +157,8 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
     .await;
     // Whatever is still running after the grace period is cancelled now.
     ct.cancel();
+    // Every audit line handed to the writer reaches the log before the process exits.
+    tokio::task::spawn_blocking(audit::flush).await.ok();
     Ok(())
 }
 
