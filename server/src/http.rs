@@ -5,6 +5,7 @@
 
 mod admission;
 mod audit;
+pub use audit::LogWriter;
 pub mod auth;
 mod fast_call;
 pub mod fds;

@@ -7,9 +7,12 @@
 //! outcome, the duration) to the `audit` thread, which emits the same `tracing` event to
 //! the same subscriber (stderr). Nothing is dropped: when the bounded channel is full or
 //! the thread is gone, the line is emitted in place, as before; `flush` waits until every
-//! record handed over has been written (the server calls it before exiting).
+//! record handed over has been written (the server calls it before exiting). The writer
+//! gathers the lines it finds queued and writes them with one `write` ([`LogWriter`]).
 
 use std::{
+    cell::RefCell,
+    io::Write,
     sync::{
         Arc, OnceLock,
         atomic::{AtomicBool, Ordering},
@@ -22,6 +25,50 @@ use super::auth::Principal;
 
 /// Records waiting for the writer at most (beyond, lines are written in place).
 const CAPACITY: usize = 8192;
+/// Most lines written with one `write`.
+const MAX_BATCH: usize = 512;
+/// The writer's pause after each batch (the most a line waits behind a batch).
+const PAUSE: Duration = Duration::from_millis(2);
+
+thread_local! {
+    /// On the `audit` thread while it writes a batch: where its log lines gather.
+    static BATCH: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// The log's writer (`with_writer(|| LogWriter)`): stderr, except for the lines the
+/// `audit` thread writes, which are gathered and written to stderr together.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let gathered = BATCH.with(|b| match b.borrow_mut().as_mut() {
+            Some(batch) => {
+                batch.extend_from_slice(buf);
+                true
+            }
+            None => false,
+        });
+        if gathered {
+            Ok(buf.len())
+        } else {
+            std::io::stderr().write(buf)
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        // One locked write of the whole line, as `Stderr` does.
+        if BATCH.with(|b| b.borrow().is_some()) {
+            self.write(buf).map(drop)
+        } else {
+            std::io::stderr().write_all(buf)
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 /// One audit line, not yet formatted.
 struct Record {
@@ -46,16 +93,7 @@ fn writer() -> Option<&'static SyncSender<Message>> {
             let (tx, rx) = mpsc::sync_channel::<Message>(CAPACITY);
             let spawned = std::thread::Builder::new()
                 .name("audit".into())
-                .spawn(move || {
-                    for message in rx {
-                        match message {
-                            Message::Line(record) => emit(&record),
-                            Message::Flush(done) => {
-                                let _ = done.send(());
-                            }
-                        }
-                    }
-                });
+                .spawn(move || write_batches(&rx));
             match spawned {
                 Ok(_) => Some(tx),
                 Err(e) => {
@@ -65,6 +103,37 @@ fn writer() -> Option<&'static SyncSender<Message>> {
             }
         })
         .as_ref()
+}
+
+/// The writer's loop: waits for a line, takes every line queued behind it, writes them
+/// with one `write` to stderr, then pauses briefly so that, under load, senders queue
+/// without waking it for each line.
+fn write_batches(rx: &mpsc::Receiver<Message>) {
+    while let Ok(first) = rx.recv() {
+        BATCH.with(|b| *b.borrow_mut() = Some(Vec::with_capacity(16 * 1024)));
+        let mut acks = Vec::new();
+        let mut next = Some(first);
+        let mut lines = 0;
+        while let Some(message) = next {
+            match message {
+                Message::Line(record) => emit(&record),
+                Message::Flush(done) => acks.push(done),
+            }
+            lines += 1;
+            next = if lines < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if let Some(batch) = BATCH.with(|b| b.borrow_mut().take()) {
+            let _ = std::io::stderr().write_all(&batch);
+        }
+        for done in acks {
+            let _ = done.send(());
+        }
+        std::thread::sleep(PAUSE);
+    }
 }
 
 /// Whether audit lines are wanted at all (`RUST_LOG` may leave INFO out).
