@@ -6,13 +6,13 @@ use std::fs;
 
 use super::{SOURCES_TREE, SourceState, Store, StoreError, types::decode};
 
+/// The stamp read, and the source's state as the memo holds it under that stamp.
+pub type Peeked = (Vec<u8>, Result<Option<SourceState>, StoreError>);
+
 impl Store {
     /// The stamp and the source's state as [`Store::source_state`] gives it, when the memo
     /// holds that state under the current stamp; `None` when the store must be opened.
-    pub fn peek_source_state(
-        &self,
-        source: &str,
-    ) -> Option<(Vec<u8>, Result<Option<SourceState>, StoreError>)> {
+    pub fn peek_source_state(&self, source: &str) -> Option<Peeked> {
         let stamp = self.read_stamp();
         let raw = {
             let mut memo = self.memo();
