@@ -18,9 +18,11 @@ use crate::source::{DocsConfig, Source};
 use crate::store::{DocVersion, Store, StoreError, VersionInfo};
 
 mod get_docs;
+mod read_key;
 mod refresh;
 
 pub use get_docs::GetDocsRequest;
+pub use read_key::ReadKey;
 
 /// Default cap on `get_docs` output, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 8000;
@@ -99,6 +101,9 @@ struct Memory {
     /// The last refresh failure per source: (when, why).
     failures: HashMap<Source, (Instant, String)>,
     rulebook: Option<((String, String), Arc<Rulebook>)>,
+    /// The store's stamp when `rulebook` was last found current: while it holds, no store
+    /// write happened since, and the Rulebook is returned without reading the store.
+    rulebook_stamp: Vec<u8>,
 }
 
 /// The docs cache. Cheap to clone.
@@ -201,6 +206,17 @@ impl DocsCache {
 
     /// The Rulebook from the cached docs (no network); built-in defaults if nothing is cached.
     pub async fn rulebook(&self) -> Result<Arc<Rulebook>, DocsError> {
+        // Two tiny files' worth of reading, no sled: fine on an async thread.
+        let stamp = self.inner.store.stamp();
+        {
+            let memory = self.memory();
+            if !stamp.is_empty()
+                && memory.rulebook_stamp == stamp
+                && let Some((_, book)) = &memory.rulebook
+            {
+                return Ok(book.clone());
+            }
+        }
         let store = self.inner.store.clone();
         let (spec, runtime) = blocking(move || {
             Ok((
@@ -216,10 +232,15 @@ impl DocsCache {
                 .map(|v| v.sha256.clone())
                 .unwrap_or_default(),
         );
-        if let Some((k, book)) = &self.memory().rulebook
-            && *k == key
         {
-            return Ok(book.clone());
+            let mut memory = self.memory();
+            if let Some((k, book)) = &memory.rulebook
+                && *k == key
+            {
+                let book = book.clone();
+                memory.rulebook_stamp = stamp;
+                return Ok(book);
+            }
         }
         let parsed = match spec.as_ref() {
             Some(s) => Some((s, self.parsed(s).await?)),
@@ -229,7 +250,9 @@ impl DocsCache {
             parsed.as_ref().map(|(s, p)| (*s, &p.doc)),
             runtime.as_ref(),
         ));
-        self.memory().rulebook = Some((key, book.clone()));
+        let mut memory = self.memory();
+        memory.rulebook = Some((key, book.clone()));
+        memory.rulebook_stamp = stamp;
         Ok(book)
     }
 

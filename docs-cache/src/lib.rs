@@ -31,7 +31,7 @@ pub mod sections;
 pub mod source;
 pub mod store;
 
-pub use cache::{DEFAULT_MAX_CHARS, DocsCache, DocsError, GetDocsRequest};
+pub use cache::{DEFAULT_MAX_CHARS, DocsCache, DocsError, GetDocsRequest, ReadKey};
 pub use diff::DocDiff;
 pub use fetch::FetchError;
 pub use results::{DocumentView, FetchReport, Freshness, GetDocsResult, SectionText, SourceFetch};

@@ -5,6 +5,7 @@
 
 mod admission;
 mod audit;
+pub use audit::LogWriter;
 pub mod auth;
 mod fast_call;
 pub mod fds;
@@ -12,6 +13,7 @@ mod listener;
 mod message;
 pub mod metrics;
 mod pool;
+mod result_cache;
 mod sniff;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -156,6 +158,8 @@ pub async fn serve(state: Arc<AppState>, opts: HttpOptions) -> anyhow::Result<()
     .await;
     // Whatever is still running after the grace period is cancelled now.
     ct.cancel();
+    // Every audit line handed to the writer reaches the log before the process exits.
+    tokio::task::spawn_blocking(audit::flush).await.ok();
     Ok(())
 }
 

@@ -100,7 +100,7 @@ fn init_tracing(quiet: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| http::LogWriter)
         .with_ansi(false)
         .try_init();
 }

@@ -57,7 +57,7 @@ impl DocsCache {
         Ok(FetchReport { sources })
     }
 
-    fn stale_reason(&self, source: Source) -> Option<String> {
+    pub(super) fn stale_reason(&self, source: Source) -> Option<String> {
         self.memory()
             .failures
             .get(&source)
@@ -78,6 +78,18 @@ impl DocsCache {
         }
     }
 
+    /// Whether a read of `source`, last checked at `checked_at`, refreshes it first: older
+    /// than the TTL, and no failed refresh in the last minute.
+    pub(super) fn refresh_due(&self, source: Source, checked_at: &str) -> bool {
+        let expired = age_seconds(checked_at) >= self.inner.config.ttl.as_secs();
+        let recently_failed = self
+            .memory()
+            .failures
+            .get(&source)
+            .is_some_and(|(at, _)| at.elapsed() < RETRY_AFTER_FAILURE);
+        expired && !recently_failed
+    }
+
     /// The latest version, refreshed first when older than the TTL (failures → stale).
     pub(super) async fn current(
         &self,
@@ -94,13 +106,7 @@ impl DocsCache {
         })
         .await?;
         if let (Some(state), Some(latest)) = (&state, latest) {
-            let expired = age_seconds(&state.checked_at) >= self.inner.config.ttl.as_secs();
-            let recently_failed = self
-                .memory()
-                .failures
-                .get(&source)
-                .is_some_and(|(at, _)| at.elapsed() < RETRY_AFTER_FAILURE);
-            if !expired || recently_failed {
+            if !self.refresh_due(source, &state.checked_at) {
                 let freshness = self.freshness(source, &latest, &state.checked_at);
                 let event = if freshness.stale {
                     "mcp_pipelines_docs_cache_stale_serves_total"

@@ -22,6 +22,7 @@ mod db;
 mod error;
 mod lock;
 mod memo;
+mod peek;
 mod recovery;
 #[cfg(test)]
 mod tests;
@@ -276,14 +277,8 @@ impl Store {
     /// The state of a source, if anything was ever stored for it. `checked_at` is the later
     /// of the stored one and the last 304's.
     pub fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
-        let mut state: Option<SourceState> = self.get_json(SOURCES_TREE, source)?;
-        if let Some(s) = state.as_mut()
-            && let Ok(checked) = fs::read_to_string(self.checked_path(source))
-            && checked.trim() > s.checked_at.as_str()
-        {
-            s.checked_at = checked.trim().to_owned();
-        }
-        Ok(state)
+        let state: Option<SourceState> = self.get_json(SOURCES_TREE, source)?;
+        Ok(self.with_checked(source, state))
     }
 
     /// One stored version.
@@ -335,6 +330,12 @@ impl Store {
     fn memo(&self) -> MutexGuard<'_, Memo> {
         // A poisoned memo is only a cache: recover it.
         self.inner.memo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The stamp every write rewrites (this process's or another's): equal stamps, same
+    /// contents.
+    pub fn stamp(&self) -> Vec<u8> {
+        self.read_stamp()
     }
 
     fn read_stamp(&self) -> Vec<u8> {

@@ -2,38 +2,231 @@
 //! INFO): who (the token's `sub`, or `static-token-N` for the N-th static token, or
 //! `anonymous` without auth), which tool, the outcome and the duration. Never the token,
 //! the arguments or file contents.
+//!
+//! The request path does not format: it hands a small record (shared strings, a static
+//! outcome, the duration) to the `audit` thread, which emits the same `tracing` event to
+//! the same subscriber (stderr). Nothing is dropped: when the bounded channel is full or
+//! the thread is gone, the line is emitted in place, as before; `flush` waits until every
+//! record handed over has been written (the server calls it before exiting). The writer
+//! gathers the lines it finds queued and writes them with one `write` ([`LogWriter`]).
 
-use std::time::Duration;
+use std::{
+    cell::RefCell,
+    io::Write,
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicBool, Ordering},
+        mpsc::{self, SyncSender, TrySendError},
+    },
+    time::Duration,
+};
 
 use super::auth::Principal;
 
-fn subject(principal: Option<&Principal>) -> &str {
-    principal.map_or("anonymous", |p| &p.subject)
+/// Records waiting for the writer at most (beyond, lines are written in place).
+const CAPACITY: usize = 8192;
+/// Most lines written with one `write`.
+const MAX_BATCH: usize = 512;
+/// The writer's pause after each batch (the most a line waits behind a batch).
+const PAUSE: Duration = Duration::from_millis(2);
+
+thread_local! {
+    /// On the `audit` thread while it writes a batch: where its log lines gather.
+    static BATCH: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// The log's writer (`with_writer(|| LogWriter)`): stderr, except for the lines the
+/// `audit` thread writes, which are gathered and written to stderr together.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let gathered = BATCH.with(|b| match b.borrow_mut().as_mut() {
+            Some(batch) => {
+                batch.extend_from_slice(buf);
+                true
+            }
+            None => false,
+        });
+        if gathered {
+            Ok(buf.len())
+        } else {
+            std::io::stderr().write(buf)
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        // One locked write of the whole line, as `Stderr` does.
+        if BATCH.with(|b| b.borrow().is_some()) {
+            self.write(buf).map(drop)
+        } else {
+            std::io::stderr().write_all(buf)
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// One audit line, not yet formatted.
+struct Record {
+    subject: Option<Arc<str>>,
+    tool: Arc<str>,
+    outcome: &'static str,
+    /// For a refused call: why.
+    reason: Option<&'static str>,
+    duration: Duration,
+}
+
+enum Message {
+    Line(Record),
+    /// Answered once every line sent before it is written.
+    Flush(mpsc::Sender<()>),
+}
+
+fn writer() -> Option<&'static SyncSender<Message>> {
+    static WRITER: OnceLock<Option<SyncSender<Message>>> = OnceLock::new();
+    WRITER
+        .get_or_init(|| {
+            let (tx, rx) = mpsc::sync_channel::<Message>(CAPACITY);
+            let spawned = std::thread::Builder::new()
+                .name("audit".into())
+                .spawn(move || write_batches(&rx));
+            match spawned {
+                Ok(_) => Some(tx),
+                Err(e) => {
+                    tracing::warn!("audit lines are written on the request path: {e}");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// The writer's loop: waits for a line, takes every line queued behind it, writes them
+/// with one `write` to stderr, then pauses briefly so that, under load, senders queue
+/// without waking it for each line.
+fn write_batches(rx: &mpsc::Receiver<Message>) {
+    while let Ok(first) = rx.recv() {
+        BATCH.with(|b| *b.borrow_mut() = Some(Vec::with_capacity(16 * 1024)));
+        let mut acks = Vec::new();
+        let mut next = Some(first);
+        let mut lines = 0;
+        while let Some(message) = next {
+            match message {
+                Message::Line(record) => emit(&record),
+                Message::Flush(done) => acks.push(done),
+            }
+            lines += 1;
+            next = if lines < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if let Some(batch) = BATCH.with(|b| b.borrow_mut().take()) {
+            let _ = std::io::stderr().write_all(&batch);
+        }
+        for done in acks {
+            let _ = done.send(());
+        }
+        std::thread::sleep(PAUSE);
+    }
+}
+
+/// Whether audit lines are wanted at all (`RUST_LOG` may leave INFO out).
+fn enabled() -> bool {
+    tracing::enabled!(target: "audit", tracing::Level::INFO)
+}
+
+/// Set by `flush`: later lines are written in place (the process is about to exit).
+static IN_PLACE: AtomicBool = AtomicBool::new(false);
+
+fn submit(record: Record) {
+    if IN_PLACE.load(Ordering::Relaxed) {
+        return emit(&record);
+    }
+    let Some(tx) = writer() else {
+        return emit(&record);
+    };
+    match tx.try_send(Message::Line(record)) {
+        Ok(()) => {}
+        Err(
+            TrySendError::Full(Message::Line(r)) | TrySendError::Disconnected(Message::Line(r)),
+        ) => {
+            emit(&r);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Waits until every audit line handed over so far is written; later ones are written in
+/// place.
+pub fn flush() {
+    IN_PLACE.store(true, Ordering::Relaxed);
+    let Some(tx) = writer() else { return };
+    let (done, wait) = mpsc::channel();
+    if tx.send(Message::Flush(done)).is_ok() {
+        let _ = wait.recv();
+    }
 }
 
 /// A tool call that was answered (`outcome`: ok, tool_error, rpc_error, http_error).
-pub fn tool_call(principal: Option<&Principal>, tool: &str, outcome: &str, duration: Duration) {
-    tracing::info!(
-        target: "audit",
-        subject = subject(principal),
-        tool = %truncate(tool),
-        outcome,
-        duration_ms = duration.as_secs_f64() * 1000.0,
-        "tool call"
-    );
+pub fn tool_call(
+    principal: Option<&Principal>,
+    tool: &Arc<str>,
+    outcome: &'static str,
+    duration: Duration,
+) {
+    if enabled() {
+        submit(Record {
+            subject: principal.map(|p| p.subject.clone()),
+            tool: tool.clone(),
+            outcome,
+            reason: None,
+            duration,
+        });
+    }
 }
 
 /// A tool call refused before it ran (`reason`: insufficient_scope, queue_full, ...).
-pub fn refused(principal: Option<&Principal>, tool: &str, reason: &str) {
-    tracing::info!(
-        target: "audit",
-        subject = subject(principal),
-        tool = %truncate(tool),
-        outcome = "refused",
-        reason,
-        duration_ms = 0.0,
-        "tool call"
-    );
+pub fn refused(principal: Option<&Principal>, tool: &Arc<str>, reason: &'static str) {
+    if enabled() {
+        submit(Record {
+            subject: principal.map(|p| p.subject.clone()),
+            tool: tool.clone(),
+            outcome: "refused",
+            reason: Some(reason),
+            duration: Duration::ZERO,
+        });
+    }
+}
+
+/// Writes one line (on the `audit` thread, or in place).
+fn emit(r: &Record) {
+    let subject = r.subject.as_deref().unwrap_or("anonymous");
+    let tool = truncate(&r.tool);
+    match r.reason {
+        None => tracing::info!(
+            target: "audit",
+            subject,
+            tool = %tool,
+            outcome = r.outcome,
+            duration_ms = r.duration.as_secs_f64() * 1000.0,
+            "tool call"
+        ),
+        Some(reason) => tracing::info!(
+            target: "audit",
+            subject,
+            tool = %tool,
+            outcome = "refused",
+            reason,
+            duration_ms = 0.0,
+            "tool call"
+        ),
+    }
 }
 
 /// A client-supplied tool name, cut to a sane length for the log.

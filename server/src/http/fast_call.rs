@@ -26,6 +26,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use pipelines_docs_cache::ReadKey;
 use rmcp::{
     RoleServer, Service as _,
     model::{
@@ -38,7 +39,8 @@ use rmcp::{
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::handler::PipelinesServer;
+use super::result_cache::{self, Cacheable, ResultCache};
+use crate::{handler::PipelinesServer, state::AppState};
 
 /// The one tool left to rmcp's path (progress notifications, its own clean-up).
 const RUN_LOCALLY: &str = "run_locally";
@@ -55,7 +57,11 @@ const DEFAULT_VERSION: usize = 1;
 /// What the fast path serves with: the handler, and one idle rmcp service per protocol
 /// version whose peer the requests share.
 pub struct FastCall {
+    /// Serves the shared peers (requests get a fresh handler each).
     server: PipelinesServer,
+    state: Arc<AppState>,
+    /// Encoded `get_docs` answers.
+    results: ResultCache,
     /// Cancelled at shutdown (the same token rmcp's HTTP service gets).
     ct: CancellationToken,
     peers: [OnceLock<Option<Idle>>; VERSIONS.len()],
@@ -71,6 +77,8 @@ impl FastCall {
     /// The fast path for `server`, cancelled by `ct`.
     pub fn new(server: PipelinesServer, ct: CancellationToken) -> Arc<Self> {
         Arc::new(Self {
+            state: server.state.clone(),
+            results: ResultCache::default(),
             server,
             ct,
             peers: Default::default(),
@@ -115,23 +123,18 @@ pub async fn answer(State(fast): State<Arc<FastCall>>, req: Request, next: Next)
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let Some(message) = plain_call(&bytes) else {
-        return next
-            .run(Request::from_parts(parts, Body::from(bytes)))
-            .await;
-    };
-    let Some(peer) = fast.peer(version) else {
-        return next
-            .run(Request::from_parts(parts, Body::from(bytes)))
-            .await;
-    };
-    let JsonRpcMessage::Request(rpc) = message else {
+    let (Some(JsonRpcMessage::Request(rpc)), Some(peer)) = (plain_call(&bytes), fast.peer(version))
+    else {
         return next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
     };
     let id = rpc.id;
     let mut request = rpc.request;
+    let cached = Cached::look_up(&fast, version, &request).await;
+    if let Some(Cached::Hit(result)) = &cached {
+        return json_response(result_cache::response(&id, result));
+    }
     // As rmcp's service loop does: the HTTP request parts go into the request's extensions,
     // then meta and extensions move into the context.
     request.extensions_mut().insert(parts);
@@ -141,29 +144,86 @@ pub async fn answer(State(fast): State<Arc<FastCall>>, req: Request, next: Next)
     context.ct = fast.ct.child_token();
     context.meta = meta;
     context.extensions = extensions;
+    // A fresh handler per request, as rmcp's stateless service makes: a session's memory
+    // (the digest already shown) is not shared between callers.
+    let server = PipelinesServer::new(fast.state.clone());
     let handled = tokio::select! {
-        result = fast.server.handle_request(request, context) => result,
+        result = server.handle_request(request, context) => result,
         () = fast.ct.cancelled() => {
             return internal_error("empty response: the server is shutting down");
         }
     };
-    let message: ServerJsonRpcMessage = match handled {
-        Ok(result) => JsonRpcMessage::response(result, id),
+    match handled {
+        Ok(result) => {
+            // Sized for a typical tool result, so encoding it does not regrow the buffer.
+            let mut encoded = Vec::with_capacity(16 * 1024);
+            if let Err(e) = serde_json::to_writer(&mut encoded, &result) {
+                return internal_error(&format!("could not encode the response: {e}"));
+            }
+            let encoded = Bytes::from(encoded);
+            if let Some(Cached::Miss(miss)) = cached {
+                miss.keep(&fast.results, encoded.clone());
+            }
+            json_response(result_cache::response(&id, &encoded))
+        }
         Err(error) => {
             tracing::warn!(%id, ?error, "response error");
-            JsonRpcMessage::error(error, Some(id))
+            let message: ServerJsonRpcMessage = JsonRpcMessage::error(error, Some(id));
+            json_response(serde_json::to_vec(&message).ok())
         }
-    };
-    // Sized for a typical tool result, so encoding it does not regrow the buffer again and again.
-    let mut body = Vec::with_capacity(16 * 1024);
-    match serde_json::to_writer(&mut body, &message) {
-        Ok(()) => (
+    }
+}
+
+fn json_response(body: Option<Vec<u8>>) -> Response {
+    match body {
+        Some(body) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
             body,
         )
             .into_response(),
-        Err(e) => internal_error(&format!("could not encode the response: {e}")),
+        None => internal_error("could not encode the response"),
+    }
+}
+
+/// What the result cache says about a call before it runs.
+enum Cached {
+    /// The encoded result to answer with.
+    Hit(Bytes),
+    /// Cacheable: keep the result under this key if it is still current after the call.
+    Miss(Miss),
+}
+
+struct Miss {
+    version: usize,
+    call: Cacheable,
+    key: ReadKey,
+}
+
+impl Cached {
+    async fn look_up(fast: &FastCall, version: usize, request: &ClientRequest) -> Option<Cached> {
+        let ClientRequest::CallToolRequest(call) = request else {
+            return None;
+        };
+        let call = Cacheable::of(&call.params)?;
+        let services = fast.state.services().await.ok()?;
+        let key = services.docs.read_key(call.source).await.ok()??;
+        match fast.results.get(version, &call, &key) {
+            Some(hit) => {
+                key.count_served();
+                Some(Cached::Hit(hit))
+            }
+            None => Some(Cached::Miss(Miss { version, call, key })),
+        }
+    }
+}
+
+impl Miss {
+    fn keep(self, results: &ResultCache, encoded: Bytes) {
+        // An answer computed across a second boundary may show a later age than the key.
+        if self.key.still_this_second() {
+            results.put(self.version, self.call, self.key, encoded);
+        }
     }
 }
 

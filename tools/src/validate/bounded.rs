@@ -2,7 +2,10 @@
 //! large stack and a time budget, so that no input can overflow a small (e.g. tokio worker)
 //! stack or stall the caller.
 
-use std::time::Duration;
+use std::{
+    sync::{Mutex, mpsc},
+    time::Duration,
+};
 
 /// The stack of the thread that parses and walks a project: far more than the
 /// [`super::python::NESTING_LIMIT`]-deep trees the pre-scan lets through need.
@@ -22,7 +25,7 @@ pub enum BoundedError {
     Thread,
 }
 
-/// Runs `job` on a fresh thread with a [`BIG_STACK_BYTES`] stack and waits at most
+/// Runs `job` on a thread with a [`BIG_STACK_BYTES`] stack and waits at most
 /// `budget` for it (blocking the caller).
 pub fn on_big_stack<T, F>(budget: Duration, job: F) -> Result<T, BoundedError>
 where
@@ -59,13 +62,55 @@ where
     }
 }
 
+/// A job for a big-stack thread.
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Idle big-stack threads kept for the next job (a thread per job cost more than the
+/// validation of a small project: a 64 MB mapping, a clone, an unmap).
+const MAX_IDLE: usize = 4;
+
+/// Senders to the idle big-stack threads, each waiting for one job.
+static IDLE: Mutex<Vec<mpsc::Sender<Job>>> = Mutex::new(Vec::new());
+
+/// Runs `f` on an idle big-stack thread, or a new one when none is idle (a job past its
+/// budget keeps its thread busy; it never delays the next).
 fn spawn(f: impl FnOnce() + Send + 'static) -> Result<(), BoundedError> {
+    let mut job: Job = Box::new(f);
+    loop {
+        let idle = IDLE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let Some(worker) = idle else { break };
+        match worker.send(job) {
+            Ok(()) => return Ok(()),
+            // That thread is gone (it cannot be, but then try the next).
+            Err(mpsc::SendError(back)) => job = back,
+        }
+    }
     std::thread::Builder::new()
         .name("validate".into())
         .stack_size(BIG_STACK_BYTES)
-        .spawn(f)
+        .spawn(move || worker(job))
         .map(drop)
         .map_err(|_| BoundedError::Thread)
+}
+
+/// Runs `first`, then offers itself for more jobs while fewer than [`MAX_IDLE`] threads
+/// are idle. A job that panics ends its thread (its caller sees the result channel close).
+fn worker(first: Job) {
+    first();
+    loop {
+        let (tx, rx) = mpsc::channel::<Job>();
+        {
+            let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() >= MAX_IDLE {
+                return;
+            }
+            idle.push(tx);
+        }
+        match rx.recv() {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
 }
 
 #[cfg(test)]
