@@ -290,30 +290,74 @@ pub async fn run(
     let fully_mocked =
         mocks.outputs.contains_key("*") || used.iter().all(|m| mocks.outputs.contains_key(m));
     if !used.is_empty() && !fully_mocked {
-        let refs = project.used_refs();
-        let cached = schemas_for(replicate, &refs).await;
-        let missing: Vec<String> = refs
-            .iter()
-            .filter(|r| !cached.has_exact(r))
-            .map(ToString::to_string)
-            .collect();
-        if !missing.is_empty() {
-            if let Some(p) = &progress {
-                p(crate::run_local::Progress {
-                    message: format!("fetching the schemas of {}", missing.join(", ")),
-                    progress: 0.0,
-                    total: None,
-                });
-            }
-            // Failures surface as PY016 findings below.
-            let _ = replicate.fetch_model_schemas(&missing, false).await;
-        }
+        fetch_missing_schemas(&project, replicate, progress.as_ref()).await;
     }
     let report = validate(&project, docs, replicate).await;
     if !report.ok {
         return Err(RunFailure::Invalid(Box::new(report)));
     }
-    let mut config = config;
+    let config = with_runtime_facts(config, docs).await;
+    let source = match input {
+        ProjectInput::Dir(d) => crate::run_local::ProjectSource::Dir(d),
+        ProjectInput::Files(f) => crate::run_local::ProjectSource::Inline(f),
+    };
+    // Old run outputs and long-unused venvs go first (never a venv in use).
+    let prune_config = config.clone();
+    if let Err(e) =
+        tokio::task::spawn_blocking(move || crate::cache_lifecycle::auto_prune(&prune_config)).await
+    {
+        tracing::warn!(error = %e, "cache prune task failed");
+    }
+    if !mocks.outputs.is_empty() {
+        mocks.schemas = mock_schemas(replicate, &used).await;
+    }
+    let request = crate::run_local::RunRequest {
+        project: source,
+        inputs,
+        signature: run_signature(&project),
+        output_dir,
+        timeout,
+        sandbox: None,
+        mocks,
+        runtime,
+        tools_used: tools_used(&project),
+    };
+    Ok(crate::run_local::run_locally(request, &config, progress, cancel).await?)
+}
+
+/// Fetches the schemas of the models the project uses that are not cached (an exact
+/// version, or the latest); failures surface as PY016 findings when it is validated.
+async fn fetch_missing_schemas(
+    project: &Project,
+    replicate: &ReplicateClient,
+    progress: Option<&crate::run_local::ProgressFn>,
+) {
+    let refs = project.used_refs();
+    let cached = schemas_for(replicate, &refs).await;
+    let missing: Vec<String> = refs
+        .iter()
+        .filter(|r| !cached.has_exact(r))
+        .map(ToString::to_string)
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    if let Some(p) = progress {
+        p(crate::run_local::Progress {
+            message: format!("fetching the schemas of {}", missing.join(", ")),
+            progress: 0.0,
+            total: None,
+        });
+    }
+    let _ = replicate.fetch_model_schemas(&missing, false).await;
+}
+
+/// The run's config with what the cached spec and runtime list say (default requirements,
+/// runtime packages and system tools, pins, Python version) where the config is silent.
+async fn with_runtime_facts(
+    mut config: crate::run_local::RunConfig,
+    docs: &DocsCache,
+) -> crate::run_local::RunConfig {
     let rules = rulebook(docs).await;
     if config.default_requirements.is_empty() {
         config.default_requirements = default_requirements(&rules);
@@ -343,32 +387,7 @@ pub async fn run(
             Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
         });
     }
-    let source = match input {
-        ProjectInput::Dir(d) => crate::run_local::ProjectSource::Dir(d),
-        ProjectInput::Files(f) => crate::run_local::ProjectSource::Inline(f),
-    };
-    // Old run outputs and long-unused venvs go first (never a venv in use).
-    let prune_config = config.clone();
-    if let Err(e) =
-        tokio::task::spawn_blocking(move || crate::cache_lifecycle::auto_prune(&prune_config)).await
-    {
-        tracing::warn!(error = %e, "cache prune task failed");
-    }
-    if !mocks.outputs.is_empty() {
-        mocks.schemas = mock_schemas(replicate, &used).await;
-    }
-    let request = crate::run_local::RunRequest {
-        project: source,
-        inputs,
-        signature: run_signature(&project),
-        output_dir,
-        timeout,
-        sandbox: None,
-        mocks,
-        runtime,
-        tools_used: tools_used(&project),
-    };
-    Ok(crate::run_local::run_locally(request, &config, progress, cancel).await?)
+    config
 }
 
 /// The programs the predict file and its local modules run by a literal name.
