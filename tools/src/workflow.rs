@@ -296,7 +296,36 @@ pub async fn run(
     if !report.ok {
         return Err(RunFailure::Invalid(Box::new(report)));
     }
-    let config = with_runtime_facts(config, docs).await;
+    let mut config = config;
+    let rules = rulebook(docs).await;
+    if config.default_requirements.is_empty() {
+        config.default_requirements = default_requirements(&rules);
+    }
+    if config.runtime_packages.is_empty() {
+        config.runtime_packages = rules
+            .python_packages
+            .iter()
+            .map(|p| p.name.clone())
+            .collect();
+    }
+    if config.runtime_system_tools.is_empty() {
+        for package in &rules.system_packages {
+            for program in crate::validate::python::system_tools::executables_of(&package.value) {
+                if !config.runtime_system_tools.contains(&program) {
+                    config.runtime_system_tools.push(program);
+                }
+            }
+        }
+    }
+    if config.runtime_pins.is_none() {
+        config.runtime_pins = runtime_pins(docs).await;
+    }
+    if config.runtime_python.is_none() {
+        config.runtime_python = rules.python_version.as_ref().and_then(|v| {
+            let mut parts = v.value.split('.');
+            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+        });
+    }
     let source = match input {
         ProjectInput::Dir(d) => crate::run_local::ProjectSource::Dir(d),
         ProjectInput::Files(f) => crate::run_local::ProjectSource::Inline(f),
@@ -350,44 +379,6 @@ async fn fetch_missing_schemas(
         });
     }
     let _ = replicate.fetch_model_schemas(&missing, false).await;
-}
-
-/// The run's config with what the cached spec and runtime list say (default requirements,
-/// runtime packages and system tools, pins, Python version) where the config is silent.
-async fn with_runtime_facts(
-    mut config: crate::run_local::RunConfig,
-    docs: &DocsCache,
-) -> crate::run_local::RunConfig {
-    let rules = rulebook(docs).await;
-    if config.default_requirements.is_empty() {
-        config.default_requirements = default_requirements(&rules);
-    }
-    if config.runtime_packages.is_empty() {
-        config.runtime_packages = rules
-            .python_packages
-            .iter()
-            .map(|p| p.name.clone())
-            .collect();
-    }
-    if config.runtime_system_tools.is_empty() {
-        for package in &rules.system_packages {
-            for program in crate::validate::python::system_tools::executables_of(&package.value) {
-                if !config.runtime_system_tools.contains(&program) {
-                    config.runtime_system_tools.push(program);
-                }
-            }
-        }
-    }
-    if config.runtime_pins.is_none() {
-        config.runtime_pins = runtime_pins(docs).await;
-    }
-    if config.runtime_python.is_none() {
-        config.runtime_python = rules.python_version.as_ref().and_then(|v| {
-            let mut parts = v.value.split('.');
-            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
-        });
-    }
-    config
 }
 
 /// The programs the predict file and its local modules run by a literal name.

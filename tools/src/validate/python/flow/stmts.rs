@@ -1,7 +1,7 @@
 //! Statements of one function, in order: bindings, loops, returns, bare calls.
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, Stmt, StmtAnnAssign, StmtAssign, StmtAugAssign};
+use ruff_python_ast::{Expr, Stmt, StmtAnnAssign, StmtAugAssign, StmtWith};
 use ruff_text_size::Ranged;
 
 use super::super::Span;
@@ -14,7 +14,59 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
         match stmt {
             // Nested scopes are not analysed.
             Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
-            Stmt::Assign(a) => self.assign(a),
+            Stmt::Assign(a) => {
+                if let [Expr::Name(n)] = a.targets.as_slice()
+                    && self.local_use(n.id.as_str(), &a.value)
+                {
+                    return;
+                }
+                if let ([Expr::Name(n)], Expr::List(l)) = (a.targets.as_slice(), &*a.value)
+                    && self.lists.contains_key(n.id.as_str())
+                {
+                    let items = self.items(&l.elts);
+                    if let Some(list) = self.lists.get_mut(n.id.as_str()) {
+                        list.extend(items.into_iter().map(|(v, _)| v));
+                    }
+                    return;
+                }
+                let span = Span::from_range(a.value.range());
+                let pairs: Option<&[Expr]> = match &*a.value {
+                    Expr::Tuple(t) => Some(&t.elts),
+                    Expr::List(l) => Some(&l.elts),
+                    _ => None,
+                };
+                let targets_pairwise = pairs.is_some_and(|p| {
+                    a.targets.iter().all(|t| match t {
+                        Expr::Tuple(t) => same_shape(&t.elts, p),
+                        Expr::List(l) => same_shape(&l.elts, p),
+                        _ => false,
+                    })
+                });
+                match pairs {
+                    Some(values) if targets_pairwise => {
+                        let vals: Vec<(Option<Value>, Span)> = values
+                            .iter()
+                            .map(|v| (self.value(v), Span::from_range(v.range())))
+                            .collect();
+                        for target in &a.targets {
+                            let elts = match target {
+                                Expr::Tuple(t) => &t.elts,
+                                Expr::List(l) => &l.elts,
+                                _ => continue,
+                            };
+                            for (e, (v, s)) in elts.iter().zip(&vals) {
+                                self.bind(e, v.clone(), *s);
+                            }
+                        }
+                    }
+                    _ => {
+                        let v = self.value(&a.value);
+                        for target in &a.targets {
+                            self.bind(target, v.clone(), span);
+                        }
+                    }
+                }
+            }
             Stmt::AnnAssign(a) => self.ann_assign(a),
             Stmt::AugAssign(a) => self.aug_assign(a),
             Stmt::For(f) => {
@@ -40,16 +92,7 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
                     self.event(&v, Use::NotAwaited, Span::from_range(e.value.range()));
                 }
             }
-            Stmt::With(w) => {
-                for item in &w.items {
-                    self.visit_expr(&item.context_expr);
-                    if let Some(target) = &item.optional_vars {
-                        let span = Span::from_range(target.range());
-                        self.bind(target, None, span);
-                    }
-                }
-                self.visit_body(&w.body);
-            }
+            Stmt::With(w) => self.with(w),
             _ => visitor::walk_stmt(self, stmt),
         }
     }
@@ -60,61 +103,6 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
 }
 
 impl FnWalker<'_> {
-    /// `x = …`, `a, b = c, d`, a local `replicate.use()`, or items added to a tracked list.
-    fn assign(&mut self, a: &StmtAssign) {
-        if let [Expr::Name(n)] = a.targets.as_slice()
-            && self.local_use(n.id.as_str(), &a.value)
-        {
-            return;
-        }
-        if let ([Expr::Name(n)], Expr::List(l)) = (a.targets.as_slice(), &*a.value)
-            && self.lists.contains_key(n.id.as_str())
-        {
-            let items = self.items(&l.elts);
-            if let Some(list) = self.lists.get_mut(n.id.as_str()) {
-                list.extend(items.into_iter().map(|(v, _)| v));
-            }
-            return;
-        }
-        let span = Span::from_range(a.value.range());
-        let pairs: Option<&[Expr]> = match &*a.value {
-            Expr::Tuple(t) => Some(&t.elts),
-            Expr::List(l) => Some(&l.elts),
-            _ => None,
-        };
-        let targets_pairwise = pairs.is_some_and(|p| {
-            a.targets.iter().all(|t| match t {
-                Expr::Tuple(t) => same_shape(&t.elts, p),
-                Expr::List(l) => same_shape(&l.elts, p),
-                _ => false,
-            })
-        });
-        match pairs {
-            Some(values) if targets_pairwise => {
-                let vals: Vec<(Option<Value>, Span)> = values
-                    .iter()
-                    .map(|v| (self.value(v), Span::from_range(v.range())))
-                    .collect();
-                for target in &a.targets {
-                    let elts = match target {
-                        Expr::Tuple(t) => &t.elts,
-                        Expr::List(l) => &l.elts,
-                        _ => continue,
-                    };
-                    for (e, (v, s)) in elts.iter().zip(&vals) {
-                        self.bind(e, v.clone(), *s);
-                    }
-                }
-            }
-            _ => {
-                let v = self.value(&a.value);
-                for target in &a.targets {
-                    self.bind(target, v.clone(), span);
-                }
-            }
-        }
-    }
-
     /// `x: T = …` (or a local `replicate.use()`).
     fn ann_assign(&mut self, a: &StmtAnnAssign) {
         if let Some(value) = &a.value {
@@ -141,6 +129,18 @@ impl FnWalker<'_> {
         }
         self.visit_expr(&a.value);
         self.bind(&a.target, None, Span::from_range(a.value.range()));
+    }
+
+    /// `with a as b:`: the context expressions read, their targets bound to nothing known.
+    fn with(&mut self, w: &StmtWith) {
+        for item in &w.items {
+            self.visit_expr(&item.context_expr);
+            if let Some(target) = &item.optional_vars {
+                let span = Span::from_range(target.range());
+                self.bind(target, None, span);
+            }
+        }
+        self.visit_body(&w.body);
     }
 
     /// `name = replicate.use(...)` inside the function: a local model.
