@@ -135,7 +135,7 @@ impl ValidationReport {
         self.render(Some(&source))
     }
 
-    fn render<'s>(&self, source: Option<&dyn Fn(&str) -> Option<&'s str>>) -> String {
+    fn render(&self, source: Option<SourceOf<'_, '_>>) -> String {
         let mut out = String::new();
         for d in &self.diagnostics {
             let _ = writeln!(
@@ -175,6 +175,9 @@ impl ValidationReport {
         out
     }
 }
+
+/// A file's text by its name in the report.
+type SourceOf<'f, 's> = &'f dyn Fn(&str) -> Option<&'s str>;
 
 /// The line a finding starts on, with `^` under its span (to the end of the line when the
 /// span goes on); nothing when the finding has no span or the line is not in `text`.

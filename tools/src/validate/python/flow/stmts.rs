@@ -75,23 +75,8 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
                 self.visit_body(&f.body);
                 self.visit_body(&f.orelse);
             }
-            Stmt::Return(r) => {
-                if let Some(value) = &r.value
-                    && let Some(v) = self.value(value)
-                    && v.state == State::Output
-                    && !v.pending
-                {
-                    self.event(&v, Use::Return, Span::from_range(value.range()));
-                }
-            }
-            Stmt::Expr(e) => {
-                if let Some(v) = self.value(&e.value)
-                    && v.pending
-                    && v.state != State::Model
-                {
-                    self.event(&v, Use::NotAwaited, Span::from_range(e.value.range()));
-                }
-            }
+            Stmt::Return(r) => self.returned(r.value.as_deref()),
+            Stmt::Expr(e) => self.bare_expr(&e.value),
             Stmt::With(w) => self.with(w),
             _ => visitor::walk_stmt(self, stmt),
         }
@@ -129,6 +114,27 @@ impl FnWalker<'_> {
         }
         self.visit_expr(&a.value);
         self.bind(&a.target, None, Span::from_range(a.value.range()));
+    }
+
+    /// `return x`: a model's output returned as it is.
+    fn returned(&mut self, value: Option<&Expr>) {
+        if let Some(value) = value
+            && let Some(v) = self.value(value)
+            && v.state == State::Output
+            && !v.pending
+        {
+            self.event(&v, Use::Return, Span::from_range(value.range()));
+        }
+    }
+
+    /// An expression on its own line: a pending (async) output never awaited.
+    fn bare_expr(&mut self, value: &Expr) {
+        if let Some(v) = self.value(value)
+            && v.pending
+            && v.state != State::Model
+        {
+            self.event(&v, Use::NotAwaited, Span::from_range(value.range()));
+        }
     }
 
     /// `with a as b:`: the context expressions read, their targets bound to nothing known.
