@@ -276,7 +276,7 @@ pub async fn run(
         inputs,
         timeout,
         output_dir,
-        mocks,
+        mut mocks,
         config,
         progress,
         cancel,
@@ -284,7 +284,6 @@ pub async fn run(
     } = run;
     let project = input.load_async().await?;
     let used = project.used_models();
-    let mut mocks = mocks;
     mocks.models = used.clone();
     // Fully mocked runs send nothing upstream: their schemas come from the cache only.
     let fully_mocked =
