@@ -34,27 +34,9 @@ pub fn derive(
     pipelines: Option<(&DocVersion, &Sectioned)>,
     runtime: Option<&DocVersion>,
 ) -> Rulebook {
-    let defaults = Rulebook::defaults();
     let mut book = Rulebook::defaults();
     let mut warnings = Vec::new();
-
-    let runtime_packages = runtime.and_then(|doc| {
-        let source = FactSource {
-            document: "runtime".to_owned(),
-            section: RUNTIME_LIST_SECTION.to_owned(),
-        };
-        let packages = parse_requirements(&doc.body, &source, &mut warnings);
-        if packages.is_empty() {
-            warnings.push(format!(
-                "the cached runtime package list (v{}) has no parsable packages; ignoring it",
-                doc.version
-            ));
-            None
-        } else {
-            Some(packages)
-        }
-    });
-
+    let runtime_packages = runtime.and_then(|doc| runtime_list_packages(doc, &mut warnings));
     let Some((spec, doc)) = pipelines else {
         if let Some(p) = runtime_packages {
             book.python_packages = p;
@@ -72,58 +54,120 @@ pub fn derive(
         .map(|s| (s.id.clone(), s.title.clone()))
         .collect();
     let v = spec.version;
-
     let runtime_section = find_section(doc, RUNTIME_SECTION);
     match (runtime_packages, runtime_section) {
         (Some(p), _) => book.python_packages = p,
         (None, Some(section)) => {
-            let source = FactSource {
-                document: "pipelines".to_owned(),
-                section: section.id.clone(),
-            };
-            let parsed = first_code_block(doc.own_text(section))
-                .map(|code| parse_requirements(&code, &source, &mut warnings))
-                .unwrap_or_default();
-            if parsed.is_empty() {
-                warnings.push(format!(
-                    "no package list found in section `{}` of the pipelines spec (v{v}); using built-in runtime packages",
-                    section.id
-                ));
-            } else {
-                book.python_packages = parsed;
+            if let Some(p) = spec_python_packages(doc, section, v, &mut warnings) {
+                book.python_packages = p;
             }
         }
         (None, None) => warnings.push(format!(
             "section `{RUNTIME_SECTION}` not found in the pipelines spec (v{v}); using built-in runtime packages"
         )),
     }
-
-    match runtime_section {
-        Some(section) => {
-            let found = list_item_code_spans(doc.own_text(section));
-            if found.is_empty() {
-                warnings.push(format!(
-                    "no system package list found in section `{}` of the pipelines spec (v{v}); using built-in system packages",
-                    section.id
-                ));
-            } else {
-                book.system_packages = found
-                    .into_iter()
-                    .map(|value| Fact {
-                        value,
-                        source: FactSource {
-                            document: "pipelines".to_owned(),
-                            section: section.id.clone(),
-                        },
-                    })
-                    .collect();
-            }
-        }
-        None => warnings.push(format!(
-            "section `{RUNTIME_SECTION}` not found in the pipelines spec (v{v}); using built-in system packages"
-        )),
+    if let Some(found) = system_packages(doc, runtime_section, v, &mut warnings) {
+        book.system_packages = found;
     }
+    version_requirements(&mut book, doc, v, &mut warnings);
+    book.python_version = runtime_section
+        .and_then(|s| python_version_in(doc.own_text(s)).map(|value| spec_fact(value, s)));
+    for w in &warnings {
+        tracing::warn!("rulebook: {w}");
+    }
+    book.warnings = warnings;
+    book
+}
 
+/// A fact read from a section of the pipelines spec.
+fn spec_fact<T>(value: T, section: &Section) -> Fact<T> {
+    Fact {
+        value,
+        source: FactSource {
+            document: "pipelines".to_owned(),
+            section: section.id.clone(),
+        },
+    }
+}
+
+/// The packages of the cached runtime list; `None` (with a warning) when none parse.
+fn runtime_list_packages(doc: &DocVersion, warnings: &mut Vec<String>) -> Option<Vec<PackageFact>> {
+    let source = FactSource {
+        document: "runtime".to_owned(),
+        section: RUNTIME_LIST_SECTION.to_owned(),
+    };
+    let packages = parse_requirements(&doc.body, &source, warnings);
+    if packages.is_empty() {
+        warnings.push(format!(
+            "the cached runtime package list (v{}) has no parsable packages; ignoring it",
+            doc.version
+        ));
+        None
+    } else {
+        Some(packages)
+    }
+}
+
+/// The Python packages of the first code block of the spec's runtime section; `None` (with
+/// a warning) when there are none.
+fn spec_python_packages(
+    doc: &Sectioned,
+    section: &Section,
+    v: u64,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<PackageFact>> {
+    let source = FactSource {
+        document: "pipelines".to_owned(),
+        section: section.id.clone(),
+    };
+    let parsed = first_code_block(doc.own_text(section))
+        .map(|code| parse_requirements(&code, &source, warnings))
+        .unwrap_or_default();
+    if parsed.is_empty() {
+        warnings.push(format!(
+            "no package list found in section `{}` of the pipelines spec (v{v}); using built-in runtime packages",
+            section.id
+        ));
+        None
+    } else {
+        Some(parsed)
+    }
+}
+
+/// The system packages listed in the spec's runtime section; `None` (with a warning) when
+/// the section or its list is missing.
+fn system_packages(
+    doc: &Sectioned,
+    runtime_section: Option<&Section>,
+    v: u64,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<Fact<String>>> {
+    let Some(section) = runtime_section else {
+        warnings.push(format!(
+            "section `{RUNTIME_SECTION}` not found in the pipelines spec (v{v}); using built-in system packages"
+        ));
+        return None;
+    };
+    let found = list_item_code_spans(doc.own_text(section));
+    if found.is_empty() {
+        warnings.push(format!(
+            "no system package list found in section `{}` of the pipelines spec (v{v}); using built-in system packages",
+            section.id
+        ));
+        return None;
+    }
+    Some(
+        found
+            .into_iter()
+            .map(|value| spec_fact(value, section))
+            .collect(),
+    )
+}
+
+/// The `cog` and `replicate` specifiers of the spec's requirements section; the built-in
+/// one (with a warning) for each that is missing.
+fn version_requirements(book: &mut Rulebook, doc: &Sectioned, v: u64, warnings: &mut Vec<String>) {
+    let defaults = Rulebook::defaults();
     let requirements = find_section(doc, REQUIREMENTS_SECTION);
     for (name, slot, default) in [
         ("cog", &mut book.cog_requirement, &defaults.cog_requirement),
@@ -137,42 +181,16 @@ pub fn derive(
             inline_code_spans(doc.own_text(s))
                 .into_iter()
                 .find_map(|span| specifier_for(&span, name))
-                .map(|spec| (spec, s.id.clone()))
+                .map(|spec| spec_fact(spec, s))
         });
         match found {
-            Some((value, section)) => {
-                *slot = Fact {
-                    value,
-                    source: FactSource {
-                        document: "pipelines".to_owned(),
-                        section,
-                    },
-                };
-            }
-            None => {
-                warnings.push(format!(
-                    "no `{name}` version requirement found in section `{REQUIREMENTS_SECTION}` of the pipelines spec (v{v}); using the built-in `{name}{}`",
-                    default.value
-                ));
-            }
+            Some(fact) => *slot = fact,
+            None => warnings.push(format!(
+                "no `{name}` version requirement found in section `{REQUIREMENTS_SECTION}` of the pipelines spec (v{v}); using the built-in `{name}{}`",
+                default.value
+            )),
         }
     }
-
-    book.python_version = runtime_section.and_then(|s| {
-        python_version_in(doc.own_text(s)).map(|value| Fact {
-            value,
-            source: FactSource {
-                document: "pipelines".to_owned(),
-                section: s.id.clone(),
-            },
-        })
-    });
-
-    for w in &warnings {
-        tracing::warn!("rulebook: {w}");
-    }
-    book.warnings = warnings;
-    book
 }
 
 /// The section with this id, else a section whose last id segment equals it.

@@ -265,7 +265,7 @@ pub async fn run(
         inputs,
         timeout,
         output_dir,
-        mocks,
+        mut mocks,
         config,
         progress,
         cancel,
@@ -273,29 +273,11 @@ pub async fn run(
     } = run;
     let project = input.load_async().await?;
     let used = project.used_models();
-    let mut mocks = mocks;
     mocks.models = used.clone();
     // Fully mocked runs send nothing upstream: their schemas come from the cache only.
     let fully_mocked = used.iter().all(|m| mocks.covers(m));
     if !used.is_empty() && !fully_mocked {
-        let refs = project.used_refs();
-        let cached = schemas_for(replicate, &refs).await;
-        let missing: Vec<String> = refs
-            .iter()
-            .filter(|r| !cached.has_exact(r))
-            .map(ToString::to_string)
-            .collect();
-        if !missing.is_empty() {
-            if let Some(p) = &progress {
-                p(crate::run_local::Progress {
-                    message: format!("fetching the schemas of {}", missing.join(", ")),
-                    progress: 0.0,
-                    total: None,
-                });
-            }
-            // Failures surface as PY016 findings below.
-            let _ = replicate.fetch_model_schemas(&missing, false).await;
-        }
+        fetch_missing_schemas(&project, replicate, progress.as_ref()).await;
     }
     let report = validate(&project, docs, replicate).await;
     if !report.ok {
@@ -353,6 +335,33 @@ pub async fn run(
         tools_used: tools_used(&project),
     };
     Ok(crate::run_local::run_locally(request, &config, progress, cancel).await?)
+}
+
+/// Fetches the schemas of the models the project uses that are not cached (an exact
+/// version, or the latest); failures surface as PY016 findings when it is validated.
+async fn fetch_missing_schemas(
+    project: &Project,
+    replicate: &ReplicateClient,
+    progress: Option<&crate::run_local::ProgressFn>,
+) {
+    let refs = project.used_refs();
+    let cached = schemas_for(replicate, &refs).await;
+    let missing: Vec<String> = refs
+        .iter()
+        .filter(|r| !cached.has_exact(r))
+        .map(ToString::to_string)
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    if let Some(p) = progress {
+        p(crate::run_local::Progress {
+            message: format!("fetching the schemas of {}", missing.join(", ")),
+            progress: 0.0,
+            total: None,
+        });
+    }
+    let _ = replicate.fetch_model_schemas(&missing, false).await;
 }
 
 /// The programs the predict file and its local modules run by a literal name.

@@ -1,6 +1,7 @@
 //! Rule fixtures: `tests/fixtures/<CODE>/{fail,pass}[-case]/` are small projects. Each `fail`
-//! project must trigger its rule, each `pass` project must be clean (no finding at all);
-//! the ruff-style text of every fixture is snapshotted.
+//! project must trigger its rule, and its ruff-style text is snapshotted with each finding's
+//! source line and a caret under its span; each `pass` project must be clean (no finding at
+//! all), which is asserted, not snapshotted.
 //!
 //! A fixture may hold `schemas.json`: the cached model schemas (`ModelSchema` list) the
 //! validator sees. A fixture without its own `cog.yaml`/`requirements.txt` takes the defaults
@@ -48,21 +49,23 @@ fn fixtures_trigger_their_rule_and_pass_fixtures_are_clean() {
             .unwrap()
             .to_string();
         let report = report_of(dir);
+        let files = fixture_support::files(dir);
+        let text = report.to_text_with_source(|file| files.get(file).map(String::as_str));
         let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
         match kind.as_str() {
-            "fail" => assert!(
-                codes.contains(&code.as_str()),
-                "{code}/fail does not trigger {code}:\n{}",
-                report.to_text()
-            ),
+            "fail" => {
+                assert!(
+                    codes.contains(&code.as_str()),
+                    "{code}/{name} does not trigger {code}:\n{text}"
+                );
+                insta::assert_snapshot!(text);
+            }
             "pass" => assert!(
                 report.diagnostics.is_empty(),
-                "{code}/pass is not clean:\n{}",
-                report.to_text()
+                "{code}/{name} is not clean:\n{text}"
             ),
             other => unreachable!("the glob only matches fail/pass, got {other}"),
         }
-        insta::assert_snapshot!(report.to_text());
     });
 }
 

@@ -47,7 +47,7 @@ fn every_rule_is_documented() {
 }
 
 #[test]
-fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
+fn codes_are_unique_and_names_kebab_case() {
     let mut codes = BTreeSet::new();
     let mut names = BTreeSet::new();
     for rule in rules() {
@@ -69,75 +69,95 @@ fn codes_are_unique_names_kebab_case_and_the_issue_list_is_complete() {
         assert_eq!(rule_by_code(rule.code).unwrap().code, rule.code);
         assert_eq!(rule_by_code(rule.name).unwrap().code, rule.code);
     }
-    let expected: BTreeSet<&str> = [
-        ("COG001", "missing-cog-yaml"),
-        ("COG002", "invalid-cog-yaml"),
-        ("COG003", "missing-predict"),
-        ("COG004", "predict-target-not-found"),
-        ("COG005", "gpu-enabled"),
-        ("COG006", "ignored-build-key"),
-        ("COG007", "requirements-file-missing"),
-        ("REQ001", "cog-version"),
-        ("REQ002", "replicate-version"),
-        ("REQ003", "package-not-in-runtime"),
-        ("REQ004", "invalid-requirement"),
-        ("PY000", "syntax-error"),
-        ("PY001", "use-not-at-module-scope"),
-        ("PY002", "use-ref-not-literal"),
-        ("PY003", "dict-output"),
-        ("PY004", "output-class-name"),
-        ("PY005", "list-of-output-class"),
-        ("PY006", "list-field-in-output"),
-        ("PY007", "nested-output-type"),
-        ("PY008", "optional-needs-none-type"),
-        ("PY009", "unsupported-import"),
-        ("PY010", "env-var-access"),
-        ("PY011", "secret-typed-as-str"),
-        ("PY012", "missing-annotation"),
-        ("PY013", "unsupported-input-type"),
-        ("PY014", "varargs-in-run"),
-        ("PY015", "deprecated-file-type"),
-        ("PY016", "schema-not-fetched"),
-        ("PY017", "unknown-model-input"),
-        ("PY018", "missing-required-model-input"),
-        ("PY019", "invalid-model-input-value"),
-        ("PY020", "object-output-attribute"),
-        ("PY021", "unknown-output-field"),
-        ("PY022", "list-output-as-single"),
-        ("PY023", "str-output-indexed"),
-        ("PY024", "async-misuse"),
-        ("PY025", "prediction-output-not-called"),
-        ("PY026", "legacy-pipeline-api"),
-        ("PY027", "replicate-run-instead-of-use"),
-        ("PY028", "class-predictor"),
-        ("PY029", "unused-run-input"),
-        ("PY030", "model-call-without-inputs"),
-        ("PY031", "none-input-sent-to-model"),
-        ("PY032", "scaffold-placeholder"),
-        ("PY033", "system-tool-not-in-runtime"),
-        ("PY034", "file-list-to-model"),
-        ("PY035", "unused-model-output"),
-        ("REQ005", "runtime-package-not-listed"),
-    ]
-    .into_iter()
-    .map(|(code, name)| {
-        let rule = rule_by_code(code).unwrap_or_else(|| panic!("{code} not registered"));
-        assert_eq!(rule.name, name, "{code}");
-        code
-    })
-    .collect();
-    assert_eq!(codes, expected);
-    let warnings: BTreeSet<&str> = rules()
+}
+
+const README: &str = include_str!("../../README.md");
+
+/// The rows of the README's rule table: `[code, name, severity, what it flags]`, the name
+/// without its backquotes.
+fn readme_rule_rows() -> Vec<[String; 4]> {
+    let mut lines = README
+        .lines()
+        .skip_while(|l| !l.starts_with("| Code | Name | Severity |"))
+        .skip(2); // the header and its `|---|` line
+    let mut rows = Vec::new();
+    for line in lines.by_ref().take_while(|l| l.starts_with('|')) {
+        let cells: Vec<String> = line
+            .trim_matches('|')
+            .splitn(4, " | ")
+            .map(|c| c.trim().trim_matches('`').to_string())
+            .collect();
+        let row: [String; 4] = cells
+            .try_into()
+            .unwrap_or_else(|c| panic!("README rule row without four cells: {line} ({c:?})"));
+        rows.push(row);
+    }
+    rows
+}
+
+/// The README's rule table is the registry, row for row (code, name, severity, in registry
+/// order), and the README's rule counts and code ranges are the registry's.
+#[test]
+fn the_readme_rule_table_is_the_registry() {
+    let rows = readme_rule_rows();
+    let table: Vec<(&str, &str, Option<Severity>)> = rows
         .iter()
-        .filter(|r| r.severity == Severity::Warning)
-        .map(|r| r.code)
+        .map(|[code, name, severity, _]| {
+            let severity = [Severity::Error, Severity::Warning]
+                .into_iter()
+                .find(|s| s.as_str() == severity);
+            (code.as_str(), name.as_str(), severity)
+        })
+        .collect();
+    let registry: Vec<(&str, &str, Option<Severity>)> = rules()
+        .iter()
+        .map(|r| (r.code, r.name, Some(r.severity)))
+        .collect();
+    let expected: String = rules()
+        .iter()
+        .map(|r| {
+            format!(
+                "| {} | `{}` | {} | … |\n",
+                r.code,
+                r.name,
+                r.severity.as_str()
+            )
+        })
         .collect();
     assert_eq!(
-        warnings,
-        BTreeSet::from([
-            "COG006", "PY011", "PY015", "PY021", "PY023", "PY027", "PY028", "PY029", "PY030",
-            "PY033", "PY035", "REQ005"
-        ])
+        table, registry,
+        "the README's rule table differs from the registry; its rows should read:\n{expected}"
+    );
+    for [code, _, _, flags] in &rows {
+        assert!(
+            !flags.is_empty(),
+            "README: {code} says nothing of what it flags"
+        );
+    }
+    let n = rules().len();
+    assert!(
+        README.contains(&format!("run these {n} rules")),
+        "the README's rules section does not say `run these {n} rules`"
+    );
+    let range = |prefix: &str| {
+        let codes: Vec<&str> = rules()
+            .iter()
+            .map(|r| r.code)
+            .filter(|c| {
+                c.starts_with(prefix) && c[prefix.len()..].starts_with(|d: char| d.is_ascii_digit())
+            })
+            .collect();
+        format!("{}–{}", codes[0], codes[codes.len() - 1])
+    };
+    let summary = format!(
+        "{n} rules ({}, {}, {};",
+        range("COG"),
+        range("REQ"),
+        range("PY")
+    );
+    assert!(
+        README.contains(&summary),
+        "the README's tool table does not say `{summary}`"
     );
 }
 

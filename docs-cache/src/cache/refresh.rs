@@ -215,82 +215,121 @@ impl DocsCache {
         };
         match answer {
             Ok(Fetched::NotModified { validators: got }) => {
-                self.memory().failures.remove(&source);
-                let store = self.inner.store.clone();
-                let at = checked_at.clone();
-                blocking(move || {
-                    store.mark_checked(
-                        source.name(),
-                        &at,
-                        got.etag.as_deref(),
-                        got.last_modified.as_deref(),
-                    )
-                })
-                .await?;
-                let Some(current) = latest else {
-                    return Err(DocsError::Task("304 without a cached copy".to_owned()));
-                };
-                self.report(source, url, &current, false, None).await
+                self.not_modified(source, url, checked_at, got, latest)
+                    .await
             }
             Ok(Fetched::Body {
                 body,
                 validators: got,
-            }) => {
-                self.memory().failures.remove(&source);
-                let store = self.inner.store.clone();
-                let (u, at) = (url.clone(), checked_at.clone());
-                let outcome = blocking(move || {
-                    store.put_version(&NewVersion {
-                        source: source.name(),
-                        url: &u,
-                        body: &body,
-                        fetched_at: &at,
-                        etag: got.etag.as_deref(),
-                        last_modified: got.last_modified.as_deref(),
-                    })
-                })
-                .await?;
-                let diff = match outcome.previous.as_ref() {
-                    Some(prev) => {
-                        let old = self.parsed(prev).await?;
-                        let new = self.parsed(&outcome.current).await?;
-                        let versions = (prev.version, outcome.current.version);
-                        Some(
-                            cpu(move || {
-                                DocDiff::compute(
-                                    source.name(),
-                                    (versions.0, &old.doc),
-                                    (versions.1, &new.doc),
-                                    DEFAULT_DIFF_CHARS,
-                                )
-                            })
-                            .await?,
-                        )
-                    }
-                    None => None,
-                };
-                if outcome.added {
-                    tracing::info!(%source, version = outcome.current.version, "stored a new docs version");
-                }
-                self.report(source, url, &outcome.current, outcome.added, diff)
-                    .await
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                tracing::warn!(%source, error = %reason, "docs refresh failed");
-                self.memory()
-                    .failures
-                    .insert(source, (Instant::now(), reason.clone()));
-                match latest {
-                    Some(current) => self.report(source, url, &current, false, None).await,
-                    None => Err(DocsError::Unavailable {
-                        doc: source,
-                        url,
-                        reason,
-                        env_var: source.env_var(),
-                    }),
-                }
-            }
+            }) => self.changed(source, url, checked_at, body, got).await,
+            Err(e) => self.failed(source, url, &e, latest).await,
+        }
+    }
+
+    /// A 304: the cached copy is current; its check time and validators are recorded.
+    async fn not_modified(
+        &self,
+        source: Source,
+        url: String,
+        checked_at: String,
+        got: Validators,
+        latest: Option<DocVersion>,
+    ) -> Result<SourceFetch, DocsError> {
+        self.memory().failures.remove(&source);
+        let store = self.inner.store.clone();
+        blocking(move || {
+            store.mark_checked(
+                source.name(),
+                &checked_at,
+                got.etag.as_deref(),
+                got.last_modified.as_deref(),
+            )
+        })
+        .await?;
+        let Some(current) = latest else {
+            return Err(DocsError::Task("304 without a cached copy".to_owned()));
+        };
+        self.report(source, url, &current, false, None).await
+    }
+
+    /// A body: stored (as a new version when it differs from the latest), with the diff
+    /// from the previous version.
+    async fn changed(
+        &self,
+        source: Source,
+        url: String,
+        checked_at: String,
+        body: String,
+        got: Validators,
+    ) -> Result<SourceFetch, DocsError> {
+        self.memory().failures.remove(&source);
+        let store = self.inner.store.clone();
+        let u = url.clone();
+        let outcome = blocking(move || {
+            store.put_version(&NewVersion {
+                source: source.name(),
+                url: &u,
+                body: &body,
+                fetched_at: &checked_at,
+                etag: got.etag.as_deref(),
+                last_modified: got.last_modified.as_deref(),
+            })
+        })
+        .await?;
+        let diff = match outcome.previous.as_ref() {
+            Some(prev) => Some(self.diff_versions(source, prev, &outcome.current).await?),
+            None => None,
+        };
+        if outcome.added {
+            tracing::info!(%source, version = outcome.current.version, "stored a new docs version");
+        }
+        self.report(source, url, &outcome.current, outcome.added, diff)
+            .await
+    }
+
+    /// The diff between two versions of a source, section by section.
+    async fn diff_versions(
+        &self,
+        source: Source,
+        prev: &DocVersion,
+        current: &DocVersion,
+    ) -> Result<DocDiff, DocsError> {
+        let old = self.parsed(prev).await?;
+        let new = self.parsed(current).await?;
+        let versions = (prev.version, current.version);
+        cpu(move || {
+            DocDiff::compute(
+                source.name(),
+                (versions.0, &old.doc),
+                (versions.1, &new.doc),
+                DEFAULT_DIFF_CHARS,
+            )
+        })
+        .await
+    }
+
+    /// A failed fetch: recorded (reads serve the cached copy as stale for a while); the
+    /// cached copy is the answer, or the failure when there is none.
+    async fn failed(
+        &self,
+        source: Source,
+        url: String,
+        error: &FetchError,
+        latest: Option<DocVersion>,
+    ) -> Result<SourceFetch, DocsError> {
+        let reason = error.to_string();
+        tracing::warn!(%source, error = %reason, "docs refresh failed");
+        self.memory()
+            .failures
+            .insert(source, (Instant::now(), reason.clone()));
+        match latest {
+            Some(current) => self.report(source, url, &current, false, None).await,
+            None => Err(DocsError::Unavailable {
+                doc: source,
+                url,
+                reason,
+                env_var: source.env_var(),
+            }),
         }
     }
 

@@ -99,13 +99,7 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             source,
             force,
             format,
-        } => {
-            let sel: SourceSel = source.parse()?;
-            let report = pipelines_tools::docs::fetch(&svc.docs, sel, force).await?;
-            emit(&report, format)?;
-            let failed = report.report.sources.iter().any(|s| s.error.is_some());
-            Ok(super::status(!failed))
-        }
+        } => refresh(&svc.docs, &source, force, format).await,
         DocsCommand::Show {
             section,
             source,
@@ -113,13 +107,7 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             include_subsections,
             format,
         } => {
-            let req = GetDocsRequest {
-                source: Some(source.parse::<Source>()?),
-                section,
-                query: None,
-                max_chars,
-                include_subsections,
-            };
+            let req = docs_request(&source, section, None, max_chars, include_subsections)?;
             emit(
                 &pipelines_tools::docs::get_docs(&svc.docs, req).await?,
                 format,
@@ -131,13 +119,7 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             source,
             format,
         } => {
-            let req = GetDocsRequest {
-                source: Some(source.parse::<Source>()?),
-                section: None,
-                query: Some(query),
-                max_chars: None,
-                include_subsections: false,
-            };
+            let req = docs_request(&source, None, Some(query), None, false)?;
             emit(&svc.docs.get_docs(req).await?, format)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -174,4 +156,35 @@ pub async fn run(state: &AppState, args: DocsArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `docs refresh`: fails when any source could not be fetched.
+async fn refresh(
+    docs: &pipelines_docs_cache::DocsCache,
+    source: &str,
+    force: bool,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let sel: SourceSel = source.parse()?;
+    let report = pipelines_tools::docs::fetch(docs, sel, force).await?;
+    emit(&report, format)?;
+    let failed = report.report.sources.iter().any(|s| s.error.is_some());
+    Ok(super::status(!failed))
+}
+
+/// The `get_docs` request of `docs show` (a section, or the outline) or `docs search`.
+fn docs_request(
+    source: &str,
+    section: Option<String>,
+    query: Option<String>,
+    max_chars: Option<usize>,
+    include_subsections: bool,
+) -> anyhow::Result<GetDocsRequest> {
+    Ok(GetDocsRequest {
+        source: Some(source.parse::<Source>()?),
+        section,
+        query,
+        max_chars,
+        include_subsections,
+    })
 }

@@ -107,6 +107,40 @@ fn flatten(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
         map.remove("default");
     }
     // `Option<T>`: `anyOf: [T, null]` becomes T, `type: [t, "null"]` becomes t.
+    fold_alternatives(&mut map, defs, depth);
+    if let Some(Value::Array(types)) = map.get("type").cloned() {
+        let kept: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
+        let single = match kept.as_slice() {
+            [one] => one.clone(),
+            _ => Value::Array(kept),
+        };
+        map.insert("type".into(), single);
+    }
+    if let Some(Value::Array(values)) = map.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+    if map.get("minimum") == Some(&Value::from(0)) && raw.get("format").is_some_and(is_unsigned) {
+        map.remove("minimum");
+    }
+    if let Some(Value::String(d)) = map.get("description") {
+        let one_line = d.split_whitespace().collect::<Vec<_>>().join(" ");
+        map.insert("description".into(), Value::String(one_line));
+    }
+    flatten_children(&mut map, defs, depth);
+    if map.get("default") == Some(&Value::Object(Map::new()))
+        || map.get("default") == Some(&Value::Bool(false))
+    {
+        map.remove("default");
+    }
+    if depth > 0 && map.get("additionalProperties") == Some(&Value::Bool(false)) {
+        map.remove("additionalProperties");
+    }
+    Value::Object(map)
+}
+
+/// `anyOf`/`oneOf` made plain: constants become an `enum`, one non-null alternative is merged
+/// in, bare types become one `type` list; other alternatives are flattened in place.
+fn fold_alternatives(map: &mut Map<String, Value>, defs: &Map<String, Value>, depth: usize) {
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(alts)) = map.get(key).cloned() {
             let kept: Vec<&Value> = alts.iter().filter(|a| !is_null(a)).collect();
@@ -143,24 +177,10 @@ fn flatten(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
             }
         }
     }
-    if let Some(Value::Array(types)) = map.get("type").cloned() {
-        let kept: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
-        let single = match kept.as_slice() {
-            [one] => one.clone(),
-            _ => Value::Array(kept),
-        };
-        map.insert("type".into(), single);
-    }
-    if let Some(Value::Array(values)) = map.get_mut("enum") {
-        values.retain(|v| !v.is_null());
-    }
-    if map.get("minimum") == Some(&Value::from(0)) && raw.get("format").is_some_and(is_unsigned) {
-        map.remove("minimum");
-    }
-    if let Some(Value::String(d)) = map.get("description") {
-        let one_line = d.split_whitespace().collect::<Vec<_>>().join(" ");
-        map.insert("description".into(), Value::String(one_line));
-    }
+}
+
+/// The properties, items and additional properties, flattened in turn.
+fn flatten_children(map: &mut Map<String, Value>, defs: &Map<String, Value>, depth: usize) {
     if let Some(Value::Object(props)) = map.get("properties").cloned() {
         let flat: Map<String, Value> = props
             .into_iter()
@@ -178,15 +198,6 @@ fn flatten(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
             map.insert(key.into(), inner);
         }
     }
-    if map.get("default") == Some(&Value::Object(Map::new()))
-        || map.get("default") == Some(&Value::Bool(false))
-    {
-        map.remove("default");
-    }
-    if depth > 0 && map.get("additionalProperties") == Some(&Value::Bool(false)) {
-        map.remove("additionalProperties");
-    }
-    Value::Object(map)
 }
 
 /// The `type` of alternatives that are bare types (`{"type": t}`, maybe described), with an

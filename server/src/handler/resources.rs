@@ -115,37 +115,7 @@ impl PipelinesServer {
             ]));
         }
         if let Some(rest) = uri.strip_prefix(DOCS_PREFIX) {
-            let (source, section) = match rest.split_once('/') {
-                Some((s, sec)) => (s, Some(sec)),
-                None => (rest, None),
-            };
-            let source: Source =
-                source
-                    .parse()
-                    .map_err(|e: pipelines_docs_cache::UnknownSource| {
-                        McpError::resource_not_found(e.to_string(), None)
-                    })?;
-            let text = match section {
-                None => svc
-                    .docs
-                    .document(source)
-                    .await
-                    .map(|d| d.body)
-                    .map_err(|e| McpError::resource_not_found(e.to_string(), None))?,
-                Some(section) => {
-                    let req = GetDocsRequest {
-                        source: Some(source),
-                        section: Some(section.to_string()),
-                        query: None,
-                        max_chars: Some(200_000),
-                        include_subsections: true,
-                    };
-                    let r = pipelines_tools::docs::get_docs(&svc.docs, req)
-                        .await
-                        .map_err(|e| McpError::resource_not_found(e.to_string(), None))?;
-                    r.to_text()
-                }
-            };
+            let text = doc_text(&svc.docs, rest).await?;
             return Ok(ReadResourceResult::new(vec![
                 ResourceContents::text(text, uri).with_mime_type("text/markdown"),
             ]));
@@ -172,5 +142,39 @@ impl PipelinesServer {
             format!("unknown resource {uri}; see resources/list and resources/templates/list"),
             None,
         ))
+    }
+}
+
+/// A cached document (`<source>`) or one of its sections with its subsections
+/// (`<source>/<section id>`), as Markdown.
+async fn doc_text(docs: &pipelines_docs_cache::DocsCache, rest: &str) -> Result<String, McpError> {
+    let (source, section) = match rest.split_once('/') {
+        Some((s, sec)) => (s, Some(sec)),
+        None => (rest, None),
+    };
+    let source: Source = source
+        .parse()
+        .map_err(|e: pipelines_docs_cache::UnknownSource| {
+            McpError::resource_not_found(e.to_string(), None)
+        })?;
+    match section {
+        None => docs
+            .document(source)
+            .await
+            .map(|d| d.body)
+            .map_err(|e| McpError::resource_not_found(e.to_string(), None)),
+        Some(section) => {
+            let req = GetDocsRequest {
+                source: Some(source),
+                section: Some(section.to_string()),
+                query: None,
+                max_chars: Some(200_000),
+                include_subsections: true,
+            };
+            let r = pipelines_tools::docs::get_docs(docs, req)
+                .await
+                .map_err(|e| McpError::resource_not_found(e.to_string(), None))?;
+            Ok(r.to_text())
+        }
     }
 }

@@ -95,39 +95,13 @@ pub async fn check_message(
         match limits.admission.admit().await {
             Ok(p) => Some(p),
             Err(refused) => {
-                let a = &limits.admission;
-                tracing::warn!(
-                    max_in_flight = a.max_in_flight,
-                    max_queued = a.max_queued,
-                    reason = refused.label(),
-                    "tool call not admitted; answering 503"
-                );
-                ::metrics::counter!("mcp_pipelines_rejected_total",
-                    "status" => "503", "reason" => refused.label())
-                .increment(1);
-                if let Some(tool) = &info.tool {
-                    super::audit::refused(parts.extensions.get(), tool, refused.label());
-                }
-                let why = match refused {
-                    Refused::QueueFull => format!(
-                        "{} tool calls already running (--max-in-flight) and {} waiting (--max-queued)",
-                        a.max_in_flight, a.max_queued
-                    ),
-                    Refused::TimedOut => format!(
-                        "no free slot among {} (--max-in-flight) within {} (--queue-timeout)",
-                        a.max_in_flight,
-                        humantime::format_duration(a.timeout)
-                    ),
-                };
-                let mut resp = rpc_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
+                return busy(
+                    &limits.admission,
+                    refused,
+                    &parts,
+                    &info,
                     recover_id(&value),
-                    SERVER_BUSY,
-                    &format!("server busy: {why}; retry shortly"),
                 );
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return resp;
             }
         }
     } else {
@@ -138,6 +112,48 @@ pub async fn check_message(
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     drop(permit);
+    resp
+}
+
+/// The 503 for a tool call that found no free slot: logged, counted and audited.
+fn busy(
+    a: &Admission,
+    refused: Refused,
+    parts: &axum::http::request::Parts,
+    info: &super::metrics::CallInfo,
+    id: Value,
+) -> Response {
+    tracing::warn!(
+        max_in_flight = a.max_in_flight,
+        max_queued = a.max_queued,
+        reason = refused.label(),
+        "tool call not admitted; answering 503"
+    );
+    ::metrics::counter!("mcp_pipelines_rejected_total",
+        "status" => "503", "reason" => refused.label())
+    .increment(1);
+    if let Some(tool) = &info.tool {
+        super::audit::refused(parts.extensions.get(), tool, refused.label());
+    }
+    let why = match refused {
+        Refused::QueueFull => format!(
+            "{} tool calls already running (--max-in-flight) and {} waiting (--max-queued)",
+            a.max_in_flight, a.max_queued
+        ),
+        Refused::TimedOut => format!(
+            "no free slot among {} (--max-in-flight) within {} (--queue-timeout)",
+            a.max_in_flight,
+            humantime::format_duration(a.timeout)
+        ),
+    };
+    let mut resp = rpc_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        id,
+        SERVER_BUSY,
+        &format!("server busy: {why}; retry shortly"),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     resp
 }
 

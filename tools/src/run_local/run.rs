@@ -4,13 +4,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::env::{EnvFor, child_env};
 use super::error::RunError;
-use super::inputs::{RunInputs, RunSignature, check_inputs, embed_files};
-use super::outputs::extract_files;
+use super::inputs::{RunInputs, RunSignature};
 use super::plan::RuntimePlan;
 use super::progress::{ProgressFn, Reporter, Stage};
 use super::project::{PreparedProject, ProjectSource};
@@ -18,8 +15,14 @@ use super::python::find_python_preferring;
 use super::result::RunStatus;
 use super::result::{RunResult, Timings};
 use super::rundir::Isolation;
-use super::server::{CogServer, ServerSpec};
+use super::server::{CogServer, PredictionResponse};
 use super::venv::{BuildLimits, VenvInfo, VenvLease, ensure_venv};
+use prepare::Prepared;
+use start::Running;
+
+mod collect;
+mod prepare;
+mod start;
 
 pub use super::config::RunConfig;
 
@@ -94,7 +97,7 @@ pub async fn run_locally(
     result
 }
 
-/// [`run_locally`] without the metrics.
+/// [`run_locally`] without the metrics: prepare, start, drive, collect.
 async fn run_locally_counted(
     request: RunRequest,
     config: &RunConfig,
@@ -103,145 +106,41 @@ async fn run_locally_counted(
 ) -> Result<RunResult, RunError> {
     let started = Instant::now();
     let reporter = Reporter::new(progress);
-    let mut inputs = request.inputs;
-    if let Some(signature) = &request.signature {
-        check_inputs(&inputs, signature)?;
-    }
-    request.mocks.check(config.replicate_api_token.as_deref())?;
-    let run_root = config.run_root()?;
-    // Writing inline files and reading and encoding input files (and files in mocks) is
-    // blocking work.
-    let (project, inputs, mocks) = {
-        let source = request.project.clone();
-        let temp_dir = Some(run_root.clone());
-        let signature = request.signature.clone();
-        let roots = config.input_roots.clone();
-        let mut mocks = request.mocks;
-        blocking(move || {
-            let project = PreparedProject::prepare(&source, temp_dir.as_deref())?;
-            embed_files(
-                &mut inputs,
-                signature.as_ref(),
-                &project.dir,
-                roots.as_deref(),
-            )?;
-            mocks.embed_files(&project.dir, roots.as_deref())?;
-            Ok((project, inputs, mocks))
-        })
-        .await?
-    };
-
     let mut timings = Timings::default();
-    let (python, venv, _lease, warnings, mut runtime) = {
-        let t = Instant::now();
-        let plan = RuntimePlan::new(request.runtime, config)?;
-        reporter.stage(Stage::Python, "looking for Python >= 3.12");
-        let (python, python_note) =
-            find_python_preferring(&config.python, plan.python(config)).await?;
-        timings.python_ms = millis(t);
-        let t = Instant::now();
-        let (venv, lease, mut warnings) =
-            venv_for(&project, &python, config, &plan, &reporter, &cancel).await?;
-        timings.venv_ms = millis(t);
-        let runtime = plan.used(&venv, python_note.as_deref());
-        warnings.extend(python_note);
-        (python, venv, lease, warnings, runtime)
-    };
+    let mut prepared = prepare::prepare(request, config, &reporter, &cancel, &mut timings).await?;
+    let running = start::start(&mut prepared, config, &reporter, &mut timings).await?;
+    let driven = drive(running, &prepared, config, &reporter, &cancel, &mut timings).await?;
+    collect::collect(driven, prepared, config, &reporter, timings, started).await
+}
 
-    let output_dir = output_dir(request.output_dir, config)?;
-    // The real path (see `RunConfig::run_root`).
-    let venv_dir = std::fs::canonicalize(&venv.path).unwrap_or_else(|_| venv.path.clone());
-    // The project copy is blocking work, up to its size limit.
-    let mut isolation = {
-        let project_dir = project.dir.clone();
-        let venv_dir = venv_dir.clone();
-        let temp_dir = Some(run_root);
-        let sandbox = request.sandbox.unwrap_or(config.sandbox);
-        let ports = config.sandbox_connect_ports.clone();
-        blocking(move || {
-            Isolation::prepare(
-                &project_dir,
-                &venv_dir,
-                temp_dir.as_deref(),
-                sandbox,
-                ports.as_deref(),
-            )
-        })
-        .await?
-    };
-    let mut warnings = warnings;
-    warnings.append(&mut isolation.warnings);
-    reporter.stage(Stage::Start, "starting the cog server");
-    // The child talks to Replicate only through this proxy, with a per-run token.
-    let proxy = super::proxy::start_limited(
-        config.replicate_base_url.as_deref(),
-        config.replicate_api_token.as_deref(),
-        &mocks,
-        config.proxy_limits.clone(),
-    )
-    .await?;
-    tracing::debug!(
-        port = proxy.port(),
-        "the run's Replicate proxy listens on 127.0.0.1"
-    );
-    let mut env = run_env(config, &proxy);
-    isolation.add_env(&mut env, &project.predict);
-    // The runtime's system tools: this machine's, and ffmpeg from imageio-ffmpeg.
-    let path = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.clone());
-    let tools = super::system_tools::offer(
-        &config.runtime_system_tools,
-        path.as_deref(),
-        &venv_dir,
-        &isolation.dir.harness,
-    )?;
-    if let Some(bin) = &tools.bin {
-        let mut paths = vec![bin.clone()];
-        paths.extend(path.iter().flat_map(std::env::split_paths));
-        if let Ok(joined) = std::env::join_paths(paths) {
-            env.retain(|(k, _)| k != "PATH");
-            env.push(("PATH".into(), joined));
-        }
-    }
-    warnings.extend(super::system_tools::warnings(&tools, &request.tools_used));
-    runtime.system_tools = tools.present;
-    runtime.missing_system_tools = tools.missing;
-    // cog checks inputs against the schema `cog build` writes; without it, anything goes.
-    let t = Instant::now();
-    if let Err(why) = super::input_schema::write_schema(super::input_schema::SchemaSpec {
-        venv_dir: &venv_dir,
-        project_dir: &isolation.dir.project,
-        predict: &project.predict,
-        env: env.clone(),
-        sandbox: isolation.sandbox.as_ref(),
-    })
-    .await
-    {
-        warnings.push(format!(
-            "could not write {} ({why}): cog did not check the inputs against run()'s signature as Replicate does",
-            super::input_schema::SCHEMA_FILE
-        ));
-    }
-    timings.schema_ms = millis(t);
-    let mut server = CogServer::start(
-        ServerSpec {
-            venv_dir: &venv_dir,
-            project_dir: &isolation.dir.project,
-            predict: &project.predict,
-            cog_version: &venv.cog_version,
-            env,
-            log_cap: config.log_cap,
-            sandbox: isolation.sandbox.as_ref(),
-        },
-        &reporter,
-    )?;
-    isolation.reaper.watch(server.pgid());
-    let timeout = request.timeout.unwrap_or(config.timeout);
+/// What a prediction left behind: cog's answer, the server's output, the model calls made,
+/// and the run's directory (still there for the paths in its logs).
+struct Driven {
+    response: PredictionResponse,
+    server_output: String,
+    calls: Vec<super::proxy::ModelCall>,
+    isolation: Isolation,
+}
+
+/// Waits for the server and the prediction, under the run's timeout and `cancel`; stops the
+/// server and the proxy whatever happens.
+async fn drive(
+    running: Running,
+    prepared: &Prepared,
+    config: &RunConfig,
+    reporter: &Reporter,
+    cancel: &CancellationToken,
+    timings: &mut Timings,
+) -> Result<Driven, RunError> {
+    let Running {
+        mut server,
+        proxy,
+        mut isolation,
+    } = running;
+    let timeout = prepared.timeout;
     let token = Some(proxy.run_token());
     let outcome = tokio::select! {
-        outcome = drive(&mut server, &inputs, token, &reporter, &mut timings) => outcome,
+        outcome = predict(&mut server, &prepared.inputs, token, reporter, timings) => outcome,
         () = tokio::time::sleep(timeout) => Err(RunError::Timeout { seconds: timeout.as_secs(), logs: server.output_tail(), calls: Vec::new() }),
         () = cancel.cancelled() => Err(RunError::Cancelled),
     };
@@ -260,61 +159,11 @@ async fn run_locally_counted(
         }
         other => other.map_err(|e| super::advice::add_to_error(e, &config.runtime_packages))?,
     };
-
-    reporter.stage(Stage::Outputs, "collecting outputs");
-    // Decoding and writing output files is blocking work.
-    let (output, files) = {
-        let mut output = response.output;
-        let dir = output_dir.clone();
-        blocking(move || {
-            let files = extract_files(&mut output, &dir)?;
-            Ok((output, files))
-        })
-        .await?
-    };
-    timings.total_ms = millis(started);
-    let error = response.error.map(|e| match e {
-        Value::String(text) => super::logs::said_once(&text),
-        other => other.to_string(),
-    });
-    // cog >= 0.17 answers a failed prediction with empty `logs`; what the pipeline printed
-    // is still in the server's output.
-    let split = super::logs::split(response.logs.as_deref().unwrap_or(""), &server_output);
-    // Paths in the run's copy of the project are shown relative to the project.
-    let mut pipeline_logs = split.pipeline;
-    let canonical = std::fs::canonicalize(&isolation.dir.project).ok();
-    for dir in std::iter::once(&isolation.dir.project).chain(canonical.as_ref()) {
-        pipeline_logs = pipeline_logs.replace(&format!("{}/", dir.display()), "");
-    }
-    let logs = super::child::tail(&pipeline_logs, config.log_cap);
-    let harness_logs = super::child::tail(&split.harness, config.log_cap);
-    let error = error.map(|e| super::logs::with_exception_type(&e, &logs).unwrap_or(e));
-    let error = error.map(|e| match super::logs::raise_site(&logs) {
-        Some(site) => format!("{e} (raised at {site}; the traceback is in the logs)"),
-        None => e,
-    });
-    if let Some(error) = &error {
-        let text = format!("{error}\n{logs}");
-        warnings.extend(super::advice::for_failure(&text, &config.runtime_packages));
-    }
-    let status = super::result::RunStatus::from_cog(response.status.as_deref());
-    reporter.line(format!("prediction {status}"));
-    Ok(RunResult {
-        status,
-        output,
-        files,
-        output_dir,
-        logs,
-        harness_logs,
-        error,
-        metrics: response.metrics,
-        venv,
-        python,
-        runtime,
-        timings,
-        warnings,
+    Ok(Driven {
+        response,
+        server_output,
         calls,
-        text: super::result::TextOptions::default(),
+        isolation,
     })
 }
 
@@ -356,7 +205,8 @@ async fn venv_for(
     Ok((venv, lease, requirements.warnings))
 }
 
-async fn drive(
+/// Waits for cog's server to be ready, then runs the prediction.
+async fn predict(
     server: &mut CogServer,
     inputs: &RunInputs,
     token: Option<&str>,
@@ -371,24 +221,6 @@ async fn drive(
     let response = server.predict(inputs, token).await?;
     timings.predict_ms = millis(t);
     Ok(response)
-}
-
-fn run_env(
-    config: &RunConfig,
-    proxy: &super::proxy::Proxy,
-) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
-    let mut overrides: Vec<(std::ffi::OsString, std::ffi::OsString)> = config
-        .extra_env
-        .iter()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect();
-    overrides.extend(proxy.child_env());
-    let mut env = child_env(std::env::vars_os(), overrides, EnvFor::Run);
-    // The real token never reaches the child, whatever variable carries it.
-    if let Some(token) = &config.replicate_api_token {
-        env.retain(|(_, v)| v.to_str() != Some(token.as_str()));
-    }
-    env
 }
 
 fn output_dir(requested: Option<PathBuf>, config: &RunConfig) -> Result<PathBuf, RunError> {

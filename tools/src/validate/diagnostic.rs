@@ -63,6 +63,11 @@ pub struct Diagnostic {
     /// A suggested edit as a unified diff, when the fix is mechanical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edit: Option<String>,
+    /// Where the finding's span ends (1-based line and column in characters, exclusive),
+    /// when it has one. Not serialized: [`ValidationReport::to_text_with_source`] draws the
+    /// caret under the span with it.
+    #[serde(skip)]
+    pub end: Option<(usize, usize)>,
 }
 
 /// Counts of findings by severity.
@@ -110,6 +115,27 @@ impl ValidationReport {
     ///   see: cog/outputs (Outputs)
     /// ```
     pub fn to_text(&self) -> String {
+        self.render(None)
+    }
+
+    /// Renders the report as [`to_text`](Self::to_text) does, with each finding's source
+    /// line and a caret under its span, as ruff shows them; `source` gives a file's text by
+    /// its name in the report. A finding without a span (or whose file `source` does not
+    /// give) shows no source line.
+    ///
+    /// ```text
+    /// main.py:3:14: PY003 [error] dict-output: `run` returns `dict`, which cog cannot serialize
+    ///   |
+    /// 3 | def run(prompt: str) -> dict:
+    ///   |                         ^^^^
+    ///   help: Define `class Output(BaseModel)` with one field per value and return it
+    ///   see: cog/outputs (Outputs)
+    /// ```
+    pub fn to_text_with_source<'s>(&self, source: impl Fn(&str) -> Option<&'s str>) -> String {
+        self.render(Some(&source))
+    }
+
+    fn render(&self, source: Option<SourceOf<'_, '_>>) -> String {
         let mut out = String::new();
         for d in &self.diagnostics {
             let _ = writeln!(
@@ -123,6 +149,9 @@ impl ValidationReport {
                 d.name,
                 d.message
             );
+            if let Some(text) = source.and_then(|source| source(&d.file)) {
+                write_source_line(&mut out, d, text);
+            }
             let _ = writeln!(out, "  help: {}", d.fix);
             let _ = writeln!(out, "  see: {} ({})", d.doc_section, d.doc_title);
             if let Some(edit) = &d.edit {
@@ -145,4 +174,36 @@ impl ValidationReport {
         }
         out
     }
+}
+
+/// A file's text by its name in the report.
+type SourceOf<'f, 's> = &'f dyn Fn(&str) -> Option<&'s str>;
+
+/// The line a finding starts on, with `^` under its span (to the end of the line when the
+/// span goes on); nothing when the finding has no span or the line is not in `text`.
+fn write_source_line(out: &mut String, d: &Diagnostic, text: &str) {
+    let Some((end_line, end_column)) = d.end else {
+        return;
+    };
+    let Some(line) = d.line.checked_sub(1).and_then(|i| text.lines().nth(i)) else {
+        return;
+    };
+    let line = line.trim_end();
+    let length = line.chars().count();
+    let start = d.column.max(1);
+    let stop = if end_line == d.line {
+        end_column.min(length + 1)
+    } else {
+        length + 1
+    };
+    let carets = stop.saturating_sub(start).max(1);
+    let gutter = " ".repeat(d.line.to_string().len());
+    let indent: String = line
+        .chars()
+        .take(start - 1)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let _ = writeln!(out, "{gutter} |");
+    let _ = writeln!(out, "{} | {line}", d.line);
+    let _ = writeln!(out, "{gutter} | {indent}{}", "^".repeat(carets));
 }

@@ -76,6 +76,7 @@ pub fn validate(project: &Project, rulebook: &Rulebook, schemas: &Schemas) -> Ve
             doc_title: doc_title.clone(),
             fix: f.fix,
             edit: f.edit,
+            end: f.at.end,
         }));
     }
     out.sort_by(|a, b| {

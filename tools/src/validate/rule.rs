@@ -100,14 +100,7 @@ impl<'a> Context<'a> {
     /// A location in the predict Python file.
     pub fn py_at(&self, span: Span) -> Location {
         match self.python() {
-            Some(py) => {
-                let (line, column) = py.line_col(span.start);
-                Location {
-                    file: py.path.clone(),
-                    line,
-                    column,
-                }
-            }
+            Some(py) => Location::of_span(py, span),
             None => Location::start("main.py"),
         }
     }
@@ -119,6 +112,8 @@ pub(crate) struct Location {
     pub file: String,
     pub line: usize,
     pub column: usize,
+    /// Where the span ends (line, column; exclusive), when there is one.
+    pub end: Option<(usize, usize)>,
 }
 
 impl Location {
@@ -127,6 +122,18 @@ impl Location {
             file: file.into(),
             line,
             column,
+            end: None,
+        }
+    }
+
+    /// The span `span` of a Python file.
+    pub fn of_span(py: &PythonFile, span: Span) -> Self {
+        let (line, column) = py.line_col(span.start);
+        Location {
+            file: py.path.clone(),
+            line,
+            column,
+            end: Some(py.line_col(span.end)),
         }
     }
 

@@ -5,6 +5,8 @@
 //!
 //! Options: `--port N` (default 0: any free port), `--require-token TOKEN` (401 without
 //! `Authorization: Bearer TOKEN`), `--delay-ms N` (delay every API response).
+
+#![warn(clippy::too_many_lines)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;

@@ -153,19 +153,8 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
         Err(r) => return r,
     };
     let sent: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    // `POST /v1/predictions {version}`: the host's model list applies to the version's model.
-    if !shared.limits.allow_models.is_empty() && model_from_path(parts.uri.path()).is_none() {
-        let Some(model) = super::policy::model_of_body(shared, &sent) else {
-            return super::policy::refuse_unknown_version(shared, &sent);
-        };
-        let version = sent
-            .get("version")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let input = sent.get("input").unwrap_or(&Value::Null);
-        if let Some(refused) = super::policy::refuse_model(shared, &model, version, input) {
-            return refused;
-        }
+    if let Some(refused) = refused_by_host(shared, parts.uri.path(), &sent) {
+        return refused;
     }
     let mocked_model = sent
         .get("version")
@@ -221,20 +210,48 @@ pub(crate) async fn create(shared: &Shared, request: Request) -> Response {
         return respond(status, headers, raw);
     }
     if let Some(id) = answer.get("id").and_then(Value::as_str) {
-        let model = model_of(&answer);
-        let mut tables = shared.tables();
-        let inputs = summarise_inputs(input, &tables.files);
-        let version = answer
-            .get("version")
-            .and_then(Value::as_str)
-            .filter(|v| *v != "hidden")
-            .map(str::to_owned);
-        let call = ModelCall::starting(model, version, false, inputs, started_ms);
-        tables.insert(id.to_owned(), call, None);
-        drop(tables);
-        update(shared, &answer);
+        record_created(shared, id, &answer, model_of(&answer), input, started_ms);
     }
     respond(status, headers, raw)
+}
+
+/// `POST /v1/predictions {version}`: the host's model list applies to the version's model
+/// (a model's own path was checked with its route).
+fn refused_by_host(shared: &Shared, path: &str, sent: &Value) -> Option<Response> {
+    if shared.limits.allow_models.is_empty() || model_from_path(path).is_some() {
+        return None;
+    }
+    let Some(model) = super::policy::model_of_body(shared, sent) else {
+        return Some(super::policy::refuse_unknown_version(shared, sent));
+    };
+    let version = sent
+        .get("version")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let input = sent.get("input").unwrap_or(&Value::Null);
+    super::policy::refuse_model(shared, &model, version, input)
+}
+
+/// Records the prediction the API created (`id`) as a starting call, then its state.
+fn record_created(
+    shared: &Shared,
+    id: &str,
+    answer: &Value,
+    model: String,
+    input: &Value,
+    started_ms: u64,
+) {
+    let mut tables = shared.tables();
+    let inputs = summarise_inputs(input, &tables.files);
+    let version = answer
+        .get("version")
+        .and_then(Value::as_str)
+        .filter(|v| *v != "hidden")
+        .map(str::to_owned);
+    let call = ModelCall::starting(model, version, false, inputs, started_ms);
+    tables.insert(id.to_owned(), call, None);
+    drop(tables);
+    update(shared, answer);
 }
 
 /// What the API said when it refused to create a prediction.

@@ -20,6 +20,7 @@ mod mock_config;
 mod mock_output;
 mod mock_upload;
 mod policy;
+mod routes;
 mod table;
 pub(crate) mod trace;
 
@@ -361,28 +362,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         ("GET", ["v1", "models", owner, name])
         | ("GET", ["v1", "models", owner, name, "versions"])
         | ("GET", ["v1", "models", owner, name, "versions", _]) => {
-            let model = format!("{owner}/{name}");
-            if let Some(refused) = policy::refuse_model(&shared, &model, None, &json!({})) {
-                return refused;
-            }
-            if shared.mock_for(&model).is_some() {
-                return mock::model_info(&shared, &model, &segments[4..]);
-            }
-            forward::model_info(&shared, request, model).await
+            routes::model_info(&shared, request, format!("{owner}/{name}"), &segments[4..]).await
         }
         ("POST", ["v1", "models", owner, name, "predictions"]) => {
-            let model = format!("{owner}/{name}");
-            if let Some(refused) = policy::refuse_model(&shared, &model, None, &json!({})) {
-                return refused;
-            }
-            let _admitted = match policy::admit(&shared, &model) {
-                Ok(a) => a,
-                Err(refused) => return *refused,
-            };
-            if shared.mock_for(&model).is_some() {
-                return mock::create(&shared, &model, None, request).await;
-            }
-            forward::create(&shared, request).await
+            routes::create_for_model(&shared, request, format!("{owner}/{name}")).await
         }
         ("POST", ["v1", "predictions"]) => {
             let _admitted = match policy::admit(&shared, "(model named by its version)") {
@@ -392,19 +375,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             forward::create(&shared, request).await
         }
         ("GET", ["v1", "predictions", id]) | ("POST", ["v1", "predictions", id, "cancel"]) => {
-            let cancel = method == Method::POST;
-            if mock::is_mock(&shared, id) {
-                return mock::get(&shared, id, cancel);
-            }
-            if id.starts_with(REFUSED_ID) || !shared.tables().by_id.contains_key(*id) {
-                return policy::refuse_endpoint(
-                    &shared,
-                    method.as_str(),
-                    &path,
-                    "this run did not create that prediction",
-                );
-            }
-            forward::prediction(&shared, request, cancel).await
+            routes::prediction(&shared, request, id, &path).await
         }
         ("POST", ["v1", "files"]) if shared.spec.token.is_none() => {
             mock_upload::upload(&shared, request).await

@@ -1,7 +1,7 @@
 //! Building a venv: `python -m venv` (or `uv venv`), the requirements installed with pip
 //! (or uv), the installed cog version read back, then the completion marker.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{BuildLimits, CHECK_TIMEOUT, MARKER, Marker};
@@ -29,11 +29,77 @@ pub(super) async fn build(
     reporter: &Reporter,
     limits: &BuildLimits,
 ) -> Result<(), RunError> {
-    let fail = |message: String, log: String| RunError::VenvBuild {
+    create(dir, python, reporter, limits).await?;
+    let cwd = dir.parent().unwrap_or(dir).to_path_buf();
+    let requirements_file = dir.join("requirements.txt");
+    std::fs::write(&requirements_file, requirements.to_file_text())
+        .map_err(|e| RunError::io(format!("writing {}", requirements_file.display()), e))?;
+    let venv_python = dir.join("bin").join("python");
+    let constraints = constraints(dir, requirements, &venv_python, &cwd, limits).await?;
+    let constraints_arg = (!constraints.list.is_empty()).then_some(constraints.file.as_path());
+    reporter.stage(
+        Stage::Install,
+        format!(
+            "installing {} (first run with these requirements)",
+            requirements.lines.join(", ")
+        ),
+    );
+    install(
+        dir,
+        &venv_python,
+        &requirements_file,
+        constraints_arg,
+        reporter,
+        limits,
+    )
+    .await?;
+    if constraints_arg.is_some() && limits.uv.is_some() {
+        reporter.line("compiling the bytecode of what runs import at start".to_owned());
+        if let Err(why) = query(&venv_python, WARM_IMPORTS, &cwd).await {
+            tracing::warn!(%why, "warming the venv's imports failed");
+        }
+    }
+    let cog_version = query(&venv_python, COG_VERSION, &cwd).await.map_err(|m| {
+        failed(
+            dir,
+            format!("reading the installed cog version: {m}"),
+            String::new(),
+        )
+    })?;
+    let coglet_version = query(&venv_python, COGLET_VERSION, &cwd)
+        .await
+        .unwrap_or_default();
+    let server = server_note(&cog_version, &coglet_version, constraints.coglet.as_ref());
+    let marker = Marker {
+        key: key.to_owned(),
+        python_version: python.version.to_string(),
+        cog_version,
+        requirements: requirements.lines.clone(),
+        constraints: constraints.list,
+        server,
+    };
+    write_marker(dir, &marker)?;
+    reporter.line(format!("virtualenv ready: {}", dir.display()));
+    Ok(())
+}
+
+/// A failed build step's error.
+fn failed(dir: &Path, message: String, log: String) -> RunError {
+    RunError::VenvBuild {
         venv: dir.to_path_buf(),
         message,
         log,
-    };
+    }
+}
+
+/// Creates the empty venv with `python -m venv` or `uv venv`, removing an incomplete one
+/// first.
+async fn create(
+    dir: &Path,
+    python: &Python,
+    reporter: &Reporter,
+    limits: &BuildLimits,
+) -> Result<(), RunError> {
     if dir.exists() {
         reporter.line(format!("removing incomplete virtualenv {}", dir.display()));
         let doomed = dir.to_path_buf();
@@ -65,47 +131,65 @@ pub(super) async fn build(
         ChildSpec {
             program,
             args,
-            cwd: cwd.clone(),
+            cwd,
             env: install_env(),
         },
         None,
         limits,
     )
     .await
-    .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
+    .map_err(|(m, l)| failed(dir, format!("{what} {m}"), l))
+}
 
-    let requirements_file = dir.join("requirements.txt");
-    std::fs::write(&requirements_file, requirements.to_file_text())
-        .map_err(|e| RunError::io(format!("writing {}", requirements_file.display()), e))?;
-    let venv_python = dir.join("bin").join("python");
-    // The runtime list's coglet comes from a release URL; the same version from the
-    // package index is used when the index has it, else cog's own server.
-    let mut constraints = requirements.constraints.clone();
-    let coglet_found = match &requirements.coglet {
+/// The install's constraints and the file holding them (written when there are any).
+struct Constraints {
+    list: Vec<String>,
+    file: PathBuf,
+    /// The runtime list's coglet version, and whether the package index has it.
+    coglet: Option<(String, bool)>,
+}
+
+/// The requirements' constraints, plus the runtime list's coglet when the package index has
+/// it: that coglet comes from a release URL; the same version from the index is used when
+/// the index has it, else cog's own server.
+async fn constraints(
+    dir: &Path,
+    requirements: &ResolvedRequirements,
+    venv_python: &Path,
+    cwd: &Path,
+    limits: &BuildLimits,
+) -> Result<Constraints, RunError> {
+    let mut list = requirements.constraints.clone();
+    let coglet = match &requirements.coglet {
         Some(version) => {
-            let found = coglet_on_index(version, &venv_python, &cwd, limits).await;
+            let found = coglet_on_index(version, venv_python, cwd, limits).await;
             if found {
-                constraints.push(format!("coglet=={version}"));
+                list.push(format!("coglet=={version}"));
             }
             Some((version.clone(), found))
         }
         None => None,
     };
-    let constraints_file = dir.join("constraints.txt");
-    if !constraints.is_empty() {
-        let mut text = constraints.join("\n");
+    let file = dir.join("constraints.txt");
+    if !list.is_empty() {
+        let mut text = list.join("\n");
         text.push('\n');
-        std::fs::write(&constraints_file, text)
-            .map_err(|e| RunError::io(format!("writing {}", constraints_file.display()), e))?;
+        std::fs::write(&file, text)
+            .map_err(|e| RunError::io(format!("writing {}", file.display()), e))?;
     }
-    let constraints_arg = (!constraints.is_empty()).then_some(constraints_file.as_path());
-    reporter.stage(
-        Stage::Install,
-        format!(
-            "installing {} (first run with these requirements)",
-            requirements.lines.join(", ")
-        ),
-    );
+    Ok(Constraints { list, file, coglet })
+}
+
+/// Installs the requirements (under the constraints) with pip or uv, reporting the
+/// installer's progress lines.
+async fn install(
+    dir: &Path,
+    venv_python: &Path,
+    requirements_file: &Path,
+    constraints: Option<&Path>,
+    reporter: &Reporter,
+    limits: &BuildLimits,
+) -> Result<(), RunError> {
     let line_reporter = reporter.clone();
     let on_line: LineFn = Arc::new(move |stream, line| {
         let uv_line = crate::run_local::uv::is_progress_line(line);
@@ -121,11 +205,11 @@ pub(super) async fn build(
     let (program, args, what) = match &limits.uv {
         Some(uv) => (
             uv.clone(),
-            crate::run_local::uv::install_args(&venv_python, &requirements_file, constraints_arg),
+            crate::run_local::uv::install_args(venv_python, requirements_file, constraints),
             "uv pip install",
         ),
         None => (
-            venv_python.clone(),
+            venv_python.to_path_buf(),
             [
                 "-m",
                 "pip",
@@ -136,9 +220,9 @@ pub(super) async fn build(
             ]
             .iter()
             .map(Into::into)
-            .chain([requirements_file.into_os_string()])
+            .chain([requirements_file.as_os_str().to_owned()])
             .chain(
-                constraints_arg
+                constraints
                     .into_iter()
                     .flat_map(|c| [std::ffi::OsString::from("-c"), c.into()]),
             )
@@ -150,47 +234,24 @@ pub(super) async fn build(
         ChildSpec {
             program,
             args,
-            cwd: cwd.clone(),
+            cwd: dir.parent().unwrap_or(dir).to_path_buf(),
             env: install_env(),
         },
         Some(on_line),
         limits,
     )
     .await
-    .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
+    .map_err(|(m, l)| failed(dir, format!("{what} {m}"), l))
+}
 
-    if constraints_arg.is_some() && limits.uv.is_some() {
-        reporter.line("compiling the bytecode of what runs import at start".to_owned());
-        if let Err(why) = query(&venv_python, WARM_IMPORTS, &cwd).await {
-            tracing::warn!(%why, "warming the venv's imports failed");
-        }
-    }
-    let cog_version = query(&venv_python, COG_VERSION, &cwd).await.map_err(|m| {
-        fail(
-            format!("reading the installed cog version: {m}"),
-            String::new(),
-        )
-    })?;
-    let coglet_version = query(&venv_python, COGLET_VERSION, &cwd)
-        .await
-        .unwrap_or_default();
-    let server = server_note(&cog_version, &coglet_version, coglet_found.as_ref());
-    let marker = Marker {
-        key: key.to_owned(),
-        python_version: python.version.to_string(),
-        cog_version,
-        requirements: requirements.lines.clone(),
-        constraints,
-        server,
-    };
-    let text = serde_json::to_string_pretty(&marker)
+/// Writes the completion marker (to a temporary file, then renamed into place).
+fn write_marker(dir: &Path, marker: &Marker) -> Result<(), RunError> {
+    let text = serde_json::to_string_pretty(marker)
         .map_err(|e| RunError::io("writing the venv marker", e.into()))?;
     let tmp = dir.join(format!("{MARKER}.tmp"));
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, dir.join(MARKER)))
-        .map_err(|e| RunError::io(format!("writing the marker in {}", dir.display()), e))?;
-    reporter.line(format!("virtualenv ready: {}", dir.display()));
-    Ok(())
+        .map_err(|e| RunError::io(format!("writing the marker in {}", dir.display()), e))
 }
 
 /// What serves predictions, said plainly: cog's own server (with its coglet), or the

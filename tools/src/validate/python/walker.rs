@@ -312,47 +312,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
                 }
                 visitor::walk_expr(self, expr);
             }
-            Expr::Name(_) | Expr::Attribute(_) => {
-                let Some(q) = self.names.qualify(expr) else {
-                    // Not a plain chain (`f().a.b`): no prefix qualifies either, so visit
-                    // the base once instead of re-qualifying every level (linear).
-                    let mut cur = expr;
-                    while let Expr::Attribute(a) = cur {
-                        cur = &a.value;
-                    }
-                    self.visit_expr(cur);
-                    return;
-                };
-                if ENV_NAMES.contains(&q.as_str()) {
-                    self.env_accesses.push((q, Span::from_range(expr.range())));
-                } else if q == "cog.File" {
-                    self.file_type_uses.push(Span::from_range(expr.range()));
-                } else {
-                    // Every prefix of a qualified chain is itself a qualified chain: find
-                    // the one that matters in `q` and walk down to it once (linear).
-                    let Some(hit) = ENV_NAMES
-                        .iter()
-                        .copied()
-                        .chain(["cog.File"])
-                        .find(|n| q.starts_with(n) && q.as_bytes().get(n.len()) == Some(&b'.'))
-                    else {
-                        return;
-                    };
-                    let depth = q[hit.len()..].matches('.').count();
-                    let mut cur = expr;
-                    for _ in 0..depth {
-                        if let Expr::Attribute(a) = cur {
-                            cur = &a.value;
-                        }
-                    }
-                    let span = Span::from_range(cur.range());
-                    if hit == "cog.File" {
-                        self.file_type_uses.push(span);
-                    } else {
-                        self.env_accesses.push((hit.to_string(), span));
-                    }
-                }
-            }
+            Expr::Name(_) | Expr::Attribute(_) => self.name_or_attribute(expr),
             Expr::If(_)
             | Expr::BoolOp(_)
             | Expr::ListComp(_)
@@ -383,5 +343,51 @@ fn call_of(expr: &Expr) -> Option<(ruff_text_size::TextRange, bool)> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+impl Walker<'_> {
+    /// A name or attribute chain: an environment access (`os.environ…`) or a use of
+    /// `cog.File`, directly or as the prefix of a longer chain.
+    fn name_or_attribute(&mut self, expr: &Expr) {
+        let Some(q) = self.names.qualify(expr) else {
+            // Not a plain chain (`f().a.b`): no prefix qualifies either, so visit
+            // the base once instead of re-qualifying every level (linear).
+            let mut cur = expr;
+            while let Expr::Attribute(a) = cur {
+                cur = &a.value;
+            }
+            self.visit_expr(cur);
+            return;
+        };
+        if ENV_NAMES.contains(&q.as_str()) {
+            self.env_accesses.push((q, Span::from_range(expr.range())));
+        } else if q == "cog.File" {
+            self.file_type_uses.push(Span::from_range(expr.range()));
+        } else {
+            // Every prefix of a qualified chain is itself a qualified chain: find
+            // the one that matters in `q` and walk down to it once (linear).
+            let Some(hit) = ENV_NAMES
+                .iter()
+                .copied()
+                .chain(["cog.File"])
+                .find(|n| q.starts_with(n) && q.as_bytes().get(n.len()) == Some(&b'.'))
+            else {
+                return;
+            };
+            let depth = q[hit.len()..].matches('.').count();
+            let mut cur = expr;
+            for _ in 0..depth {
+                if let Expr::Attribute(a) = cur {
+                    cur = &a.value;
+                }
+            }
+            let span = Span::from_range(cur.range());
+            if hit == "cog.File" {
+                self.file_type_uses.push(span);
+            } else {
+                self.env_accesses.push((hit.to_string(), span));
+            }
+        }
     }
 }

@@ -83,8 +83,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
 }
 
 fn at(file: &PythonFile, span: crate::validate::python::Span) -> Location {
-    let (line, column) = file.line_col(span.start);
-    Location::new(file.path.clone(), line, column)
+    Location::of_span(file, span)
 }
 
 fn is_local(ctx: &Context<'_>, top: &str) -> bool {

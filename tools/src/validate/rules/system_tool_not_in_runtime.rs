@@ -1,4 +1,3 @@
-use crate::validate::python::PythonFile;
 use crate::validate::python::system_tools::{executables_of, system_tool_uses};
 use crate::validate::rule::{Context, Finding, Findings, Location, declare_rule};
 
@@ -138,7 +137,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
                 continue;
             }
             out.push(Finding::new(
-                at(file, found.span.start),
+                Location::of_span(file, found.span),
                 format!("`{tool}` is not a system package of the pipelines runtime"),
                 format!(
                     "Use one the runtime has ({listed}) or a runtime Python package; `{tool}` \
@@ -147,9 +146,4 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             ));
         }
     }
-}
-
-fn at(file: &PythonFile, offset: u32) -> Location {
-    let (line, column) = file.line_col(offset);
-    Location::new(file.path.clone(), line, column)
 }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{ExceptHandler, Expr, Pattern, Stmt, StmtFunctionDef};
+use ruff_python_ast::{ExceptHandler, Expr, Pattern, Stmt, StmtAugAssign, StmtFunctionDef};
 
 use super::super::names::Names;
 
@@ -186,6 +186,49 @@ impl Scan<'_> {
     }
 }
 
+impl Scan<'_> {
+    /// `import a.b as c`, `from m import x as y`: the local names are bound.
+    fn bind_imported(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    let local = a.asname.as_ref().unwrap_or(&a.name);
+                    let top = local.id.split('.').next().unwrap_or_default().to_string();
+                    self.bind(&top);
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                for a in &i.names {
+                    self.bind(a.asname.as_ref().unwrap_or(&a.name).id.as_str());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `x += [a, b]` on an accumulator adds known items; any other `x += …` rebinds (and
+    /// may change) `x`.
+    fn aug_assign(&mut self, a: &StmtAugAssign) {
+        if let (Expr::Name(n), Expr::List(l)) = (&*a.target, &*a.value)
+            && self.accumulators.contains(n.id.as_str())
+        {
+            self.block(n.id.as_str());
+            self.known_items(&l.elts);
+            return;
+        }
+        self.rebind(&a.target);
+        self.visit_expr(&a.value);
+    }
+
+    /// A name rebound or deleted in place is not followed; another target is bound.
+    fn rebind(&mut self, target: &Expr) {
+        match target {
+            Expr::Name(n) => self.block(n.id.as_str()),
+            other => self.bind_target(other),
+        }
+    }
+}
+
 impl<'a> Visitor<'a> for Scan<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
@@ -204,18 +247,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
                 }
             }
             Stmt::Nonlocal(g) => g.names.iter().for_each(|n| self.block(n.id.as_str())),
-            Stmt::Import(i) => {
-                for a in &i.names {
-                    let local = a.asname.as_ref().unwrap_or(&a.name);
-                    let top = local.id.split('.').next().unwrap_or_default().to_string();
-                    self.bind(&top);
-                }
-            }
-            Stmt::ImportFrom(i) => {
-                for a in &i.names {
-                    self.bind(a.asname.as_ref().unwrap_or(&a.name).id.as_str());
-                }
-            }
+            Stmt::Import(_) | Stmt::ImportFrom(_) => self.bind_imported(stmt),
             Stmt::Assign(a) => {
                 for t in &a.targets {
                     self.bind_target(t);
@@ -243,21 +275,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
                     self.visit_expr(v);
                 }
             }
-            Stmt::AugAssign(a) => {
-                if let (Expr::Name(n), Expr::List(l)) = (&*a.target, &*a.value)
-                    && self.accumulators.contains(n.id.as_str())
-                {
-                    self.block(n.id.as_str());
-                    self.known_items(&l.elts);
-                    return;
-                }
-                // `x += …` rebinds (and may change) `x`.
-                match &*a.target {
-                    Expr::Name(n) => self.block(n.id.as_str()),
-                    other => self.bind_target(other),
-                }
-                self.visit_expr(&a.value);
-            }
+            Stmt::AugAssign(a) => self.aug_assign(a),
             Stmt::For(f) => {
                 self.bind_target(&f.target);
                 self.visit_expr(&f.iter);
@@ -275,10 +293,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
             }
             Stmt::Delete(d) => {
                 for t in &d.targets {
-                    match t {
-                        Expr::Name(n) => self.block(n.id.as_str()),
-                        other => self.bind_target(other),
-                    }
+                    self.rebind(t);
                 }
             }
             _ => visitor::walk_stmt(self, stmt),

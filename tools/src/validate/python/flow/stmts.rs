@@ -1,7 +1,7 @@
 //! Statements of one function, in order: bindings, loops, returns, bare calls.
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::{Expr, Stmt, StmtAnnAssign, StmtAugAssign, StmtWith};
 use ruff_text_size::Ranged;
 
 use super::super::Span;
@@ -67,63 +67,17 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
                     }
                 }
             }
-            Stmt::AnnAssign(a) => {
-                if let Some(value) = &a.value {
-                    if let Expr::Name(n) = &*a.target
-                        && self.local_use(n.id.as_str(), value)
-                    {
-                        return;
-                    }
-                    let v = self.value(value);
-                    self.bind(&a.target, v, Span::from_range(value.range()));
-                }
-            }
-            Stmt::AugAssign(a) => {
-                if let (Expr::Name(n), Expr::List(l)) = (&*a.target, &*a.value)
-                    && self.lists.contains_key(n.id.as_str())
-                {
-                    let items = self.items(&l.elts);
-                    if let Some(list) = self.lists.get_mut(n.id.as_str()) {
-                        list.extend(items.into_iter().map(|(v, _)| v));
-                    }
-                    return;
-                }
-                self.visit_expr(&a.value);
-                self.bind(&a.target, None, Span::from_range(a.value.range()));
-            }
+            Stmt::AnnAssign(a) => self.ann_assign(a),
+            Stmt::AugAssign(a) => self.aug_assign(a),
             Stmt::For(f) => {
                 let item = self.iterate(&f.iter);
                 self.bind(&f.target, item, Span::from_range(f.iter.range()));
                 self.visit_body(&f.body);
                 self.visit_body(&f.orelse);
             }
-            Stmt::Return(r) => {
-                if let Some(value) = &r.value
-                    && let Some(v) = self.value(value)
-                    && v.state == State::Output
-                    && !v.pending
-                {
-                    self.event(&v, Use::Return, Span::from_range(value.range()));
-                }
-            }
-            Stmt::Expr(e) => {
-                if let Some(v) = self.value(&e.value)
-                    && v.pending
-                    && v.state != State::Model
-                {
-                    self.event(&v, Use::NotAwaited, Span::from_range(e.value.range()));
-                }
-            }
-            Stmt::With(w) => {
-                for item in &w.items {
-                    self.visit_expr(&item.context_expr);
-                    if let Some(target) = &item.optional_vars {
-                        let span = Span::from_range(target.range());
-                        self.bind(target, None, span);
-                    }
-                }
-                self.visit_body(&w.body);
-            }
+            Stmt::Return(r) => self.returned(r.value.as_deref()),
+            Stmt::Expr(e) => self.bare_expr(&e.value),
+            Stmt::With(w) => self.with(w),
             _ => visitor::walk_stmt(self, stmt),
         }
     }
@@ -134,6 +88,67 @@ impl<'a> Visitor<'a> for FnWalker<'_> {
 }
 
 impl FnWalker<'_> {
+    /// `x: T = …` (or a local `replicate.use()`).
+    fn ann_assign(&mut self, a: &StmtAnnAssign) {
+        if let Some(value) = &a.value {
+            if let Expr::Name(n) = &*a.target
+                && self.local_use(n.id.as_str(), value)
+            {
+                return;
+            }
+            let v = self.value(value);
+            self.bind(&a.target, v, Span::from_range(value.range()));
+        }
+    }
+
+    /// `x += …`: items added to a tracked list, else `x` no longer holds what it held.
+    fn aug_assign(&mut self, a: &StmtAugAssign) {
+        if let (Expr::Name(n), Expr::List(l)) = (&*a.target, &*a.value)
+            && self.lists.contains_key(n.id.as_str())
+        {
+            let items = self.items(&l.elts);
+            if let Some(list) = self.lists.get_mut(n.id.as_str()) {
+                list.extend(items.into_iter().map(|(v, _)| v));
+            }
+            return;
+        }
+        self.visit_expr(&a.value);
+        self.bind(&a.target, None, Span::from_range(a.value.range()));
+    }
+
+    /// `return x`: a model's output returned as it is.
+    fn returned(&mut self, value: Option<&Expr>) {
+        if let Some(value) = value
+            && let Some(v) = self.value(value)
+            && v.state == State::Output
+            && !v.pending
+        {
+            self.event(&v, Use::Return, Span::from_range(value.range()));
+        }
+    }
+
+    /// An expression on its own line: a pending (async) output never awaited.
+    fn bare_expr(&mut self, value: &Expr) {
+        if let Some(v) = self.value(value)
+            && v.pending
+            && v.state != State::Model
+        {
+            self.event(&v, Use::NotAwaited, Span::from_range(value.range()));
+        }
+    }
+
+    /// `with a as b:`: the context expressions read, their targets bound to nothing known.
+    fn with(&mut self, w: &StmtWith) {
+        for item in &w.items {
+            self.visit_expr(&item.context_expr);
+            if let Some(target) = &item.optional_vars {
+                let span = Span::from_range(target.range());
+                self.bind(target, None, span);
+            }
+        }
+        self.visit_body(&w.body);
+    }
+
     /// `name = replicate.use(...)` inside the function: a local model.
     fn local_use(&mut self, name: &str, value: &Expr) -> bool {
         let Some(model) = use_call(value, name, self.names, self.classes, Some(self.function))
