@@ -237,34 +237,9 @@ impl<'a> ShapeBuilder<'a> {
             .get("anyOf")
             .or_else(|| schema.get("oneOf"))
             .and_then(Value::as_array)
+            && let Some(union) = self.union(members, depth, stack)
         {
-            let shapes: Vec<OutputShape> =
-                members.iter().map(|m| self.node(m, depth, stack)).collect();
-            let (nulls, mut values): (Vec<_>, Vec<_>) =
-                shapes.into_iter().partition(|s| s.python_type == "None");
-            if values.len() == 1 {
-                let mut only = values.remove(0);
-                if !nulls.is_empty() {
-                    only.python_type.push_str(" | None");
-                }
-                return only;
-            }
-            if !values.is_empty() {
-                let mut types: Vec<String> = Vec::new();
-                for t in values.iter().map(|s| s.python_type.clone()) {
-                    if !types.contains(&t) {
-                        types.push(t);
-                    }
-                }
-                if !nulls.is_empty() {
-                    types.push("None".to_owned());
-                }
-                return OutputShape {
-                    python_type: types.join(" | "),
-                    any_of: values,
-                    ..OutputShape::leaf(String::new())
-                };
-            }
+            return union;
         }
         let ty = schema.get("type").and_then(Value::as_str);
         if ty == Some("array") {
@@ -280,42 +255,7 @@ impl<'a> ShapeBuilder<'a> {
         }
         let properties = schema.get("properties").and_then(Value::as_object);
         if ty == Some("object") || properties.is_some() {
-            let Some(properties) = properties.filter(|p| !p.is_empty()) else {
-                return OutputShape::leaf("dict".to_owned());
-            };
-            if depth >= MAX_DEPTH {
-                return OutputShape {
-                    cut: Some(format!(
-                        "nested deeper than {MAX_DEPTH} levels; not expanded"
-                    )),
-                    ..OutputShape::leaf("dict".to_owned())
-                };
-            }
-            let required: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let mut fields: Vec<(i64, OutputField)> = properties
-                .iter()
-                .map(|(name, prop)| {
-                    let order = prop
-                        .get("x-order")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(i64::MAX);
-                    let field = OutputField {
-                        name: name.clone(),
-                        required: required.contains(&name.as_str()),
-                        shape: self.node(prop, depth + 1, stack),
-                    };
-                    (order, field)
-                })
-                .collect();
-            fields.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
-            return OutputShape {
-                fields: fields.into_iter().map(|(_, f)| f).collect(),
-                ..OutputShape::leaf("dict".to_owned())
-            };
+            return self.object(schema, properties, depth, stack);
         }
         OutputShape {
             choices: schema
@@ -324,6 +264,89 @@ impl<'a> ShapeBuilder<'a> {
                 .cloned()
                 .unwrap_or_default(),
             ..OutputShape::leaf(InputType::from_schema(&Value::Object(schema.clone())).to_string())
+        }
+    }
+
+    /// An `anyOf`/`oneOf`: one alternative (optionally `| None`) is that alternative; several
+    /// are a union in order. `None` when every member is null.
+    fn union(
+        &self,
+        members: &[Value],
+        depth: usize,
+        stack: &mut Vec<String>,
+    ) -> Option<OutputShape> {
+        let shapes: Vec<OutputShape> = members.iter().map(|m| self.node(m, depth, stack)).collect();
+        let (nulls, mut values): (Vec<_>, Vec<_>) =
+            shapes.into_iter().partition(|s| s.python_type == "None");
+        if values.len() == 1 {
+            let mut only = values.remove(0);
+            if !nulls.is_empty() {
+                only.python_type.push_str(" | None");
+            }
+            return Some(only);
+        }
+        if values.is_empty() {
+            return None;
+        }
+        let mut types: Vec<String> = Vec::new();
+        for t in values.iter().map(|s| s.python_type.clone()) {
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+        if !nulls.is_empty() {
+            types.push("None".to_owned());
+        }
+        Some(OutputShape {
+            python_type: types.join(" | "),
+            any_of: values,
+            ..OutputShape::leaf(String::new())
+        })
+    }
+
+    /// An object: its fields in `x-order` (then name) order, each marked required or not.
+    fn object(
+        &self,
+        schema: &Map<String, Value>,
+        properties: Option<&Map<String, Value>>,
+        depth: usize,
+        stack: &mut Vec<String>,
+    ) -> OutputShape {
+        let Some(properties) = properties.filter(|p| !p.is_empty()) else {
+            return OutputShape::leaf("dict".to_owned());
+        };
+        if depth >= MAX_DEPTH {
+            return OutputShape {
+                cut: Some(format!(
+                    "nested deeper than {MAX_DEPTH} levels; not expanded"
+                )),
+                ..OutputShape::leaf("dict".to_owned())
+            };
+        }
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut fields: Vec<(i64, OutputField)> = properties
+            .iter()
+            .map(|(name, prop)| {
+                let order = prop
+                    .get("x-order")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(i64::MAX);
+                let field = OutputField {
+                    name: name.clone(),
+                    required: required.contains(&name.as_str()),
+                    shape: self.node(prop, depth + 1, stack),
+                };
+                (order, field)
+            })
+            .collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        OutputShape {
+            fields: fields.into_iter().map(|(_, f)| f).collect(),
+            ..OutputShape::leaf("dict".to_owned())
         }
     }
 }
