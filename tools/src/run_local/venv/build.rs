@@ -146,7 +146,7 @@ pub(super) async fn build(
             "pip install",
         ),
     };
-    step(
+    let installed = step(
         ChildSpec {
             program,
             args,
@@ -157,7 +157,22 @@ pub(super) async fn build(
         limits,
     )
     .await
-    .map_err(|(m, l)| fail(format!("{what} {m}"), l))?;
+    .map_err(|(m, l)| (format!("{what} {m}"), l));
+    if let Err((message, log)) = installed {
+        let failed = super::conflict::Failed {
+            venv_python: &venv_python,
+            cwd: &cwd,
+            lines: &requirements.lines,
+            constraints: &requirements.constraints,
+            log: &log,
+        };
+        return Err(
+            match super::conflict::explain(&failed, limits, install_env()).await {
+                Some((why, log)) => fail(format!("{message}: {why}"), log),
+                None => fail(message, log),
+            },
+        );
+    }
 
     if constraints_arg.is_some() && limits.uv.is_some() {
         reporter.line("compiling the bytecode of what runs import at start".to_owned());
@@ -274,7 +289,7 @@ fn install_env() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
 }
 
 /// Runs one build step to completion; on failure returns (what, output tail).
-async fn step(
+pub(super) async fn step(
     spec: ChildSpec,
     on_line: Option<LineFn>,
     limits: &BuildLimits,
