@@ -85,7 +85,7 @@ async fn changed_version_brings_a_diff_and_new_rules() {
     let book = cache.rulebook().await.unwrap();
     assert!(matches!(book.origin, RulebookOrigin::Cached { .. }));
     assert_eq!(book.cog_requirement.value, ">=0.15.3");
-    assert_eq!(book.python_package("pillow").unwrap().specifier, "==11.1.0");
+    assert_eq!(book.python_package("pillow").unwrap().specifier, "==11.3.0");
 
     host.switch_to_v2();
     let changed = cache
@@ -199,7 +199,7 @@ async fn no_copy_and_no_host_is_a_clear_error() {
     // The rulebook still answers: defaults for the spec, the runtime list when cached.
     let book = cache.rulebook().await.unwrap();
     assert!(book.is_defaults());
-    assert_eq!(book.python_package("pillow").unwrap().specifier, "==11.1.0");
+    assert_eq!(book.python_package("pillow").unwrap().specifier, "==11.3.0");
 
     let empty = tempfile::tempdir().unwrap();
     let network_down = cache_with(

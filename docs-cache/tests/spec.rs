@@ -167,7 +167,7 @@ fn rulebook_prefers_the_runtime_list_and_follows_changes() {
     let book = derive(Some((&spec, &doc)), Some(&runtime));
     assert_eq!(book.cog_requirement.value, ">=0.16.0");
     let pillow = book.python_package("Pillow").unwrap();
-    assert_eq!(pillow.specifier, "==11.1.0");
+    assert_eq!(pillow.specifier, "==11.3.0");
     assert_eq!(pillow.source.document, "runtime");
     assert!(book.python_package("cog").is_none() && book.python_package("replicate").is_none());
     assert_eq!(

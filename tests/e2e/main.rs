@@ -49,6 +49,7 @@ mod run_least_privilege;
 mod run_mocks;
 mod run_proxy;
 mod run_runtime;
+mod run_runtime_conflict;
 mod run_tools;
 mod scaffold_heldout;
 mod scaffold_tasks;

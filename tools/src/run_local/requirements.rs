@@ -178,7 +178,7 @@ fn logical_lines(text: &str) -> Vec<String> {
 }
 
 /// PEP 503 name of a requirement line (`Cog_Core==1` → `cog-core`), `None` for options.
-fn package_name(line: &str) -> Option<String> {
+pub(crate) fn package_name(line: &str) -> Option<String> {
     if line.starts_with('-') {
         return None;
     }

@@ -17,6 +17,7 @@ use super::python::{Python, PythonVersion};
 use super::requirements::ResolvedRequirements;
 
 mod build;
+mod conflict;
 mod lock;
 
 use build::build;

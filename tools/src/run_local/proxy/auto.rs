@@ -312,7 +312,7 @@ impl Ctx<'_, '_> {
         }
         if let Some(items) = &shape.items {
             if !items.file && leaf_type(items) == InputType::Scalar(Scalar::Str) {
-                return self.chunks();
+                return words(hints);
             }
             let n = if items.file && self.depth == 1 {
                 self.count.unwrap_or(1)
@@ -337,6 +337,23 @@ impl Ctx<'_, '_> {
             _ => Value::String(format!("mock output of {}", self.model)),
         }
     }
+}
+
+/// A list of strings that is not streamed text (e.g. an `objects: list[str]` field): clean
+/// words, no spaces — `mock` and the field's name (`output` at the top level).
+fn words(hints: &str) -> Value {
+    let field = hints
+        .rsplit(' ')
+        .next()
+        .filter(|w| !w.contains('/') && !w.is_empty())
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| "output".to_owned());
+    json!(["mock", field])
 }
 
 #[cfg(test)]

@@ -52,6 +52,26 @@ fn llm_text_is_streamed_chunks() {
 }
 
 #[test]
+fn a_plain_list_of_strings_is_clean_words() {
+    let (out, _) = auto(
+        "acme/detector",
+        &doc(json!({"type": "array", "items": {"type": "string"}})),
+        json!({}),
+        None,
+    );
+    assert_eq!(out, json!(["mock", "output"]));
+    let (nested, _) = auto(
+        "acme/detector",
+        &doc(json!({"type": "object", "properties": {
+            "objects": {"type": "array", "items": {"type": "string"}}
+        }})),
+        json!({}),
+        None,
+    );
+    assert_eq!(nested, json!({"objects": ["mock", "objects"]}));
+}
+
+#[test]
 fn objects_get_every_field_and_files_their_kind() {
     let (out, made) = auto(
         "acme/inspector",
@@ -73,6 +93,8 @@ fn objects_get_every_field_and_files_their_kind() {
     assert_eq!(out["kind"], "cat");
     assert_eq!(out["count"], 1);
     assert_eq!(out["safe"], true);
+    // A list of strings that is not streamed text: clean words, no stray spaces.
+    assert_eq!(out["tags"], json!(["mock", "tags"]), "{out}");
     assert!(
         out["preview"]
             .as_str()

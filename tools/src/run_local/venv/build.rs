@@ -47,7 +47,7 @@ pub(super) async fn build(
     install(
         dir,
         &venv_python,
-        &requirements_file,
+        (&requirements_file, requirements),
         constraints_arg,
         reporter,
         limits,
@@ -185,7 +185,7 @@ async fn constraints(
 async fn install(
     dir: &Path,
     venv_python: &Path,
-    requirements_file: &Path,
+    (requirements_file, requirements): (&Path, &ResolvedRequirements),
     constraints: Option<&Path>,
     reporter: &Reporter,
     limits: &BuildLimits,
@@ -230,18 +230,31 @@ async fn install(
             "pip install",
         ),
     };
-    step(
-        ChildSpec {
-            program,
-            args,
-            cwd: dir.parent().unwrap_or(dir).to_path_buf(),
-            env: install_env(),
+    let cwd = dir.parent().unwrap_or(dir).to_path_buf();
+    let spec = ChildSpec {
+        program,
+        args,
+        cwd: cwd.clone(),
+        env: install_env(),
+    };
+    let Err((m, log)) = step(spec, Some(on_line), limits).await else {
+        return Ok(());
+    };
+    let message = format!("{what} {m}");
+    let failure = super::conflict::Failed {
+        venv_python,
+        cwd: &cwd,
+        lines: &requirements.lines,
+        constraints: &requirements.constraints,
+        log: &log,
+    };
+    // A conflict is explained: the runtime list's own pins, or a project line against one.
+    Err(
+        match super::conflict::explain(&failure, limits, install_env()).await {
+            Some((why, log)) => failed(dir, format!("{message}: {why}"), log),
+            None => failed(dir, message, log),
         },
-        Some(on_line),
-        limits,
     )
-    .await
-    .map_err(|(m, l)| failed(dir, format!("{what} {m}"), l))
 }
 
 /// Writes the completion marker (to a temporary file, then renamed into place).
@@ -335,7 +348,7 @@ fn install_env() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
 }
 
 /// Runs one build step to completion; on failure returns (what, output tail).
-async fn step(
+pub(super) async fn step(
     spec: ChildSpec,
     on_line: Option<LineFn>,
     limits: &BuildLimits,
