@@ -196,18 +196,7 @@ impl SchemaCache {
     /// other pinned versions only when neither is cached (blocking).
     pub fn schemas_for(&self, refs: &[ModelRef]) -> Schemas {
         let mut out = Schemas::new();
-        let mut models: Vec<String> = Vec::new();
-        for r in refs {
-            if !models.contains(&r.model()) {
-                models.push(r.model());
-            }
-        }
-        let mut keys: Vec<ModelRef> = refs
-            .iter()
-            .filter(|r| r.version.is_some())
-            .cloned()
-            .collect();
-        keys.extend(models.iter().filter_map(|m| ModelRef::parse(m).ok()));
+        let (models, keys) = Self::wanted(refs);
         let mut found: Vec<String> = Vec::new();
         for r in keys {
             if let Some(hit) = self.lookup(&Self::key(&r)).ok().flatten() {
@@ -231,6 +220,42 @@ impl SchemaCache {
             }
         }
         out
+    }
+
+    /// What [`SchemaCache::schemas_for`] answers, when every entry it reads first is in
+    /// this process's overlay (then it reads nothing else): no store access, not blocking.
+    /// `None` when any of them would come from the store.
+    pub fn schemas_in_memory(&self, refs: &[ModelRef]) -> Option<Schemas> {
+        let (_, keys) = Self::wanted(refs);
+        let mut out = Schemas::new();
+        let mut recent = self.recent();
+        for r in keys {
+            let entry = recent.get(&Self::key(&r))?;
+            let schema = ModelSchema {
+                from_cache: true,
+                ..entry.schema.clone()
+            };
+            out.insert(&r, schema);
+        }
+        Some(out)
+    }
+
+    /// The models `refs` name (each once, in order) and the entries read first for them:
+    /// each pinned version asked for, then each model's latest.
+    fn wanted(refs: &[ModelRef]) -> (Vec<String>, Vec<ModelRef>) {
+        let mut models: Vec<String> = Vec::new();
+        for r in refs {
+            if !models.contains(&r.model()) {
+                models.push(r.model());
+            }
+        }
+        let mut keys: Vec<ModelRef> = refs
+            .iter()
+            .filter(|r| r.version.is_some())
+            .cloned()
+            .collect();
+        keys.extend(models.iter().filter_map(|m| ModelRef::parse(m).ok()));
+        (models, keys)
     }
 
     /// Keeps the raw OpenAPI document of a fetched schema (written in the background).
