@@ -357,4 +357,30 @@ mod tests {
         }
         assert!(cache.recent().len() <= 8);
     }
+
+    #[test]
+    fn schemas_in_memory_answer_as_the_store_would_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SchemaCache {
+            recent: Arc::new(Mutex::new(Lru::new(8, usize::MAX))),
+            ..SchemaCache::new(Store::open(dir.path()).unwrap())
+        };
+        let batch: Vec<(String, ModelSchema)> = (0..20)
+            .map(|i| (format!("o/m{i:02}"), schema(&format!("o/m{i:02}"))))
+            .collect();
+        cache.remember(batch);
+        let refs = |names: &[&str]| -> Vec<ModelRef> {
+            names.iter().map(|n| ModelRef::parse(n).unwrap()).collect()
+        };
+        let held = refs(&["o/m19", "o/m15", "o/m19"]);
+        let in_memory = cache.schemas_in_memory(&held).unwrap();
+        assert_eq!(in_memory, cache.schemas_for(&held));
+        assert!(in_memory.get("o/m15").unwrap().from_cache);
+        assert_eq!(cache.schemas_in_memory(&[]), Some(Schemas::new()));
+        // Dropped from the overlay (only in the store), or a pinned version never fetched.
+        for names in [&["o/m19", "o/m00"][..], &["o/m19:abc"][..]] {
+            assert_eq!(cache.schemas_in_memory(&refs(names)), None, "{names:?}");
+        }
+        assert!(cache.schemas_for(&refs(&["o/m00"])).get("o/m00").is_some());
+    }
 }
