@@ -90,8 +90,16 @@ pub async fn rulebook(docs: &DocsCache) -> Arc<Rulebook> {
 }
 
 /// The cached schemas of the models `refs` name, by model and version (only those
-/// entries are read); read off the async threads (the store may wait for another process).
+/// entries are read); read off the async threads (the store may wait for another process)
+/// unless every entry needed is in this process's memory.
 pub async fn schemas_for(replicate: &ReplicateClient, refs: &[ModelRef]) -> Schemas {
+    if refs.is_empty() {
+        return Schemas::new();
+    }
+    // Schemas this process fetched are in memory: no trip to the blocking pool for them.
+    if let Some(schemas) = replicate.cache().schemas_in_memory(refs) {
+        return schemas;
+    }
     let cache = replicate.cache().clone();
     let refs = refs.to_vec();
     tokio::task::spawn_blocking(move || cache.schemas_for(&refs))

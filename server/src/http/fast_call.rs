@@ -20,7 +20,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::{
-    body::{Body, Bytes},
+    body::Bytes,
     extract::{Request, State},
     http::{HeaderMap, StatusCode, header},
     middleware::Next,
@@ -39,7 +39,10 @@ use rmcp::{
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::result_cache::{self, Cacheable, ResultCache};
+use super::{
+    message::ParsedMessage,
+    result_cache::{self, Cacheable, ResultCache},
+};
 use crate::{handler::PipelinesServer, state::AppState};
 
 /// The one tool left to rmcp's path (progress notifications, its own clean-up).
@@ -114,21 +117,17 @@ impl FastCall {
 
 /// The middleware (innermost: after Host/Origin, auth and the message checks, holding the
 /// in-flight slot those took).
-pub async fn answer(State(fast): State<Arc<FastCall>>, req: Request, next: Next) -> Response {
-    let Some(version) = plain_headers(req.headers()) else {
+pub async fn answer(State(fast): State<Arc<FastCall>>, mut req: Request, next: Next) -> Response {
+    // The message checks parsed the body already; rmcp's path reads the body itself.
+    let parsed = req.extensions_mut().remove::<ParsedMessage>();
+    let (Some(version), Some(ParsedMessage(value))) = (plain_headers(req.headers()), parsed) else {
         return next.run(req).await;
     };
-    let (parts, body) = req.into_parts();
-    // The message checks already read the body within the limits: this only takes it back.
-    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    let (Some(JsonRpcMessage::Request(rpc)), Some(peer)) = (plain_call(&bytes), fast.peer(version))
+    let (Some(JsonRpcMessage::Request(rpc)), Some(peer)) = (plain_call(value), fast.peer(version))
     else {
-        return next
-            .run(Request::from_parts(parts, Body::from(bytes)))
-            .await;
+        return next.run(req).await;
     };
+    let (parts, _body) = req.into_parts();
     let id = rpc.id;
     let mut request = rpc.request;
     let cached = Cached::look_up(&fast, version, &request).await;
@@ -270,8 +269,7 @@ fn plain_headers(headers: &HeaderMap) -> Option<usize> {
 
 /// The message, when it is a `tools/call` request without `_meta` for a tool other than
 /// `run_locally`.
-fn plain_call(bytes: &Bytes) -> Option<ClientJsonRpcMessage> {
-    let value: Value = serde_json::from_slice(bytes).ok()?;
+fn plain_call(value: Value) -> Option<ClientJsonRpcMessage> {
     let params = value.get("params")?.as_object()?;
     let plain = value.get("method").and_then(Value::as_str) == Some("tools/call")
         && !params.contains_key("_meta")
@@ -347,7 +345,7 @@ mod tests {
 
     #[test]
     fn only_plain_tool_calls() {
-        let call = |s: &str| plain_call(&Bytes::from(s.to_string())).is_some();
+        let call = |s: &str| plain_call(serde_json::from_str(s).unwrap()).is_some();
         assert!(call(
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_docs","arguments":{}}}"#
         ));

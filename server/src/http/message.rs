@@ -36,6 +36,11 @@ pub struct MessageLimits {
     pub admission: Admission,
 }
 
+/// The POSTed message as `check_message` parsed it (request extension), so the fast path
+/// does not parse the body again. The body itself is passed on unchanged for rmcp.
+#[derive(Clone)]
+pub struct ParsedMessage(pub Value);
+
 /// A JSON-RPC error response with HTTP `status`.
 pub fn rpc_error(status: StatusCode, id: Value, code: i64, message: &str) -> Response {
     (
@@ -108,6 +113,7 @@ pub async fn check_message(
         None
     };
     parts.extensions.insert(info);
+    parts.extensions.insert(ParsedMessage(value));
     let resp = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;

@@ -196,18 +196,7 @@ impl SchemaCache {
     /// other pinned versions only when neither is cached (blocking).
     pub fn schemas_for(&self, refs: &[ModelRef]) -> Schemas {
         let mut out = Schemas::new();
-        let mut models: Vec<String> = Vec::new();
-        for r in refs {
-            if !models.contains(&r.model()) {
-                models.push(r.model());
-            }
-        }
-        let mut keys: Vec<ModelRef> = refs
-            .iter()
-            .filter(|r| r.version.is_some())
-            .cloned()
-            .collect();
-        keys.extend(models.iter().filter_map(|m| ModelRef::parse(m).ok()));
+        let (models, keys) = Self::wanted(refs);
         let mut found: Vec<String> = Vec::new();
         for r in keys {
             if let Some(hit) = self.lookup(&Self::key(&r)).ok().flatten() {
@@ -231,6 +220,42 @@ impl SchemaCache {
             }
         }
         out
+    }
+
+    /// What [`SchemaCache::schemas_for`] answers, when every entry it reads first is in
+    /// this process's overlay (then it reads nothing else): no store access, not blocking.
+    /// `None` when any of them would come from the store.
+    pub fn schemas_in_memory(&self, refs: &[ModelRef]) -> Option<Schemas> {
+        let (_, keys) = Self::wanted(refs);
+        let mut out = Schemas::new();
+        let mut recent = self.recent();
+        for r in keys {
+            let entry = recent.get(&Self::key(&r))?;
+            let schema = ModelSchema {
+                from_cache: true,
+                ..entry.schema.clone()
+            };
+            out.insert(&r, schema);
+        }
+        Some(out)
+    }
+
+    /// The models `refs` name (each once, in order) and the entries read first for them:
+    /// each pinned version asked for, then each model's latest.
+    fn wanted(refs: &[ModelRef]) -> (Vec<String>, Vec<ModelRef>) {
+        let mut models: Vec<String> = Vec::new();
+        for r in refs {
+            if !models.contains(&r.model()) {
+                models.push(r.model());
+            }
+        }
+        let mut keys: Vec<ModelRef> = refs
+            .iter()
+            .filter(|r| r.version.is_some())
+            .cloned()
+            .collect();
+        keys.extend(models.iter().filter_map(|m| ModelRef::parse(m).ok()));
+        (models, keys)
     }
 
     /// Keeps the raw OpenAPI document of a fetched schema (written in the background).
@@ -331,5 +356,31 @@ mod tests {
             assert_eq!(hit.model, format!("o/m{i:02}"));
         }
         assert!(cache.recent().len() <= 8);
+    }
+
+    #[test]
+    fn schemas_in_memory_answer_as_the_store_would_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SchemaCache {
+            recent: Arc::new(Mutex::new(Lru::new(8, usize::MAX))),
+            ..SchemaCache::new(Store::open(dir.path()).unwrap())
+        };
+        let batch: Vec<(String, ModelSchema)> = (0..20)
+            .map(|i| (format!("o/m{i:02}"), schema(&format!("o/m{i:02}"))))
+            .collect();
+        cache.remember(batch);
+        let refs = |names: &[&str]| -> Vec<ModelRef> {
+            names.iter().map(|n| ModelRef::parse(n).unwrap()).collect()
+        };
+        let held = refs(&["o/m19", "o/m15", "o/m19"]);
+        let in_memory = cache.schemas_in_memory(&held).unwrap();
+        assert_eq!(in_memory, cache.schemas_for(&held));
+        assert!(in_memory.get("o/m15").unwrap().from_cache);
+        assert_eq!(cache.schemas_in_memory(&[]), Some(Schemas::new()));
+        // Dropped from the overlay (only in the store), or a pinned version never fetched.
+        for names in [&["o/m19", "o/m00"][..], &["o/m19:abc"][..]] {
+            assert_eq!(cache.schemas_in_memory(&refs(names)), None, "{names:?}");
+        }
+        assert!(cache.schemas_for(&refs(&["o/m00"])).get("o/m00").is_some());
     }
 }
