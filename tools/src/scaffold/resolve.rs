@@ -21,7 +21,7 @@ pub(crate) struct Ctx<'c> {
 }
 
 impl Ctx<'_> {
-    fn refuse(&self, given: &serde_json::Value, why: String) -> ScaffoldError {
+    pub(crate) fn refuse(&self, given: &serde_json::Value, why: String) -> ScaffoldError {
         let description = self
             .input
             .description
@@ -266,10 +266,34 @@ fn check_choices(p: &mut Pipeline<'_>, input: &InputParam, param: usize) {
 }
 
 /// A fixed value as a literal typed for its target; `None` when it cannot be written.
+/// A value that is not of the target's type (a dict or a number for a `str` input, a string
+/// for an `int`…) is `None`: the scaffold never writes a literal the input cannot take.
 pub(crate) fn literal(v: &serde_json::Value, ty: Option<&PyType>) -> Option<Expr> {
+    if let Some(ty) = ty
+        && !literal_fits(v, ty)
+    {
+        return None;
+    }
     python::literal(v, ty)?;
     Some(Expr::Lit {
         value: v.clone(),
         ty: ty.cloned(),
     })
+}
+
+/// Whether a JSON value is a literal of `ty` (`null` stands for an omitted optional value).
+fn literal_fits(v: &serde_json::Value, ty: &PyType) -> bool {
+    use serde_json::Value as J;
+    let scalar = |v: &J, s: &Scalar| match s {
+        Scalar::Str | Scalar::Path | Scalar::Secret => v.is_string(),
+        Scalar::Int => v.is_i64() || v.is_u64(),
+        Scalar::Float => v.is_number(),
+        Scalar::Bool => v.is_boolean(),
+    };
+    match (v, ty) {
+        (J::Null, _) | (_, PyType::Other(_)) => true,
+        (J::Array(items), PyType::List(s)) => items.iter().all(|i| scalar(i, s)),
+        (_, PyType::List(_)) => false,
+        (v, PyType::Scalar(s)) => scalar(v, s),
+    }
 }

@@ -1,0 +1,69 @@
+//! Refusals that name the fix where the scaffold cannot decide (issue 19 follow-ups):
+//! `over.values` that are not literals of the input's type, a model listed twice in
+//! `models`, a list into one string input without `join` (no network).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod scaffold_support;
+
+use pipelines_tools::scaffold::{ScaffoldRequest, scaffold};
+use scaffold_support::rulebook;
+
+fn req(value: serde_json::Value) -> ScaffoldRequest {
+    serde_json::from_value(value).unwrap()
+}
+
+fn refusal(value: serde_json::Value) -> String {
+    scaffold(&req(value), &rulebook(), &scaffold_support::schemas())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn over_values_that_are_not_literals_of_the_input_type_are_refused() {
+    for values in [
+        serde_json::json!([{"input": "first_style"}, {"input": "second_style"}]),
+        serde_json::json!([1, 2]),
+        serde_json::json!([["plain"]]),
+    ] {
+        let given = values[0].to_string();
+        let err = refusal(serde_json::json!({"steps": [
+            {"model": "acme/quick-caption", "id": "captions",
+             "inputs": {"image": {"input": "image"}},
+             "over": {"input": "style", "values": values}}
+        ]}));
+        for needle in [
+            "step \"captions\"",
+            "`style` (str",
+            &format!("cannot take {given}"),
+            "literals of the input's type (str)",
+            "one step per value",
+        ] {
+            assert!(err.contains(needle), "{needle:?} not in: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_step_literal_of_another_type_is_refused() {
+    let err = refusal(serde_json::json!({"steps": [
+        {"model": "acme/quick-caption",
+         "inputs": {"image": {"input": "image"}, "style": {"value": {"a": 1}}}}
+    ]}));
+    assert!(err.contains("is not a str literal"), "{err}");
+}
+
+#[test]
+fn over_values_of_the_input_type_still_fan_out() {
+    let plan = scaffold(
+        &req(serde_json::json!({"steps": [
+            {"model": "acme/quick-caption", "id": "captions",
+             "inputs": {"image": {"input": "image"}},
+             "over": {"input": "style", "values": ["plain", "poetic"]}}
+        ]})),
+        &rulebook(),
+        &scaffold_support::schemas(),
+    )
+    .unwrap();
+    let main = &plan.file_map()["main.py"];
+    assert!(main.contains("[\"plain\", \"poetic\"]"), "{main}");
+}
