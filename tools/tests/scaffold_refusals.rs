@@ -67,3 +67,39 @@ fn over_values_of_the_input_type_still_fan_out() {
     let main = &plan.file_map()["main.py"];
     assert!(main.contains("[\"plain\", \"poetic\"]"), "{main}");
 }
+
+#[test]
+fn a_model_listed_twice_in_models_is_refused_with_the_steps_to_send() {
+    let err = refusal(serde_json::json!({"models": [
+        "acme/pixel-forge", "acme/pixel-forge", "shapes/vision-chat"
+    ]}));
+    for needle in [
+        "models[1]: acme/pixel-forge is listed twice",
+        "Send `steps`",
+        "\"id\": \"first\"",
+        "\"id\": \"second\"",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in: {err}");
+    }
+    // A version does not make it another model.
+    let err =
+        refusal(serde_json::json!({"models": ["acme/pixel-forge", "acme/pixel-forge:abc123"]}));
+    assert!(err.contains("listed twice"), "{err}");
+}
+
+#[test]
+fn steps_with_one_model_twice_make_two_calls() {
+    let plan = scaffold(
+        &req(serde_json::json!({"steps": [
+            {"model": "acme/pixel-forge", "id": "first", "inputs": {"prompt": {"input": "first_prompt"}}},
+            {"model": "acme/pixel-forge", "id": "second", "inputs": {"prompt": {"input": "second_prompt"}}}
+        ], "output_fields": {"first": "first", "second": "second"}})),
+        &rulebook(),
+        &scaffold_support::schemas(),
+    )
+    .unwrap();
+    let main = &plan.file_map()["main.py"];
+    assert_eq!(main.matches("prompt=first_prompt").count(), 1, "{main}");
+    assert_eq!(main.matches("prompt=second_prompt").count(), 1, "{main}");
+    assert_eq!(main.matches("replicate.use(").count(), 1, "{main}");
+}

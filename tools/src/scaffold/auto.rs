@@ -48,9 +48,6 @@ struct Known {
 pub(crate) fn auto_steps(req: &ScaffoldRequest, schemas: &Schemas) -> Result<Auto, ScaffoldError> {
     let mut notes = Vec::new();
     let refs = model_refs(req)?;
-    if req.models.iter().flatten().count() > refs.len() {
-        notes.push("Duplicate model references were bound once.".to_string());
-    }
     let auto_inputs = req.inputs.is_none();
     // The declared inputs are checked by the planner; here only their names and types.
     let mut namer = Namer::new();
