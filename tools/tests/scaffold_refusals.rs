@@ -103,3 +103,43 @@ fn steps_with_one_model_twice_make_two_calls() {
     assert_eq!(main.matches("prompt=second_prompt").count(), 1, "{main}");
     assert_eq!(main.matches("replicate.use(").count(), 1, "{main}");
 }
+
+fn main_py(value: serde_json::Value) -> (String, Vec<String>) {
+    let plan = scaffold(&req(value), &rulebook(), &scaffold_support::schemas())
+        .unwrap_or_else(|e| panic!("{e}"));
+    (plan.main_py().to_string(), plan.notes.clone())
+}
+
+/// `acme/scene-inspector` returns `{answer: str, mask?: Path}`: `mask` may be absent.
+#[test]
+fn an_optional_field_is_never_picked_automatically() {
+    for chain in [
+        serde_json::json!({"models": ["acme/scene-inspector", "acme/pixel-forge"]}),
+        serde_json::json!({"models": ["acme/pixel-forge", "acme/scene-inspector", "shapes/vision-chat"]}),
+    ] {
+        let (main, notes) = main_py(chain);
+        assert!(!main.contains("_output[\"mask\"]"), "{main}\n{notes:?}");
+    }
+    // Into a `Path` return: a placeholder that lists the optional field, not a pick.
+    let (main, _) =
+        main_py(serde_json::json!({"models": ["acme/scene-inspector"], "output": "Path"}));
+    assert!(main.contains("TODO("), "{main}");
+    assert!(
+        !main.contains("return get_path") && !main.contains("return scene"),
+        "{main}"
+    );
+}
+
+/// Optional model inputs are not chained: `reference_images` of pixel-forge is optional.
+#[test]
+fn automatic_wiring_chains_only_into_required_inputs() {
+    let (main, notes) =
+        main_py(serde_json::json!({"models": ["acme/upscale.x2", "acme/pixel-forge"]}));
+    assert!(!main.contains("reference_images="), "{main}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`reference_images`") && n.contains("send `steps`")),
+        "{notes:?}"
+    );
+}

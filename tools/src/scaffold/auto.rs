@@ -85,7 +85,7 @@ pub(crate) fn auto_steps(req: &ScaffoldRequest, schemas: &Schemas) -> Result<Aut
             let source = if input.required {
                 wiring.required(input)
             } else {
-                wiring.optional(input, chained)
+                wiring.optional(input)
             };
             if let Some(source) = source {
                 chained |= source.get("step").is_some();
@@ -317,20 +317,12 @@ impl Wiring<'_> {
         None
     }
 
-    fn optional(&mut self, input: &InputParam, chained: bool) -> Option<Json> {
+    /// An optional model input gets a declared run() input of its name, never an earlier
+    /// output (which optional input should take it is the agent's call: the notes say how).
+    fn optional(&mut self, input: &InputParam) -> Option<Json> {
         let target = ParamType::of(&input.python_type).ty;
-        if let Some(i) = self.param(input, &target) {
-            return Some(self.use_param(input, i));
-        }
-        let file_input = matches!(
-            target,
-            PyType::Scalar(Scalar::Path) | PyType::List(Scalar::Path)
-        );
-        if chained || !file_input {
-            return None;
-        }
-        let (from, _) = self.earlier(&target, true)?;
-        Some(self.chain(input, &from, None))
+        let i = self.param(input, &target)?;
+        Some(self.use_param(input, i))
     }
 
     /// A model whose schema requires nothing is never called without arguments: its main
