@@ -99,39 +99,7 @@ pub(crate) fn auto_steps(req: &ScaffoldRequest, schemas: &Schemas) -> Result<Aut
             step_inputs.insert(name, source);
         }
         if !chained && let Some((previous, previous_schema)) = models.last() {
-            let output = output_value(previous_schema);
-            // Optional inputs that would take it as is are left to run() inputs (which
-            // one is the agent's call): the note names them, not "none of its inputs".
-            let optional: Vec<&str> = schema
-                .inputs
-                .iter()
-                .filter(|i| !i.required)
-                .filter(|i| {
-                    let target = ParamType::of(&i.python_type).ty;
-                    matches!(coerce::fit(&output, &target), Fit::Exact(_))
-                })
-                .map(|i| i.name.as_str())
-                .collect();
-            notes.push(match optional.first() {
-                Some(first) => format!(
-                    "{model} is not chained to {previous}: only optional inputs of it take \
-                     {previous}'s output ({}) as is ({}), and optional inputs are not chained \
-                     automatically. To chain them, send `steps` with e.g. \"{first}\": \
-                     {{\"step\": \"{previous}\"}} (pipelines://guide/steps).",
-                    output.describe(),
-                    optional
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                None => format!(
-                    "{model} is not chained to {previous}: none of its inputs takes {previous}'s \
-                     output ({}) as is. To chain them, send `steps` with a `pick` or `join` \
-                     (pipelines://guide/steps).",
-                    output.describe()
-                ),
-            });
+            notes.push(not_chained_note(&model, previous, previous_schema, schema));
         }
         steps.push(StepSpec {
             model: reference.clone(),
@@ -386,4 +354,47 @@ fn output_value(schema: &ModelSchema) -> Value {
         schema,
     }
     .output()
+}
+
+/// Why a model is not chained to the one before it: the optional inputs that would take its
+/// output as is (never chained automatically), with the `steps` to send.
+fn not_chained_note(
+    model: &str,
+    previous: &str,
+    previous_schema: &ModelSchema,
+    schema: &ModelSchema,
+) -> String {
+    let output = output_value(previous_schema);
+    // Optional inputs that would take it as is are left to run() inputs (which
+    // one is the agent's call): the note names them, not "none of its inputs".
+    let optional: Vec<&str> = schema
+        .inputs
+        .iter()
+        .filter(|i| !i.required)
+        .filter(|i| {
+            let target = ParamType::of(&i.python_type).ty;
+            matches!(coerce::fit(&output, &target), Fit::Exact(_))
+        })
+        .map(|i| i.name.as_str())
+        .collect();
+    match optional.first() {
+        Some(first) => format!(
+            "{model} is not chained to {previous}: only optional inputs of it take \
+             {previous}'s output ({}) as is ({}), and optional inputs are not chained \
+             automatically. To chain them, send `steps` with e.g. \"{first}\": \
+             {{\"step\": \"{previous}\"}} (pipelines://guide/steps).",
+            output.describe(),
+            optional
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!(
+            "{model} is not chained to {previous}: none of its inputs takes {previous}'s \
+             output ({}) as is. To chain them, send `steps` with a `pick` or `join` \
+             (pipelines://guide/steps).",
+            output.describe()
+        ),
+    }
 }
