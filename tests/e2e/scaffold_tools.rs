@@ -223,6 +223,12 @@ fn edits_are_kept_with_a_diff_until_overwrite_and_dry_runs_write_nothing() {
         said.contains("overwrite"),
         "the text says how to apply: {said}"
     );
+    // The would-be main.py in full, in the result and its text: no extra call to see it.
+    assert_eq!(kept["main_py"], json!(generated), "{kept:#}");
+    assert!(
+        said.contains("main.py as generated") && said.contains(generated.trim_end()),
+        "the text holds the generated main.py: {said}"
+    );
 
     // A dry run over the edit reports the same and writes nothing.
     let dry_report = report(&doc, 1);
@@ -273,6 +279,12 @@ fn edits_are_kept_with_a_diff_until_overwrite_and_dry_runs_write_nothing() {
     );
     let applied = report(&doc, 0);
     assert_eq!(file(applied, "main.py")["status"], "updated", "{applied:#}");
+    assert_eq!(applied["main_py"], json!(generated), "{applied:#}");
+    let said = py::tool_text(py::result(&doc, 0));
+    assert!(
+        said.contains("--- main.py ---") && said.contains(generated.trim_end()),
+        "the text holds the new main.py next to its diff: {said}"
+    );
     assert!(file(applied, "main.py")["diff"].is_string());
     assert_eq!(read(&dir, "main.py"), generated);
     assert_eq!(statuses(report(&doc, 1)), all_with("unchanged"));

@@ -152,3 +152,46 @@ fn a_url_list_gets_the_images_not_an_earlier_text() {
     );
     assert_eq!(codes(&plan, &schemas), Vec::<String>::new(), "{main}");
 }
+
+/// Two steps' images into ONE comma-separated `str` input: `{"list": [...], "join": ","}`.
+#[test]
+fn a_joined_list_of_two_steps_images_fills_one_str_input() {
+    let schemas = schemas_with(fixture_schema(TO_VIDEO));
+    let steps = json!([
+        {"model": "acme/pixel-forge", "id": "a", "inputs": {"prompt": {"input": "first_prompt"}}},
+        {"model": "acme/pixel-forge", "id": "b", "inputs": {"prompt": {"input": "second_prompt"}}},
+    ]);
+    let mut with_join = steps.clone();
+    with_join
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"model": TO_VIDEO, "inputs": {
+        "image_urls": {"list": [{"step": "a", "pick": "first"}, {"step": "b", "pick": "first"}],
+                       "join": ","}}}));
+    let video = json!({"video": {"step": TO_VIDEO, "pick": "video"}});
+    let plan = plan(
+        json!({"steps": with_join, "output_fields": video}),
+        &schemas,
+    );
+    let main = plan.main_py();
+    assert!(
+        main.contains("\",\".join([get_path_url(a[0]), get_path_url(b[0])])"),
+        "{main}"
+    );
+    assert_eq!(codes(&plan, &schemas), Vec::<String>::new(), "{main}");
+
+    let mut without = steps;
+    without.as_array_mut().unwrap().push(json!({"model": TO_VIDEO, "inputs": {
+        "image_urls": {"list": [{"step": "a", "pick": "first"}, {"step": "b", "pick": "first"}]}}}));
+    let req: ScaffoldRequest = serde_json::from_value(json!({"steps": without})).unwrap();
+    let err = scaffold(&req, &rulebook(), &schemas)
+        .unwrap_err()
+        .to_string();
+    for needle in [
+        "`image_urls` (str",
+        "comma-separated",
+        "add \"join\": \",\"",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in: {err}");
+    }
+}

@@ -48,9 +48,6 @@ struct Known {
 pub(crate) fn auto_steps(req: &ScaffoldRequest, schemas: &Schemas) -> Result<Auto, ScaffoldError> {
     let mut notes = Vec::new();
     let refs = model_refs(req)?;
-    if req.models.iter().flatten().count() > refs.len() {
-        notes.push("Duplicate model references were bound once.".to_string());
-    }
     let auto_inputs = req.inputs.is_none();
     // The declared inputs are checked by the planner; here only their names and types.
     let mut namer = Namer::new();
@@ -88,7 +85,7 @@ pub(crate) fn auto_steps(req: &ScaffoldRequest, schemas: &Schemas) -> Result<Aut
             let source = if input.required {
                 wiring.required(input)
             } else {
-                wiring.optional(input, chained)
+                wiring.optional(input)
             };
             if let Some(source) = source {
                 chained |= source.get("step").is_some();
@@ -102,39 +99,7 @@ pub(crate) fn auto_steps(req: &ScaffoldRequest, schemas: &Schemas) -> Result<Aut
             step_inputs.insert(name, source);
         }
         if !chained && let Some((previous, previous_schema)) = models.last() {
-            let output = output_value(previous_schema);
-            // Optional inputs that would take it as is are left to run() inputs (which
-            // one is the agent's call): the note names them, not "none of its inputs".
-            let optional: Vec<&str> = schema
-                .inputs
-                .iter()
-                .filter(|i| !i.required)
-                .filter(|i| {
-                    let target = ParamType::of(&i.python_type).ty;
-                    matches!(coerce::fit(&output, &target), Fit::Exact(_))
-                })
-                .map(|i| i.name.as_str())
-                .collect();
-            notes.push(match optional.first() {
-                Some(first) => format!(
-                    "{model} is not chained to {previous}: only optional inputs of it take \
-                     {previous}'s output ({}) as is ({}), and optional inputs are not chained \
-                     automatically. To chain them, send `steps` with e.g. \"{first}\": \
-                     {{\"step\": \"{previous}\"}} (pipelines://guide/steps).",
-                    output.describe(),
-                    optional
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                None => format!(
-                    "{model} is not chained to {previous}: none of its inputs takes {previous}'s \
-                     output ({}) as is. To chain them, send `steps` with a `pick` or `join` \
-                     (pipelines://guide/steps).",
-                    output.describe()
-                ),
-            });
+            notes.push(not_chained_note(&model, previous, previous_schema, schema));
         }
         steps.push(StepSpec {
             model: reference.clone(),
@@ -320,20 +285,12 @@ impl Wiring<'_> {
         None
     }
 
-    fn optional(&mut self, input: &InputParam, chained: bool) -> Option<Json> {
+    /// An optional model input gets a declared run() input of its name, never an earlier
+    /// output (which optional input should take it is the agent's call: the notes say how).
+    fn optional(&mut self, input: &InputParam) -> Option<Json> {
         let target = ParamType::of(&input.python_type).ty;
-        if let Some(i) = self.param(input, &target) {
-            return Some(self.use_param(input, i));
-        }
-        let file_input = matches!(
-            target,
-            PyType::Scalar(Scalar::Path) | PyType::List(Scalar::Path)
-        );
-        if chained || !file_input {
-            return None;
-        }
-        let (from, _) = self.earlier(&target, true)?;
-        Some(self.chain(input, &from, None))
+        let i = self.param(input, &target)?;
+        Some(self.use_param(input, i))
     }
 
     /// A model whose schema requires nothing is never called without arguments: its main
@@ -397,4 +354,47 @@ fn output_value(schema: &ModelSchema) -> Value {
         schema,
     }
     .output()
+}
+
+/// Why a model is not chained to the one before it: the optional inputs that would take its
+/// output as is (never chained automatically), with the `steps` to send.
+fn not_chained_note(
+    model: &str,
+    previous: &str,
+    previous_schema: &ModelSchema,
+    schema: &ModelSchema,
+) -> String {
+    let output = output_value(previous_schema);
+    // Optional inputs that would take it as is are left to run() inputs (which
+    // one is the agent's call): the note names them, not "none of its inputs".
+    let optional: Vec<&str> = schema
+        .inputs
+        .iter()
+        .filter(|i| !i.required)
+        .filter(|i| {
+            let target = ParamType::of(&i.python_type).ty;
+            matches!(coerce::fit(&output, &target), Fit::Exact(_))
+        })
+        .map(|i| i.name.as_str())
+        .collect();
+    match optional.first() {
+        Some(first) => format!(
+            "{model} is not chained to {previous}: only optional inputs of it take \
+             {previous}'s output ({}) as is ({}), and optional inputs are not chained \
+             automatically. To chain them, send `steps` with e.g. \"{first}\": \
+             {{\"step\": \"{previous}\"}} (pipelines://guide/steps).",
+            output.describe(),
+            optional
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!(
+            "{model} is not chained to {previous}: none of its inputs takes {previous}'s \
+             output ({}) as is. To chain them, send `steps` with a `pick` or `join` \
+             (pipelines://guide/steps).",
+            output.describe()
+        ),
+    }
 }

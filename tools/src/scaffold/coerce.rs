@@ -74,23 +74,34 @@ pub(crate) fn fit(v: &Value, target: &PyType) -> Fit {
 /// fits, for the caller to choose from.
 fn fields_that_fit(v: &Value, target: &PyType) -> Fit {
     let mut found: Vec<(Expr, String)> = Vec::new();
-    for part in parts(v) {
+    let mut all_required = true;
+    for (part, required) in parts(v).into_iter().zip(required_fields(v)) {
         if let Some(expr) = fit(&part, target).expr() {
             found.push((expr.clone(), part.describe()));
+            all_required &= required;
         }
     }
     let file_target = matches!(
         target,
         PyType::Scalar(Scalar::Path) | PyType::List(Scalar::Path)
     );
+    // A field the schema does not require may be absent (a KeyError): never taken by itself.
     match found.as_slice() {
         [] => Fit::No,
-        [(expr, ty)] if file_target => Fit::Obvious {
+        [(expr, ty)] if file_target && all_required => Fit::Obvious {
             expr: expr.clone(),
             note: format!("`{expr}` ({ty}), the only file in `{}`", v.expr),
         },
         _ => Fit::Choose(found),
     }
+}
+
+/// Whether the schema requires each field of `parts(v)`, in the same order.
+fn required_fields(v: &Value) -> Vec<bool> {
+    v.detail
+        .iter()
+        .flat_map(|d| d.fields.iter().map(|f| f.required))
+        .collect()
 }
 
 /// The fields of an object value, one level down.

@@ -15,6 +15,22 @@ pub enum ScaffoldError {
         /// The reference as given.
         reference: String,
     },
+    /// `models` lists one model twice: automatic wiring cannot tell how the calls differ.
+    #[error(
+        "models[{index}]: {model} is listed twice (models[{first}] and models[{index}]); \
+         automatic wiring cannot tell how the two calls differ. Send `steps` instead, one per \
+         call with its own `id`, e.g. \"steps\": [{{\"model\": \"{model}\", \"id\": \"first\", \
+         \"inputs\": {{…}}}}, {{\"model\": \"{model}\", \"id\": \"second\", \"inputs\": {{…}}}}] \
+         (the sources in pipelines://guide/steps)"
+    )]
+    RepeatedModel {
+        /// Position of its first mention in `models`.
+        first: usize,
+        /// Position of the repeat.
+        index: usize,
+        /// `owner/name`.
+        model: String,
+    },
     /// A model's schema is not in the map the caller passed.
     #[error("no schema for {model}; call fetch_model_schema for it first")]
     MissingSchema {

@@ -157,9 +157,15 @@ pub(crate) fn model_refs(req: &ScaffoldRequest) -> Result<Vec<String>, ScaffoldE
                 reference: reference.to_string(),
             });
         }
-        if !out.iter().any(|r| r == reference) {
-            out.push(reference.to_string());
+        let model = |r: &str| r.split(':').next().unwrap_or(r).to_string();
+        if let Some(first) = out.iter().position(|r| model(r) == model(reference)) {
+            return Err(ScaffoldError::RepeatedModel {
+                first,
+                index,
+                model: model(reference),
+            });
         }
+        out.push(reference.to_string());
     }
     Ok(out)
 }

@@ -92,12 +92,19 @@ impl ScaffoldReport {
         for f in &self.files {
             let _ = writeln!(out, "  {:<15} {}", f.status.as_str(), f.path);
         }
-        let main_shown = self
-            .files
-            .iter()
-            .any(|f| f.path == "main.py" && (f.diff.is_some() || f.content.is_some()));
+        // main.py is the file the agent edits next: its whole text is always shown (a diff
+        // alone does not say what the file now holds, or would hold).
+        let main = self.files.iter().find(|f| f.path == "main.py");
+        let main_shown = main.is_some_and(|f| f.content.is_some());
         if !main_shown && !self.main_py.is_empty() {
-            let _ = writeln!(out, "\n--- main.py ---\n{}", self.main_py);
+            let label = match main.map(|f| f.status) {
+                Some(FileStatus::SkippedExists) => {
+                    "main.py as generated (not written: the file on disk differs)"
+                }
+                Some(FileStatus::WouldUpdate) => "main.py as it would be written",
+                _ => "main.py",
+            };
+            let _ = writeln!(out, "\n--- {label} ---\n{}", self.main_py);
         }
         for f in &self.files {
             if f.status == FileStatus::SkippedExists {

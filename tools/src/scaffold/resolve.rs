@@ -21,7 +21,7 @@ pub(crate) struct Ctx<'c> {
 }
 
 impl Ctx<'_> {
-    fn refuse(&self, given: &serde_json::Value, why: String) -> ScaffoldError {
+    pub(crate) fn refuse(&self, given: &serde_json::Value, why: String) -> ScaffoldError {
         let description = self
             .input
             .description
@@ -57,12 +57,21 @@ pub(crate) fn resolve(
             )
         });
     }
-    if let Source::List(items) = source {
+    if let Source::List { items, join } = source {
+        if let Some(sep) = join {
+            return joined_list(p, ctx, items, sep, target, raw, deps);
+        }
         let PyType::List(item_ty) = target else {
+            let fix = if *target == PyType::Scalar(Scalar::Str) {
+                "; to pass the items as one separated string (files as their URLs), add \
+                 \"join\": \",\" (the separator the input's description asks for)"
+            } else {
+                ""
+            };
             return Err(ctx.refuse(
                 raw,
                 format!(
-                    "`list` builds a list and the input takes one {}",
+                    "`list` builds a list and the input takes one {}{fix}",
                     ctx.input.python_type
                 ),
             ));
@@ -154,6 +163,51 @@ fn suggest(p: &Pipeline<'_>, step: &str, target: &PyType) -> String {
     }
 }
 
+/// `{"list": [...], "join": sep}`: the items as one string, files as their URLs —
+/// `sep.join([...])` — for an input that takes a separated list in one `str`.
+fn joined_list(
+    p: &mut Pipeline<'_>,
+    ctx: &Ctx<'_>,
+    items: &[Source],
+    sep: &str,
+    target: &PyType,
+    raw: &serde_json::Value,
+    deps: &mut Vec<usize>,
+) -> Result<Expr, ScaffoldError> {
+    if *target != PyType::Scalar(Scalar::Str) {
+        return Err(ctx.refuse(
+            raw,
+            format!(
+                "`join` makes one string and the input takes {}",
+                ctx.input.python_type
+            ),
+        ));
+    }
+    let mut parts = Vec::new();
+    for item in items {
+        let value = source_value(p, item, Some((ctx.model, ctx.input)), deps)
+            .map_err(|why| ctx.refuse(raw, why))?;
+        let part = match value.shape {
+            Shape::Path if value.url => value.expr.clone().url(),
+            Shape::Path => {
+                return Err(ctx.refuse(
+                    raw,
+                    format!(
+                        "`{}` is a local file (a run() input), which has no URL to join",
+                        value.expr
+                    ),
+                ));
+            }
+            _ => fit_or_refuse(ctx, &value, target, raw, p)?,
+        };
+        parts.push(part);
+    }
+    Ok(Expr::Join {
+        sep: sep.to_string(),
+        items: Box::new(Expr::List(parts)),
+    })
+}
+
 /// The value a source stands for (before fitting it to a target). `input` is the model
 /// input it feeds, used to declare an unknown `run()` input from it.
 pub(crate) fn source_value(
@@ -204,7 +258,7 @@ pub(crate) fn source_value(
             let lit = literal(v, Some(&ty)).ok_or_else(|| format!("{v} is not a literal"))?;
             Ok(Value::of_type(lit, &ty))
         }
-        Source::List(_) => Err("`list` is for a model input that takes a list".to_string()),
+        Source::List { .. } => Err("`list` is for a model input that takes a list".to_string()),
         Source::Computed { .. } => {
             Err("`type` declares an `Output` field the code computes; not a step input".into())
         }
@@ -266,10 +320,34 @@ fn check_choices(p: &mut Pipeline<'_>, input: &InputParam, param: usize) {
 }
 
 /// A fixed value as a literal typed for its target; `None` when it cannot be written.
+/// A value that is not of the target's type (a dict or a number for a `str` input, a string
+/// for an `int`…) is `None`: the scaffold never writes a literal the input cannot take.
 pub(crate) fn literal(v: &serde_json::Value, ty: Option<&PyType>) -> Option<Expr> {
+    if let Some(ty) = ty
+        && !literal_fits(v, ty)
+    {
+        return None;
+    }
     python::literal(v, ty)?;
     Some(Expr::Lit {
         value: v.clone(),
         ty: ty.cloned(),
     })
+}
+
+/// Whether a JSON value is a literal of `ty` (`null` stands for an omitted optional value).
+fn literal_fits(v: &serde_json::Value, ty: &PyType) -> bool {
+    use serde_json::Value as J;
+    let scalar = |v: &J, s: &Scalar| match s {
+        Scalar::Str | Scalar::Path | Scalar::Secret => v.is_string(),
+        Scalar::Int => v.is_i64() || v.is_u64(),
+        Scalar::Float => v.is_number(),
+        Scalar::Bool => v.is_boolean(),
+    };
+    match (v, ty) {
+        (J::Null, _) | (_, PyType::Other(_)) => true,
+        (J::Array(items), PyType::List(s)) => items.iter().all(|i| scalar(i, s)),
+        (_, PyType::List(_)) => false,
+        (v, PyType::Scalar(s)) => scalar(v, s),
+    }
 }

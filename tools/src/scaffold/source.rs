@@ -50,8 +50,11 @@ pub(crate) enum Source {
     },
     /// A fixed value.
     Value(Json),
-    /// A list built from several sources.
-    List(Vec<Source>),
+    /// A list built from several sources, optionally joined into one string.
+    List {
+        items: Vec<Source>,
+        join: Option<String>,
+    },
     /// A value the agent's own code computes (`output_fields` only).
     Computed { ty: String, description: String },
 }
@@ -59,7 +62,8 @@ pub(crate) enum Source {
 /// The forms, for error messages.
 pub(crate) const FORMS: &str = "{\"input\": \"<run() input>\"}, {\"step\": \"<id or model>\", \
      \"pick\"?: \"first\" | \"all\" | \"<field>\", \"join\"?: \",\"}, {\"value\": <literal>} or \
-     {\"list\": [<source>, …]}";
+     {\"list\": [<source>, …], \
+     \"join\"?: \",\"}";
 
 impl Source {
     /// Parses a step input's source.
@@ -72,7 +76,7 @@ impl Source {
             k if k.contains(&"input") => &["input"],
             k if k.contains(&"step") => &["step", "pick", "join"],
             k if k.contains(&"value") => &["value"],
-            k if k.contains(&"list") => &["list"],
+            k if k.contains(&"list") => &["list", "join"],
             k if k.contains(&"type") => &["type", "description"],
             _ => return Err(format!("{v} is not a source; use one of {FORMS}")),
         };
@@ -112,7 +116,14 @@ impl Source {
                 if items.is_empty() {
                     return Err(format!("{v}: `list` is empty"));
                 }
-                Source::List(items.iter().map(Source::parse).collect::<Result<_, _>>()?)
+                Source::List {
+                    items: items.iter().map(Source::parse).collect::<Result<_, _>>()?,
+                    join: match obj.get("join") {
+                        None | Some(Json::Null) => None,
+                        Some(Json::String(s)) => Some(s.clone()),
+                        Some(other) => return Err(format!("`join` {other} must be a string")),
+                    },
+                }
             }
             _ => Source::Computed {
                 ty: text("type")?,

@@ -194,7 +194,7 @@ fn plan_step(
     }
     if let Some(over) = &step.over {
         let input = known(schema, index, &model, &over.input)?;
-        fan_out(p, &mut call, index, step, input)?;
+        fan_out(p, &mut call, (index, label), step, input)?;
     } else if step.id.is_some() || p.calls.iter().any(|c| c.binding == binding) {
         let base = step
             .id
@@ -247,7 +247,7 @@ fn plan_input(
 fn fan_out(
     p: &mut Pipeline<'_>,
     call: &mut Call,
-    index: usize,
+    (index, label): (usize, &str),
     step: &StepSpec,
     input: &InputParam,
 ) -> Result<(), ScaffoldError> {
@@ -255,12 +255,24 @@ fn fan_out(
         return Ok(());
     };
     let target = ParamType::of(&input.python_type).ty;
+    let model = p.bindings[call.binding].model().to_string();
+    let ctx = super::resolve::Ctx {
+        index,
+        label,
+        model: &model,
+        input,
+    };
     let mut values = Vec::new();
     for v in &over.values {
         values.push(super::resolve::literal(v, Some(&target)).ok_or_else(|| {
-            bad(
-                index,
-                format!("{v} is not a {} for `{}`", input.python_type, over.input),
+            ctx.refuse(
+                v,
+                format!(
+                    "`over.values` holds literals of the input's type ({}); for values from \
+                     run() inputs or steps, send one step per value (each with an `id`) and \
+                     set `{}` in its `inputs`",
+                    input.python_type, over.input
+                ),
             )
         })?);
     }
