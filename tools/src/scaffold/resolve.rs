@@ -221,7 +221,7 @@ pub(crate) fn source_value(
         Source::Step { step, pick, join } => {
             let call = p
                 .find(step)
-                .ok_or_else(|| format!("no earlier step is named {step:?}"))?;
+                .ok_or_else(|| p.unknown_step(step))?;
             if !deps.contains(&call) {
                 deps.push(call);
             }

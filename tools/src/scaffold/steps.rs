@@ -48,6 +48,19 @@ impl Pipeline<'_> {
             .map(|(_, i)| *i)
     }
 
+    /// The refusal for a step name that no earlier step has, naming the ones there are.
+    pub(crate) fn unknown_step(&self, step: &str) -> String {
+        let names: Vec<String> = self.names.iter().map(|(n, _)| format!("{n:?}")).collect();
+        if names.is_empty() {
+            return format!("no earlier step is named {step:?}: there is no earlier step");
+        }
+        format!(
+            "no earlier step is named {step:?}; earlier steps are named {} (a step's `id`, \
+             else its model as owner/name)",
+            names.join(", ")
+        )
+    }
+
     /// The value of a source (without a target: `output_fields`), recording the calls read.
     pub(crate) fn value_of(
         &mut self,
