@@ -219,9 +219,7 @@ pub(crate) fn source_value(
     match source {
         Source::Input(name) => run_input(p, name, input),
         Source::Step { step, pick, join } => {
-            let call = p
-                .find(step)
-                .ok_or_else(|| p.unknown_step(step))?;
+            let call = p.find(step).ok_or_else(|| p.unknown_step(step))?;
             if !deps.contains(&call) {
                 deps.push(call);
             }
