@@ -158,17 +158,22 @@ impl Wiring<'_> {
         matches!(coerce::fit(&value, target), Fit::Exact(_)).then_some(i)
     }
 
+    /// Marks run() input `i` used and says how to pass it instead of the chained output.
+    fn instead(&mut self, i: usize, input: &InputParam) -> String {
+        self.known[i].used = true;
+        format!(
+            " To pass run() input `{}` instead, send `steps` with \"{}\": {{\"input\": \"{}\"}}.",
+            self.known[i].name, input.name, self.known[i].name
+        )
+    }
+
     fn chain(&mut self, input: &InputParam, from: &str, param: Option<usize>) -> Json {
         let mut note = format!(
             "{} gets `{}` from the output of {from} (chained).",
             self.model, input.name
         );
         if let Some(i) = param {
-            self.known[i].used = true;
-            note.push_str(&format!(
-                " To pass run() input `{}` instead, send `steps` with \"{}\": {{\"input\": \"{}\"}}.",
-                self.known[i].name, input.name, self.known[i].name
-            ));
+            note.push_str(&self.instead(i, input));
         }
         self.notes.push(note);
         json!({"step": from})
@@ -214,11 +219,7 @@ impl Wiring<'_> {
             self.model, input.name
         );
         if let Some(i) = param {
-            self.known[i].used = true;
-            note.push_str(&format!(
-                " To pass run() input `{}` instead, send `steps` with \"{}\": {{\"input\": \"{}\"}}.",
-                self.known[i].name, input.name, self.known[i].name
-            ));
+            note.push_str(&self.instead(i, input));
         }
         self.notes.push(note);
         Some(json!({"step": from, "join": sep}))

@@ -9,27 +9,35 @@ use super::resolver::Resolver;
 use super::shape::{OutputShape, ShapeBuilder};
 use super::types::{InputParam, OutputKind, OutputSpec};
 
+/// The names an object schema's `required` (given here) lists.
+pub(crate) fn required_names(required: Option<&Value>) -> Vec<&str> {
+    required
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// A property's `x-order` (cog's declaration order); unordered ones sort last.
+pub(crate) fn x_order(prop: &Value) -> i64 {
+    prop.get("x-order")
+        .and_then(Value::as_i64)
+        .unwrap_or(i64::MAX)
+}
+
 /// The inputs of a model, in `x-order` order (then by name).
 pub fn inputs(openapi: &Value) -> Vec<InputParam> {
     let resolver = Resolver::new(openapi);
     let Some(input) = resolver.component("Input") else {
         return Vec::new();
     };
-    let required: Vec<&str> = input
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required = required_names(input.get("required"));
     let Some(properties) = input.get("properties").and_then(Value::as_object) else {
         return Vec::new();
     };
     let mut params: Vec<(i64, InputParam)> = properties
         .iter()
         .map(|(name, prop)| {
-            let order = prop
-                .get("x-order")
-                .and_then(Value::as_i64)
-                .unwrap_or(i64::MAX);
+            let order = x_order(prop);
             let default = prop.get("default").cloned();
             let choices = prop.get("enum").and_then(Value::as_array).cloned();
             let param = InputParam {

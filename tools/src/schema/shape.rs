@@ -323,18 +323,11 @@ impl<'a> ShapeBuilder<'a> {
                 ..OutputShape::leaf("dict".to_owned())
             };
         }
-        let required: Vec<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let required = super::openapi::required_names(schema.get("required"));
         let mut fields: Vec<(i64, OutputField)> = properties
             .iter()
             .map(|(name, prop)| {
-                let order = prop
-                    .get("x-order")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(i64::MAX);
+                let order = super::openapi::x_order(prop);
                 let field = OutputField {
                     name: name.clone(),
                     required: required.contains(&name.as_str()),
