@@ -96,24 +96,30 @@ impl PythonSearch {
 /// Interpreters found so far in this process, by search: probing pyenv shims costs ~1 s.
 static FOUND: Mutex<Vec<(String, Python)>> = Mutex::new(Vec::new());
 
-/// Finds a Python ≥ 3.12, or says everything that was tried. A successful search is
-/// remembered for the life of the process (while the interpreter still exists).
-pub async fn find_python(search: &PythonSearch) -> Result<Python, RunError> {
-    let key = format!("{search:?}");
-    let cached = FOUND.lock().ok().and_then(|found| {
-        found
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, p)| p.clone())
-    });
-    if let Some(python) = cached.filter(|p| p.path.is_file()) {
-        return Ok(python);
-    }
-    let python = search_uncached(search).await?;
+/// The Python a search under `key` found earlier in this process, while it still exists.
+fn remembered(key: &str) -> Option<Python> {
+    let found = FOUND.lock().ok()?;
+    let (_, python) = found.iter().find(|(k, _)| k == key)?;
+    python.path.is_file().then(|| python.clone())
+}
+
+/// Remembers what a search under `key` found (replacing an earlier answer).
+fn remember(key: String, python: &Python) {
     if let Ok(mut found) = FOUND.lock() {
         found.retain(|(k, _)| *k != key);
         found.push((key, python.clone()));
     }
+}
+
+/// Finds a Python ≥ 3.12, or says everything that was tried. A successful search is
+/// remembered for the life of the process (while the interpreter still exists).
+pub async fn find_python(search: &PythonSearch) -> Result<Python, RunError> {
+    let key = format!("{search:?}");
+    if let Some(python) = remembered(&key) {
+        return Ok(python);
+    }
+    let python = search_uncached(search).await?;
+    remember(key, &python);
     Ok(python)
 }
 
@@ -131,13 +137,7 @@ pub async fn find_python_preferring(
     let matches = |p: &Python| p.version.major == major && p.version.minor == minor;
     if search.explicit.is_none() {
         let key = format!("{search:?} want {major}.{minor}");
-        let cached = FOUND.lock().ok().and_then(|found| {
-            found
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, p)| p.clone())
-        });
-        if let Some(python) = cached.filter(|p| p.path.is_file()) {
+        if let Some(python) = remembered(&key) {
             return Ok((python, None));
         }
         let mut candidates: Vec<PathBuf> =
@@ -156,10 +156,7 @@ pub async fn find_python_preferring(
             if let Ok(python) = probe(&path).await
                 && matches(&python)
             {
-                if let Ok(mut found) = FOUND.lock() {
-                    found.retain(|(k, _)| *k != key);
-                    found.push((key, python.clone()));
-                }
+                remember(key, &python);
                 return Ok((python, None));
             }
         }

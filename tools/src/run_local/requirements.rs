@@ -112,7 +112,7 @@ impl ResolvedRequirements {
 
     /// The version pinned for `package` with `==`, if any (e.g. `cog` → `0.15.3`).
     pub fn pinned(&self, package: &str) -> Option<String> {
-        let wanted = normalise_name(package);
+        let wanted = super::runtime::normalise(package);
         self.lines.iter().find_map(|line| {
             if package_name(line)? != wanted {
                 return None;
@@ -186,24 +186,7 @@ pub(crate) fn package_name(line: &str) -> Option<String> {
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
         .unwrap_or(line.len());
     let name = &line[..end];
-    (!name.is_empty()).then(|| normalise_name(name))
-}
-
-fn normalise_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut last_sep = false;
-    for c in name.chars() {
-        if matches!(c, '.' | '_' | '-') {
-            if !last_sep {
-                out.push('-');
-            }
-            last_sep = true;
-        } else {
-            out.push(c.to_ascii_lowercase());
-            last_sep = false;
-        }
-    }
-    out
+    (!name.is_empty()).then(|| super::runtime::normalise(name))
 }
 
 /// The version specifiers of a requirement line, without spaces, extras or markers.

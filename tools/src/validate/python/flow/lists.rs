@@ -12,6 +12,7 @@ use ruff_text_size::Ranged;
 
 use super::super::Span;
 use super::super::names::Names;
+use super::scope::AllNames;
 use super::{FollowedValue, State, Step, Use};
 
 /// Methods that grow an accumulator.
@@ -215,21 +216,6 @@ impl<'a> Visitor<'a> for Scan<'_> {
         for cond in &c.ifs {
             self.visit_expr(cond);
         }
-    }
-}
-
-/// Every name read or written in a subtree.
-#[derive(Default)]
-struct AllNames {
-    names: HashSet<String>,
-}
-
-impl<'a> Visitor<'a> for AllNames {
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Expr::Name(n) = expr {
-            self.names.insert(n.id.to_string());
-        }
-        visitor::walk_expr(self, expr);
     }
 }
 

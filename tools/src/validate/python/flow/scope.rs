@@ -410,8 +410,8 @@ impl<'a> Visitor<'a> for Scan<'_> {
 
 /// Every name read or written in a subtree.
 #[derive(Default)]
-struct AllNames {
-    names: HashSet<String>,
+pub(super) struct AllNames {
+    pub(super) names: HashSet<String>,
 }
 
 impl<'a> Visitor<'a> for AllNames {
