@@ -22,12 +22,7 @@ use crate::{
 };
 
 fn call(id: u64, name: &str, args: Value) -> Request {
-    Request::post_json(
-        "/mcp",
-        &json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                "params": {"name": name, "arguments": args}}),
-    )
-    .header("MCP-Protocol-Version", "2025-11-25")
+    Request::tool_call(id, name, args)
 }
 
 fn slow_schema_call(id: u64) -> Request {

@@ -16,13 +16,7 @@ use crate::{
 const TOKEN: &str = "e2e-metrics-token-0b1e";
 
 fn call(id: u64, name: &str, args: Value) -> Request {
-    Request::post_json(
-        "/mcp",
-        &json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                "params": {"name": name, "arguments": args}}),
-    )
-    .header("MCP-Protocol-Version", "2025-11-25")
-    .bearer(TOKEN)
+    Request::tool_call(id, name, args).bearer(TOKEN)
 }
 
 fn scrape(addr: SocketAddr) -> Scrape {

@@ -58,6 +58,16 @@ impl Request {
         }
     }
 
+    /// `POST /mcp`: a JSON-RPC `tools/call` of `name` with `args`, at protocol 2025-11-25.
+    pub fn tool_call(id: u64, name: &str, args: Value) -> Self {
+        Self::post_json(
+            "/mcp",
+            &serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                    "params": {"name": name, "arguments": args}}),
+        )
+        .header("MCP-Protocol-Version", "2025-11-25")
+    }
+
     /// `POST path` with a JSON body and the headers streamable HTTP requires.
     pub fn post_json(path: &str, body: &Value) -> Self {
         Self::post_bytes(path, body.to_string().into_bytes())
