@@ -94,13 +94,14 @@ fn sled_lock_held(db_path: &Path) -> bool {
     matches!(file.try_lock(), Err(fs::TryLockError::WouldBlock))
 }
 
-/// Writes a new stamp to `stamp_path`; returns it, or `None` if it could not be written.
+/// Writes a new stamp to `stamp_path` (a new file renamed over the old, see
+/// [`super::small_file`]); returns it, or `None` if it could not be written.
 pub(super) fn bump_stamp(stamp_path: &Path) -> Option<Vec<u8>> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let stamp = format!("{}-{nanos}", std::process::id()).into_bytes();
-    match fs::write(stamp_path, &stamp) {
+    match super::small_file::write_atomically(stamp_path, &stamp) {
         Ok(()) => Some(stamp),
         Err(e) => {
             tracing::warn!(error = %e, "could not write the store stamp; caches may be stale");

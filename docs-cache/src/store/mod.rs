@@ -6,7 +6,7 @@
 //! (`<cache_dir>/store.lock`), opens sled, does its work, flushes and closes. Lock
 //! contention is waited out with bounded backoff. Reads are memoised in process (bounded:
 //! LRU by entries and bytes) and revalidated against a stamp file (`<cache_dir>/store.stamp`)
-//! that every write rewrites after flushing, so a warm read costs one small file read.
+//! that every write replaces after flushing, so a warm read costs one `stat` of it.
 //!
 //! A corrupt store (sled reports corruption, or panics) is moved aside to
 //! `store.corrupt-<unix-ms>` (only the newest copy is kept) and rebuilt empty. A failure of
@@ -24,6 +24,7 @@ mod lock;
 mod memo;
 mod peek;
 mod recovery;
+mod small_file;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -69,7 +70,10 @@ struct Inner {
     cache_dir: PathBuf,
     db_path: PathBuf,
     lock_path: PathBuf,
-    stamp_path: PathBuf,
+    /// The stamp file's bytes, read again only when it changed.
+    stamp: small_file::SmallFile,
+    /// The `checked.<source>` files, likewise.
+    checked: Mutex<std::collections::HashMap<String, Arc<small_file::SmallFile>>>,
     /// Serialises this process's own operations (flock is per open file, not per process).
     op: Mutex<()>,
     memo: Mutex<Memo>,
@@ -90,7 +94,8 @@ impl Store {
                 cache_dir: cache_dir.to_path_buf(),
                 db_path: cache_dir.join("store"),
                 lock_path: cache_dir.join("store.lock"),
-                stamp_path: cache_dir.join("store.stamp"),
+                stamp: small_file::SmallFile::new(cache_dir.join("store.stamp")),
+                checked: Mutex::new(std::collections::HashMap::new()),
                 op: Mutex::new(()),
                 memo: Mutex::new(Memo::default()),
                 #[cfg(test)]
@@ -339,7 +344,11 @@ impl Store {
     }
 
     fn read_stamp(&self) -> Vec<u8> {
-        fs::read(&self.inner.stamp_path).unwrap_or_default()
+        self.inner
+            .stamp
+            .read()
+            .map(|bytes| bytes.to_vec())
+            .unwrap_or_default()
     }
 
     fn get_raw(&self, tree: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -481,7 +490,7 @@ impl Store {
 
     /// Writes a new stamp; returns it, or `None` if it could not be written.
     fn bump_stamp(&self) -> Option<Vec<u8>> {
-        lock::bump_stamp(&self.inner.stamp_path)
+        lock::bump_stamp(self.inner.stamp.path())
     }
 }
 

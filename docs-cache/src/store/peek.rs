@@ -1,8 +1,7 @@
 //! Reads answered from the memo alone: no sled, no lock, nothing that waits on another
-//! process. Only the stamp and `checked.<source>` (two tiny files) are read, so a caller on
-//! an async thread may use them and go off it only when they say the store must be opened.
-
-use std::fs;
+//! process. Only the stamp and `checked.<source>` (two tiny files, a `stat` each while they
+//! are unchanged) are read, so a caller on an async thread may use them and go off it only
+//! when they say the store must be opened.
 
 use super::{SOURCES_TREE, SourceState, Store, StoreError, types::decode};
 
@@ -35,7 +34,7 @@ impl Store {
         mut state: Option<SourceState>,
     ) -> Option<SourceState> {
         if let Some(s) = state.as_mut()
-            && let Ok(checked) = fs::read_to_string(self.checked_path(source))
+            && let Some(checked) = self.read_checked(source)
             && checked.trim() > s.checked_at.as_str()
         {
             s.checked_at = checked.trim().to_owned();

@@ -78,6 +78,10 @@ pub struct PhaseResult {
     connect_errors: u64,
     first_failure: Option<String>,
     pub peak_rss_mb: f64,
+    /// CPU time per answered request while measuring, in microseconds: the server's, and
+    /// the load generator's (this whole process).
+    server_cpu_us: f64,
+    client_cpu_us: f64,
 }
 
 impl PhaseResult {
@@ -113,6 +117,10 @@ impl PhaseResult {
             self.tool_failures,
             self.connect_errors
         );
+        println!(
+            "  CPU per request: server {:.1} µs, load generator {:.1} µs",
+            self.server_cpu_us, self.client_cpu_us
+        );
         if let Some(f) = &self.first_failure {
             println!("  first failure: {f}");
         }
@@ -122,6 +130,7 @@ impl PhaseResult {
 /// Runs one phase: `warm` unmeasured, then `run` measured.
 pub async fn run(
     phase: Phase,
+    server_pid: u32,
     addr: SocketAddr,
     spec: Spec,
     connections: usize,
@@ -142,11 +151,19 @@ pub async fn run(
         })
         .collect();
     tokio::time::sleep(warm).await;
+    let cpu_before = (
+        cpu_ticks("/proc/self/stat"),
+        cpu_ticks(&format!("/proc/{server_pid}/stat")),
+    );
     measuring.store(true, Ordering::Release);
     let started = Instant::now();
     tokio::time::sleep(run).await;
     stop.store(true, Ordering::Release);
     let elapsed = started.elapsed();
+    let cpu_after = (
+        cpu_ticks("/proc/self/stat"),
+        cpu_ticks(&format!("/proc/{server_pid}/stat")),
+    );
     let mut all = Tally::default();
     for t in tasks {
         let t = t.await.expect("connection task");
@@ -178,7 +195,33 @@ pub async fn run(
         connect_errors: all.connect_errors,
         first_failure: all.first_failure,
         peak_rss_mb: 0.0,
+        server_cpu_us: per_request(cpu_after.1 - cpu_before.1, requests),
+        client_cpu_us: per_request(cpu_after.0 - cpu_before.0, requests),
     }
+}
+
+/// utime + stime of a `/proc/<pid>/stat` file, in clock ticks.
+fn cpu_ticks(path: &str) -> u64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) start after its `)`.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the `)`.
+    field(11) + field(12)
+}
+
+/// Clock ticks over `requests`, in microseconds (Linux's USER_HZ is 100).
+fn per_request(ticks: u64, requests: u64) -> f64 {
+    if requests == 0 {
+        return 0.0;
+    }
+    ticks as f64 * 10_000.0 / requests as f64
 }
 
 async fn connection(
@@ -253,11 +296,10 @@ async fn connection(
     tally
 }
 
-/// A JSON-RPC result that is not a tool error.
+/// A JSON-RPC result that is not a tool error. A vectorised substring search: a naive scan
+/// of a 12 KB answer costs the load generator tens of microseconds per response, CPU taken
+/// from the server it measures on the same cores.
 fn tool_succeeded(body: &[u8]) -> bool {
-    contains(body, b"\"result\":") && !contains(body, b"\"isError\":true")
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(body, b"\"result\":").is_some()
+        && memchr::memmem::find(body, b"\"isError\":true").is_none()
 }

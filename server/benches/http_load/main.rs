@@ -116,6 +116,7 @@ fn main() {
         let sampler = target.sample_rss();
         let result = client.block_on(load::run(
             phase,
+            target.pid(),
             target.addr,
             request,
             opts.connections,

@@ -184,6 +184,11 @@ impl Target {
         serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}: {body:?}"))
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's resident memory now (VmRSS), in MB.
     pub fn rss_mb(&self) -> f64 {
         proc_status_kib(self.child.id(), "VmRSS:") as f64 / 1024.0
