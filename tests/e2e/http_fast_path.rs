@@ -107,6 +107,55 @@ fn plain_tool_calls_answer_as_rmcp_does() {
     assert!(unknown["error"]["message"].is_string(), "{unknown}");
 }
 
+/// A repeated `get_docs` call is answered from the kept bytes, read straight from the JSON:
+/// with any id the protocol allows, still equal to rmcp's answer; envelopes it does not
+/// read plainly (extra members, arguments that are not an object) go through rmcp.
+#[test]
+fn kept_get_docs_answers_match_rmcp_for_any_id_and_envelope() {
+    let fakes = Fakes::start();
+    let server = HttpServer::start_in(fakes.sandbox(), &[]);
+    let send = |body: Value| {
+        let resp = Request::post_json("/mcp", &body).send(server.addr);
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        resp.json()
+    };
+    let fetched = send(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "fetch_llms_txt", "arguments": {}}}));
+    assert_eq!(fetched["result"]["isError"], false, "{fetched}");
+    for id in [json!(7), json!("req-\"1\"\n"), json!(-3), json!("")] {
+        let mut pair = (Value::Null, Value::Null);
+        for _ in 0..3 {
+            // The plain call twice (the second from the kept bytes), then rmcp's own path.
+            let plain = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": {"name": "get_docs", "arguments": {"section": "rules"}}});
+            send(plain.clone());
+            let kept = send(plain);
+            let rmcp = send(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": {"name": "get_docs", "arguments": {"section": "rules"}, "_meta": {}}}));
+            pair = (kept, rmcp);
+            if pair.0 == pair.1 {
+                break; // else the calls straddled a second: ask again
+            }
+        }
+        assert_eq!(pair.0, pair.1, "id {id}");
+        assert_eq!(pair.0["id"], id);
+        assert_eq!(pair.0["result"]["isError"], false, "{}", pair.0);
+    }
+    // Arguments that are not an object: rmcp's error, not a kept answer.
+    let bad = send(json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "get_docs", "arguments": "rules"}}));
+    assert!(bad["error"]["message"].is_string(), "{bad}");
+    // An unknown member in the envelope: rmcp reads it, and answers as for the plain call.
+    let extra = send(
+        json!({"jsonrpc": "2.0", "id": 6, "method": "tools/call", "x": 1,
+        "params": {"name": "get_docs", "arguments": {"section": "rules"}}}),
+    );
+    assert!(
+        extra.get("result").is_some() || extra.get("error").is_some(),
+        "{extra}"
+    );
+}
+
 #[test]
 fn unusual_requests_still_get_rmcps_http_errors() {
     let server = HttpServer::start(&[]);

@@ -19,7 +19,7 @@ const MAX_ENTRIES: usize = 256;
 /// …of at most this many bytes in all (then the cache starts over).
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 
-/// Kept answers by (protocol version, arguments as JSON).
+/// Kept answers by protocol version, then arguments as JSON.
 #[derive(Default)]
 pub struct ResultCache {
     entries: Mutex<Entries>,
@@ -27,8 +27,9 @@ pub struct ResultCache {
 
 #[derive(Default)]
 struct Entries {
-    map: HashMap<(usize, String), (ReadKey, Bytes)>,
+    map: HashMap<usize, HashMap<String, (ReadKey, Bytes)>>,
     bytes: usize,
+    count: usize,
 }
 
 /// A `get_docs` call the cache may answer: its arguments (the map in key order, as JSON)
@@ -41,13 +42,26 @@ pub struct Cacheable {
 impl Cacheable {
     /// For a `get_docs` call whose `source` argument is absent or valid.
     pub fn of(params: &CallToolRequestParams) -> Option<Cacheable> {
-        if params.name != GET_DOCS
-            || params.input_responses.is_some()
-            || params.request_state.is_some()
-        {
+        if params.input_responses.is_some() || params.request_state.is_some() {
             return None;
         }
-        let args = params.arguments.as_ref();
+        Self::of_args(&params.name, params.arguments.as_ref())
+    }
+
+    /// The same from a request's JSON: the tool's name and its `arguments` member (which
+    /// must be an object when present, as rmcp requires).
+    pub fn of_json(name: &str, arguments: Option<&Value>) -> Option<Cacheable> {
+        match arguments {
+            None | Some(Value::Null) => Self::of_args(name, None),
+            Some(Value::Object(map)) => Self::of_args(name, Some(map)),
+            Some(_) => None,
+        }
+    }
+
+    fn of_args(name: &str, args: Option<&serde_json::Map<String, Value>>) -> Option<Cacheable> {
+        if name != GET_DOCS {
+            return None;
+        }
         let source = match args.and_then(|a| a.get("source")) {
             None | Some(Value::Null) => Source::Pipelines,
             Some(v) => serde_json::from_value(v.clone()).ok()?,
@@ -75,7 +89,7 @@ impl ResultCache {
     /// The answer kept for the call under `key`, if any.
     pub fn get(&self, version: usize, call: &Cacheable, key: &ReadKey) -> Option<Bytes> {
         let entries = self.lock();
-        let (kept, bytes) = entries.map.get(&(version, call.args.clone()))?;
+        let (kept, bytes) = entries.map.get(&version)?.get(&call.args)?;
         (kept == key).then(|| bytes.clone())
     }
 
@@ -86,13 +100,18 @@ impl ResultCache {
             return;
         }
         let mut entries = self.lock();
-        if entries.map.len() >= MAX_ENTRIES || entries.bytes + size > MAX_BYTES {
+        if entries.count >= MAX_ENTRIES || entries.bytes + size > MAX_BYTES {
             entries.map.clear();
             entries.bytes = 0;
+            entries.count = 0;
         }
         let args_len = call.args.len();
-        if let Some((_, old)) = entries.map.insert((version, call.args), (key, result)) {
-            entries.bytes = entries.bytes.saturating_sub(old.len() + args_len);
+        let kept = entries.map.entry(version).or_default();
+        match kept.insert(call.args, (key, result)) {
+            Some((_, old)) => {
+                entries.bytes = entries.bytes.saturating_sub(old.len() + args_len);
+            }
+            None => entries.count += 1,
         }
         entries.bytes += size;
     }
