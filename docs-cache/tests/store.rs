@@ -171,3 +171,39 @@ fn mark_checked_moves_checked_at_and_validators() {
         .unwrap();
     assert!(store.source_state("cog").unwrap().is_none());
 }
+
+/// A peeked state (what the HTTP host answers cached reads from) never outlives a 304
+/// recorded by another handle: the new checked time shows at once, or the store must be
+/// opened, but the old time is never served.
+#[test]
+fn a_peeked_state_follows_a_304_from_another_handle_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    put(&store, "pipelines", "body");
+    let other = Store::open(dir.path()).unwrap();
+    let checked = |s: &Store| -> Option<String> {
+        let (_, state) = s.peek_source_state("pipelines")?;
+        Some(state.unwrap().unwrap().checked_at)
+    };
+    for (i, at) in [
+        "2026-01-02T00:00:00Z",
+        "2026-01-03T00:00:00Z",
+        "2026-01-04T00:00:00Z",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Warm `other`'s memo and its peeked state.
+        other.source_state("pipelines").unwrap();
+        let before = checked(&other).expect("the memo holds the state");
+        assert_ne!(before, at, "round {i}");
+        store.mark_checked("pipelines", at, None, None).unwrap();
+        match checked(&other) {
+            None => assert_eq!(
+                other.source_state("pipelines").unwrap().unwrap().checked_at,
+                at
+            ),
+            Some(seen) => assert_eq!(seen, at, "round {i}"),
+        }
+    }
+}

@@ -74,6 +74,8 @@ struct Inner {
     stamp: small_file::SmallFile,
     /// The `checked.<source>` files, likewise.
     checked: Mutex<std::collections::HashMap<String, Arc<small_file::SmallFile>>>,
+    /// Sources' states as [`Store::peek_source_state`] last gave them, under one stamp.
+    peeked: Mutex<peek::Peeks>,
     /// Serialises this process's own operations (flock is per open file, not per process).
     op: Mutex<()>,
     memo: Mutex<Memo>,
@@ -96,6 +98,7 @@ impl Store {
                 lock_path: cache_dir.join("store.lock"),
                 stamp: small_file::SmallFile::new(cache_dir.join("store.stamp")),
                 checked: Mutex::new(std::collections::HashMap::new()),
+                peeked: Mutex::new(peek::Peeks::default()),
                 op: Mutex::new(()),
                 memo: Mutex::new(Memo::default()),
                 #[cfg(test)]
@@ -239,8 +242,8 @@ impl Store {
     }
 
     /// Records that the host was asked and answered "not modified" at `checked_at`. When
-    /// the validators are unchanged (the usual 304) only the small `checked.<source>` file is
-    /// rewritten, so a 304 costs no database write.
+    /// the validators are unchanged (the usual 304) only the small `checked.<source>` file and
+    /// the stamp are rewritten, so a 304 costs no database write.
     pub fn mark_checked(
         &self,
         source: &str,
@@ -254,7 +257,11 @@ impl Store {
         let unchanged = etag.is_none_or(|e| state.etag.as_deref() == Some(e))
             && last_modified.is_none_or(|l| state.last_modified.as_deref() == Some(l));
         if unchanged {
-            return self.write_checked(source, checked_at);
+            self.write_checked(source, checked_at)?;
+            // A new stamp tells readers to look again (they keep a source's state, checked
+            // time included, while the stamp stays; no database write is needed for that).
+            self.bump_stamp();
+            return Ok(());
         }
         self.write(|db, w| {
             let Some(bytes) = db_get(db, SOURCES_TREE, source)? else {

@@ -127,6 +127,18 @@ pub async fn answer(State(fast): State<Arc<FastCall>>, mut req: Request, next: N
     if let Some(response) = kept_answer(&fast, version, &value).await {
         return response;
     }
+    // Boxed: the handler's future is large, and this one is moved on every request.
+    Box::pin(handle(fast, version, value, req, next)).await
+}
+
+/// The call decoded by rmcp and handled (or left to rmcp's service when it is not plain).
+async fn handle(
+    fast: Arc<FastCall>,
+    version: usize,
+    value: Value,
+    req: Request,
+    next: Next,
+) -> Response {
     let (Some(JsonRpcMessage::Request(rpc)), Some(peer)) = (plain_call(value), fast.peer(version))
     else {
         return next.run(req).await;
