@@ -24,6 +24,7 @@ use axum::{
     routing::get,
 };
 use futures::StreamExt;
+use http_body_util::BodyExt as _;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use pipelines_docs_cache::Source;
 
@@ -279,6 +280,24 @@ pub async fn observe(req: Request, next: Next) -> Response {
     let (parts, body) = resp.into_parts();
     let mut watch = watch;
     watch.status = parts.status.as_u16();
+    // A body already in memory (every JSON answer) is read here and passed on whole, so it
+    // keeps its length (no chunked framing, no stream); only a stream (SSE) is watched as it
+    // goes.
+    if axum::body::HttpBody::size_hint(&body).exact().is_some() {
+        return match body.collect().await {
+            Ok(collected) => {
+                let bytes = collected.to_bytes();
+                watch.see(&bytes);
+                drop(watch);
+                Response::from_parts(parts, Body::from(bytes))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "response body failed");
+                drop(watch);
+                Response::from_parts(parts, Body::empty())
+            }
+        };
+    }
     let stream = body.into_data_stream().map(move |chunk| {
         if let Ok(bytes) = &chunk {
             watch.see(bytes);
