@@ -7,6 +7,7 @@ mod admission;
 mod audit;
 pub use audit::LogWriter;
 pub mod auth;
+mod chunks;
 mod fast_call;
 pub mod fds;
 mod listener;

@@ -129,6 +129,14 @@ fn main() {
         results.push(result);
     }
 
+    summary(&results, &target);
+    println!("load average after: {}", target::load_average());
+    drop(target);
+    drop(fakes);
+}
+
+/// The ratios to `/healthz`, the non-2xx count and the peak RSS against the targets.
+fn summary(results: &[PhaseResult], target: &Target) {
     let floor = results[0].rps;
     println!();
     println!("ratios to /healthz ({floor:.0} req/s) in this run:");
@@ -158,9 +166,6 @@ fn main() {
         target.hwm_mb(),
         verdict(peak <= TARGET_RSS_MB)
     );
-    println!("load average after: {}", target::load_average());
-    drop(target);
-    drop(fakes);
 }
 
 fn verdict(ok: bool) -> &'static str {

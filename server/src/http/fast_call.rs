@@ -20,7 +20,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::{
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{Request, State},
     http::{HeaderMap, StatusCode, header},
     middleware::Next,
@@ -215,12 +215,12 @@ async fn kept_answer(fast: &FastCall, version: usize, value: &Value) -> Option<R
     Some(json_response(result_cache::response(&id, &hit)))
 }
 
-fn json_response(body: Option<Vec<u8>>) -> Response {
+fn json_response(body: Option<impl Into<Body>>) -> Response {
     match body {
         Some(body) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
-            body,
+            body.into(),
         )
             .into_response(),
         None => internal_error("could not encode the response"),

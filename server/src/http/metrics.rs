@@ -28,7 +28,7 @@ use http_body_util::BodyExt as _;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use pipelines_docs_cache::Source;
 
-use super::auth::Principal;
+use super::{auth::Principal, chunks::Chunks};
 use crate::state::AppState;
 
 /// Latency buckets (seconds): sub-millisecond cached reads up to ten-minute runs.
@@ -284,19 +284,28 @@ pub async fn observe(req: Request, next: Next) -> Response {
     // keeps its length (no chunked framing, no stream); only a stream (SSE) is watched as it
     // goes.
     if axum::body::HttpBody::size_hint(&body).exact().is_some() {
-        return match body.collect().await {
-            Ok(collected) => {
-                let bytes = collected.to_bytes();
-                watch.see(&bytes);
-                drop(watch);
-                Response::from_parts(parts, Body::from(bytes))
+        let mut body = body;
+        let mut chunks = Vec::new();
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data() {
+                        watch.see(&data);
+                        chunks.push(data);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "response body failed");
+                    watch.status = 500;
+                    return super::error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "the response could not be produced",
+                    );
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "response body failed");
-                drop(watch);
-                Response::from_parts(parts, Body::empty())
-            }
-        };
+        }
+        drop(watch);
+        return Response::from_parts(parts, Chunks::new(chunks).into());
     }
     let stream = body.into_data_stream().map(move |chunk| {
         if let Ok(bytes) = &chunk {

@@ -12,6 +12,8 @@ use pipelines_docs_cache::{ReadKey, Source};
 use rmcp::model::{CallToolRequestParams, RequestId};
 use serde_json::Value;
 
+use super::chunks::Chunks;
+
 /// The one tool whose answers are kept.
 const GET_DOCS: &str = "get_docs";
 /// At most this many answers…
@@ -118,16 +120,18 @@ impl ResultCache {
 }
 
 /// The JSON-RPC response carrying an encoded result: the bytes serde writes for rmcp's
-/// `JsonRpcMessage::Response`.
-pub fn response(id: &RequestId, result: &[u8]) -> Option<Vec<u8>> {
+/// `JsonRpcMessage::Response`, as the envelope's head, the result (shared) and the close.
+pub fn response(id: &RequestId, result: &Bytes) -> Option<Chunks> {
     let id = serde_json::to_vec(id).ok()?;
-    let mut out = Vec::with_capacity(result.len() + id.len() + 32);
-    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    out.extend_from_slice(&id);
-    out.extend_from_slice(b",\"result\":");
-    out.extend_from_slice(result);
-    out.push(b'}');
-    Some(out)
+    let mut head = Vec::with_capacity(id.len() + 32);
+    head.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    head.extend_from_slice(&id);
+    head.extend_from_slice(b",\"result\":");
+    Some(Chunks::new([
+        Bytes::from(head),
+        result.clone(),
+        Bytes::from_static(b"}"),
+    ]))
 }
 
 #[cfg(test)]
@@ -151,10 +155,12 @@ mod tests {
         ] {
             let message: ServerJsonRpcMessage =
                 JsonRpcMessage::response(result.clone(), id.clone());
-            assert_eq!(
-                response(&id, &encoded).unwrap(),
-                serde_json::to_vec(&message).unwrap()
-            );
+            let parts: Vec<u8> = response(&id, &Bytes::from(encoded.clone()))
+                .unwrap()
+                .parts()
+                .flat_map(|b| b.iter().copied())
+                .collect();
+            assert_eq!(parts, serde_json::to_vec(&message).unwrap());
         }
     }
 
