@@ -42,16 +42,44 @@ fn probes(sets: &[&VersionSpecifiers]) -> Vec<Version> {
 
 /// Whether some version satisfies both sets.
 pub(crate) fn overlaps(a: &VersionSpecifiers, b: &VersionSpecifiers) -> bool {
-    probes(&[a, b])
-        .iter()
-        .any(|v| a.contains(v) && b.contains(v))
+    relation(a, b).overlaps
 }
 
 /// Whether `a` allows some version that `b` does not.
+#[cfg(test)]
 pub(crate) fn allows_outside(a: &VersionSpecifiers, b: &VersionSpecifiers) -> bool {
-    probes(&[a, b])
-        .iter()
-        .any(|v| a.contains(v) && !b.contains(v))
+    relation(a, b).allows_outside
+}
+
+/// How a set `a` relates to a set `b`, from one set of probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Relation {
+    /// Some version satisfies both sets.
+    pub overlaps: bool,
+    /// `a` allows some version that `b` does not.
+    pub allows_outside: bool,
+}
+
+/// [`overlaps`] and [`allows_outside`] of `a` and `b`, each probe tested once per set.
+pub(crate) fn relation(a: &VersionSpecifiers, b: &VersionSpecifiers) -> Relation {
+    let mut out = Relation {
+        overlaps: false,
+        allows_outside: false,
+    };
+    for v in probes(&[a, b]) {
+        if !a.contains(&v) {
+            continue;
+        }
+        if b.contains(&v) {
+            out.overlaps = true;
+        } else {
+            out.allows_outside = true;
+        }
+        if out.overlaps && out.allows_outside {
+            break;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
