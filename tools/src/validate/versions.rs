@@ -60,18 +60,24 @@ pub(crate) struct Relation {
     pub allows_outside: bool,
 }
 
-/// [`overlaps`] and [`allows_outside`] of `a` and `b`, each probe tested once per set.
+/// [`overlaps`] and [`allows_outside`] of `a` and `b`, each probe tested once per set. A set
+/// allows nothing outside itself (a pin written as the spec's requirement).
 pub(crate) fn relation(a: &VersionSpecifiers, b: &VersionSpecifiers) -> Relation {
     let mut out = Relation {
         overlaps: false,
         allows_outside: false,
     };
-    for v in probes(&[a, b]) {
+    let same = a == b;
+    let sets: &[&VersionSpecifiers] = if same { &[a] } else { &[a, b] };
+    for v in probes(sets) {
         if !a.contains(&v) {
             continue;
         }
-        if b.contains(&v) {
+        if same || b.contains(&v) {
             out.overlaps = true;
+            if same {
+                break;
+            }
         } else {
             out.allows_outside = true;
         }
@@ -109,5 +115,11 @@ mod tests {
         assert!(!overlaps(&s(">=2"), &s("<2")));
         assert!(overlaps(&s(">=1.10"), &s("<2")));
         assert!(overlaps(&s("==1.10.*"), &s("<2")));
+        // A set and itself: nothing outside; no overlap when nothing satisfies it.
+        for set in [">=1.1.0b1,<2.0.0a1", "==0.16.1", "", ">=2,<1"] {
+            let r = relation(&s(set), &s(set));
+            assert!(!r.allows_outside, "{set}");
+            assert_eq!(r.overlaps, set != ">=2,<1", "{set}");
+        }
     }
 }
