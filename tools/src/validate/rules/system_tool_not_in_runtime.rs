@@ -114,6 +114,10 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     let Some(py) = ctx.python() else {
         return;
     };
+    let files = || std::iter::once(py).chain(ctx.project.local_modules.iter());
+    if files().all(|file| file.usage.tools.is_empty()) {
+        return;
+    }
     let mut runtime: Vec<String> = Vec::new();
     for program in ctx
         .rulebook
@@ -126,7 +130,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         }
     }
     let listed = runtime.join(", ");
-    for file in std::iter::once(py).chain(ctx.project.local_modules.iter()) {
+    for file in files() {
         for found in &file.usage.tools {
             let tool = found.tool.as_str();
             let versioned_python = tool.starts_with("python3.");
