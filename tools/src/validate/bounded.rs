@@ -192,11 +192,7 @@ mod tests {
                 .take_while(|k| small_and_shallow(&project(&shape(*k))))
                 .last()
                 .unwrap_or(0);
-            assert!(
-                deepest >= 3 && deepest < 4 * SHALLOW_NESTING,
-                "{}",
-                shape(3)
-            );
+            assert!((3..4 * SHALLOW_NESTING).contains(&deepest), "{}", shape(3));
             let files = project(&shape(deepest));
             let loaded = std::thread::Builder::new()
                 .stack_size(512 * 1024)
