@@ -11,7 +11,7 @@ use crate::{
     schema::{ModelRef, ReplicateClient},
     validate::{
         BoundedError, PARSE_BUDGET, Project, ProjectError, Schemas, ValidationReport, on_big_stack,
-        on_big_stack_async, validate_report,
+        on_big_stack_async, small_and_shallow, validate_report,
     },
 };
 
@@ -19,18 +19,32 @@ use crate::{
 impl ProjectSource {
     /// Loads and parses the project (the only I/O of validation) on a big-stack thread
     /// within [`PARSE_BUDGET`], blocking the caller; async callers use
-    /// [`ProjectSource::load_async`].
+    /// [`ProjectSource::load_async`]. Small, shallow inline files ([`small_and_shallow`])
+    /// are parsed on the caller's thread: no I/O, and less work than the hand-off.
     pub fn load(&self) -> Result<Project, ProjectError> {
+        if let Some(files) = self.small_inline() {
+            return Project::from_files(files);
+        }
         let input = self.clone();
         on_big_stack(PARSE_BUDGET, move || input.load_here()).unwrap_or_else(|e| Err(budget(e)))
     }
 
     /// [`ProjectSource::load`] without blocking an async worker.
     pub async fn load_async(&self) -> Result<Project, ProjectError> {
+        if let Some(files) = self.small_inline() {
+            return Project::from_files(files);
+        }
         let input = self.clone();
         on_big_stack_async(PARSE_BUDGET, move || input.load_here())
             .await
             .unwrap_or_else(|e| Err(budget(e)))
+    }
+
+    fn small_inline(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        match self {
+            ProjectSource::Inline(files) if small_and_shallow(files) => Some(files),
+            _ => None,
+        }
     }
 
     fn load_here(&self) -> Result<Project, ProjectError> {
@@ -65,16 +79,12 @@ pub struct PipelineValidation {
 impl PipelineValidation {
     /// Readable text: the findings, ruff-style, and where the rules came from.
     pub fn to_text(&self) -> String {
-        let report = ValidationReport {
-            ok: self.ok,
-            diagnostics: self.diagnostics.clone(),
-            summary: self.summary,
-        };
-        format!(
-            "{}\nRules from: {}\n",
-            report.to_text().trim_end(),
-            self.rules_from
-        )
+        let mut text = ValidationReport::text_of(&self.diagnostics, self.summary);
+        text.truncate(text.trim_end().len());
+        text.push_str("\nRules from: ");
+        text.push_str(&self.rules_from);
+        text.push('\n');
+        text
     }
 }
 
@@ -376,9 +386,9 @@ async fn fetch_missing_schemas(
 fn tools_used(project: &Project) -> Vec<String> {
     let mut used: Vec<String> = Vec::new();
     for file in project.python.iter().chain(project.local_modules.iter()) {
-        for found in crate::validate::python::system_tools::system_tool_uses(&file.source) {
+        for found in &file.usage.tools {
             if !used.contains(&found.tool) {
-                used.push(found.tool);
+                used.push(found.tool.clone());
             }
         }
     }

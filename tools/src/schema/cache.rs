@@ -48,6 +48,14 @@ struct Entry {
     schema: ModelSchema,
 }
 
+/// One schema in this process's memory: as [`Entry`], its schema marked `from_cache` and
+/// shared with the [`Schemas`] that read it.
+#[derive(Debug, Clone)]
+struct Held {
+    stored_at_ms: u64,
+    cached: Arc<ModelSchema>,
+}
+
 /// A cached schema looked up for a fetch.
 #[derive(Debug, Clone)]
 pub(crate) struct Hit {
@@ -61,7 +69,7 @@ pub(crate) struct Hit {
 pub struct SchemaCache {
     store: Store,
     /// Entries fetched by this process, newest first in priority over the store.
-    recent: Arc<Mutex<Lru<String, Entry>>>,
+    recent: Arc<Mutex<Lru<String, Held>>>,
     /// Background store writes not yet awaited.
     pending: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
@@ -86,7 +94,7 @@ impl SchemaCache {
         }
     }
 
-    fn recent(&self) -> MutexGuard<'_, Lru<String, Entry>> {
+    fn recent(&self) -> MutexGuard<'_, Lru<String, Held>> {
         self.recent.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -99,7 +107,10 @@ impl SchemaCache {
     pub(crate) fn lookup(&self, key: &str) -> Result<Option<Hit>, SchemaError> {
         let recent = self.recent().get(&key.to_owned()).cloned();
         let entry: Option<Entry> = match recent {
-            Some(entry) => Some(entry),
+            Some(held) => Some(Entry {
+                stored_at_ms: held.stored_at_ms,
+                schema: (*held.cached).clone(),
+            }),
             None => self.store.get_json(TREE, key).map_err(cache_error)?,
         };
         Ok(entry.map(|e| Hit {
@@ -146,7 +157,14 @@ impl SchemaCache {
             let mut recent = self.recent();
             for (key, entry) in &entries {
                 let bytes = serde_json::to_vec(entry).map_or(0, |v| v.len());
-                recent.insert(key.clone(), entry.clone(), bytes);
+                let held = Held {
+                    stored_at_ms: entry.stored_at_ms,
+                    cached: Arc::new(ModelSchema {
+                        from_cache: true,
+                        ..entry.schema.clone()
+                    }),
+                };
+                recent.insert(key.clone(), held, bytes);
             }
         }
         let store = self.store.clone();
@@ -230,12 +248,8 @@ impl SchemaCache {
         let mut out = Schemas::new();
         let mut recent = self.recent();
         for r in keys {
-            let entry = recent.get(&Self::key(&r))?;
-            let schema = ModelSchema {
-                from_cache: true,
-                ..entry.schema.clone()
-            };
-            out.insert(&r, schema);
+            let held = recent.get(&Self::key(&r))?;
+            out.insert_shared(&r, held.cached.clone());
         }
         Some(out)
     }

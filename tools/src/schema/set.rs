@@ -2,34 +2,36 @@
 //! applies: the version the reference pins when it is cached, else the latest cached.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::reference::ModelRef;
 use super::types::ModelSchema;
 
-/// Cached schemas of one model.
+/// Cached schemas of one model (shared with the schema cache's memory, not copied).
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Versions {
     /// The schema fetched without a version (the model's latest).
-    latest: Option<ModelSchema>,
+    latest: Option<Arc<ModelSchema>>,
     /// Schemas fetched for a pinned version, by version id.
-    pinned: BTreeMap<String, ModelSchema>,
+    pinned: BTreeMap<String, Arc<ModelSchema>>,
 }
 
 impl Versions {
     /// The schema for `version`: that version when cached, else the latest (the unpinned
     /// fetch, else the most recently fetched pinned version).
     fn pick(&self, version: Option<&str>) -> Option<&ModelSchema> {
+        let latest = self.latest.as_deref();
         let exact = version.and_then(|v| {
-            self.pinned.get(v).or_else(|| {
-                self.latest
-                    .as_ref()
-                    .filter(|s| s.version.as_deref() == Some(v))
-            })
+            self.pinned
+                .get(v)
+                .map(|s| &**s)
+                .or_else(|| latest.filter(|s| s.version.as_deref() == Some(v)))
         });
-        exact.or(self.latest.as_ref()).or_else(|| {
+        exact.or(latest).or_else(|| {
             self.pinned
                 .values()
                 .max_by(|a, b| a.fetched_at.cmp(&b.fetched_at))
+                .map(|s| &**s)
         })
     }
 }
@@ -49,6 +51,11 @@ impl Schemas {
     /// Adds the schema fetched for `reference`: pinned under its version, else as the
     /// model's latest.
     pub fn insert(&mut self, reference: &ModelRef, schema: ModelSchema) {
+        self.insert_shared(reference, Arc::new(schema));
+    }
+
+    /// [`Schemas::insert`] of a schema held elsewhere too.
+    pub(crate) fn insert_shared(&mut self, reference: &ModelRef, schema: Arc<ModelSchema>) {
         let versions = self.by_model.entry(reference.model()).or_default();
         match &reference.version {
             Some(v) => {
@@ -61,7 +68,7 @@ impl Schemas {
     /// Adds `schema` as the latest of its `model`.
     pub fn insert_latest(&mut self, schema: ModelSchema) {
         let model = schema.model.clone();
-        self.by_model.entry(model).or_default().latest = Some(schema);
+        self.by_model.entry(model).or_default().latest = Some(Arc::new(schema));
     }
 
     /// The schema that applies to `reference` as written (`owner/name` or

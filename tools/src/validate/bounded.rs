@@ -14,6 +14,25 @@ pub const BIG_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// How long loading (reading and parsing) a project may take.
 pub const PARSE_BUDGET: Duration = Duration::from_secs(10);
 
+/// The most bytes (all files together) of an inline project loaded on the caller's thread.
+pub const SMALL_PROJECT_BYTES: usize = 16 * 1024;
+
+/// The nesting ([`super::python::is_shallow`]: expression depth, indentation columns) up to
+/// which an inline project is loaded on the caller's thread.
+pub const SHALLOW_NESTING: usize = 24;
+
+/// Whether inline `files` are small and shallow enough to be loaded (read, parsed and
+/// walked) on the caller's thread, any thread with a default-sized stack (a tokio worker's
+/// 2 MiB; a test checks the worst case these limits let through on a quarter of it), and
+/// so quickly that [`PARSE_BUDGET`] cannot run out: the hand-off to a big-stack thread
+/// costs more than loading such a project. Every other project loads on a big-stack thread.
+pub fn small_and_shallow(files: &std::collections::BTreeMap<String, String>) -> bool {
+    files.values().map(String::len).sum::<usize>() <= SMALL_PROJECT_BYTES
+        && files
+            .values()
+            .all(|text| super::python::is_shallow(text, SHALLOW_NESTING))
+}
+
 /// Why a bounded job produced no result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum BoundedError {
@@ -115,6 +134,8 @@ fn worker(first: Job) {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]
@@ -126,5 +147,61 @@ mod tests {
         assert_eq!(slow, Err(BoundedError::Budget(Duration::from_millis(10))));
         let panicked: Result<(), _> = on_big_stack(Duration::from_secs(5), || panic!("boom"));
         assert_eq!(panicked, Err(BoundedError::Thread));
+    }
+
+    /// The deepest project of each shape that [`small_and_shallow`] lets onto the caller's
+    /// thread loads on a 512 KiB stack (a quarter of a tokio worker's), in this unoptimised
+    /// build; one level deeper is refused.
+    #[test]
+    fn the_deepest_small_and_shallow_projects_load_on_a_small_stack() {
+        let block = |i: usize, line: &str| format!("{}{line}\n", " ".repeat(i));
+        let shapes: Vec<Box<dyn Fn(usize) -> String>> = vec![
+            Box::new(|k| format!("x = {}x{}\n", "f(".repeat(k), ")".repeat(k))),
+            Box::new(|k| format!("x = {}x{}\n", "[".repeat(k), "]".repeat(k))),
+            Box::new(|k| format!("x = {}a[0]{}\n", "{1: ".repeat(k), "}".repeat(k))),
+            Box::new(|k| format!("g = {}0\n", "lambda: ".repeat(k))),
+            Box::new(|k| format!("x = {}a\n", "a+".repeat(k))),
+            Box::new(|k| format!("x = {}a\n", "-".repeat(k))),
+            Box::new(|k| format!("x = a{}\n", ".b()".repeat(k))),
+            Box::new(|k| format!("x = {}a\n", "not ".repeat(k))),
+            Box::new(|k| format!("{}pass\n", "while a: ".repeat(k))),
+            Box::new(move |k| {
+                let body: String = (1..=k).map(|i| block(i, "if x: y = lambda z: z")).collect();
+                format!("def run():\n{body}")
+            }),
+            Box::new(move |k| {
+                let defs: String = (0..k).map(|i| block(i, "def f(x=[[1]]):")).collect();
+                format!("{defs}{}return 1\n", " ".repeat(k))
+            }),
+        ];
+        let project = |main: &str| -> BTreeMap<String, String> {
+            [
+                (
+                    "cog.yaml",
+                    "build:\n  python_requirements: r.txt\npredict: \"main.py:run\"\n",
+                ),
+                ("r.txt", "replicate>=1.1.0b1,<2.0.0a1\n"),
+                ("main.py", main),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        for shape in &shapes {
+            let deepest = (1..=4 * SHALLOW_NESTING)
+                .take_while(|k| small_and_shallow(&project(&shape(*k))))
+                .last()
+                .unwrap_or(0);
+            assert!((3..4 * SHALLOW_NESTING).contains(&deepest), "{}", shape(3));
+            let files = project(&shape(deepest));
+            let loaded = std::thread::Builder::new()
+                .stack_size(512 * 1024)
+                .spawn(move || crate::validate::Project::from_files(&files).is_ok())
+                .unwrap()
+                .join();
+            assert_eq!(loaded.ok(), Some(true), "{}", shape(deepest));
+        }
+        let big = project(&format!("# {}\n", "x".repeat(SMALL_PROJECT_BYTES)));
+        assert!(!small_and_shallow(&big));
     }
 }

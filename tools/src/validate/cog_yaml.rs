@@ -167,7 +167,13 @@ fn parse_config(source: &str) -> Result<CogConfig, CogYamlError> {
             column,
         });
     }
-    let typed: Typed = yaml_serde::from_str(source).map_err(|e| yaml_error(&e))?;
+    // The parsed value is read as well as the text would be; when it cannot be (a wrong
+    // type, or a scalar only the text reading takes as a string), the text is read again
+    // for the answer and the error's position.
+    let typed: Typed = match yaml_serde::from_value(value) {
+        Ok(typed) => typed,
+        Err(_) => yaml_serde::from_str(source).map_err(|e| yaml_error(&e))?,
+    };
     let keys = key_positions(source, None);
     let build_keys = key_positions(source, Some("build"));
     let at = |keys: &[Located<String>], name: &str| {

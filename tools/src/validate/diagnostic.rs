@@ -135,45 +135,58 @@ impl ValidationReport {
         self.render(Some(&source))
     }
 
-    fn render(&self, source: Option<SourceOf<'_, '_>>) -> String {
-        let mut out = String::new();
-        for d in &self.diagnostics {
-            let _ = writeln!(
-                out,
-                "{}:{}:{}: {} [{}] {}: {}",
-                d.file,
-                d.line,
-                d.column,
-                d.code,
-                d.severity.as_str(),
-                d.name,
-                d.message
-            );
-            if let Some(text) = source.and_then(|source| source(&d.file)) {
-                write_source_line(&mut out, d, text);
-            }
-            let _ = writeln!(out, "  help: {}", d.fix);
-            let _ = writeln!(out, "  see: {} ({})", d.doc_section, d.doc_title);
-            if let Some(edit) = &d.edit {
-                let _ = writeln!(out, "  suggested edit:");
-                for line in edit.lines() {
-                    let _ = writeln!(out, "    {line}");
-                }
-            }
-        }
-        let Summary { errors, warnings } = self.summary;
-        if errors == 0 && warnings == 0 {
-            out.push_str("No problems found.\n");
-        } else {
-            let _ = writeln!(
-                out,
-                "Found {errors} error{} and {warnings} warning{}.",
-                if errors == 1 { "" } else { "s" },
-                if warnings == 1 { "" } else { "s" }
-            );
-        }
-        out
+    /// [`to_text`](Self::to_text) of a report's parts (no report needed).
+    pub fn text_of(diagnostics: &[Diagnostic], summary: Summary) -> String {
+        render(diagnostics, summary, None)
     }
+
+    fn render(&self, source: Option<SourceOf<'_, '_>>) -> String {
+        render(&self.diagnostics, self.summary, source)
+    }
+}
+
+fn render(
+    diagnostics: &[Diagnostic],
+    summary: Summary,
+    source: Option<SourceOf<'_, '_>>,
+) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} [{}] {}: {}",
+            d.file,
+            d.line,
+            d.column,
+            d.code,
+            d.severity.as_str(),
+            d.name,
+            d.message
+        );
+        if let Some(text) = source.and_then(|source| source(&d.file)) {
+            write_source_line(&mut out, d, text);
+        }
+        let _ = writeln!(out, "  help: {}", d.fix);
+        let _ = writeln!(out, "  see: {} ({})", d.doc_section, d.doc_title);
+        if let Some(edit) = &d.edit {
+            let _ = writeln!(out, "  suggested edit:");
+            for line in edit.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    let Summary { errors, warnings } = summary;
+    if errors == 0 && warnings == 0 {
+        out.push_str("No problems found.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "Found {errors} error{} and {warnings} warning{}.",
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        );
+    }
+    out
 }
 
 /// A file's text by its name in the report.

@@ -31,7 +31,10 @@ mod value_shape;
 mod versions;
 
 pub use crate::schema::Schemas;
-pub use bounded::{BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, on_big_stack, on_big_stack_async};
+pub use bounded::{
+    BIG_STACK_BYTES, BoundedError, PARSE_BUDGET, SHALLOW_NESTING, SMALL_PROJECT_BYTES,
+    on_big_stack, on_big_stack_async, small_and_shallow,
+};
 pub use cog_yaml::{CogConfig, CogYaml, CogYamlError, Located};
 pub use diagnostic::{Diagnostic, Severity, Summary, ValidationReport};
 pub use project::{MAX_FILE_BYTES, PredictParam, PredictTarget, Project, ProjectError};
@@ -58,6 +61,9 @@ pub fn validate(project: &Project, rulebook: &Rulebook, schemas: &Schemas) -> Ve
     for rule in rules() {
         let mut findings = Findings::default();
         (rule.check)(&ctx, &mut findings);
+        if findings.items.is_empty() {
+            continue;
+        }
         let section = rule.cites.first().copied().unwrap_or_default();
         let doc_title = rulebook
             .section_title(section)

@@ -42,16 +42,50 @@ fn probes(sets: &[&VersionSpecifiers]) -> Vec<Version> {
 
 /// Whether some version satisfies both sets.
 pub(crate) fn overlaps(a: &VersionSpecifiers, b: &VersionSpecifiers) -> bool {
-    probes(&[a, b])
-        .iter()
-        .any(|v| a.contains(v) && b.contains(v))
+    relation(a, b).overlaps
 }
 
 /// Whether `a` allows some version that `b` does not.
+#[cfg(test)]
 pub(crate) fn allows_outside(a: &VersionSpecifiers, b: &VersionSpecifiers) -> bool {
-    probes(&[a, b])
-        .iter()
-        .any(|v| a.contains(v) && !b.contains(v))
+    relation(a, b).allows_outside
+}
+
+/// How a set `a` relates to a set `b`, from one set of probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Relation {
+    /// Some version satisfies both sets.
+    pub overlaps: bool,
+    /// `a` allows some version that `b` does not.
+    pub allows_outside: bool,
+}
+
+/// [`overlaps`] and [`allows_outside`] of `a` and `b`, each probe tested once per set. A set
+/// allows nothing outside itself (a pin written as the spec's requirement).
+pub(crate) fn relation(a: &VersionSpecifiers, b: &VersionSpecifiers) -> Relation {
+    let mut out = Relation {
+        overlaps: false,
+        allows_outside: false,
+    };
+    let same = a == b;
+    let sets: &[&VersionSpecifiers] = if same { &[a] } else { &[a, b] };
+    for v in probes(sets) {
+        if !a.contains(&v) {
+            continue;
+        }
+        if same || b.contains(&v) {
+            out.overlaps = true;
+            if same {
+                break;
+            }
+        } else {
+            out.allows_outside = true;
+        }
+        if out.overlaps && out.allows_outside {
+            break;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -81,5 +115,11 @@ mod tests {
         assert!(!overlaps(&s(">=2"), &s("<2")));
         assert!(overlaps(&s(">=1.10"), &s("<2")));
         assert!(overlaps(&s("==1.10.*"), &s("<2")));
+        // A set and itself: nothing outside; no overlap when nothing satisfies it.
+        for set in [">=1.1.0b1,<2.0.0a1", "==0.16.1", "", ">=2,<1"] {
+            let r = relation(&s(set), &s(set));
+            assert!(!r.allows_outside, "{set}");
+            assert_eq!(r.overlaps, set != ">=2,<1", "{set}");
+        }
     }
 }

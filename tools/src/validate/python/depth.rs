@@ -104,6 +104,69 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
     None
 }
 
+/// How many compound-statement colons (at bracket level 0) one logical line may hold for
+/// [`is_shallow`] (`if x: return lambda y: y` holds two).
+const SHALLOW_COLONS_PER_LINE: usize = 4;
+
+/// Whether the syntax tree of `source` is certainly at most about `limit` levels deep, in
+/// expressions ([`too_deep`]) and in statements: no line is indented more than `limit`
+/// columns (a nested block is indented at least one column more) and no logical line holds
+/// more than a few colons outside brackets (`while a: while b: …` nests on one line).
+/// Conservative: `false` only means "not known to be shallow".
+pub(crate) fn is_shallow(source: &str, limit: usize) -> bool {
+    if too_deep(source, limit).is_some() {
+        return false;
+    }
+    let bytes = source.as_bytes();
+    let (mut brackets, mut colons, mut column) = (0usize, 0usize, 0usize);
+    let mut at_line_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if at_line_start && brackets == 0 {
+            if b == b' ' || b == b'\t' || b == b'\x0c' {
+                column += 1;
+                if column > limit {
+                    return false;
+                }
+                i += 1;
+                continue;
+            }
+            at_line_start = false;
+        }
+        match b {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' | b'\'' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'\\' => {
+                i += 2; // a continued line stays the same logical line
+                continue;
+            }
+            b'(' | b'[' | b'{' => brackets += 1,
+            b')' | b']' | b'}' => brackets = brackets.saturating_sub(1),
+            b':' if brackets == 0 => {
+                colons += 1;
+                if colons > SHALLOW_COLONS_PER_LINE {
+                    return false;
+                }
+            }
+            b'\n' if brackets == 0 => {
+                (colons, column, at_line_start) = (0, 0, true);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
 fn is_operator(b: u8) -> bool {
     matches!(
         b,
@@ -178,6 +241,25 @@ mod tests {
         let comparisons = format!("ok = {}\n", "a == 1 or ".repeat(60) + "a <= 2");
         assert_eq!(too_deep(&comparisons, NESTING_LIMIT), None);
         assert_eq!(too_deep(&many_lines, 20), None);
+    }
+
+    #[test]
+    fn shallow_means_shallow_in_expressions_and_statements() {
+        let ordinary = "import replicate\n\nflux = replicate.use(\"a/b\")\n\n\
+                        def run(prompt: str, n: int = 1) -> str:\n    if n > 1:\n        \
+                        return {\"a\": 1, \"b\": x[1:2]}[\"a:b:c:d:e\"]  # ::::::\n    \
+                        return flux(prompt=prompt)\n";
+        assert!(is_shallow(ordinary, 24));
+        let calls = format!("x = {}x{}\n", "f(".repeat(30), ")".repeat(30));
+        let blocks: String = (0..30)
+            .map(|i| format!("{}if x:\n", " ".repeat(i)))
+            .chain(["pass\n".to_string()])
+            .collect();
+        let one_line = format!("{}pass\n", "while a: ".repeat(30));
+        let continued = format!("{}pass\n", "while a: \\\n".repeat(30));
+        for src in [calls, blocks, one_line, continued] {
+            assert!(!is_shallow(&src, 24), "{}", &src[..30]);
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::TextSize;
 
 pub use depth::NESTING_LIMIT;
+pub(crate) use depth::is_shallow;
 pub use model::{
     Allowed, CallResult, ClassInfo, DefaultKind, FieldInfo, FunctionInfo, Import, Literal, Model,
     ModelCallSite, OutputCall, ParamInfo, PredictSignature, UseCall, UseRef,

@@ -1,10 +1,10 @@
 //! Programs a Python file runs by a literal name: `subprocess.run(["ffprobe", …])`,
 //! `os.system("ffmpeg -i …")`, `shutil.which("ffprobe")` and their kin. Computed names
-//! (`[tool, …]`, f-strings) are not guessed at.
+//! (`[tool, …]`, f-strings) are not guessed at. Found while the file is parsed
+//! ([`super::Usage::tools`]).
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall};
-use ruff_python_parser::{ParseOptions, parse_unchecked};
 use ruff_text_size::Ranged;
 
 use super::Span;
@@ -61,19 +61,10 @@ pub struct ToolUse {
     pub span: Span,
 }
 
-/// The programs `source` runs by literal name, in source order.
-pub fn system_tool_uses(source: &str) -> Vec<ToolUse> {
-    if super::depth::too_deep(source, super::NESTING_LIMIT).is_some() {
-        return Vec::new();
-    }
-    let options = ParseOptions::from(ruff_python_ast::PySourceType::Python);
-    let Some(parsed) = parse_unchecked(source, options).try_into_module() else {
-        return Vec::new();
-    };
-    let module = parsed.syntax();
-    let (names, _) = super::imports::collect(&module.body);
+/// The programs a parsed module runs by literal name (`names`: its imports), in source order.
+pub(crate) fn tool_uses_in(module: &ruff_python_ast::ModModule, names: &Names) -> Vec<ToolUse> {
     let mut finder = Finder {
-        names: &names,
+        names,
         found: Vec::new(),
     };
     finder.visit_body(&module.body);
@@ -137,10 +128,10 @@ impl Finder<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     fn tools(source: &str) -> Vec<String> {
-        system_tool_uses(source)
+        super::super::PythonFile::parse("main.py", source)
+            .usage
+            .tools
             .into_iter()
             .map(|t| t.tool)
             .collect()

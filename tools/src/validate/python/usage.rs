@@ -62,6 +62,8 @@ pub struct Usage {
     /// Functions that read their locals dynamically (`locals()`, `vars()`, `eval`, `exec`):
     /// which parameters they use cannot be known.
     pub dynamic: HashSet<String>,
+    /// Programs run by a literal name (`subprocess.run(["ffprobe", …])`), in source order.
+    pub tools: Vec<super::system_tools::ToolUse>,
 }
 
 /// Reads and bindings (assignments, `del`, loop targets, `global`/`nonlocal`) of one name.

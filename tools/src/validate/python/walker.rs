@@ -84,7 +84,8 @@ pub(crate) fn extract(module: &ModModule) -> (Model, super::usage::Usage) {
     model.env_accesses = walker.env_accesses;
     model.file_type_uses = walker.file_type_uses;
     model.flow = super::flow::extract(module, &names, &model.classes);
-    let usage = super::usage::extract(module, &names);
+    let mut usage = super::usage::extract(module, &names);
+    usage.tools = super::system_tools::tool_uses_in(module, &names);
     (model, usage)
 }
 

@@ -6,7 +6,7 @@ use pep440_rs::VersionSpecifiers;
 
 use crate::validate::Severity;
 use crate::validate::rule::{Context, Finding, Findings, Location};
-use crate::validate::versions::{allows_outside, overlaps};
+use crate::validate::versions::relation;
 
 /// Checks the requirement on `package` against `required` (a PEP 440 specifier).
 pub(crate) fn check_pin(ctx: &Context<'_>, package: &str, required: &str, out: &mut Findings) {
@@ -32,7 +32,8 @@ pub(crate) fn check_pin(ctx: &Context<'_>, package: &str, required: &str, out: &
         );
         return;
     }
-    if !overlaps(&line.specifiers, &spec) {
+    let relation = relation(&line.specifiers, &spec);
+    if !relation.overlaps {
         out.push(Finding::new(
             at,
             format!(
@@ -41,7 +42,7 @@ pub(crate) fn check_pin(ctx: &Context<'_>, package: &str, required: &str, out: &
             ),
             format!("Replace the line with `{wanted}`"),
         ));
-    } else if allows_outside(&line.specifiers, &spec) {
+    } else if relation.allows_outside {
         let shown = if line.specifiers.is_empty() {
             format!("`{package}` is unpinned")
         } else {

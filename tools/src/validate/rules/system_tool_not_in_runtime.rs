@@ -1,4 +1,4 @@
-use crate::validate::python::system_tools::{executables_of, system_tool_uses};
+use crate::validate::python::system_tools::executables_of;
 use crate::validate::rule::{Context, Finding, Findings, Location, declare_rule};
 
 declare_rule! {
@@ -114,6 +114,10 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     let Some(py) = ctx.python() else {
         return;
     };
+    let files = || std::iter::once(py).chain(ctx.project.local_modules.iter());
+    if files().all(|file| file.usage.tools.is_empty()) {
+        return;
+    }
     let mut runtime: Vec<String> = Vec::new();
     for program in ctx
         .rulebook
@@ -126,8 +130,8 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         }
     }
     let listed = runtime.join(", ");
-    for file in std::iter::once(py).chain(ctx.project.local_modules.iter()) {
-        for found in system_tool_uses(&file.source) {
+    for file in files() {
+        for found in &file.usage.tools {
             let tool = found.tool.as_str();
             let versioned_python = tool.starts_with("python3.");
             if runtime.iter().any(|r| r == tool)
