@@ -30,12 +30,13 @@ use pipelines_docs_cache::ReadKey;
 use rmcp::{
     RoleServer, Service as _,
     model::{
-        ClientCapabilities, ClientJsonRpcMessage, ClientRequest, GetExtensions as _, GetMeta as _,
-        Implementation, InitializeRequestParams, JsonRpcMessage, ProtocolVersion, RequestId,
-        ServerJsonRpcMessage,
+        CallToolRequest, CallToolRequestParams, ClientCapabilities, ClientJsonRpcMessage,
+        ClientRequest, GetExtensions as _, GetMeta as _, Implementation, InitializeRequestParams,
+        JsonRpcMessage, ProtocolVersion, RequestId, ServerJsonRpcMessage,
     },
     service::{Peer, RequestContext, RunningService, serve_directly_with_ct},
 };
+use serde::Deserialize as _;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -139,13 +140,10 @@ async fn handle(
     req: Request,
     next: Next,
 ) -> Response {
-    let (Some(JsonRpcMessage::Request(rpc)), Some(peer)) = (plain_call(value), fast.peer(version))
-    else {
+    let (Some((id, mut request)), Some(peer)) = (plain_call(value), fast.peer(version)) else {
         return next.run(req).await;
     };
     let (parts, _body) = req.into_parts();
-    let id = rpc.id;
-    let mut request = rpc.request;
     let cached = Cached::look_up(&fast, version, &request).await;
     if let Some(Cached::Hit(result)) = &cached {
         return json_response(result_cache::response(&id, result));
@@ -310,8 +308,8 @@ fn plain_headers(headers: &HeaderMap) -> Option<usize> {
 }
 
 /// The message, when it is a `tools/call` request without `_meta` for a tool other than
-/// `run_locally`.
-fn plain_call(value: Value) -> Option<ClientJsonRpcMessage> {
+/// `run_locally`: its id and the request.
+fn plain_call(value: Value) -> Option<(RequestId, ClientRequest)> {
     let params = value.get("params")?.as_object()?;
     let plain = value.get("method").and_then(Value::as_str) == Some("tools/call")
         && !params.contains_key("_meta")
@@ -319,17 +317,36 @@ fn plain_call(value: Value) -> Option<ClientJsonRpcMessage> {
     if !plain {
         return None;
     }
-    match serde_json::from_value(value).ok()? {
-        m @ JsonRpcMessage::Request(_) => match &m {
-            JsonRpcMessage::Request(r)
-                if matches!(r.request, ClientRequest::CallToolRequest(_)) =>
-            {
-                Some(m)
-            }
-            _ => None,
-        },
+    if let Some(decoded) = simple_call(&value) {
+        return Some(decoded);
+    }
+    match serde_json::from_value::<ClientJsonRpcMessage>(value).ok()? {
+        JsonRpcMessage::Request(r) if matches!(r.request, ClientRequest::CallToolRequest(_)) => {
+            Some((r.id, r.request))
+        }
         _ => None,
     }
+}
+
+/// The call in the simplest envelope (members `jsonrpc`, `id`, `method`, `params` only),
+/// decoded straight into its parameters: what rmcp's decoding of the whole message gives
+/// for it, without buffering the message through serde's untyped content first. `None`
+/// for anything else, which rmcp then decodes (and refuses as it does).
+fn simple_call(value: &Value) -> Option<(RequestId, ClientRequest)> {
+    let message = value.as_object()?;
+    let simple = message.get("jsonrpc")?.as_str()? == "2.0"
+        && message
+            .keys()
+            .all(|k| matches!(k.as_str(), "jsonrpc" | "id" | "method" | "params"));
+    if !simple {
+        return None;
+    }
+    let id: RequestId = RequestId::deserialize(message.get("id")?).ok()?;
+    let params = CallToolRequestParams::deserialize(message.get("params")?).ok()?;
+    Some((
+        id,
+        ClientRequest::CallToolRequest(CallToolRequest::new(params)),
+    ))
 }
 
 #[cfg(test)]

@@ -119,6 +119,20 @@ impl Framing {
                         (_, l) => State::Data(l),
                     };
                 }
+                State::Head | State::Trailer => {
+                    // A line at a time: up to the next newline, kept up to `LINE_KEEP`.
+                    let (segment, newline) = match memchr::memchr(b'\n', bytes) {
+                        Some(i) => (&bytes[..i], true),
+                        None => (bytes, false),
+                    };
+                    let room = LINE_KEEP.saturating_sub(self.line.len());
+                    self.line
+                        .extend_from_slice(&segment[..segment.len().min(room)]);
+                    bytes = &bytes[segment.len() + usize::from(newline)..];
+                    if newline {
+                        self.end_of_line();
+                    }
+                }
                 _ => {
                     let b = bytes[0];
                     bytes = &bytes[1..];
@@ -131,31 +145,26 @@ impl Framing {
         found
     }
 
+    /// A head or trailer line ended (the kept line is reused for the next).
+    fn end_of_line(&mut self) {
+        let mut kept = std::mem::take(&mut self.line);
+        let line = kept.strip_suffix(b"\r").unwrap_or(&kept);
+        if self.state == State::Trailer {
+            if line.is_empty() {
+                self.state = State::Head;
+            }
+        } else if !line.is_empty() {
+            self.header(line);
+        } else {
+            self.end_of_head();
+        }
+        kept.clear();
+        self.line = kept;
+    }
+
     /// One byte outside data; true when it completed an oversized declaration.
     fn byte(&mut self, b: u8) -> bool {
         match self.state {
-            State::Head | State::Trailer => {
-                if b != b'\n' {
-                    if self.line.len() < LINE_KEEP {
-                        self.line.push(b);
-                    }
-                    return false;
-                }
-                let line = std::mem::take(&mut self.line);
-                let line = line.strip_suffix(b"\r").unwrap_or(&line);
-                if self.state == State::Trailer {
-                    if line.is_empty() {
-                        self.state = State::Head;
-                    }
-                    return false;
-                }
-                if !line.is_empty() {
-                    self.header(line);
-                    return false;
-                }
-                self.end_of_head();
-                false
-            }
             State::Size { value, ext } => match b {
                 b'\n' => {
                     self.declared = self.declared.saturating_add(value);
@@ -198,7 +207,7 @@ impl Framing {
                 }
                 false
             }
-            State::Fixed(_) | State::Data(_) | State::Off => false,
+            State::Head | State::Trailer | State::Fixed(_) | State::Data(_) | State::Off => false,
         }
     }
 
@@ -206,14 +215,13 @@ impl Framing {
         let Some(colon) = line.iter().position(|&c| c == b':') else {
             return; // the request line
         };
-        let name = line[..colon].trim_ascii().to_ascii_lowercase();
-        let value = line[colon + 1..].trim_ascii().to_ascii_lowercase();
-        if name == b"transfer-encoding" {
-            self.chunked = value.ends_with(b"chunked");
-        } else if name == b"content-length" {
-            self.length = std::str::from_utf8(&value)
-                .ok()
-                .and_then(|v| v.parse().ok());
+        let name = line[..colon].trim_ascii();
+        let value = line[colon + 1..].trim_ascii();
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.chunked =
+                value.len() >= 7 && value[value.len() - 7..].eq_ignore_ascii_case(b"chunked");
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            self.length = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
         }
     }
 
@@ -338,6 +346,24 @@ mod tests {
         f.feed(b"GET / HTTP/1.1\r\n\r\n");
         f.feed(HEAD);
         assert_eq!(f.feed(b"400001\r\nab"), Some(2));
+    }
+
+    #[test]
+    fn header_names_in_any_case_and_long_lines_read_alike_byte_by_byte() {
+        let long = format!("X-Long: {}\r\n", "v".repeat(1000));
+        let mut wire = b"POST /mcp HTTP/1.1\r\ncontent-LENGTH:  3 \r\n".to_vec();
+        wire.extend_from_slice(long.as_bytes());
+        wire.extend_from_slice(b"\r\nabc");
+        wire.extend_from_slice(b"POST /mcp HTTP/1.1\r\nTRANSFER-encoding: gzip, Chunked\r\n");
+        wire.extend_from_slice(long.as_bytes());
+        wire.extend_from_slice(b"\r\nfffffffff");
+        let mut whole = Framing::new(1024);
+        assert_eq!(whole.feed(&wire), Some(2));
+        let mut bytewise = Framing::new(1024);
+        let found: Vec<u64> = wire.iter().filter_map(|b| bytewise.feed(&[*b])).collect();
+        assert_eq!(found, [2]);
+        assert_eq!((whole.state, whole.seq), (bytewise.state, bytewise.seq));
+        assert_eq!(whole.state, State::Off);
     }
 
     #[test]
