@@ -62,11 +62,11 @@ pub(super) fn open_db(db_path: &Path) -> Result<sled::Db, DbFail> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {
-        let result = sled::Config::new()
+        let config = sled::Config::new()
             .path(db_path)
             .cache_capacity(8 * 1024 * 1024)
-            .flush_every_ms(None)
-            .open();
+            .flush_every_ms(None);
+        let result = super::opener::open_on_opener_thread(move || config.open());
         match result {
             Ok(db) => return Ok(db),
             Err(e) if sled_lock_held(db_path) && started.elapsed() < LOCK_BUDGET => {

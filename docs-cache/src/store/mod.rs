@@ -22,6 +22,7 @@ mod db;
 mod error;
 mod lock;
 mod memo;
+mod opener;
 mod peek;
 mod recovery;
 mod small_file;
