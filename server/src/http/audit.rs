@@ -214,7 +214,7 @@ fn emit(r: &Record) {
             subject,
             tool = %tool,
             outcome = r.outcome,
-            duration_ms = r.duration.as_secs_f64() * 1000.0,
+            duration_ms = millis(r.duration),
             "tool call"
         ),
         Some(reason) => tracing::info!(
@@ -229,7 +229,28 @@ fn emit(r: &Record) {
     }
 }
 
+/// A duration in milliseconds to the microsecond (`0.221`, not `0.22079700000000002`).
+fn millis(d: Duration) -> f64 {
+    // Exact below 2^53 µs (285 years); beyond, a nearby float is fine.
+    #[allow(clippy::cast_precision_loss)]
+    let micros = d.as_micros() as f64;
+    micros / 1000.0
+}
+
 /// A client-supplied tool name, cut to a sane length for the log.
 fn truncate(tool: &str) -> String {
     tool.chars().take(64).filter(|c| !c.is_control()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_milliseconds_to_the_microsecond() {
+        assert_eq!(millis(Duration::from_nanos(220_797)).to_string(), "0.22");
+        assert_eq!(millis(Duration::from_micros(221)).to_string(), "0.221");
+        assert_eq!(millis(Duration::from_millis(1500)).to_string(), "1500");
+        assert_eq!(millis(Duration::ZERO).to_string(), "0");
+    }
 }
