@@ -23,22 +23,12 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
     let mut total = 0usize; // open brackets + the sum of `chains`
     let mut i = 0;
     while i < bytes.len() {
+        if let Some(next) = skip_trivia(bytes, i) {
+            i = next;
+            continue;
+        }
         let b = bytes[i];
         match b {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'"' | b'\'' => {
-                i = skip_string(bytes, i);
-                continue;
-            }
-            b'\\' => {
-                i += 2; // a line continuation or a stray backslash
-                continue;
-            }
             b'(' | b'[' | b'{' => {
                 chains.push(0);
                 total += 1;
@@ -108,6 +98,22 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
 /// [`is_shallow`] (`if x: return lambda y: y` holds two).
 const SHALLOW_COLONS_PER_LINE: usize = 4;
 
+/// Past the comment, string or backslash escape starting at `i` (a comment ends before its
+/// newline; a backslash continues a line or is stray); `None` when `bytes[i]` starts none.
+fn skip_trivia(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i)? {
+        b'#' => Some(
+            bytes[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(bytes.len(), |n| i + n),
+        ),
+        b'"' | b'\'' => Some(skip_string(bytes, i)),
+        b'\\' => Some(i + 2),
+        _ => None,
+    }
+}
+
 /// Whether the syntax tree of `source` is certainly at most about `limit` levels deep, in
 /// expressions ([`too_deep`]) and in statements: no line is indented more than `limit`
 /// columns (a nested block is indented at least one column more) and no logical line holds
@@ -134,21 +140,11 @@ pub(crate) fn is_shallow(source: &str, limit: usize) -> bool {
             }
             at_line_start = false;
         }
+        if let Some(next) = skip_trivia(bytes, i) {
+            i = next;
+            continue;
+        }
         match b {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'"' | b'\'' => {
-                i = skip_string(bytes, i);
-                continue;
-            }
-            b'\\' => {
-                i += 2; // a continued line stays the same logical line
-                continue;
-            }
             b'(' | b'[' | b'{' => brackets += 1,
             b')' | b']' | b'}' => brackets = brackets.saturating_sub(1),
             b':' if brackets == 0 => {
