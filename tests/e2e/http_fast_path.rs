@@ -177,3 +177,66 @@ fn unusual_requests_still_get_rmcps_http_errors() {
     assert_eq!(ok.status, 200, "{}", ok.text());
     assert!(ok.json()["result"].is_object(), "{}", ok.text());
 }
+
+/// A 2026-07-28 request (the inline lifecycle: `_meta` in every request, `Mcp-Method` and
+/// `Mcp-Name` headers): a plain `get_docs` call on the fast path, computed and then kept,
+/// answers exactly as rmcp's own path (reached by one more `_meta` key) — results with
+/// `resultType`, tool errors, bad arguments — and whatever the fast path does not take
+/// still gets rmcp's answers: another tool, headers that disagree with the body.
+#[test]
+fn inline_lifecycle_get_docs_answers_as_rmcp_does() {
+    let fakes = Fakes::start();
+    let server = HttpServer::start_in(fakes.sandbox(), &[]);
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "e2e", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let send = |name: &str, header_name: &str, args: Value, meta: &Value| {
+        let body = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+            "params": {"name": name, "arguments": args, "_meta": meta}});
+        Request::post_json("/mcp", &body)
+            .header("MCP-Protocol-Version", "2026-07-28")
+            .header("Mcp-Method", "tools/call")
+            .header("Mcp-Name", header_name)
+            .send(server.addr)
+    };
+    let fetched = send("fetch_llms_txt", "fetch_llms_txt", json!({}), &meta);
+    assert_eq!(fetched.status, 200, "{}", fetched.text());
+    assert_eq!(fetched.json()["result"]["isError"], false, "{}", fetched.text());
+    let mut other_meta = meta.clone();
+    other_meta["x-trace/id"] = json!("abc");
+    for args in [
+        json!({"section": "rules"}),
+        json!({}),
+        json!({"section": "no/such"}),
+        json!({"no_such_argument": 1}),
+    ] {
+        let mut pair = (Value::Null, Value::Null);
+        for _ in 0..3 {
+            // Twice on the fast path (computed, then kept), then rmcp's path.
+            let first = send("get_docs", "get_docs", args.clone(), &meta);
+            let kept = send("get_docs", "get_docs", args.clone(), &meta);
+            let rmcp = send("get_docs", "get_docs", args.clone(), &other_meta);
+            for r in [&first, &kept, &rmcp] {
+                assert_eq!(r.status, 200, "{args}: {}", r.text());
+            }
+            pair = (kept.json(), rmcp.json());
+            if pair.0 == pair.1 && first.json() == pair.0 {
+                break; // else the calls straddled a second: ask again
+            }
+        }
+        assert_eq!(pair.0, pair.1, "{args}");
+        assert!(
+            pair.0.get("result").is_some() || pair.0.get("error").is_some(),
+            "{}",
+            pair.0
+        );
+    }
+    let ok = send("get_docs", "get_docs", json!({"section": "rules"}), &meta).json();
+    assert_eq!(ok["result"]["resultType"], "complete", "{ok}");
+    // Not taken by the fast path: a header that disagrees with the body gets rmcp's refusal.
+    let mismatch = send("get_docs", "validate_pipeline", json!({}), &meta);
+    assert_ne!(mismatch.status, 200, "{}", mismatch.text());
+    assert!(mismatch.text().contains("Mcp-Name"), "{}", mismatch.text());
+}

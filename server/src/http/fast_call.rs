@@ -46,17 +46,22 @@ use super::{
 };
 use crate::{handler::PipelinesServer, state::AppState};
 
+mod inline;
+
 /// The one tool left to rmcp's path (progress notifications, its own clean-up).
 const RUN_LOCALLY: &str = "run_locally";
 /// Protocol versions a stateless request may name, oldest first; rmcp's default when the
 /// header is absent is 2025-03-26.
-const VERSIONS: [ProtocolVersion; 4] = [
+const VERSIONS: [ProtocolVersion; 5] = [
     ProtocolVersion::V_2024_11_05,
     ProtocolVersion::V_2025_03_26,
     ProtocolVersion::V_2025_06_18,
     ProtocolVersion::V_2025_11_25,
+    ProtocolVersion::V_2026_07_28,
 ];
 const DEFAULT_VERSION: usize = 1;
+/// The inline lifecycle's version (see [`inline`]): `get_docs` only.
+const INLINE_VERSION: usize = 4;
 
 /// What the fast path serves with: the handler, and one idle rmcp service per protocol
 /// version whose peer the requests share.
@@ -92,11 +97,15 @@ impl FastCall {
     /// The shared peer for `VERSIONS[version]`, made on first use (inside the runtime).
     fn peer(&self, version: usize) -> Option<Peer<RoleServer>> {
         let idle = self.peers.get(version)?.get_or_init(|| {
-            let peer_info = InitializeRequestParams::new(
-                ClientCapabilities::default(),
-                Implementation::default(),
-            )
-            .with_protocol_version(VERSIONS.get(version)?.clone());
+            // The inline lifecycle has no session: its peer knows no client (each request's
+            // `_meta` says who it is), as rmcp's own peer for such a request.
+            let peer_info = (version != INLINE_VERSION).then(|| {
+                InitializeRequestParams::new(
+                    ClientCapabilities::default(),
+                    Implementation::default(),
+                )
+                .with_protocol_version(VERSIONS[version].clone())
+            });
             let transport = (
                 futures::sink::drain::<rmcp::service::TxJsonRpcMessage<RoleServer>>(),
                 futures::stream::pending::<rmcp::service::RxJsonRpcMessage<RoleServer>>(),
@@ -104,7 +113,7 @@ impl FastCall {
             let running = serve_directly_with_ct(
                 self.server.clone(),
                 transport,
-                Some(peer_info),
+                peer_info,
                 self.ct.child_token(),
             );
             Some(Idle {
@@ -121,9 +130,14 @@ impl FastCall {
 pub async fn answer(State(fast): State<Arc<FastCall>>, mut req: Request, next: Next) -> Response {
     // The message checks parsed the body already; rmcp's path reads the body itself.
     let parsed = req.extensions_mut().remove::<ParsedMessage>();
-    let (Some(version), Some(ParsedMessage(value))) = (plain_headers(req.headers()), parsed) else {
+    let (Some((version, standard)), Some(ParsedMessage(value))) =
+        (plain_headers(req.headers()), parsed)
+    else {
         return next.run(req).await;
     };
+    if version == INLINE_VERSION && !inline::plain_get_docs(&standard, &value) {
+        return next.run(req).await;
+    }
     // A kept answer needs no decoding into rmcp's types and no handler.
     if let Some(response) = kept_answer(&fast, version, &value).await {
         return response;
@@ -140,7 +154,9 @@ async fn handle(
     req: Request,
     next: Next,
 ) -> Response {
-    let (Some((id, mut request)), Some(peer)) = (plain_call(value), fast.peer(version)) else {
+    let inline = version == INLINE_VERSION;
+    let (Some((id, mut request)), Some(peer)) = (plain_call(value, inline), fast.peer(version))
+    else {
         return next.run(req).await;
     };
     let (parts, _body) = req.into_parts();
@@ -198,9 +214,12 @@ async fn kept_answer(fast: &FastCall, version: usize, value: &Value) -> Option<R
         && message
             .keys()
             .all(|k| matches!(k.as_str(), "jsonrpc" | "id" | "method" | "params"))
-        && params
-            .keys()
-            .all(|k| matches!(k.as_str(), "name" | "arguments"));
+        && params.keys().all(|k| match k.as_str() {
+            "name" | "arguments" => true,
+            // Checked by `inline::plain_get_docs` already; the answer does not depend on it.
+            "_meta" => version == INLINE_VERSION,
+            _ => false,
+        });
     if !simple {
         return None;
     }
@@ -270,22 +289,28 @@ fn internal_error(message: &str) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, message.to_string()).into_response()
 }
 
-/// The index in `VERSIONS` of the request's protocol version, when its headers are plain:
-/// no session or other `Mcp-*` header, `Accept` listing JSON and SSE without parameters,
-/// `Content-Type` JSON.
-fn plain_headers(headers: &HeaderMap) -> Option<usize> {
+/// The index in `VERSIONS` of the request's protocol version, and its SEP-2243 headers,
+/// when its headers are plain: no session header, no `Mcp-*` header but the version (and,
+/// for the inline lifecycle, `Mcp-Method` and `Mcp-Name`), `Accept` listing JSON and SSE
+/// without parameters, `Content-Type` JSON.
+fn plain_headers(headers: &HeaderMap) -> Option<(usize, inline::StandardHeaders)> {
     let mut version = DEFAULT_VERSION;
+    let mut standard = inline::StandardHeaders::default();
     for (name, value) in headers {
         let name = name.as_str();
-        if name.starts_with("mcp-") {
-            if name != "mcp-protocol-version" {
-                return None;
-            }
+        if !name.starts_with("mcp-") {
+            continue;
+        }
+        if name == "mcp-protocol-version" {
             let v = value.to_str().ok()?;
             version = VERSIONS.iter().position(|k| k.as_str() == v)?;
+        } else {
+            standard.read(name, headers)?;
         }
     }
-    if headers.get_all("mcp-protocol-version").iter().count() > 1 {
+    if headers.get_all("mcp-protocol-version").iter().count() > 1
+        || (version == INLINE_VERSION) != standard.any()
+    {
         return None;
     }
     let (mut json, mut sse) = (false, false);
@@ -304,15 +329,15 @@ fn plain_headers(headers: &HeaderMap) -> Option<usize> {
         .split_once(';')
         .map_or(content_type, |(e, _)| e)
         .trim();
-    (json && sse && essence.eq_ignore_ascii_case("application/json")).then_some(version)
+    (json && sse && essence.eq_ignore_ascii_case("application/json")).then_some((version, standard))
 }
 
-/// The message, when it is a `tools/call` request without `_meta` for a tool other than
-/// `run_locally`: its id and the request.
-fn plain_call(value: Value) -> Option<(RequestId, ClientRequest)> {
+/// The message, when it is a `tools/call` request without `_meta` (but for the inline
+/// lifecycle's, checked already) for a tool other than `run_locally`: its id and the request.
+fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> {
     let params = value.get("params")?.as_object()?;
     let plain = value.get("method").and_then(Value::as_str) == Some("tools/call")
-        && !params.contains_key("_meta")
+        && (inline || !params.contains_key("_meta"))
         && params.get("name").and_then(Value::as_str) != Some(RUN_LOCALLY);
     if !plain {
         return None;
@@ -342,11 +367,14 @@ fn simple_call(value: &Value) -> Option<(RequestId, ClientRequest)> {
         return None;
     }
     let id: RequestId = RequestId::deserialize(message.get("id")?).ok()?;
-    let params = CallToolRequestParams::deserialize(message.get("params")?).ok()?;
-    Some((
-        id,
-        ClientRequest::CallToolRequest(CallToolRequest::new(params)),
-    ))
+    let mut params = CallToolRequestParams::deserialize(message.get("params")?).ok()?;
+    // As rmcp decodes it: `_meta` goes to the request's extensions, not its params.
+    let meta = params.meta.take();
+    let mut request = CallToolRequest::new(params);
+    if let Some(meta) = meta {
+        request.extensions.insert(meta);
+    }
+    Some((id, ClientRequest::CallToolRequest(request)))
 }
 
 #[cfg(test)]
@@ -368,12 +396,22 @@ mod tests {
 
     #[test]
     fn plain_headers_pick_the_version() {
-        assert_eq!(plain_headers(&headers(&PLAIN)), Some(DEFAULT_VERSION));
+        assert_eq!(
+            plain_headers(&headers(&PLAIN)).map(|p| p.0),
+            Some(DEFAULT_VERSION)
+        );
         let mut h = headers(&PLAIN);
         h.insert("mcp-protocol-version", "2025-06-18".parse().unwrap());
-        assert_eq!(plain_headers(&h), Some(2));
+        assert_eq!(plain_headers(&h).map(|p| p.0), Some(2));
         h.insert("mcp-protocol-version", "2025-11-25".parse().unwrap());
-        assert_eq!(plain_headers(&h), Some(3));
+        assert_eq!(plain_headers(&h).map(|p| p.0), Some(3));
+        // The inline lifecycle's version with its two headers.
+        h.insert("mcp-protocol-version", "2026-07-28".parse().unwrap());
+        h.insert("mcp-method", "tools/call".parse().unwrap());
+        h.insert("mcp-name", "get_docs".parse().unwrap());
+        assert_eq!(plain_headers(&h).map(|p| p.0), Some(INLINE_VERSION));
+        h.append("mcp-name", "get_docs".parse().unwrap());
+        assert!(plain_headers(&h).is_none(), "a repeated header");
     }
 
     #[test]
@@ -383,10 +421,11 @@ mod tests {
             ("mcp-protocol-version", "1999-01-01"),
             ("mcp-session-id", "abc"),
             ("mcp-method", "tools/call"),
+            ("mcp-param-x", "1"),
         ] {
             let mut h = headers(&PLAIN);
             h.insert(extra.0, extra.1.parse().unwrap());
-            assert_eq!(plain_headers(&h), None, "{extra:?}");
+            assert!(plain_headers(&h).is_none(), "{extra:?}");
         }
         for (accept, ct) in [
             ("application/json", "application/json"),
@@ -398,13 +437,13 @@ mod tests {
             ("application/json, text/event-stream", "text/plain"),
         ] {
             let h = headers(&[("accept", accept), ("content-type", ct)]);
-            assert_eq!(plain_headers(&h), None, "{accept} / {ct}");
+            assert!(plain_headers(&h).is_none(), "{accept} / {ct}");
         }
     }
 
     #[test]
     fn only_plain_tool_calls() {
-        let call = |s: &str| plain_call(serde_json::from_str(s).unwrap()).is_some();
+        let call = |s: &str| plain_call(serde_json::from_str(s).unwrap(), false).is_some();
         assert!(call(
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_docs","arguments":{}}}"#
         ));
