@@ -207,3 +207,32 @@ fn a_peeked_state_follows_a_304_from_another_handle_at_once() {
         }
     }
 }
+
+/// Operations in quick succession from several threads of one process: sled lets go of
+/// its lock file a moment after a handle is dropped, and an open in that moment must wait,
+/// not take the store for corrupt and move it aside (which lost what was just written).
+#[test]
+fn rapid_operations_never_move_the_store_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let store = store.clone();
+            s.spawn(move || {
+                for i in 0..40 {
+                    store.put_json("t", &format!("{t}-{i}"), &i).unwrap();
+                    let _ = store.list_keys("t").unwrap();
+                }
+            });
+        }
+    });
+    let aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("store.corrupt"))
+        })
+        .count();
+    assert_eq!(aside, 0, "the store was moved aside");
+    assert_eq!(store.list_keys("t").unwrap().len(), 160);
+}

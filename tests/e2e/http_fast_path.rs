@@ -203,7 +203,12 @@ fn inline_lifecycle_get_docs_answers_as_rmcp_does() {
     };
     let fetched = send("fetch_llms_txt", "fetch_llms_txt", json!({}), &meta);
     assert_eq!(fetched.status, 200, "{}", fetched.text());
-    assert_eq!(fetched.json()["result"]["isError"], false, "{}", fetched.text());
+    assert_eq!(
+        fetched.json()["result"]["isError"],
+        false,
+        "{}",
+        fetched.text()
+    );
     let mut other_meta = meta.clone();
     other_meta["x-trace/id"] = json!("abc");
     for args in [

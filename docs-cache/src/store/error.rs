@@ -117,10 +117,21 @@ fn classify_io(io: io::Error) -> DbFail {
         K::UnexpectedEof | K::InvalidData | K::WriteZero if io.raw_os_error().is_none() => {
             DbFail::Corrupt(sled::Error::Io(io))
         }
+        // sled reports a lock held elsewhere as a message: never corruption.
+        _ if is_sled_lock_error(&io) => DbFail::Transient(io),
         // sled's own invariant failures ("encountered torn segment", …) carry no errno.
         K::Other if io.raw_os_error().is_none() => DbFail::Corrupt(sled::Error::Io(io)),
         _ => DbFail::Transient(io),
     }
+}
+
+/// Whether sled failed to open because its lock file is locked (by another process, or
+/// still by this process's previous handle while sled's threads let go of it). sled says so
+/// only in its message.
+pub(super) fn is_sled_lock_error(io: &io::Error) -> bool {
+    io.kind() == io::ErrorKind::Other
+        && io.raw_os_error().is_none()
+        && io.to_string().starts_with("could not acquire lock on ")
 }
 
 /// Whether a system failure may go away on its own soon (worth a short retry).
@@ -160,6 +171,21 @@ mod tests {
         ] {
             assert!(!corrupt(sled::Error::Io(io::Error::from(kind))), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn a_held_lock_is_not_corruption() {
+        let held = io::Error::other(
+            "could not acquire lock on \"/c/store/db\": Os { code: 11, kind: WouldBlock }",
+        );
+        assert!(is_sled_lock_error(&held));
+        assert!(matches!(
+            classify(sled::Error::Io(held)),
+            DbFail::Transient(_)
+        ));
+        assert!(!is_sled_lock_error(&io::Error::other(
+            "encountered torn segment"
+        )));
     }
 
     #[test]

@@ -69,12 +69,17 @@ pub(super) fn open_db(db_path: &Path) -> Result<sled::Db, DbFail> {
         let result = super::opener::open_on_opener_thread(move || config.open());
         match result {
             Ok(db) => return Ok(db),
-            Err(e) if sled_lock_held(db_path) && started.elapsed() < LOCK_BUDGET => {
+            // A lock error whose holder is gone by the time it is checked (this process's
+            // previous handle, released by sled's threads a moment later) is waited out too.
+            Err(e)
+                if (sled_lock_error(&e) || sled_lock_held(db_path))
+                    && started.elapsed() < LOCK_BUDGET =>
+            {
                 drop(e);
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            Err(_) if sled_lock_held(db_path) => {
+            Err(e) if sled_lock_error(&e) || sled_lock_held(db_path) => {
                 return Err(DbFail::Store(StoreError::Busy {
                     path: db_path.to_path_buf(),
                     waited: started.elapsed(),
@@ -83,6 +88,10 @@ pub(super) fn open_db(db_path: &Path) -> Result<sled::Db, DbFail> {
             Err(e) => return Err(classify(e)),
         }
     }
+}
+
+fn sled_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if super::error::is_sled_lock_error(io))
 }
 
 /// Whether another open file holds sled's exclusive lock on `<db>/db` (sled takes it with

@@ -17,8 +17,10 @@
 //! Run: `cargo bench -p mcp-pipelines --bench http_load`. Options after `--`:
 //! `--connections N` (default 50), `--seconds S` per phase (default 10), `--warmup S` per
 //! phase (default 1), `--client-threads N` (default 1, like a single-process load tool),
-//! `--bin PATH` to measure another build, and any `--server-arg ARG` (repeatable) passed to
-//! `serve`, e.g. `--server-arg --max-in-flight --server-arg 64`.
+//! `--bin PATH` to measure another build, `--inline` to send the tool calls as protocol
+//! 2026-07-28 does (`_meta` in each request, `Mcp-Method`/`Mcp-Name` headers; default: the
+//! 2025-11-25 shape), and any `--server-arg ARG` (repeatable) passed to `serve`, e.g.
+//! `--server-arg --max-in-flight --server-arg 64`.
 
 #![allow(
     clippy::print_stdout,
@@ -47,6 +49,8 @@ pub struct Options {
     pub client_threads: usize,
     pub bin: PathBuf,
     pub server_args: Vec<String>,
+    /// `--inline`: tool calls as the 2026-07-28 inline lifecycle sends them.
+    pub inline: bool,
 }
 
 fn options() -> Options {
@@ -57,6 +61,7 @@ fn options() -> Options {
         client_threads: 1,
         bin: PathBuf::from(env!("CARGO_BIN_EXE_mcp-pipelines")),
         server_args: Vec::new(),
+        inline: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -68,6 +73,7 @@ fn options() -> Options {
             "--client-threads" => o.client_threads = value().parse().expect("--client-threads N"),
             "--bin" => o.bin = PathBuf::from(value()),
             "--server-arg" => o.server_args.push(value()),
+            "--inline" => o.inline = true,
             _ => {} // cargo passes --bench; ignore anything else
         }
     }
@@ -102,6 +108,9 @@ fn main() {
         opts.client_threads,
         target::load_average()
     );
+    if opts.inline {
+        println!("tool calls as protocol 2026-07-28 (the inline lifecycle)");
+    }
     if !opts.server_args.is_empty() {
         println!("server args: {}", opts.server_args.join(" "));
     }

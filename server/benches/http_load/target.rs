@@ -40,6 +40,8 @@ pub struct Target {
     child: Child,
     pub addr: SocketAddr,
     section_id: String,
+    /// Send requests as the 2026-07-28 inline lifecycle (`_meta`, `Mcp-Method`/`Mcp-Name`).
+    inline: bool,
     _docs: DocsHost,
     _replicate: FakeReplicate,
     _cache: tempfile::TempDir,
@@ -94,6 +96,7 @@ impl Target {
             child,
             addr,
             section_id: String::new(),
+            inline: opts.inline,
             _docs: docs,
             _replicate: replicate,
             _cache: cache,
@@ -144,20 +147,30 @@ impl Target {
     }
 
     fn tool_call(&self, name: &str, args: &Value) -> Spec {
-        let body = json!({
-            "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-            "params": {"name": name, "arguments": args}
-        });
+        let mut params = json!({"name": name, "arguments": args});
+        let mut headers = vec![
+            ("host", self.addr.to_string()),
+            ("authorization", format!("Bearer {TOKEN}")),
+            ("content-type", "application/json".into()),
+            ("accept", "application/json, text/event-stream".into()),
+        ];
+        if self.inline {
+            params["_meta"] = json!({
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "http_load", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+            });
+            headers.push(("mcp-protocol-version", "2026-07-28".into()));
+            headers.push(("mcp-method", "tools/call".into()));
+            headers.push(("mcp-name", name.into()));
+        } else {
+            headers.push(("mcp-protocol-version", "2025-11-25".into()));
+        }
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
         Spec {
             method: Method::POST,
             path: "/mcp",
-            headers: vec![
-                ("host", self.addr.to_string()),
-                ("authorization", format!("Bearer {TOKEN}")),
-                ("content-type", "application/json".into()),
-                ("accept", "application/json, text/event-stream".into()),
-                ("mcp-protocol-version", "2025-11-25".into()),
-            ],
+            headers,
             body: Bytes::from(body.to_string()),
             rpc: true,
         }
