@@ -45,10 +45,20 @@ fn a_list_of_model_files_passed_to_a_model_is_py034_and_urls_are_fine() {
         &sandbox,
         &["validate", project.to_str().unwrap(), "--format", "json"],
     );
-    assert_eq!(out.code, Some(1), "PY034 is an error: {}", out.stdout);
+    assert_eq!(
+        out.code,
+        Some(1),
+        "PY034 is an error: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
     let report = out.json();
     assert_complete(&report);
-    assert!(codes(&report).contains("PY034"), "{report}");
+    assert!(
+        codes(&report).contains("PY034"),
+        "{report}\nstderr: {}",
+        out.stderr
+    );
     let found = report["diagnostics"]
         .as_array()
         .unwrap()

@@ -217,7 +217,7 @@ impl SchemaCache {
         let (models, keys) = Self::wanted(refs);
         let mut found: Vec<String> = Vec::new();
         for r in keys {
-            if let Some(hit) = self.lookup(&Self::key(&r)).ok().flatten() {
+            if let Some(hit) = self.lookup_logged(&Self::key(&r)) {
                 found.push(r.model());
                 out.insert(&r, hit.schema);
             }
@@ -232,12 +232,21 @@ impl SchemaCache {
             };
             if r.version.is_some()
                 && missing.contains(&&r.model())
-                && let Some(hit) = self.lookup(&key).ok().flatten()
+                && let Some(hit) = self.lookup_logged(&key)
             {
                 out.insert(&r, hit.schema);
             }
         }
         out
+    }
+
+    /// [`SchemaCache::lookup`] for a validation: a store that cannot be read counts as no
+    /// schema, and says why in the log (a "not fetched" finding would otherwise hide it).
+    fn lookup_logged(&self, key: &str) -> Option<Hit> {
+        self.lookup(key).unwrap_or_else(|e| {
+            tracing::warn!(key = %key, error = %e, "could not read a cached schema");
+            None
+        })
     }
 
     /// What [`SchemaCache::schemas_for`] answers, when every entry it reads first is in
