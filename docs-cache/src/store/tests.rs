@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::error::DbFail;
 use super::memo::Memo;
+use super::types::{INFOS_TREE, VERSIONS_TREE, version_key};
 use super::*;
 
 /// A failure injected before sled opens.
