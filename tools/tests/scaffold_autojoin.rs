@@ -27,6 +27,18 @@ fn plan(req: Value, schemas: &Schemas) -> ScaffoldPlan {
     scaffold(&req, &rulebook(), schemas).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Images from pixel-forge into the image-urls-to-video model, its video returned.
+fn slides(schemas: &Schemas) -> ScaffoldPlan {
+    plan(
+        json!({
+            "name": "slides",
+            "models": ["acme/pixel-forge", TO_VIDEO],
+            "output_fields": {"video": {"step": TO_VIDEO, "pick": "video"}}
+        }),
+        schemas,
+    )
+}
+
 fn codes(plan: &ScaffoldPlan, schemas: &Schemas) -> Vec<String> {
     let project = Project::from_files(&plan.file_map()).unwrap();
     let report = ValidationReport::new(validate(&project, &rulebook(), schemas));
@@ -38,14 +50,7 @@ fn codes(plan: &ScaffoldPlan, schemas: &Schemas) -> Vec<String> {
 #[test]
 fn a_described_comma_separated_url_list_gets_the_images_joined() {
     let schemas = schemas_with(fixture_schema(TO_VIDEO));
-    let plan = plan(
-        json!({
-            "name": "slides",
-            "models": ["acme/pixel-forge", TO_VIDEO],
-            "output_fields": {"video": {"step": TO_VIDEO, "pick": "video"}}
-        }),
-        &schemas,
-    );
+    let plan = slides(&schemas);
     let main = plan.main_py();
     assert_eq!(
         serde_json::to_value(&plan.steps[1].inputs["image_urls"]).unwrap(),
@@ -102,14 +107,7 @@ fn no_separator_in_the_schema_keeps_the_placeholder() {
         }
     }
     let schemas = schemas_with(video);
-    let plan = plan(
-        json!({
-            "name": "slides",
-            "models": ["acme/pixel-forge", TO_VIDEO],
-            "output_fields": {"video": {"step": TO_VIDEO, "pick": "video"}}
-        }),
-        &schemas,
-    );
+    let plan = slides(&schemas);
     let main = plan.main_py();
     assert!(!main.contains(".join("), "{main}");
     assert!(plan.steps[1].inputs["image_urls"].get("join").is_none());
