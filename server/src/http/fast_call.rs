@@ -207,23 +207,17 @@ async fn handle(
 /// `id`, `method`, `params`; params only `name` and `arguments`), read from the JSON as it
 /// is. Anything else is decoded by rmcp and may be answered from the cache after that.
 async fn kept_answer(fast: &FastCall, version: usize, value: &Value) -> Option<Response> {
-    let message = value.as_object()?;
-    let params = message.get("params")?.as_object()?;
-    let simple = message.get("jsonrpc")?.as_str()? == "2.0"
-        && message.get("method")?.as_str()? == "tools/call"
-        && message
-            .keys()
-            .all(|k| matches!(k.as_str(), "jsonrpc" | "id" | "method" | "params"))
-        && params.keys().all(|k| match k.as_str() {
-            "name" | "arguments" => true,
-            // Checked by `inline::plain_get_docs` already; the answer does not depend on it.
-            "_meta" => version == INLINE_VERSION,
-            _ => false,
-        });
-    if !simple {
+    let (id, params) = simple_envelope(value)?;
+    let params = params.as_object()?;
+    let plain = params.keys().all(|k| match k.as_str() {
+        "name" | "arguments" => true,
+        // Checked by `inline::plain_get_docs` already; the answer does not depend on it.
+        "_meta" => version == INLINE_VERSION,
+        _ => false,
+    });
+    if !plain {
         return None;
     }
-    let id: RequestId = serde_json::from_value(message.get("id")?.clone()).ok()?;
     let call = Cacheable::of_json(params.get("name")?.as_str()?, params.get("arguments"))?;
     let services = fast.state.services().await.ok()?;
     let key = services.docs.read_key(call.source).await.ok()??;
@@ -358,16 +352,8 @@ fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> 
 /// for it, without buffering the message through serde's untyped content first. `None`
 /// for anything else, which rmcp then decodes (and refuses as it does).
 fn simple_call(value: &Value) -> Option<(RequestId, ClientRequest)> {
-    let message = value.as_object()?;
-    let simple = message.get("jsonrpc")?.as_str()? == "2.0"
-        && message
-            .keys()
-            .all(|k| matches!(k.as_str(), "jsonrpc" | "id" | "method" | "params"));
-    if !simple {
-        return None;
-    }
-    let id: RequestId = RequestId::deserialize(message.get("id")?).ok()?;
-    let mut params = CallToolRequestParams::deserialize(message.get("params")?).ok()?;
+    let (id, params) = simple_envelope(value)?;
+    let mut params = CallToolRequestParams::deserialize(params).ok()?;
     // As rmcp decodes it: `_meta` goes to the request's extensions, not its params.
     let meta = params.meta.take();
     let mut request = CallToolRequest::new(params);
@@ -375,6 +361,20 @@ fn simple_call(value: &Value) -> Option<(RequestId, ClientRequest)> {
         request.extensions.insert(meta);
     }
     Some((id, ClientRequest::CallToolRequest(request)))
+}
+
+/// The id and params of a `tools/call` request in the simplest envelope: JSON-RPC 2.0 with
+/// only the members `jsonrpc`, `id`, `method` and `params` (an object).
+fn simple_envelope(value: &Value) -> Option<(RequestId, &Value)> {
+    let message = value.as_object()?;
+    let simple = message.get("jsonrpc")?.as_str()? == "2.0"
+        && message.get("method")?.as_str()? == "tools/call"
+        && message
+            .keys()
+            .all(|k| matches!(k.as_str(), "jsonrpc" | "id" | "method" | "params"));
+    let params = message.get("params").filter(|p| p.is_object())?;
+    let id = RequestId::deserialize(message.get("id")?).ok()?;
+    simple.then_some((id, params))
 }
 
 #[cfg(test)]
