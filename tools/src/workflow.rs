@@ -19,9 +19,13 @@ use crate::{
 impl ProjectSource {
     /// Loads and parses the project (the only I/O of validation) on a big-stack thread
     /// within [`PARSE_BUDGET`], blocking the caller; async callers use
-    /// [`ProjectSource::load_async`]. Small, shallow inline files ([`small_and_shallow`])
-    /// are parsed on the caller's thread: no I/O, and less work than the hand-off.
+    /// [`ProjectSource::load_async`]. Inline files parsed before ([`Project::kept`]) and
+    /// small, shallow inline files ([`small_and_shallow`]) load on the caller's thread: no
+    /// I/O, and less work than the hand-off.
     pub fn load(&self) -> Result<Project, ProjectError> {
+        if let Some(kept) = self.kept() {
+            return kept;
+        }
         if let Some(files) = self.small_inline() {
             return Project::from_files(files);
         }
@@ -31,6 +35,9 @@ impl ProjectSource {
 
     /// [`ProjectSource::load`] without blocking an async worker.
     pub async fn load_async(&self) -> Result<Project, ProjectError> {
+        if let Some(kept) = self.kept() {
+            return kept;
+        }
         if let Some(files) = self.small_inline() {
             return Project::from_files(files);
         }
@@ -38,6 +45,15 @@ impl ProjectSource {
         on_big_stack_async(PARSE_BUDGET, move || input.load_here())
             .await
             .unwrap_or_else(|e| Err(budget(e)))
+    }
+
+    /// The inline project when every file it parses was parsed before (or the error its
+    /// files give); `None` when something is left to parse, or the files are in a directory.
+    fn kept(&self) -> Option<Result<Project, ProjectError>> {
+        match self {
+            ProjectSource::Inline(files) => Project::kept(files).transpose(),
+            ProjectSource::Dir(_) => None,
+        }
     }
 
     fn small_inline(&self) -> Option<&std::collections::BTreeMap<String, String>> {

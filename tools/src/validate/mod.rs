@@ -16,6 +16,7 @@ mod bounded;
 mod cog_yaml;
 mod diagnostic;
 mod edit;
+mod parsed;
 mod import_names;
 pub(crate) use import_names::distribution_for;
 pub(crate) mod project;

@@ -2,8 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use super::cog_yaml::CogYaml;
+use super::parsed::{self, Parsing};
 use super::python::PythonFile;
 use super::python::model::DefaultKind;
 use super::requirements::RequirementsFile;
@@ -96,13 +98,13 @@ pub struct PredictTarget {
 /// A pipeline project, parsed once: `cog.yaml`, the predict file, the requirements.
 #[derive(Debug)]
 pub struct Project {
-    pub(crate) cog: Option<CogYaml>,
+    pub(crate) cog: Option<Arc<CogYaml>>,
     pub(crate) predict: Option<PredictTarget>,
-    pub(crate) python: Option<PythonFile>,
-    pub(crate) requirements: Option<RequirementsFile>,
+    pub(crate) python: Option<Arc<PythonFile>>,
+    pub(crate) requirements: Option<Arc<RequirementsFile>>,
     /// The project's own Python modules the predict file imports (directly or through one
     /// another), parsed.
-    pub(crate) local_modules: Vec<PythonFile>,
+    pub(crate) local_modules: Vec<Arc<PythonFile>>,
     /// The requirements file `cog.yaml` names, when it is missing.
     pub(crate) missing_requirements: Option<String>,
     /// Top-level names in the project (files and directories), for local imports.
@@ -129,11 +131,25 @@ impl Project {
             }
         }
         let mut read = |name: &str| read_confined(&root, name);
-        Project::assemble(&mut read, entries)
+        Project::assemble(&mut read, entries, Parsing::Parse).map(|p| p.unwrap_or_else(empty))
     }
 
     /// Loads a project from inline files, e.g. `{"cog.yaml": "...", "main.py": "..."}`.
     pub fn from_files(files: &BTreeMap<String, String>) -> Result<Project, ProjectError> {
+        Project::inline(files, Parsing::Parse).map(|p| p.unwrap_or_else(empty))
+    }
+
+    /// [`Project::from_files`] when every file it parses was parsed before (the same path
+    /// and text; see `parsed`): no parsing, so no stack or time bound is needed. `Ok(None)`
+    /// when some file is new; errors are those of [`Project::from_files`].
+    pub fn kept(files: &BTreeMap<String, String>) -> Result<Option<Project>, ProjectError> {
+        Project::inline(files, Parsing::KeptOnly)
+    }
+
+    fn inline(
+        files: &BTreeMap<String, String>,
+        parsing: Parsing,
+    ) -> Result<Option<Project>, ProjectError> {
         let mut clean = BTreeMap::new();
         for (name, text) in files {
             let normal = normalize_name(name)?;
@@ -156,14 +172,23 @@ impl Project {
                 .ok()
                 .and_then(|n| clean.get(&n).map(|t| (*t).to_string())))
         };
-        Project::assemble(&mut read, entries)
+        Project::assemble(&mut read, entries, parsing)
     }
 
+    /// The project from what `read` gives; `None` only when `parsing` is
+    /// [`Parsing::KeptOnly`] and some file is not kept.
     fn assemble(
         read: &mut dyn FnMut(&str) -> Result<Option<String>, ProjectError>,
         entries: BTreeSet<String>,
-    ) -> Result<Project, ProjectError> {
-        let cog = read("cog.yaml")?.map(CogYaml::parse);
+        parsing: Parsing,
+    ) -> Result<Option<Project>, ProjectError> {
+        let cog = match read("cog.yaml")? {
+            Some(text) => match parsed::cog(text, parsing) {
+                Some(cog) => Some(cog),
+                None => return Ok(None),
+            },
+            None => None,
+        };
         let config = cog.as_ref().and_then(|c| c.config.as_ref().ok());
         let predict = config
             .and_then(|c| c.predict.as_ref())
@@ -172,27 +197,33 @@ impl Project {
             Some(p) => p.file.clone(),
             None => "main.py".to_string(),
         };
-        let python = read(&python_path)?.map(|src| PythonFile::parse(python_path.clone(), src));
-        let named = config.and_then(|c| c.python_requirements.as_ref());
-        let (requirements, missing_requirements) = match named {
-            Some(named) => match read(&named.value)? {
-                Some(src) => (
-                    Some(RequirementsFile::parse(named.value.clone(), src)),
-                    None,
-                ),
-                None => (None, Some(named.value.clone())),
+        let python = match read(&python_path)? {
+            Some(src) => match parsed::python(&python_path, src, parsing) {
+                Some(py) => Some(py),
+                None => return Ok(None),
             },
-            None => (
-                read("requirements.txt")?
-                    .map(|src| RequirementsFile::parse("requirements.txt", src)),
-                None,
-            ),
+            None => None,
+        };
+        let named = config.and_then(|c| c.python_requirements.as_ref());
+        let (requirements_path, missing_requirements) = match named {
+            Some(named) => (named.value.as_str(), Some(named.value.clone())),
+            None => ("requirements.txt", None),
+        };
+        let (requirements, missing_requirements) = match read(requirements_path)? {
+            Some(src) => match parsed::requirements(requirements_path, src, parsing) {
+                Some(r) => (Some(r), None),
+                None => return Ok(None),
+            },
+            None => (None, missing_requirements),
         };
         let local_modules = match &python {
-            Some(py) => local_modules(py, &entries, read),
+            Some(py) => match local_modules(py, &entries, read, parsing) {
+                Some(modules) => modules,
+                None => return Ok(None),
+            },
             None => Vec::new(),
         };
-        Ok(Project {
+        Ok(Some(Project {
             cog,
             predict,
             python,
@@ -200,7 +231,7 @@ impl Project {
             local_modules,
             missing_requirements,
             entries,
-        })
+        }))
     }
 
     /// The models the Python file passes to `replicate.use()` (as `owner/name`, versions
@@ -272,17 +303,33 @@ impl Project {
     }
 }
 
+/// What [`Parsing::Parse`] never gives (it parses every file): a load that stopped at a
+/// file not kept. A project with no files, were it ever reached.
+fn empty() -> Project {
+    Project {
+        cog: None,
+        predict: None,
+        python: None,
+        requirements: None,
+        local_modules: Vec::new(),
+        missing_requirements: None,
+        entries: BTreeSet::new(),
+    }
+}
+
 /// At most this many local modules are followed from the predict file.
 const MAX_LOCAL_MODULES: usize = 32;
 
-/// The project's own modules `py` imports, transitively (bounded), parsed.
+/// The project's own modules `py` imports, transitively (bounded), parsed; `None` when
+/// `parsing` is [`Parsing::KeptOnly`] and one of them is not kept.
 fn local_modules(
     py: &PythonFile,
     entries: &BTreeSet<String>,
     read: &mut dyn FnMut(&str) -> Result<Option<String>, ProjectError>,
-) -> Vec<PythonFile> {
+    parsing: Parsing,
+) -> Option<Vec<Arc<PythonFile>>> {
     let mut seen: BTreeSet<String> = BTreeSet::from([py.path.clone()]);
-    let mut out: Vec<PythonFile> = Vec::new();
+    let mut out: Vec<Arc<PythonFile>> = Vec::new();
     let mut queue: Vec<String> = module_files(py, entries);
     while let Some(file) = queue.pop() {
         if out.len() >= MAX_LOCAL_MODULES || !seen.insert(file.clone()) {
@@ -291,13 +338,13 @@ fn local_modules(
         // A local module that cannot be read (too large, outside the root) is skipped: the
         // predict file's own findings still stand.
         if let Ok(Some(src)) = read(&file) {
-            let module = PythonFile::parse(file, src);
+            let module = parsed::python(&file, src, parsing)?;
             queue.extend(module_files(&module, entries));
             out.push(module);
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+    Some(out)
 }
 
 /// The local files an import of `py` may name: `helpers.py`, `pkg/__init__.py`,

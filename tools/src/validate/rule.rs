@@ -70,7 +70,7 @@ pub(crate) struct Context<'a> {
 impl<'a> Context<'a> {
     /// The predict Python file, when present.
     pub fn python(&self) -> Option<&'a PythonFile> {
-        self.project.python.as_ref()
+        self.project.python.as_deref()
     }
 
     /// The predict function name (`run` when `predict` is absent or malformed).

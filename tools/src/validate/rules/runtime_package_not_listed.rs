@@ -40,7 +40,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
         return;
     };
     let mut reported: Vec<String> = Vec::new();
-    for file in std::iter::once(py).chain(ctx.project.local_modules.iter()) {
+    for file in std::iter::once(py).chain(ctx.project.local_modules.iter().map(AsRef::as_ref)) {
         for import in &file.model.imports {
             let top = import.top();
             if import.level > 0

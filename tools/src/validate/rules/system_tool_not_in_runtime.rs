@@ -114,7 +114,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
     let Some(py) = ctx.python() else {
         return;
     };
-    let files = || std::iter::once(py).chain(ctx.project.local_modules.iter());
+    let files = || std::iter::once(py).chain(ctx.project.local_modules.iter().map(AsRef::as_ref));
     if files().all(|file| file.usage.tools.is_empty()) {
         return;
     }

@@ -1,0 +1,304 @@
+//! Parsed files kept by content, as ruff keeps its results per file: `cog.yaml`, the
+//! requirements and the Python files of a project are parsed once for a given path and text,
+//! and every later load of the same text (the next validation after an edit to another file,
+//! the check `run_locally` makes, another caller of a team host sending the same template)
+//! shares the parse. Parsing is a pure function of the path and the text, so a kept parse is
+//! exactly what parsing again would give.
+//!
+//! Bounded: files up to [`MAX_KEPT_FILE_BYTES`] are kept, at most [`MAX_KEPT_BYTES`] of text
+//! and [`MAX_KEPT_FILES`] files in all; the least recently used go first. Larger files are
+//! parsed every time.
+
+use std::{
+    collections::HashMap,
+    hash::{BuildHasher, Hasher, RandomState},
+    sync::{Arc, Mutex, OnceLock},
+};
+
+use super::{cog_yaml::CogYaml, python::PythonFile, requirements::RequirementsFile};
+
+/// The largest file kept.
+pub const MAX_KEPT_FILE_BYTES: usize = 64 * 1024;
+/// The most text kept in all.
+pub const MAX_KEPT_BYTES: usize = 2 * 1024 * 1024;
+/// The most files kept.
+pub const MAX_KEPT_FILES: usize = 256;
+
+/// Whether a load may parse or must find every file kept (see [`super::Project::kept`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parsing {
+    /// Parse what is not kept.
+    Parse,
+    /// Only kept parses: a file that is not kept ends the load.
+    KeptOnly,
+}
+
+/// One kept parse.
+#[derive(Clone)]
+enum Kept {
+    Cog(Arc<CogYaml>),
+    Python(Arc<PythonFile>),
+    Requirements(Arc<RequirementsFile>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Cog,
+    Python,
+    Requirements,
+}
+
+struct Entry {
+    kind: Kind,
+    path: Box<str>,
+    text: Box<str>,
+    kept: Kept,
+    used: u64,
+}
+
+#[derive(Default)]
+struct Store {
+    /// By a hash of kind, path and text; the entries' own path and text are compared.
+    entries: HashMap<u64, Vec<Entry>>,
+    files: usize,
+    bytes: usize,
+    clock: u64,
+}
+
+struct Memo {
+    hasher: RandomState,
+    store: Mutex<Store>,
+}
+
+fn memo() -> &'static Memo {
+    static MEMO: OnceLock<Memo> = OnceLock::new();
+    MEMO.get_or_init(|| Memo {
+        hasher: RandomState::new(),
+        store: Mutex::new(Store::default()),
+    })
+}
+
+/// `cog.yaml`'s parse.
+pub(crate) fn cog(text: String, parsing: Parsing) -> Option<Arc<CogYaml>> {
+    let kept = get_or_parse(Kind::Cog, "cog.yaml", text, parsing, |text| {
+        Kept::Cog(Arc::new(CogYaml::parse(text)))
+    })?;
+    match kept {
+        Kept::Cog(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// A Python file's parse.
+pub(crate) fn python(path: &str, text: String, parsing: Parsing) -> Option<Arc<PythonFile>> {
+    let kept = get_or_parse(Kind::Python, path, text, parsing, |text| {
+        Kept::Python(Arc::new(PythonFile::parse(path, text)))
+    })?;
+    match kept {
+        Kept::Python(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// A requirements file's parse.
+pub(crate) fn requirements(
+    path: &str,
+    text: String,
+    parsing: Parsing,
+) -> Option<Arc<RequirementsFile>> {
+    let kept = get_or_parse(Kind::Requirements, path, text, parsing, |text| {
+        Kept::Requirements(Arc::new(RequirementsFile::parse(path, text)))
+    })?;
+    match kept {
+        Kept::Requirements(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// The kept parse of `text`, else (unless only kept parses are wanted) a new one, kept when
+/// the file is small enough.
+fn get_or_parse(
+    kind: Kind,
+    path: &str,
+    text: String,
+    parsing: Parsing,
+    parse: impl FnOnce(String) -> Kept,
+) -> Option<Kept> {
+    if text.len() > MAX_KEPT_FILE_BYTES {
+        return (parsing == Parsing::Parse).then(|| parse(text));
+    }
+    let memo = memo();
+    let hash = {
+        let mut h = memo.hasher.build_hasher();
+        std::hash::Hash::hash(&kind, &mut h);
+        h.write(path.as_bytes());
+        h.write_u8(0xff);
+        h.write(text.as_bytes());
+        h.finish()
+    };
+    if let Some(kept) = lock(memo).get(hash, kind, path, &text) {
+        return Some(kept);
+    }
+    if parsing == Parsing::KeptOnly {
+        return None;
+    }
+    // Parsed outside the lock: another caller never waits for this parse.
+    let entry_text: Box<str> = text.as_str().into();
+    let kept = parse(text);
+    lock(memo).put(
+        hash,
+        Entry {
+            kind,
+            path: path.into(),
+            text: entry_text,
+            kept: kept.clone(),
+            used: 0,
+        },
+    );
+    Some(kept)
+}
+
+fn lock(memo: &Memo) -> std::sync::MutexGuard<'_, Store> {
+    // A panic while the lock was held leaves whole entries only: the store stays usable.
+    memo.store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Store {
+    fn get(&mut self, hash: u64, kind: Kind, path: &str, text: &str) -> Option<Kept> {
+        self.clock += 1;
+        let clock = self.clock;
+        let entry = self
+            .entries
+            .get_mut(&hash)?
+            .iter_mut()
+            .find(|e| e.kind == kind && &*e.path == path && &*e.text == text)?;
+        entry.used = clock;
+        Some(entry.kept.clone())
+    }
+
+    fn put(&mut self, hash: u64, mut entry: Entry) {
+        self.clock += 1;
+        entry.used = self.clock;
+        let bucket = self.entries.entry(hash).or_default();
+        if bucket
+            .iter()
+            .any(|e| e.kind == entry.kind && e.path == entry.path && e.text == entry.text)
+        {
+            return; // kept meanwhile by another caller
+        }
+        self.files += 1;
+        self.bytes += entry.text.len();
+        bucket.push(entry);
+        while self.files > MAX_KEPT_FILES || self.bytes > MAX_KEPT_BYTES {
+            if !self.drop_least_recent() {
+                break;
+            }
+        }
+    }
+
+    fn drop_least_recent(&mut self) -> bool {
+        let Some((hash, index)) = self
+            .entries
+            .iter()
+            .flat_map(|(h, b)| b.iter().enumerate().map(move |(i, e)| (e.used, *h, i)))
+            .min()
+            .map(|(_, h, i)| (h, i))
+        else {
+            return false;
+        };
+        if let Some(bucket) = self.entries.get_mut(&hash) {
+            let gone = bucket.swap_remove(index);
+            self.files -= 1;
+            self.bytes -= gone.text.len();
+            if bucket.is_empty() {
+                self.entries.remove(&hash);
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_path_and_text_share_one_parse() {
+        let text = "import replicate\n# the_same_path_and_text_share_one_parse\n";
+        let a = python("main.py", text.into(), Parsing::Parse).unwrap();
+        let b = python("main.py", text.into(), Parsing::Parse).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        let c = python("main.py", text.into(), Parsing::KeptOnly).unwrap();
+        assert!(Arc::ptr_eq(&a, &c));
+        // Another path is another file (its findings name it).
+        let other = python("helpers.py", text.into(), Parsing::Parse).unwrap();
+        assert_eq!(other.path, "helpers.py");
+        assert!(!Arc::ptr_eq(&a, &other));
+        // One byte more is another text.
+        let changed = format!("{text} ");
+        assert!(python("main.py", changed, Parsing::KeptOnly).is_none());
+    }
+
+    #[test]
+    fn a_kept_parse_is_what_parsing_gives() {
+        let text = "replicate>=1.1.0b1,<2.0.0a1\nnot a requirement ((\n# a_kept_parse\n";
+        let kept = requirements("requirements.txt", text.into(), Parsing::Parse).unwrap();
+        let again = requirements("requirements.txt", text.into(), Parsing::Parse).unwrap();
+        assert!(Arc::ptr_eq(&kept, &again));
+        let fresh = RequirementsFile::parse("requirements.txt", text);
+        assert_eq!(kept.requirements.len(), fresh.requirements.len());
+        assert_eq!(kept.errors, fresh.errors);
+        let yaml = "build:\n  python_version: \"3.12\"\n# a_kept_parse\n";
+        let cog_kept = cog(yaml.into(), Parsing::Parse).unwrap();
+        assert_eq!(cog_kept.config, CogYaml::parse(yaml).config);
+    }
+
+    #[test]
+    fn large_files_are_parsed_every_time_and_never_kept() {
+        let text = format!("x = 1\n{}", "#\n".repeat(MAX_KEPT_FILE_BYTES));
+        let a = python("big.py", text.clone(), Parsing::Parse).unwrap();
+        let b = python("big.py", text.clone(), Parsing::Parse).unwrap();
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(python("big.py", text, Parsing::KeptOnly).is_none());
+    }
+
+    #[test]
+    fn the_store_drops_the_least_recently_used_beyond_its_bounds() {
+        let mut store = Store::default();
+        let entry = |n: usize, len: usize| Entry {
+            kind: Kind::Requirements,
+            path: "requirements.txt".into(),
+            text: format!("{n:08}{}", "-".repeat(len.saturating_sub(8))).into(),
+            kept: Kept::Requirements(Arc::new(RequirementsFile::parse("requirements.txt", ""))),
+            used: 0,
+        };
+        for n in 0..MAX_KEPT_FILES {
+            store.put(n as u64, entry(n, 8));
+        }
+        // Touch the first; the second is now the least recently used.
+        let first = format!("{:08}", 0);
+        assert!(
+            store
+                .get(0, Kind::Requirements, "requirements.txt", &first)
+                .is_some()
+        );
+        store.put(9_999, entry(9_999, 8));
+        assert_eq!(store.files, MAX_KEPT_FILES);
+        assert!(
+            store
+                .get(1, Kind::Requirements, "requirements.txt", &format!("{:08}", 1))
+                .is_none()
+        );
+        assert!(
+            store
+                .get(0, Kind::Requirements, "requirements.txt", &first)
+                .is_some()
+        );
+        // The byte bound: one entry as large as all that may be kept leaves only itself.
+        store.put(77_777, entry(77_777, MAX_KEPT_BYTES));
+        assert_eq!(store.files, 1);
+        assert_eq!(store.bytes, MAX_KEPT_BYTES);
+    }
+}
