@@ -184,7 +184,7 @@ fn unusual_requests_still_get_rmcps_http_errors() {
 /// `resultType`, tool errors, bad arguments — and whatever the fast path does not take
 /// still gets rmcp's answers: another tool, headers that disagree with the body.
 #[test]
-fn inline_lifecycle_get_docs_answers_as_rmcp_does() {
+fn inline_lifecycle_calls_answer_as_rmcp_does() {
     let fakes = Fakes::start();
     let server = HttpServer::start_in(fakes.sandbox(), &[]);
     let meta = json!({
@@ -240,6 +240,45 @@ fn inline_lifecycle_get_docs_answers_as_rmcp_does() {
     }
     let ok = send("get_docs", "get_docs", json!({"section": "rules"}), &meta).json();
     assert_eq!(ok["result"]["resultType"], "complete", "{ok}");
+    // validate_pipeline with inline files: the fast path's answer is rmcp's, findings,
+    // structured content and argument errors alike.
+    let main_py = "import replicate\n\ndef run(text: str) -> dict:\n    return {}\n";
+    for args in [
+        json!({"files": {"main.py": main_py}}),
+        json!({"files": {"cog.yaml": "build:\n  gpu: true\n", "main.py": "x = (\n"}}),
+        json!({"files": {"../main.py": ""}}),
+        json!({"files": 3}),
+        json!({}),
+    ] {
+        let fast = send(
+            "validate_pipeline",
+            "validate_pipeline",
+            args.clone(),
+            &meta,
+        );
+        let rmcp = send(
+            "validate_pipeline",
+            "validate_pipeline",
+            args.clone(),
+            &other_meta,
+        );
+        assert_eq!(fast.status, 200, "{args}: {}", fast.text());
+        assert_eq!(fast.json(), rmcp.json(), "{args}");
+    }
+    let found = send(
+        "validate_pipeline",
+        "validate_pipeline",
+        json!({"files": {"main.py": main_py}}),
+        &meta,
+    )
+    .json();
+    assert!(
+        found["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("PY003"),
+        "{found}"
+    );
     // Not taken by the fast path: a header that disagrees with the body gets rmcp's refusal.
     let mismatch = send("get_docs", "validate_pipeline", json!({}), &meta);
     assert_ne!(mismatch.status, 200, "{}", mismatch.text());

@@ -60,7 +60,7 @@ const VERSIONS: [ProtocolVersion; 5] = [
     ProtocolVersion::V_2026_07_28,
 ];
 const DEFAULT_VERSION: usize = 1;
-/// The inline lifecycle's version (see [`inline`]): `get_docs` only.
+/// The inline lifecycle's version (see [`inline`]): tools that never ask the client.
 const INLINE_VERSION: usize = 4;
 
 /// What the fast path serves with: the handler, and one idle rmcp service per protocol
@@ -135,7 +135,7 @@ pub async fn answer(State(fast): State<Arc<FastCall>>, mut req: Request, next: N
     else {
         return next.run(req).await;
     };
-    if version == INLINE_VERSION && !inline::plain_get_docs(&standard, &value) {
+    if version == INLINE_VERSION && !inline::plain(&standard, &value) {
         return next.run(req).await;
     }
     // A kept answer needs no decoding into rmcp's types and no handler.
@@ -211,7 +211,7 @@ async fn kept_answer(fast: &FastCall, version: usize, value: &Value) -> Option<R
     let params = params.as_object()?;
     let plain = params.keys().all(|k| match k.as_str() {
         "name" | "arguments" => true,
-        // Checked by `inline::plain_get_docs` already; the answer does not depend on it.
+        // Checked by `inline::plain` already; the answer does not depend on it.
         "_meta" => version == INLINE_VERSION,
         _ => false,
     });

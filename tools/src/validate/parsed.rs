@@ -288,7 +288,12 @@ mod tests {
         assert_eq!(store.files, MAX_KEPT_FILES);
         assert!(
             store
-                .get(1, Kind::Requirements, "requirements.txt", &format!("{:08}", 1))
+                .get(
+                    1,
+                    Kind::Requirements,
+                    "requirements.txt",
+                    &format!("{:08}", 1)
+                )
                 .is_none()
         );
         assert!(

@@ -4,40 +4,59 @@
 //! placed at and around every boundary either set mentions, which is exact for the
 //! operators PEP 440 defines.
 
+use std::ops::ControlFlow;
+
 use pep440_rs::{Version, VersionSpecifiers};
 
-fn probes(sets: &[&VersionSpecifiers]) -> Vec<Version> {
-    let mut out = vec![
+/// Calls `visit` with each probe version, at and around every boundary `sets` mention,
+/// until it breaks: built one at a time, so a caller that is answered by an early probe
+/// builds no more.
+fn probes(sets: &[&VersionSpecifiers], mut visit: impl FnMut(&Version) -> ControlFlow<()>) {
+    for v in [
         Version::new([0u64]),
         Version::new([0u64, 0, 1]),
         Version::new([99_999u64]),
-    ];
+    ] {
+        if visit(&v).is_break() {
+            return;
+        }
+    }
     for set in sets {
         for spec in set.iter() {
-            let v = spec.version().clone().without_local();
-            let release: Vec<u64> = v.release().to_vec();
-            out.push(v.clone());
-            if v.dev().is_none() {
-                out.push(v.clone().with_dev(Some(0)));
-            }
-            out.push(v.clone().with_post(Some(v.post().map_or(0, |p| p + 1))));
-            let mut longer = release.clone();
-            longer.push(1);
-            out.push(Version::new(longer));
-            if let Some((last, head)) = release.split_last() {
-                let mut next = head.to_vec();
-                next.push(last + 1);
-                out.push(Version::new(next));
-                if *last > 0 {
-                    let mut prev = head.to_vec();
-                    prev.push(last - 1);
-                    prev.push(99_999);
-                    out.push(Version::new(prev));
-                }
+            if around(spec.version(), &mut visit).is_break() {
+                return;
             }
         }
     }
-    out
+}
+
+/// The probes around one boundary version.
+fn around(
+    boundary: &Version,
+    visit: &mut impl FnMut(&Version) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let v = boundary.clone().without_local();
+    visit(&v)?;
+    if v.dev().is_none() {
+        visit(&v.clone().with_dev(Some(0)))?;
+    }
+    visit(&v.clone().with_post(Some(v.post().map_or(0, |p| p + 1))))?;
+    let release = v.release();
+    let mut longer = release.to_vec();
+    longer.push(1);
+    visit(&Version::new(longer))?;
+    if let Some((last, head)) = release.split_last() {
+        let mut next = head.to_vec();
+        next.push(last + 1);
+        visit(&Version::new(next))?;
+        if *last > 0 {
+            let mut prev = head.to_vec();
+            prev.push(last - 1);
+            prev.push(99_999);
+            visit(&Version::new(prev))?;
+        }
+    }
+    ControlFlow::Continue(())
 }
 
 /// Whether some version satisfies both sets.
@@ -69,22 +88,24 @@ pub(crate) fn relation(a: &VersionSpecifiers, b: &VersionSpecifiers) -> Relation
     };
     let same = a == b;
     let sets: &[&VersionSpecifiers] = if same { &[a] } else { &[a, b] };
-    for v in probes(sets) {
-        if !a.contains(&v) {
-            continue;
+    probes(sets, |v| {
+        if !a.contains(v) {
+            return ControlFlow::Continue(());
         }
-        if same || b.contains(&v) {
+        if same || b.contains(v) {
             out.overlaps = true;
             if same {
-                break;
+                return ControlFlow::Break(());
             }
         } else {
             out.allows_outside = true;
         }
         if out.overlaps && out.allows_outside {
-            break;
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
         }
-    }
+    });
     out
 }
 

@@ -1,18 +1,21 @@
 //! Requests of the 2026-07-28 protocol (the inline lifecycle: no `initialize`, the client's
 //! version, info and capabilities in every request's `_meta`, and the SEP-2243 headers
-//! `Mcp-Method`/`Mcp-Name` repeating the body) on the fast path: `get_docs` only — it never
-//! asks the client anything, so a handler run outside rmcp's service loop cannot behave
-//! differently — and only in the plainest form. Anything else (another tool, other `Mcp-*`
-//! headers such as `Mcp-Param-*`, headers that disagree with the body, other `_meta` keys)
-//! goes to rmcp, which checks and answers it as before.
+//! `Mcp-Method`/`Mcp-Name` repeating the body) on the fast path: only calls that never ask
+//! the client anything, so a handler run outside rmcp's service loop cannot behave
+//! differently — `get_docs`, and `validate_pipeline` with inline `files` (a `path` may ask
+//! the client for its roots) — and only in the plainest form. Anything else (another tool,
+//! other `Mcp-*` headers such as `Mcp-Param-*`, headers that disagree with the body, other
+//! `_meta` keys) goes to rmcp, which checks and answers it as before.
 
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 
 /// The protocol version of the inline lifecycle.
 pub const VERSION: &str = "2026-07-28";
-/// The one tool served on the fast path under this version.
+/// Served on the fast path under this version with any arguments.
 const GET_DOCS: &str = "get_docs";
+/// Served on the fast path under this version with inline files only.
+const VALIDATE_PIPELINE: &str = "validate_pipeline";
 const PROTOCOL_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
 const CLIENT_CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
@@ -48,18 +51,29 @@ impl StandardHeaders {
     }
 }
 
-/// Whether `message` is a plain `get_docs` call of the inline lifecycle that `headers`
-/// describe exactly: `Mcp-Method: tools/call`, `Mcp-Name: get_docs`; params with only
-/// `name`, `arguments` and `_meta`; `_meta` with only the protocol version (this one), the
-/// client's capabilities (an object) and optionally its info (an object).
-pub fn plain_get_docs(headers: &StandardHeaders, message: &Value) -> bool {
+/// Whether `message` is a plain call of the inline lifecycle that `headers` describe
+/// exactly, to a tool that never asks the client anything: `Mcp-Method: tools/call`,
+/// `Mcp-Name` the tool (`get_docs`, or `validate_pipeline` whose arguments are an object
+/// without `path`); params with only `name`, `arguments` and `_meta`; `_meta` with only the
+/// protocol version (this one), the client's capabilities (an object) and optionally its
+/// info (an object).
+pub fn plain(headers: &StandardHeaders, message: &Value) -> bool {
     let Some(params) = message.get("params").and_then(Value::as_object) else {
         return false;
     };
-    headers.method.as_deref() == Some("tools/call")
+    let name = params.get("name").and_then(Value::as_str);
+    let served = match name {
+        Some(GET_DOCS) => true,
+        Some(VALIDATE_PIPELINE) => params
+            .get("arguments")
+            .and_then(Value::as_object)
+            .is_some_and(|a| !a.contains_key("path")),
+        _ => false,
+    };
+    served
+        && headers.method.as_deref() == Some("tools/call")
         && message.get("method").and_then(Value::as_str) == Some("tools/call")
-        && headers.name.as_deref() == Some(GET_DOCS)
-        && params.get("name").and_then(Value::as_str) == Some(GET_DOCS)
+        && headers.name.as_deref() == name
         && params
             .keys()
             .all(|k| matches!(k.as_str(), "name" | "arguments" | "_meta"))
@@ -108,20 +122,34 @@ mod tests {
     }
 
     #[test]
-    fn only_the_plainest_get_docs_call_is_taken() {
+    fn only_the_plainest_calls_of_tools_that_ask_nothing_are_taken() {
         let ok = call(json!({"name": "get_docs", "arguments": {"section": "x"}, "_meta": meta()}));
-        assert!(plain_get_docs(&headers("tools/call", "get_docs"), &ok));
-        // Headers that disagree with the body, or another tool.
-        assert!(!plain_get_docs(&headers("tools/list", "get_docs"), &ok));
-        assert!(!plain_get_docs(
-            &headers("tools/call", "validate_pipeline"),
-            &ok
-        ));
-        let other = call(json!({"name": "validate_pipeline", "arguments": {}, "_meta": meta()}));
-        assert!(!plain_get_docs(
-            &headers("tools/call", "validate_pipeline"),
-            &other
-        ));
+        assert!(plain(&headers("tools/call", "get_docs"), &ok));
+        // Headers that disagree with the body.
+        assert!(!plain(&headers("tools/list", "get_docs"), &ok));
+        assert!(!plain(&headers("tools/call", "validate_pipeline"), &ok));
+        // validate_pipeline with inline files; not with a path (it may ask for the roots).
+        let files = call(json!({"name": "validate_pipeline",
+            "arguments": {"files": {"main.py": ""}}, "_meta": meta()}));
+        assert!(plain(&headers("tools/call", "validate_pipeline"), &files));
+        assert!(!plain(&headers("tools/call", "get_docs"), &files));
+        for arguments in [
+            json!({"path": "."}),
+            json!({"path": ".", "files": {}}),
+            json!(null),
+        ] {
+            let c =
+                call(json!({"name": "validate_pipeline", "arguments": arguments, "_meta": meta()}));
+            assert!(
+                !plain(&headers("tools/call", "validate_pipeline"), &c),
+                "{arguments}"
+            );
+        }
+        // Any other tool.
+        for tool in ["scaffold_pipeline", "run_locally", "get_model_schema"] {
+            let c = call(json!({"name": tool, "arguments": {}, "_meta": meta()}));
+            assert!(!plain(&headers("tools/call", tool), &c), "{tool}");
+        }
         // `_meta` missing, of another version, with more keys, or without capabilities.
         let mut cases = vec![json!(null), json!({})];
         let mut old = meta();
@@ -137,12 +165,9 @@ mod tests {
         cases.push(bare);
         for m in cases {
             let c = call(json!({"name": "get_docs", "arguments": {}, "_meta": m}));
-            assert!(
-                !plain_get_docs(&headers("tools/call", "get_docs"), &c),
-                "{m}"
-            );
+            assert!(!plain(&headers("tools/call", "get_docs"), &c), "{m}");
         }
         let extra = call(json!({"name": "get_docs", "task": {}, "_meta": meta()}));
-        assert!(!plain_get_docs(&headers("tools/call", "get_docs"), &extra));
+        assert!(!plain(&headers("tools/call", "get_docs"), &extra));
     }
 }
