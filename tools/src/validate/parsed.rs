@@ -10,6 +10,7 @@
 //! parsed every time.
 
 use std::{
+    borrow::Cow,
     collections::HashMap,
     hash::{BuildHasher, Hasher, RandomState},
     sync::{Arc, Mutex, OnceLock},
@@ -79,7 +80,7 @@ fn memo() -> &'static Memo {
 }
 
 /// `cog.yaml`'s parse.
-pub(crate) fn cog(text: String, parsing: Parsing) -> Option<Arc<CogYaml>> {
+pub(crate) fn cog(text: Cow<'_, str>, parsing: Parsing) -> Option<Arc<CogYaml>> {
     let kept = get_or_parse(Kind::Cog, "cog.yaml", text, parsing, |text| {
         Kept::Cog(Arc::new(CogYaml::parse(text)))
     })?;
@@ -90,7 +91,7 @@ pub(crate) fn cog(text: String, parsing: Parsing) -> Option<Arc<CogYaml>> {
 }
 
 /// A Python file's parse.
-pub(crate) fn python(path: &str, text: String, parsing: Parsing) -> Option<Arc<PythonFile>> {
+pub(crate) fn python(path: &str, text: Cow<'_, str>, parsing: Parsing) -> Option<Arc<PythonFile>> {
     let kept = get_or_parse(Kind::Python, path, text, parsing, |text| {
         Kept::Python(Arc::new(PythonFile::parse(path, text)))
     })?;
@@ -103,7 +104,7 @@ pub(crate) fn python(path: &str, text: String, parsing: Parsing) -> Option<Arc<P
 /// A requirements file's parse.
 pub(crate) fn requirements(
     path: &str,
-    text: String,
+    text: Cow<'_, str>,
     parsing: Parsing,
 ) -> Option<Arc<RequirementsFile>> {
     let kept = get_or_parse(Kind::Requirements, path, text, parsing, |text| {
@@ -120,12 +121,12 @@ pub(crate) fn requirements(
 fn get_or_parse(
     kind: Kind,
     path: &str,
-    text: String,
+    text: Cow<'_, str>,
     parsing: Parsing,
     parse: impl FnOnce(String) -> Kept,
 ) -> Option<Kept> {
     if text.len() > MAX_KEPT_FILE_BYTES {
-        return (parsing == Parsing::Parse).then(|| parse(text));
+        return (parsing == Parsing::Parse).then(|| parse(text.into_owned()));
     }
     let memo = memo();
     let hash = {
@@ -143,8 +144,8 @@ fn get_or_parse(
         return None;
     }
     // Parsed outside the lock: another caller never waits for this parse.
-    let entry_text: Box<str> = text.as_str().into();
-    let kept = parse(text);
+    let entry_text: Box<str> = text.as_ref().into();
+    let kept = parse(text.into_owned());
     lock(memo).put(
         hash,
         Entry {
@@ -238,7 +239,7 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &other));
         // One byte more is another text.
         let changed = format!("{text} ");
-        assert!(python("main.py", changed, Parsing::KeptOnly).is_none());
+        assert!(python("main.py", changed.into(), Parsing::KeptOnly).is_none());
     }
 
     #[test]
@@ -258,10 +259,10 @@ mod tests {
     #[test]
     fn large_files_are_parsed_every_time_and_never_kept() {
         let text = format!("x = 1\n{}", "#\n".repeat(MAX_KEPT_FILE_BYTES));
-        let a = python("big.py", text.clone(), Parsing::Parse).unwrap();
-        let b = python("big.py", text.clone(), Parsing::Parse).unwrap();
+        let a = python("big.py", text.as_str().into(), Parsing::Parse).unwrap();
+        let b = python("big.py", text.as_str().into(), Parsing::Parse).unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
-        assert!(python("big.py", text, Parsing::KeptOnly).is_none());
+        assert!(python("big.py", text.into(), Parsing::KeptOnly).is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Loading a project — the validator's only I/O — from a directory or from inline files.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -9,6 +10,9 @@ use super::parsed::{self, Parsing};
 use super::python::PythonFile;
 use super::python::model::DefaultKind;
 use super::requirements::RequirementsFile;
+
+/// A file's text as the loader reads it: borrowed from inline files, owned when read.
+type Text<'a> = Cow<'a, str>;
 
 /// The largest file the loader reads.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
@@ -130,7 +134,7 @@ impl Project {
                 entries.insert(name.to_string());
             }
         }
-        let mut read = |name: &str| read_confined(&root, name);
+        let mut read = |name: &str| Ok(read_confined(&root, name)?.map(Text::Owned));
         Project::assemble(&mut read, entries, Parsing::Parse).map(|p| p.unwrap_or_else(empty))
     }
 
@@ -167,18 +171,23 @@ impl Project {
             .filter_map(|k| k.split('/').next())
             .map(str::to_string)
             .collect();
-        let mut read = |name: &str| -> Result<Option<String>, ProjectError> {
-            Ok(normalize_name(name)
-                .ok()
-                .and_then(|n| clean.get(&n).map(|t| (*t).to_string())))
+        let mut read = |name: &str| {
+            // The loader asks for normalised names mostly: a direct hit needs no work.
+            let text = match clean.get(name) {
+                Some(text) => Some(*text),
+                None => normalize_name(name)
+                    .ok()
+                    .and_then(|n| clean.get(&n).copied()),
+            };
+            Ok::<_, ProjectError>(text.map(Text::Borrowed))
         };
         Project::assemble(&mut read, entries, parsing)
     }
 
     /// The project from what `read` gives; `None` only when `parsing` is
     /// [`Parsing::KeptOnly`] and some file is not kept.
-    fn assemble(
-        read: &mut dyn FnMut(&str) -> Result<Option<String>, ProjectError>,
+    fn assemble<'t>(
+        read: &mut dyn FnMut(&str) -> Result<Option<Text<'t>>, ProjectError>,
         entries: BTreeSet<String>,
         parsing: Parsing,
     ) -> Result<Option<Project>, ProjectError> {
@@ -322,10 +331,10 @@ const MAX_LOCAL_MODULES: usize = 32;
 
 /// The project's own modules `py` imports, transitively (bounded), parsed; `None` when
 /// `parsing` is [`Parsing::KeptOnly`] and one of them is not kept.
-fn local_modules(
+fn local_modules<'t>(
     py: &PythonFile,
     entries: &BTreeSet<String>,
-    read: &mut dyn FnMut(&str) -> Result<Option<String>, ProjectError>,
+    read: &mut dyn FnMut(&str) -> Result<Option<Text<'t>>, ProjectError>,
     parsing: Parsing,
 ) -> Option<Vec<Arc<PythonFile>>> {
     let mut seen: BTreeSet<String> = BTreeSet::from([py.path.clone()]);
