@@ -219,16 +219,17 @@ pub fn router(
             get(auth::protected_resource_metadata),
         )
         .with_state(authn);
+    // One layer for every check (see `protect`): each layer clones the service it wraps on
+    // every request.
+    let checks = Arc::new(Checks {
+        guard,
+        messages,
+        fast,
+    });
     let protected = Router::new()
         .nest_service("/mcp", mcp)
-        .layer(middleware::from_fn_with_state(fast, fast_call::answer))
-        .layer(middleware::from_fn(metrics::observe))
         .merge(metadata)
-        .layer(middleware::from_fn_with_state(
-            messages,
-            message::check_message,
-        ))
-        .layer(middleware::from_fn_with_state(guard.clone(), check_request));
+        .layer(middleware::from_fn_with_state(checks, protect));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(metrics::readyz).with_state(ready_state))
@@ -250,7 +251,42 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Next) -> Response {
+/// What the protected routes' checks use.
+struct Checks {
+    guard: Arc<Guard>,
+    messages: Arc<message::MessageLimits>,
+    fast: Arc<fast_call::FastCall>,
+}
+
+/// The checks of the protected routes, in order: Host/Origin, authentication and the
+/// declared body length (`check_request`); the message checks and a tool call's in-flight
+/// slot (`message::check_message`); then, for `/mcp`, the metrics watch and audit line
+/// (`metrics::observe`) around the fast path (`fast_call::answer`), which answers plain
+/// calls and passes anything else to rmcp's service.
+async fn protect(State(c): State<Arc<Checks>>, req: Request<Body>, next: Next) -> Response {
+    let fast = c.fast.clone();
+    check_request(&c.guard, req, |req| {
+        message::check_message(&c.messages, req, |req| async move {
+            if is_mcp_path(req.uri().path()) {
+                metrics::observe(req, |req| fast_call::answer(fast, req, next)).await
+            } else {
+                next.run(req).await
+            }
+        })
+    })
+    .await
+}
+
+/// The paths the MCP service is nested at.
+fn is_mcp_path(path: &str) -> bool {
+    path == "/mcp" || path.starts_with("/mcp/")
+}
+
+async fn check_request<F, Fut>(g: &Guard, req: Request<Body>, inner: F) -> Response
+where
+    F: FnOnce(Request<Body>) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let headers = req.headers();
     // 1. DNS-rebinding protection first: a forged Host/Origin learns nothing else.
     let mut hosts = headers.get_all(header::HOST).iter();
@@ -325,7 +361,7 @@ async fn check_request(State(g): State<Arc<Guard>>, req: Request<Body>, next: Ne
             &format!("request body larger than {} bytes", g.max_body_bytes),
         );
     }
-    next.run(req).await
+    inner(req).await
 }
 
 /// Splits `host[:port]` / `[v6]:port` into (host, port).

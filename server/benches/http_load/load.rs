@@ -21,6 +21,9 @@ pub enum Phase {
     Healthz,
     GetDocs,
     Validate,
+    /// `validate_pipeline` with main.py different on every request (an agent's edit loop:
+    /// cog.yaml and requirements.txt unchanged).
+    ValidateEdited,
 }
 
 impl Phase {
@@ -29,6 +32,9 @@ impl Phase {
             Phase::Healthz => "GET /healthz",
             Phase::GetDocs => "tools/call get_docs (cached section)",
             Phase::Validate => "tools/call validate_pipeline (3 inline files)",
+            Phase::ValidateEdited => {
+                "tools/call validate_pipeline (3 inline files, main.py edited every request)"
+            }
         }
     }
 }
@@ -42,17 +48,33 @@ pub struct Spec {
     pub body: Bytes,
     /// A JSON-RPC call: a 2xx answer must carry a successful tool result.
     pub rpc: bool,
+    /// Where in the body [`EDIT_DIGITS`] digits are rewritten with a number new on every
+    /// request (`None`: the same body every time).
+    pub edit_slot: Option<usize>,
 }
 
+/// The width of the number an edited body carries.
+pub const EDIT_DIGITS: usize = 12;
+
 impl Spec {
-    fn build(&self) -> Request<Full<Bytes>> {
+    /// The request; an edited body carries `serial`.
+    fn build(&self, serial: u64) -> Request<Full<Bytes>> {
         let mut b = Request::builder()
             .method(self.method.clone())
             .uri(self.path);
         for (k, v) in &self.headers {
             b = b.header(*k, v);
         }
-        b.body(Full::new(self.body.clone())).expect("request")
+        let body = match self.edit_slot {
+            None => self.body.clone(),
+            Some(at) => {
+                let mut edited = self.body.to_vec();
+                let digits = format!("{serial:0EDIT_DIGITS$}");
+                edited[at..at + EDIT_DIGITS].copy_from_slice(&digits.as_bytes()[..EDIT_DIGITS]);
+                Bytes::from(edited)
+            }
+        };
+        b.body(Full::new(body)).expect("request")
     }
 }
 
@@ -141,8 +163,9 @@ pub async fn run(
     let stop = Arc::new(AtomicBool::new(false));
     let spec = Arc::new(spec);
     let tasks: Vec<_> = (0..connections)
-        .map(|_| {
+        .map(|index| {
             tokio::spawn(connection(
+                index as u64,
                 addr,
                 spec.clone(),
                 measuring.clone(),
@@ -225,12 +248,15 @@ fn per_request(ticks: u64, requests: u64) -> f64 {
 }
 
 async fn connection(
+    index: u64,
     addr: SocketAddr,
     spec: Arc<Spec>,
     measuring: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
 ) -> Tally {
     let mut tally = Tally::default();
+    // Distinct per connection and per request (edited bodies).
+    let mut serial = index * 1_000_000_000;
     'connect: while !stop.load(Ordering::Acquire) {
         let stream = match tokio::net::TcpStream::connect(addr).await {
             Ok(s) => s,
@@ -257,7 +283,8 @@ async fn connection(
             }
             let started = Instant::now();
             let answer = async {
-                let resp = sender.send_request(spec.build()).await?;
+                serial += 1;
+                let resp = sender.send_request(spec.build(serial)).await?;
                 let status = resp.status().as_u16();
                 let body = resp.into_body().collect().await?.to_bytes();
                 Ok::<_, hyper::Error>((status, body))

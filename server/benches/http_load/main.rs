@@ -5,7 +5,11 @@
 //!
 //! - `GET /healthz` — the HTTP floor of the same listener;
 //! - `tools/call get_docs` on a cached section of ≈ 5.7 k characters;
-//! - `tools/call validate_pipeline` with three small inline files (one model, schema cached).
+//! - `tools/call validate_pipeline` with three small inline files (one model, schema cached);
+//! - the same with main.py different on every request (a comment line carries a new number):
+//!   an agent's edit loop, where cog.yaml and requirements.txt stay the same. Files parsed
+//!   before are kept by content (`tools/src/validate/parsed.rs`), so the first validate phase
+//!   measures a project seen before and this one a project whose main.py is new.
 //!
 //! Prints, per phase: requests/s, p50/p99 latency, non-2xx responses by status, tool-level
 //! failures (a 2xx whose JSON-RPC answer is an error or `isError: true`), the server's peak
@@ -116,7 +120,12 @@ fn main() {
     }
     println!("server RSS idle (warm cache): {:.1} MB", target.rss_mb());
 
-    let phases = [Phase::Healthz, Phase::GetDocs, Phase::Validate];
+    let phases = [
+        Phase::Healthz,
+        Phase::GetDocs,
+        Phase::Validate,
+        Phase::ValidateEdited,
+    ];
     let mut results: Vec<PhaseResult> = Vec::new();
     for phase in phases {
         let warm = Duration::from_secs_f64(opts.warmup);

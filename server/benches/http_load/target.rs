@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Options,
-    load::{Phase, Spec},
+    load::{EDIT_DIGITS, Phase, Spec},
 };
 
 const TOKEN: &str = "bench-token-6f1d2c";
@@ -115,7 +115,7 @@ impl Target {
             .unwrap_or_else(|| panic!("no section titled {SECTION_TITLE:?} in {outline}"));
         let got = self.succeed("get_docs", json!({"section": id})).await;
         assert!(got.to_string().len() > SECTION_CHARS, "{got}");
-        let report = self.succeed("validate_pipeline", validate_args()).await;
+        let report = self.succeed("validate_pipeline", validate_args("")).await;
         assert!(report.is_object(), "{report}");
         self.section_id = id;
     }
@@ -140,9 +140,20 @@ impl Target {
                 headers: vec![("host", self.addr.to_string())],
                 body: Bytes::new(),
                 rpc: false,
+                edit_slot: None,
             },
             Phase::GetDocs => self.tool_call("get_docs", &json!({"section": self.section_id})),
-            Phase::Validate => self.tool_call("validate_pipeline", &validate_args()),
+            Phase::Validate => self.tool_call("validate_pipeline", &validate_args("")),
+            Phase::ValidateEdited => {
+                let marker = "9".repeat(EDIT_DIGITS);
+                let mut spec = self.tool_call(
+                    "validate_pipeline",
+                    &validate_args(&format!("# edit {marker}\n")),
+                );
+                spec.edit_slot = memchr::memmem::find(&spec.body, marker.as_bytes());
+                assert!(spec.edit_slot.is_some(), "the edit marker is in the body");
+                spec
+            }
         }
     }
 
@@ -173,6 +184,7 @@ impl Target {
             headers,
             body: Bytes::from(body.to_string()),
             rpc: true,
+            edit_slot: None,
         }
     }
 
@@ -303,13 +315,13 @@ fn find_section(v: &Value, title: &str) -> Option<String> {
     }
 }
 
-/// Three small inline files: a one-model pipeline.
-fn validate_args() -> Value {
+/// Three small inline files: a one-model pipeline, main.py starting with `head`.
+fn validate_args(head: &str) -> Value {
     json!({"files": {
         "cog.yaml": "build:\n  python_version: \"3.12\"\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n",
         "requirements.txt": "replicate>=1.1.0b1,<2.0.0a1\n",
         "main.py": format!(
-            "import replicate\n\necho = replicate.use(\"{MODEL}\")\n\n\ndef run(text: str) -> str:\n    return echo(text=text)\n"
+            "{head}import replicate\n\necho = replicate.use(\"{MODEL}\")\n\n\ndef run(text: str) -> str:\n    return echo(text=text)\n"
         ),
     }})
 }

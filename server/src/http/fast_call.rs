@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderMap, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -125,9 +125,9 @@ impl FastCall {
     }
 }
 
-/// The middleware (innermost: after Host/Origin, auth and the message checks, holding the
-/// in-flight slot those took).
-pub async fn answer(State(fast): State<Arc<FastCall>>, mut req: Request, next: Next) -> Response {
+/// The innermost check (after Host/Origin, auth and the message checks, holding the
+/// in-flight slot those took): answers a plain call, else passes it to rmcp (`next`).
+pub async fn answer(fast: Arc<FastCall>, mut req: Request, next: Next) -> Response {
     // The message checks parsed the body already; rmcp's path reads the body itself.
     let parsed = req.extensions_mut().remove::<ParsedMessage>();
     let (Some((version, standard)), Some(ParsedMessage(value))) =

@@ -4,13 +4,12 @@
 //! transport prescribes for input the server cannot accept), the caller's scope (403), and for
 //! `tools/call` a slot among the in-flight tool calls, after a bounded wait (`admission`).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderValue, Method, StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
@@ -51,14 +50,15 @@ pub fn rpc_error(status: StatusCode, id: Value, code: i64, message: &str) -> Res
         .into_response()
 }
 
-/// The middleware (after Host/Origin checks and authentication).
-pub async fn check_message(
-    State(limits): State<Arc<MessageLimits>>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// The message checks (after Host/Origin checks and authentication), then `inner` with the
+/// request (holding the in-flight slot of a tool call until `inner`'s response is made).
+pub async fn check_message<F, Fut>(limits: &MessageLimits, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     if req.method() != Method::POST {
-        return next.run(req).await;
+        return inner(req).await;
     }
     let (parts, body) = req.into_parts();
     let seq = parts.extensions.get::<RequestSeq>().cloned();
@@ -114,9 +114,7 @@ pub async fn check_message(
     };
     parts.extensions.insert(info);
     parts.extensions.insert(ParsedMessage(value));
-    let resp = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let resp = inner(Request::from_parts(parts, Body::from(bytes))).await;
     drop(permit);
     resp
 }

@@ -19,7 +19,6 @@ use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
     http::{StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -262,9 +261,13 @@ fn bounded(kind: usize, value: &str) -> String {
 
 /// Times an MCP request until its response body ends, then records it (and, for a tool
 /// call, writes the audit line).
-pub async fn observe(req: Request, next: Next) -> Response {
+pub async fn observe<F, Fut>(req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let Some(info) = req.extensions().get::<CallInfo>().cloned() else {
-        return next.run(req).await;
+        return inner(req).await;
     };
     let principal = req.extensions().get::<Principal>().cloned();
     let watch = Watch {
@@ -276,7 +279,7 @@ pub async fn observe(req: Request, next: Next) -> Response {
         recorded: false,
     };
     metrics::gauge!("mcp_pipelines_in_flight_requests").increment(1.0);
-    let resp = next.run(req).await;
+    let resp = inner(req).await;
     let (parts, body) = resp.into_parts();
     let mut watch = watch;
     watch.status = parts.status.as_u16();
