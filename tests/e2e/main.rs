@@ -58,5 +58,6 @@ mod schema_tools;
 mod stdio;
 mod validate_file_list;
 mod validate_flow;
+mod validate_kept;
 mod validate_rules;
 mod validate_tools;
