@@ -229,7 +229,9 @@ impl CallInfo {
             .unwrap_or("response");
         let tool = (method == "tools/call")
             .then(|| {
-                msg.pointer("/params/name")
+                // Not `pointer`: it allocates each path segment, on every request.
+                msg.get("params")
+                    .and_then(|p| p.get("name"))
                     .and_then(serde_json::Value::as_str)
             })
             .flatten();

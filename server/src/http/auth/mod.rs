@@ -155,7 +155,11 @@ impl Auth {
 /// The scope one JSON-RPC message needs.
 fn scope_needed(msg: &Value) -> &'static str {
     let run = msg.get("method").and_then(Value::as_str) == Some("tools/call")
-        && msg.pointer("/params/name").and_then(Value::as_str) == Some("run_locally");
+        && msg
+            .get("params")
+            .and_then(|p| p.get("name"))
+            .and_then(Value::as_str)
+            == Some("run_locally");
     if run { SCOPE_RUN } else { SCOPE_READ }
 }
 
