@@ -388,7 +388,7 @@ pub(crate) fn parse_predict(value: &str) -> Option<PredictTarget> {
     let valid_ident = !function.is_empty()
         && !function.starts_with(|c: char| c.is_ascii_digit())
         && function.chars().all(|c| c.is_alphanumeric() || c == '_');
-    if !file.ends_with(".py") || file.len() <= 3 || !valid_ident || normalize_name(file).is_err() {
+    if !file.ends_with(".py") || file.len() <= 3 || !valid_ident {
         return None;
     }
     Some(PredictTarget {
@@ -399,6 +399,10 @@ pub(crate) fn parse_predict(value: &str) -> Option<PredictTarget> {
 
 /// `./a/b.py` → `a/b.py`; refuses absolute paths and `..`.
 fn normalize_name(name: &str) -> Result<String, ProjectError> {
+    // A plain name (no separator, not `.` or `..`) is its own normal form: the usual case.
+    if !name.is_empty() && !name.contains('/') && name != "." && name != ".." {
+        return Ok(name.to_string());
+    }
     let invalid = || ProjectError::InvalidFileName {
         name: name.to_string(),
     };

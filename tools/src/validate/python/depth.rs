@@ -10,10 +10,14 @@
 /// How deep a Python expression may nest.
 pub const NESTING_LIMIT: usize = 200;
 
-/// Keywords that add a level to the tree of the expression they appear in.
-const NESTING_KEYWORDS: &[&[u8]] = &[
-    b"lambda", b"not", b"await", b"and", b"or", b"if", b"else", b"in", b"is", b"yield",
-];
+/// Keywords that add a level to the tree of the expression they appear in (a `match`, not a
+/// list search: it is asked for every name in the source).
+fn is_nesting_keyword(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"lambda" | b"not" | b"await" | b"and" | b"or" | b"if" | b"else" | b"in" | b"is" | b"yield"
+    )
+}
 
 /// The byte offset where the estimated depth first exceeds `limit`, if it does.
 pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
@@ -76,7 +80,7 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
                 if i < bytes.len() && matches!(bytes[i], b'"' | b'\'') && word.len() <= 3 {
                     continue; // a string prefix: f"…", rb'…'
                 }
-                if NESTING_KEYWORDS.contains(&word) {
+                if is_nesting_keyword(word) {
                     bump(&mut chains, &mut total);
                     if total > limit {
                         return Some(start);
@@ -100,6 +104,7 @@ const SHALLOW_COLONS_PER_LINE: usize = 4;
 
 /// Past the comment, string or backslash escape starting at `i` (a comment ends before its
 /// newline; a backslash continues a line or is stray); `None` when `bytes[i]` starts none.
+#[inline]
 fn skip_trivia(bytes: &[u8], i: usize) -> Option<usize> {
     match bytes.get(i)? {
         b'#' => Some(
