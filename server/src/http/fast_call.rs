@@ -336,8 +336,9 @@ fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> 
     if !plain {
         return None;
     }
-    if let Some(decoded) = simple_call(&value) {
-        return Some(decoded);
+    if simple_envelope(&value).is_some() {
+        // Anything it cannot decode goes to rmcp's service, which decodes the body itself.
+        return simple_call(value);
     }
     match serde_json::from_value::<ClientJsonRpcMessage>(value).ok()? {
         JsonRpcMessage::Request(r) if matches!(r.request, ClientRequest::CallToolRequest(_)) => {
@@ -350,9 +351,11 @@ fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> 
 /// The call in the simplest envelope (members `jsonrpc`, `id`, `method`, `params` only),
 /// decoded straight into its parameters: what rmcp's decoding of the whole message gives
 /// for it, without buffering the message through serde's untyped content first. `None`
-/// for anything else, which rmcp then decodes (and refuses as it does).
-fn simple_call(value: &Value) -> Option<(RequestId, ClientRequest)> {
-    let (id, params) = simple_envelope(value)?;
+/// for anything else, which rmcp then decodes (and refuses as it does). The params are
+/// moved out of the message, not copied.
+fn simple_call(mut value: Value) -> Option<(RequestId, ClientRequest)> {
+    let (id, _) = simple_envelope(&value)?;
+    let params = value.as_object_mut()?.remove("params")?;
     let mut params = CallToolRequestParams::deserialize(params).ok()?;
     // As rmcp decodes it: `_meta` goes to the request's extensions, not its params.
     let meta = params.meta.take();
