@@ -62,7 +62,7 @@ where
     }
     let (parts, body) = req.into_parts();
     let seq = parts.extensions.get::<RequestSeq>().cloned();
-    let bytes = match read_body(&limits, body, seq).await {
+    let bytes = match read_body(limits, body, seq).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
