@@ -27,11 +27,13 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
     let mut total = 0usize; // open brackets + the sum of `chains`
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(next) = skip_trivia(bytes, i) {
+        let b = bytes[i];
+        if starts_trivia(b)
+            && let Some(next) = skip_trivia(bytes, i)
+        {
             i = next;
             continue;
         }
-        let b = bytes[i];
         match b {
             b'(' | b'[' | b'{' => {
                 chains.push(0);
@@ -102,9 +104,14 @@ pub(crate) fn too_deep(source: &str, limit: usize) -> Option<usize> {
 /// [`is_shallow`] (`if x: return lambda y: y` holds two).
 const SHALLOW_COLONS_PER_LINE: usize = 4;
 
+/// Whether `b` may start what [`skip_trivia`] skips (tested first: most bytes do not, and the
+/// call costs more than the test).
+fn starts_trivia(b: u8) -> bool {
+    matches!(b, b'#' | b'"' | b'\'' | b'\\')
+}
+
 /// Past the comment, string or backslash escape starting at `i` (a comment ends before its
 /// newline; a backslash continues a line or is stray); `None` when `bytes[i]` starts none.
-#[inline]
 fn skip_trivia(bytes: &[u8], i: usize) -> Option<usize> {
     match bytes.get(i)? {
         b'#' => Some(
@@ -145,7 +152,9 @@ pub(crate) fn is_shallow(source: &str, limit: usize) -> bool {
             }
             at_line_start = false;
         }
-        if let Some(next) = skip_trivia(bytes, i) {
+        if starts_trivia(b)
+            && let Some(next) = skip_trivia(bytes, i)
+        {
             i = next;
             continue;
         }
