@@ -107,6 +107,9 @@ pub(crate) fn apply_noqa(project: &Project, diagnostics: &mut Vec<Diagnostic>) {
 /// [`MAX_PER_FILE`] in a file; what is cut becomes one "… and N more" finding. Expects the
 /// diagnostics sorted by file and position.
 pub(crate) fn cap(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    if diagnostics.len() <= MAX_PER_RULE_PER_FILE.min(MAX_PER_FILE) {
+        return diagnostics; // no count can exceed a limit
+    }
     let mut per_rule: HashMap<(String, String), usize> = HashMap::new();
     let mut per_file: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::with_capacity(diagnostics.len().min(4 * MAX_PER_FILE));

@@ -20,6 +20,9 @@ pub(crate) fn check_pin(ctx: &Context<'_>, package: &str, required: &str, out: &
     let Some(relation) = relation_to_required(&line.text, &line.specifiers, required) else {
         return;
     };
+    if !line.is_url && relation.overlaps && !relation.allows_outside {
+        return; // within the spec: nothing to say
+    }
     let at = Location::new(reqs.path.clone(), line.line, line.column);
     let wanted = format!("{package}{required}");
     if line.is_url {

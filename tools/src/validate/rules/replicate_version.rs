@@ -33,7 +33,6 @@ declare_rule! {
 
 fn check(ctx: &Context<'_>, out: &mut Findings) {
     let required = &ctx.rulebook.replicate_requirement.value;
-    let wanted = format!("replicate{required}");
     let listed = ctx
         .project
         .requirements
@@ -68,6 +67,7 @@ fn check(ctx: &Context<'_>, out: &mut Findings) {
             ("requirements.txt".to_string(), "", at)
         }
     };
+    let wanted = format!("replicate{required}");
     let new = edit::append_line(old, &wanted);
     out.push(
         Finding::new(
