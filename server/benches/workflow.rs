@@ -20,9 +20,12 @@
 //! Options after `--`: `--bin PATH` to measure another build, `--cache DIR` for the venvs,
 //! `--show` to print each tool's text output, `--no-run` to stop before `run_locally` (no
 //! Python needed), `--tour` to also call the other read-only tools after the memory figure
-//! (`fetch_llms_txt`, `get_docs` three ways; not counted: `scripts/text-order` uses it). Also prints the server's resident memory after fetching, scaffolding and
-//! validating (before `run_locally`), anonymous and file-backed (mostly the binary's code:
-//! see `server/build/link.rs`); target (issue 24) ≤ 15 MB.
+//! (`fetch_llms_txt`, a `scaffold_pipeline` from `models` alone and its validation, `get_docs`
+//! three ways; not counted) and to run the server at its default log level instead of `warn`
+//! (`scripts/text-order` profiles this session). Also prints the server's resident memory
+//! after fetching, scaffolding and validating (before `run_locally`), anonymous and
+//! file-backed (mostly the binary's code: see `server/build/link.rs`); target (issue 24)
+//! ≤ 15 MB.
 //! `run_locally` needs a Python ≥ 3.12 (`MCP_PIPELINES_PYTHON`, else discovered).
 
 #![allow(
@@ -291,6 +294,14 @@ fn build(env: &Env, s: &Scenario) -> (Vec<Call>, Extra) {
     if env.tour {
         let mut uncounted = Vec::new();
         server.call(&mut uncounted, "fetch_llms_txt", json!({}));
+        let skeleton = format!("{}-skeleton", s.dir);
+        let models = json!({"path": skeleton, "models": s.models});
+        server.call(&mut uncounted, "scaffold_pipeline", models);
+        server.call(
+            &mut uncounted,
+            "validate_pipeline",
+            json!({"path": skeleton}),
+        );
         for args in [
             json!({}),
             json!({"section": "cog/outputs"}),
@@ -408,7 +419,8 @@ impl Server {
             .env("MCP_PIPELINES_COG_DOCS_URL", env.docs.url(Doc::Cog))
             .env("REPLICATE_BASE_URL", &env.replicate.base_url)
             .env("REPLICATE_API_TOKEN", FAKE_TOKEN)
-            .env("RUST_LOG", "warn")
+            // The tour profiles what a default session runs: the default log level.
+            .env("RUST_LOG", if env.tour { "info" } else { "warn" })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
