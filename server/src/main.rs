@@ -10,6 +10,7 @@ mod fallback;
 mod handler;
 mod http;
 mod jsonrpc;
+mod malloc;
 mod prompts;
 mod render;
 mod state;
@@ -40,6 +41,9 @@ fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
+    if cli.stdio {
+        malloc::fix_thresholds();
+    }
     let cli_verb = !matches!(cli.command, None | Some(Command::Serve(_)));
     init_tracing(cli_verb && !cli.verbose && std::env::var_os("RUST_LOG").is_none());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
