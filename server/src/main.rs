@@ -29,6 +29,10 @@ use crate::{
 };
 
 fn main() -> ExitCode {
+    // First, before any work that the second run would repeat.
+    if malloc::stdio_requested(std::env::args_os().skip(1)) {
+        malloc::fix_thresholds();
+    }
     let json_errors = json_requested(std::env::args_os().skip(1));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -41,9 +45,6 @@ fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
-    if cli.stdio {
-        malloc::fix_thresholds();
-    }
     let cli_verb = !matches!(cli.command, None | Some(Command::Serve(_)));
     init_tracing(cli_verb && !cli.verbose && std::env::var_os("RUST_LOG").is_none());
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -13,6 +13,13 @@
 //! glibc's adjustment (fewer system calls under load). If the run cannot happen (no
 //! `/proc/self/exe`), the session goes on as it is.
 
+/// Whether the command line asks for `--stdio` (before any `--`); checked before clap
+/// parses it, so the first run does as little as it can. A `--stdio` that turns out to be
+/// another flag's value only costs the second run.
+pub fn stdio_requested(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.take_while(|a| a != "--").any(|a| a == "--stdio")
+}
+
 /// Replaces this process with itself, same arguments, `MALLOC_TRIM_THRESHOLD_` set, unless
 /// the environment already tunes malloc; returns only when it does not.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
