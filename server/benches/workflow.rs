@@ -21,8 +21,8 @@
 //! `--show` to print each tool's text output, `--no-run` to stop before `run_locally` (no
 //! Python needed), `--tour` to also call the other read-only tools after the memory figure
 //! (`fetch_llms_txt`, a `scaffold_pipeline` from `models` alone and its validation, `get_docs`
-//! three ways; not counted) and to run the server at its default log level instead of `warn`
-//! (`scripts/text-order` profiles this session). Also prints the server's resident memory
+//! three ways; not counted) and to run the server without `RUST_LOG=warn`, at its default
+//! log level (`scripts/text-order` profiles this session). Also prints the server's resident memory
 //! after fetching, scaffolding and validating (before `run_locally`), anonymous and
 //! file-backed (mostly the binary's code: see `server/build/link.rs`); target (issue 24)
 //! ≤ 15 MB.
@@ -419,8 +419,6 @@ impl Server {
             .env("MCP_PIPELINES_COG_DOCS_URL", env.docs.url(Doc::Cog))
             .env("REPLICATE_BASE_URL", &env.replicate.base_url)
             .env("REPLICATE_API_TOKEN", FAKE_TOKEN)
-            // The tour profiles what a default session runs: the default log level.
-            .env("RUST_LOG", if env.tour { "info" } else { "warn" })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -438,6 +436,10 @@ impl Server {
             if let Some(v) = std::env::var_os(var) {
                 cmd.env(var, v);
             }
+        }
+        // The tour profiles what a default session runs: no RUST_LOG, the default level.
+        if !env.tour {
+            cmd.env("RUST_LOG", "warn");
         }
         let mut child = cmd.spawn().expect("spawn mcp-pipelines --stdio");
         let stdin = child.stdin.take();
