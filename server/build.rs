@@ -1,10 +1,15 @@
 //! Embeds every `prompts/*.md` and `prompts/guide/*.md` file at build time, so adding a
-//! prompt or a guide needs no code change.
+//! prompt or a guide needs no code change; and sets the release binary's link arguments
+//! (`build/link.rs`).
 
 use std::{env, fs, io, path::PathBuf};
 
+#[path = "build/link.rs"]
+mod link;
+
 fn main() -> io::Result<()> {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(io::Error::other)?);
+    link::configure(&manifest);
     let dir = manifest.join("../prompts");
     let mut out = embed(
         &dir,

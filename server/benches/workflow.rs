@@ -19,8 +19,13 @@
 //! Run: `cargo bench -p mcp-pipelines --bench workflow` (or `--profile dev` on a slow box).
 //! Options after `--`: `--bin PATH` to measure another build, `--cache DIR` for the venvs,
 //! `--show` to print each tool's text output, `--no-run` to stop before `run_locally` (no
-//! Python needed). Also prints the server's resident memory after fetching, scaffolding and
-//! validating (before `run_locally`); target (issue 24) ≤ 15 MB.
+//! Python needed), `--tour` to also call the other read-only tools after the memory figure
+//! (`fetch_llms_txt`, a `scaffold_pipeline` from `models` alone and its validation, `get_docs`
+//! three ways; not counted) and to run the server without `RUST_LOG=warn`, at its default
+//! log level (`scripts/text-order` profiles this session). Also prints the server's resident memory
+//! after fetching, scaffolding and validating (before `run_locally`), anonymous and
+//! file-backed (mostly the binary's code: see `server/build/link.rs`); target (issue 24)
+//! ≤ 15 MB.
 //! `run_locally` needs a Python ≥ 3.12 (`MCP_PIPELINES_PYTHON`, else discovered).
 
 #![allow(
@@ -120,6 +125,7 @@ fn main() {
     let mut cache: Option<PathBuf> = None;
     let mut show = false;
     let mut no_run = false;
+    let mut tour = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -127,6 +133,7 @@ fn main() {
             "--cache" => cache = args.next().map(PathBuf::from),
             "--show" => show = true,
             "--no-run" => no_run = true,
+            "--tour" => tour = true,
             _ => {} // cargo passes --bench; ignore anything else
         }
     }
@@ -156,6 +163,7 @@ fn main() {
             replicate: &replicate,
             show,
             no_run,
+            tour,
         };
         let (calls, extra) = build(&env, &scenario);
         report(&scenario, &calls, &extra);
@@ -214,6 +222,7 @@ struct Env<'a> {
     replicate: &'a FakeReplicate,
     show: bool,
     no_run: bool,
+    tour: bool,
 }
 
 /// The first words of the rules digest.
@@ -276,11 +285,31 @@ fn build(env: &Env, s: &Scenario) -> (Vec<Call>, Extra) {
         text(&validation)
     );
     let (rss, hwm) = (server.memory_mb("VmRSS:"), server.memory_mb("VmHWM:"));
+    let (anon, file) = (server.memory_mb("RssAnon:"), server.memory_mb("RssFile:"));
     println!(
-        "{}: server RSS after fetch, schema, scaffold, validate: {rss:.1} MB (peak {hwm:.1} MB; target <= {TARGET_RSS_MB} MB: {})",
+        "{}: server RSS after fetch, schema, scaffold, validate: {rss:.1} MB (anonymous {anon:.1}, file {file:.1}; peak {hwm:.1} MB; target <= {TARGET_RSS_MB} MB: {})",
         s.name,
         verdict(hwm <= TARGET_RSS_MB)
     );
+    if env.tour {
+        let mut uncounted = Vec::new();
+        server.call(&mut uncounted, "fetch_llms_txt", json!({}));
+        let skeleton = format!("{}-skeleton", s.dir);
+        let models = json!({"path": skeleton, "models": s.models});
+        server.call(&mut uncounted, "scaffold_pipeline", models);
+        server.call(
+            &mut uncounted,
+            "validate_pipeline",
+            json!({"path": skeleton}),
+        );
+        for args in [
+            json!({}),
+            json!({"section": "cog/outputs"}),
+            json!({"query": "replicate.use"}),
+        ] {
+            server.call(&mut uncounted, "get_docs", args);
+        }
+    }
     if env.no_run {
         let extra = Extra {
             digests: prompt_text.matches(DIGEST_HEAD).count() + server.digests,
@@ -390,7 +419,6 @@ impl Server {
             .env("MCP_PIPELINES_COG_DOCS_URL", env.docs.url(Doc::Cog))
             .env("REPLICATE_BASE_URL", &env.replicate.base_url)
             .env("REPLICATE_API_TOKEN", FAKE_TOKEN)
-            .env("RUST_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -408,6 +436,10 @@ impl Server {
             if let Some(v) = std::env::var_os(var) {
                 cmd.env(var, v);
             }
+        }
+        // The tour profiles what a default session runs: no RUST_LOG, the default level.
+        if !env.tour {
+            cmd.env("RUST_LOG", "warn");
         }
         let mut child = cmd.spawn().expect("spawn mcp-pipelines --stdio");
         let stdin = child.stdin.take();

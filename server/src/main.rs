@@ -10,6 +10,7 @@ mod fallback;
 mod handler;
 mod http;
 mod jsonrpc;
+mod malloc;
 mod prompts;
 mod render;
 mod state;
@@ -28,6 +29,10 @@ use crate::{
 };
 
 fn main() -> ExitCode {
+    // First, before any work that the second run would repeat.
+    if malloc::stdio_requested(std::env::args_os().skip(1)) {
+        malloc::fix_thresholds();
+    }
     let json_errors = json_requested(std::env::args_os().skip(1));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -362,3 +362,36 @@ fn a_cancelled_call_drops_its_upstream_request_and_the_session_continues() {
     let (status, _, _) = server.close();
     assert!(status.success());
 }
+
+/// A stdio server runs with glibc's malloc thresholds fixed (server/src/malloc.rs): it runs
+/// itself again with `MALLOC_TRIM_THRESHOLD_` at glibc's default, in the same process (the
+/// id the client spawned answers the handshake); a malloc setting of the caller's is left as
+/// it is, without a second run.
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn stdio_runs_with_fixed_malloc_thresholds_unless_the_caller_tunes_malloc() {
+    for caller in [None, Some(("MALLOC_TOP_PAD_", "65536"))] {
+        let mut sandbox = Sandbox::new();
+        if let Some((key, value)) = caller {
+            sandbox = sandbox.var(key, value);
+        }
+        let mut server = StdioServer::start(&sandbox);
+        server.handshake();
+        let environ = std::fs::read(format!("/proc/{}/environ", server.child.id())).unwrap();
+        let environ = String::from_utf8_lossy(&environ).into_owned();
+        let vars: Vec<&str> = environ.split('\0').collect();
+        let ours = vars
+            .iter()
+            .find_map(|v| v.strip_prefix("MALLOC_TRIM_THRESHOLD_="));
+        match caller {
+            None => assert_eq!(ours, Some("131072"), "environment: {vars:?}"),
+            Some((key, value)) => {
+                assert_eq!(ours, None, "environment: {vars:?}");
+                assert!(vars.contains(&format!("{key}={value}").as_str()));
+            }
+        }
+        let (status, lines, stderr) = server.close();
+        assert!(status.success(), "exit {status:?}; stderr:\n{stderr}");
+        assert_pure(&lines, &stderr);
+    }
+}
