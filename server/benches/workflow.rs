@@ -309,6 +309,44 @@ fn build(env: &Env, s: &Scenario) -> (Vec<Call>, Extra) {
         ] {
             server.call(&mut uncounted, "get_docs", args);
         }
+        // What an SDK client also asks (the Python SDK lists the tools to check results
+        // against their output schemas), and an inline validation of the same project.
+        for method in ["tools/list", "prompts/list"] {
+            server.request(method, json!({}));
+        }
+        let files: serde_json::Map<String, Value> = ["cog.yaml", "requirements.txt", "main.py"]
+            .iter()
+            .filter_map(|f| {
+                let text = std::fs::read_to_string(Path::new(&skeleton).join(f)).ok()?;
+                Some(((*f).to_string(), Value::String(text)))
+            })
+            .collect();
+        server.call(&mut uncounted, "validate_pipeline", json!({"files": files}));
+        // The same in the shape of protocol 2026-07-28, as the current Python SDK sends
+        // (`server/discover`, the client's version, info and capabilities in every `_meta`).
+        let meta = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "workflow-bench", "version": "0"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        });
+        server.request("server/discover", json!({"_meta": meta}));
+        server.request("tools/list", json!({"_meta": meta}));
+        for (name, args) in [
+            ("fetch_llms_txt", json!({})),
+            ("fetch_model_schema", json!({"models": s.models})),
+            (
+                "scaffold_pipeline",
+                json!({"path": format!("{skeleton}-2"), "models": s.models}),
+            ),
+            ("validate_pipeline", json!({"path": skeleton})),
+            ("validate_pipeline", json!({"files": files})),
+            ("get_docs", json!({"section": "cog/outputs"})),
+        ] {
+            server.request(
+                "tools/call",
+                json!({"name": name, "arguments": args, "_meta": meta}),
+            );
+        }
     }
     if env.no_run {
         let extra = Extra {
