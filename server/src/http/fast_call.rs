@@ -336,9 +336,9 @@ fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> 
     if !plain {
         return None;
     }
-    if simple_envelope(&value).is_some() {
+    if let Some((id, _)) = simple_envelope(&value) {
         // Anything it cannot decode goes to rmcp's service, which decodes the body itself.
-        return simple_call(value);
+        return simple_call(id, value);
     }
     match serde_json::from_value::<ClientJsonRpcMessage>(value).ok()? {
         JsonRpcMessage::Request(r) if matches!(r.request, ClientRequest::CallToolRequest(_)) => {
@@ -348,13 +348,12 @@ fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> 
     }
 }
 
-/// The call in the simplest envelope (members `jsonrpc`, `id`, `method`, `params` only),
-/// decoded straight into its parameters: what rmcp's decoding of the whole message gives
-/// for it, without buffering the message through serde's untyped content first. `None`
-/// for anything else, which rmcp then decodes (and refuses as it does). The params are
-/// moved out of the message, not copied.
-fn simple_call(mut value: Value) -> Option<(RequestId, ClientRequest)> {
-    let (id, _) = simple_envelope(&value)?;
+/// The call with id `id` in the simplest envelope (members `jsonrpc`, `id`, `method`,
+/// `params` only; [`simple_envelope`] said so), decoded straight into its parameters: what
+/// rmcp's decoding of the whole message gives for it, without buffering the message through
+/// serde's untyped content first. `None` when the params do not decode, which rmcp then
+/// decodes (and refuses as it does). The params are moved out of the message, not copied.
+fn simple_call(id: RequestId, mut value: Value) -> Option<(RequestId, ClientRequest)> {
     let params = value.as_object_mut()?.remove("params")?;
     let mut params = CallToolRequestParams::deserialize(params).ok()?;
     // As rmcp decodes it: `_meta` goes to the request's extensions, not its params.

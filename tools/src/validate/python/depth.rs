@@ -239,6 +239,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn starts_trivia_names_exactly_the_bytes_skip_trivia_skips() {
+        for b in 0..=u8::MAX {
+            let bytes = [b, b'x', b'\n'];
+            assert_eq!(
+                starts_trivia(b),
+                skip_trivia(&bytes, 0).is_some(),
+                "byte {b}"
+            );
+        }
+    }
+
+    #[test]
     fn ordinary_code_is_shallow() {
         let src = "import replicate\n\nflux = replicate.use(\"a/b\")\n\n\
                    def run(prompt: str, n: int = 1) -> str:\n    x = [a.b.c(d) for d in range(n)]\n    \
