@@ -76,6 +76,24 @@ fn plain_tool_calls_answer_as_rmcp_does() {
             json!({"models": ["acme/pixel-forge"]}),
         ),
         ("validate_pipeline", validate.clone()),
+        // Inline files the tool's own code answers on the fast path: findings, files that
+        // do not load, no files at all.
+        (
+            "validate_pipeline",
+            json!({"files": {"main.py": "import replicate\n\ndef run(text: str) -> dict:\n    return {\"a\": \"\\u00e9 \\\"q\\\"\"}\n"}}),
+        ),
+        (
+            "validate_pipeline",
+            json!({"files": {"cog.yaml": "build:\n  gpu: true\n", "main.py": "x = (\n"}}),
+        ),
+        ("validate_pipeline", json!({"files": {"../main.py": ""}})),
+        ("validate_pipeline", json!({"files": {}})),
+        // Left to rmcp: arguments it refuses.
+        ("validate_pipeline", json!({"files": {"main.py": 1}})),
+        (
+            "validate_pipeline",
+            json!({"files": {"main.py": ""}, "extra": 1}),
+        ),
         // A tool error the agent can act on.
         ("validate_pipeline", json!({"path": "/etc"})),
         // Protocol errors: bad arguments, an unknown tool.
@@ -83,7 +101,12 @@ fn plain_tool_calls_answer_as_rmcp_does() {
         ("no_such_tool", json!({})),
     ];
     for (i, (name, args)) in cases.iter().enumerate() {
-        for version in [None, Some("2025-06-18"), Some("2025-11-25")] {
+        for version in [
+            None,
+            Some("2024-11-05"),
+            Some("2025-06-18"),
+            Some("2025-11-25"),
+        ] {
             // A result may say how many seconds ago the spec was checked: when the two calls
             // straddle a second, ask again.
             let mut pair = both(&server, 10 + i as u64, name, args.clone(), version);
@@ -101,8 +124,25 @@ fn plain_tool_calls_answer_as_rmcp_does() {
             );
         }
     }
-    let (fast, _) = both(&server, 99, "validate_pipeline", validate, None);
+    let (fast, _) = both(&server, 99, "validate_pipeline", validate.clone(), None);
     assert!(fast["result"]["structuredContent"].is_object(), "{fast}");
+    // Inline files were answered by the tool's own code, which writes the report's members
+    // in declared order; rmcp's JSON tree sorts them.
+    let raw = |meta: bool| {
+        call(97, "validate_pipeline", validate.clone(), meta)
+            .send(server.addr)
+            .text()
+    };
+    assert!(
+        raw(false).contains(r#""structuredContent":{"ok":"#),
+        "{}",
+        raw(false)
+    );
+    assert!(
+        raw(true).contains(r#""structuredContent":{"diagnostics":"#),
+        "{}",
+        raw(true)
+    );
     let (unknown, _) = both(&server, 98, "no_such_tool", json!({}), None);
     assert!(unknown["error"]["message"].is_string(), "{unknown}");
 }
@@ -247,6 +287,8 @@ fn inline_lifecycle_calls_answer_as_rmcp_does() {
         json!({"files": {"main.py": main_py}}),
         json!({"files": {"cog.yaml": "build:\n  gpu: true\n", "main.py": "x = (\n"}}),
         json!({"files": {"../main.py": ""}}),
+        json!({"files": {}}),
+        json!({"files": {"main.py": main_py}, "path": null}),
         json!({"files": 3}),
         json!({}),
     ] {
@@ -279,6 +321,18 @@ fn inline_lifecycle_calls_answer_as_rmcp_does() {
             .contains("PY003"),
         "{found}"
     );
+    // Client capabilities rmcp cannot read: its refusal, on either path.
+    let mut bad_caps = meta.clone();
+    bad_caps["io.modelcontextprotocol/clientCapabilities"] = json!({"roots": 5});
+    let refused = send(
+        "validate_pipeline",
+        "validate_pipeline",
+        json!({"files": {"main.py": main_py}}),
+        &bad_caps,
+    );
+    assert_eq!(refused.status, 200, "{}", refused.text());
+    let refused = refused.json();
+    assert!(refused["error"]["message"].is_string(), "{refused}");
     // Not taken by the fast path: a header that disagrees with the body gets rmcp's refusal.
     let mismatch = send("get_docs", "validate_pipeline", json!({}), &meta);
     assert_ne!(mismatch.status, 200, "{}", mismatch.text());

@@ -22,6 +22,8 @@ mod schema;
 mod session;
 mod validate;
 
+pub(crate) use validate::validate_source;
+
 use std::{
     collections::BTreeMap,
     sync::{Arc, OnceLock},

@@ -2,6 +2,7 @@
 
 use pipelines_tools::{
     args::ValidatePipelineArgs,
+    run_local::ProjectSource,
     workflow::{self, PipelineValidation},
 };
 use rmcp::{
@@ -11,7 +12,10 @@ use rmcp::{
 };
 
 use super::PipelinesServer;
-use crate::convert::success;
+use crate::{
+    convert::{failure, success},
+    state::AppState,
+};
 
 #[tool_router(router = validate_router, vis = "pub(crate)")]
 impl PipelinesServer {
@@ -26,10 +30,24 @@ impl PipelinesServer {
         Parameters(args): Parameters<ValidatePipelineArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        let svc = or_fail!(self.state.services().await);
+        // The services open first: their failure is the answer whatever the arguments.
+        or_fail!(self.state.services().await);
         let input = or_fail!(self.project_input(args.path, args.files, &ctx).await);
-        let project = or_fail!(input.load_async().await);
-        let report = workflow::validate(&project, &svc.docs, &svc.replicate).await;
-        Ok(success(&report))
+        Ok(match validate_source(&self.state, &input).await {
+            Ok(report) => success(&report),
+            Err(message) => failure(message),
+        })
     }
+}
+
+/// What `validate_pipeline` answers for a project whose source is known: the report, or
+/// the message of the failure the agent can act on (the services not opening, files that
+/// cannot be loaded). Shared with the HTTP fast path, which answers inline files itself.
+pub(crate) async fn validate_source(
+    state: &AppState,
+    input: &ProjectSource,
+) -> Result<PipelineValidation, String> {
+    let svc = state.services().await.map_err(|e| e.to_string())?;
+    let project = input.load_async().await.map_err(|e| e.to_string())?;
+    Ok(workflow::validate(&project, &svc.docs, &svc.replicate).await)
 }

@@ -47,6 +47,7 @@ use super::{
 use crate::{handler::PipelinesServer, state::AppState};
 
 mod inline;
+mod validate;
 
 /// The one tool left to rmcp's path (progress notifications, its own clean-up).
 const RUN_LOCALLY: &str = "run_locally";
@@ -130,7 +131,7 @@ impl FastCall {
 pub async fn answer(fast: Arc<FastCall>, mut req: Request, next: Next) -> Response {
     // The message checks parsed the body already; rmcp's path reads the body itself.
     let parsed = req.extensions_mut().remove::<ParsedMessage>();
-    let (Some((version, standard)), Some(ParsedMessage(value))) =
+    let (Some((version, standard)), Some(ParsedMessage(mut value))) =
         (plain_headers(req.headers()), parsed)
     else {
         return next.run(req).await;
@@ -141,6 +142,10 @@ pub async fn answer(fast: Arc<FastCall>, mut req: Request, next: Next) -> Respon
     // A kept answer needs no decoding into rmcp's types and no handler.
     if let Some(response) = kept_answer(&fast, version, &value).await {
         return response;
+    }
+    // Inline files to validate: the tool's own code answers, without rmcp's types.
+    if let Some((id, files)) = validate::take_files(version, &mut value) {
+        return Box::pin(validate::answer(&fast, version, id, files)).await;
     }
     // Boxed: the handler's future is large, and this one is moved on every request.
     Box::pin(handle(fast, version, value, req, next)).await
