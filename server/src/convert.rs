@@ -43,8 +43,10 @@ pub fn encode_success<T: Serialize + Render>(value: &T, complete: bool) -> Vec<u
         structured_content: Some(value),
         is_error: false,
     };
-    match serde_json::to_vec(&wire) {
-        Ok(bytes) => bytes,
+    // The report's JSON is about as long as its text: sized so the buffer seldom regrows.
+    let mut bytes = Vec::with_capacity(2 * text.len() + 512);
+    match serde_json::to_writer(&mut bytes, &wire) {
+        Ok(()) => bytes,
         Err(e) => encode_failure(
             &format!("internal error: could not encode the result: {e}"),
             complete,

@@ -11,7 +11,7 @@ use crate::{
     schema::{ModelRef, ReplicateClient},
     validate::{
         BoundedError, PARSE_BUDGET, Project, ProjectError, Schemas, ValidationReport, on_big_stack,
-        on_big_stack_async, small_and_shallow, validate_report,
+        on_big_stack_async, validate_report,
     },
 };
 
@@ -19,15 +19,12 @@ use crate::{
 impl ProjectSource {
     /// Loads and parses the project (the only I/O of validation) on a big-stack thread
     /// within [`PARSE_BUDGET`], blocking the caller; async callers use
-    /// [`ProjectSource::load_async`]. Inline files parsed before ([`Project::kept`]) and
-    /// small, shallow inline files ([`small_and_shallow`]) load on the caller's thread: no
-    /// I/O, and less work than the hand-off.
+    /// [`ProjectSource::load_async`]. Inline files that need no big stack
+    /// ([`Project::here`]: parsed before, or small and shallow) load on the caller's
+    /// thread: no I/O, and less work than the hand-off.
     pub fn load(&self) -> Result<Project, ProjectError> {
-        if let Some(kept) = self.kept() {
-            return kept;
-        }
-        if let Some(files) = self.small_inline() {
-            return Project::from_files(files);
+        if let Some(here) = self.here() {
+            return here;
         }
         let input = self.clone();
         on_big_stack(PARSE_BUDGET, move || input.load_here()).unwrap_or_else(|e| Err(budget(e)))
@@ -35,11 +32,8 @@ impl ProjectSource {
 
     /// [`ProjectSource::load`] without blocking an async worker.
     pub async fn load_async(&self) -> Result<Project, ProjectError> {
-        if let Some(kept) = self.kept() {
-            return kept;
-        }
-        if let Some(files) = self.small_inline() {
-            return Project::from_files(files);
+        if let Some(here) = self.here() {
+            return here;
         }
         let input = self.clone();
         on_big_stack_async(PARSE_BUDGET, move || input.load_here())
@@ -47,19 +41,12 @@ impl ProjectSource {
             .unwrap_or_else(|e| Err(budget(e)))
     }
 
-    /// The inline project when every file it parses was parsed before (or the error its
-    /// files give); `None` when something is left to parse, or the files are in a directory.
-    fn kept(&self) -> Option<Result<Project, ProjectError>> {
+    /// The inline project when it loads on the caller's thread (or the error its files
+    /// give); `None` when it needs a big stack, or the files are in a directory.
+    fn here(&self) -> Option<Result<Project, ProjectError>> {
         match self {
-            ProjectSource::Inline(files) => Project::kept(files).transpose(),
+            ProjectSource::Inline(files) => Project::here(files).transpose(),
             ProjectSource::Dir(_) => None,
-        }
-    }
-
-    fn small_inline(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        match self {
-            ProjectSource::Inline(files) if small_and_shallow(files) => Some(files),
-            _ => None,
         }
     }
 

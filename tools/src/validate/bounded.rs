@@ -194,12 +194,25 @@ mod tests {
                 .unwrap_or(0);
             assert!((3..4 * SHALLOW_NESTING).contains(&deepest), "{}", shape(3));
             let files = project(&shape(deepest));
+            // Parsed on this thread by the loader (`Project::here`), and by a full parse.
+            let here = files.clone();
             let loaded = std::thread::Builder::new()
                 .stack_size(512 * 1024)
-                .spawn(move || crate::validate::Project::from_files(&files).is_ok())
+                .spawn(move || {
+                    let loaded = crate::validate::Project::here(&here).map(|p| p.is_some());
+                    let full = crate::validate::Project::from_files(&files).is_ok();
+                    loaded.ok() == Some(true) && full
+                })
                 .unwrap()
                 .join();
             assert_eq!(loaded.ok(), Some(true), "{}", shape(deepest));
+            // One level deeper is left to a big stack.
+            let deeper = project(&shape(deepest + 1));
+            assert!(
+                matches!(crate::validate::Project::here(&deeper), Ok(None)),
+                "{}",
+                shape(deepest + 1)
+            );
         }
         let big = project(&format!("# {}\n", "x".repeat(SMALL_PROJECT_BYTES)));
         assert!(!small_and_shallow(&big));

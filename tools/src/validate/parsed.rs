@@ -13,11 +13,16 @@
 use std::{
     borrow::Cow,
     collections::HashMap,
-    hash::{BuildHasher, Hasher, RandomState},
+    hash::{BuildHasher, Hasher},
     sync::{Arc, Mutex, OnceLock},
 };
 
-use super::{cog_yaml::CogYaml, python::PythonFile, requirements::RequirementsFile};
+use super::{
+    bounded::SHALLOW_NESTING,
+    cog_yaml::CogYaml,
+    python::{PythonFile, is_shallow},
+    requirements::RequirementsFile,
+};
 
 /// The largest file kept.
 pub const MAX_KEPT_FILE_BYTES: usize = 16 * 1024;
@@ -26,13 +31,40 @@ pub const MAX_KEPT_BYTES: usize = 256 * 1024;
 /// The most files kept.
 pub const MAX_KEPT_FILES: usize = 64;
 
-/// Whether a load may parse or must find every file kept (see [`super::Project::kept`]).
+/// Whether a load may parse, or only on conditions (see [`super::Project::here`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Parsing {
     /// Parse what is not kept.
     Parse,
+    /// Parse what is not kept when it is shallow ([`is_shallow`] to [`SHALLOW_NESTING`], as
+    /// [`super::small_and_shallow`] asks of a project loaded on the caller's thread): a file
+    /// that is neither ends the load.
+    Shallow,
     /// Only kept parses: a file that is not kept ends the load.
     KeptOnly,
+}
+
+impl Parsing {
+    /// Whether to parse `text`, which is not kept, and whether it is known to be shallow;
+    /// `None` ends the load.
+    fn parse_new(self, text: &str) -> Option<Depth> {
+        match self {
+            Parsing::Parse => Some(Depth::Unknown),
+            Parsing::Shallow => is_shallow(text, SHALLOW_NESTING).then_some(Depth::Shallow),
+            Parsing::KeptOnly => None,
+        }
+    }
+}
+
+const _: () = assert!(SHALLOW_NESTING <= super::python::NESTING_LIMIT);
+
+/// What is known of a file's nesting before it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Depth {
+    /// Nothing: the parser checks it.
+    Unknown,
+    /// Shallow ([`is_shallow`] to [`SHALLOW_NESTING`], far below the parser's limit).
+    Shallow,
 }
 
 /// One kept parse.
@@ -68,21 +100,23 @@ struct Store {
 }
 
 struct Memo {
-    hasher: RandomState,
+    /// Randomly seeded, as std's; it hashes every file of every load, where std's SipHash
+    /// cost several times as much.
+    hasher: foldhash::fast::RandomState,
     store: Mutex<Store>,
 }
 
 fn memo() -> &'static Memo {
     static MEMO: OnceLock<Memo> = OnceLock::new();
     MEMO.get_or_init(|| Memo {
-        hasher: RandomState::new(),
+        hasher: foldhash::fast::RandomState::default(),
         store: Mutex::new(Store::default()),
     })
 }
 
 /// `cog.yaml`'s parse.
 pub(crate) fn cog(text: Cow<'_, str>, parsing: Parsing) -> Option<Arc<CogYaml>> {
-    let kept = get_or_parse(Kind::Cog, "cog.yaml", text, parsing, |text| {
+    let kept = get_or_parse(Kind::Cog, "cog.yaml", text, parsing, |text, _| {
         Kept::Cog(Arc::new(CogYaml::parse(text)))
     })?;
     match kept {
@@ -93,8 +127,11 @@ pub(crate) fn cog(text: Cow<'_, str>, parsing: Parsing) -> Option<Arc<CogYaml>> 
 
 /// A Python file's parse.
 pub(crate) fn python(path: &str, text: Cow<'_, str>, parsing: Parsing) -> Option<Arc<PythonFile>> {
-    let kept = get_or_parse(Kind::Python, path, text, parsing, |text| {
-        Kept::Python(Arc::new(PythonFile::parse(path, text)))
+    let kept = get_or_parse(Kind::Python, path, text, parsing, |text, depth| {
+        Kept::Python(Arc::new(match depth {
+            Depth::Unknown => PythonFile::parse(path, text),
+            Depth::Shallow => PythonFile::parse_shallow(path, text),
+        }))
     })?;
     match kept {
         Kept::Python(p) => Some(p),
@@ -108,7 +145,7 @@ pub(crate) fn requirements(
     text: Cow<'_, str>,
     parsing: Parsing,
 ) -> Option<Arc<RequirementsFile>> {
-    let kept = get_or_parse(Kind::Requirements, path, text, parsing, |text| {
+    let kept = get_or_parse(Kind::Requirements, path, text, parsing, |text, _| {
         Kept::Requirements(Arc::new(RequirementsFile::parse(path, text)))
     })?;
     match kept {
@@ -124,10 +161,11 @@ fn get_or_parse(
     path: &str,
     text: Cow<'_, str>,
     parsing: Parsing,
-    parse: impl FnOnce(String) -> Kept,
+    parse: impl FnOnce(String, Depth) -> Kept,
 ) -> Option<Kept> {
     if text.len() > MAX_KEPT_FILE_BYTES {
-        return (parsing == Parsing::Parse).then(|| parse(text.into_owned()));
+        let depth = parsing.parse_new(&text)?;
+        return Some(parse(text.into_owned(), depth));
     }
     let memo = memo();
     let hash = {
@@ -141,12 +179,10 @@ fn get_or_parse(
     if let Some(kept) = lock(memo).get(hash, kind, path, &text) {
         return Some(kept);
     }
-    if parsing == Parsing::KeptOnly {
-        return None;
-    }
+    let depth = parsing.parse_new(&text)?;
     // Parsed outside the lock: another caller never waits for this parse.
     let entry_text: Box<str> = text.as_ref().into();
-    let kept = parse(text.into_owned());
+    let kept = parse(text.into_owned(), depth);
     lock(memo).put(
         hash,
         Entry {
@@ -255,6 +291,52 @@ mod tests {
         let yaml = "build:\n  python_version: \"3.12\"\n# a_kept_parse\n";
         let cog_kept = cog(yaml.into(), Parsing::Parse).unwrap();
         assert_eq!(cog_kept.config, CogYaml::parse(yaml).config);
+    }
+
+    #[test]
+    fn a_shallow_load_parses_only_shallow_new_files() {
+        let shallow =
+            "import replicate\n\ndef run(x: str) -> str:\n    return x  # a_shallow_load\n";
+        let parsed = python("main.py", shallow.into(), Parsing::Shallow).unwrap();
+        // What the full parse (with its own depth check) gives. (Not compared by `Debug`:
+        // the facts hold hash maps, whose order differs between two equal maps.)
+        let fresh = PythonFile::parse("main.py", shallow);
+        assert_eq!(parsed.source, fresh.source);
+        assert_eq!(parsed.syntax_errors, fresh.syntax_errors);
+        assert_eq!(
+            format!("{:?}", parsed.model.imports),
+            format!("{:?}", fresh.model.imports)
+        );
+        let params = |f: &PythonFile| {
+            let signature = f.model.predict_signature("run").map(|s| s.params.to_vec());
+            format!("{signature:?}")
+        };
+        assert_eq!(params(&parsed), params(&fresh));
+        assert!(params(&parsed).contains("\"x\""), "{}", params(&parsed));
+        // Nested beyond the shallow bound: left to a big stack.
+        let deep = format!(
+            "x = {}1{}  # a_shallow_load\n",
+            "(".repeat(30),
+            ")".repeat(30)
+        );
+        assert!(!is_shallow(&deep, SHALLOW_NESTING));
+        assert!(python("main.py", deep.as_str().into(), Parsing::Shallow).is_none());
+        // Once kept, both are shared. (The memo is the process's: other tests running
+        // meanwhile may push an entry out between two calls, so the pair is tried again.)
+        let shared = (0..5).any(|_| {
+            let parsed = python("main.py", shallow.into(), Parsing::Shallow).unwrap();
+            let kept = python("main.py", deep.as_str().into(), Parsing::Parse).unwrap();
+            let again = python("main.py", shallow.into(), Parsing::KeptOnly);
+            let deep_again = python("main.py", deep.as_str().into(), Parsing::Shallow);
+            again.is_some_and(|a| Arc::ptr_eq(&a, &parsed))
+                && deep_again.is_some_and(|d| Arc::ptr_eq(&d, &kept))
+        });
+        assert!(shared);
+        let yaml = format!("build:\n{}x: 1\n# a_shallow_load\n", " ".repeat(40));
+        assert!(
+            cog(yaml.into(), Parsing::Shallow).is_none(),
+            "indented past the bound"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use super::bounded::SMALL_PROJECT_BYTES;
 use super::cog_yaml::CogYaml;
 use super::parsed::{self, Parsing};
 use super::python::PythonFile;
@@ -143,11 +144,21 @@ impl Project {
         Project::inline(files, Parsing::Parse).map(|p| p.unwrap_or_else(empty))
     }
 
-    /// [`Project::from_files`] when every file it parses was parsed before (the same path
-    /// and text; see `parsed`): no parsing, so no stack or time bound is needed. `Ok(None)`
-    /// when some file is new; errors are those of [`Project::from_files`].
-    pub fn kept(files: &BTreeMap<String, String>) -> Result<Option<Project>, ProjectError> {
-        Project::inline(files, Parsing::KeptOnly)
+    /// [`Project::from_files`] when it may run on the caller's thread, any thread with a
+    /// default-sized stack: every file it parses was parsed before (the same path and text;
+    /// see `parsed`), or the files are small and each new one is shallow (as
+    /// [`super::small_and_shallow`] asks). `Ok(None)` when something is left to parse on a
+    /// big stack; errors are those of [`Project::from_files`]. Each file is looked up once.
+    pub fn here(files: &BTreeMap<String, String>) -> Result<Option<Project>, ProjectError> {
+        let small = files.values().map(String::len).sum::<usize>() <= SMALL_PROJECT_BYTES;
+        Project::inline(
+            files,
+            if small {
+                Parsing::Shallow
+            } else {
+                Parsing::KeptOnly
+            },
+        )
     }
 
     fn inline(
@@ -185,7 +196,7 @@ impl Project {
     }
 
     /// The project from what `read` gives; `None` only when `parsing` is
-    /// [`Parsing::KeptOnly`] and some file is not kept.
+    /// not [`Parsing::Parse`] and some file is left to parse.
     fn assemble<'t>(
         read: &mut dyn FnMut(&str) -> Result<Option<Text<'t>>, ProjectError>,
         entries: BTreeSet<String>,
@@ -330,7 +341,7 @@ fn empty() -> Project {
 const MAX_LOCAL_MODULES: usize = 32;
 
 /// The project's own modules `py` imports, transitively (bounded), parsed; `None` when
-/// `parsing` is [`Parsing::KeptOnly`] and one of them is not kept.
+/// `parsing` is not [`Parsing::Parse`] and one of them is left to parse.
 fn local_modules<'t>(
     py: &PythonFile,
     entries: &BTreeSet<String>,

@@ -101,7 +101,7 @@ pub struct ClassInfo {
 /// A module-level class: its bases, fields, methods and string attributes.
 pub(super) fn class_info(c: &StmtClassDef, names: &Names) -> ClassInfo {
     let mut info = ClassInfo {
-        name: c.name.id.to_string(),
+        name: c.name.id.as_str().to_owned(),
         name_span: Span::from_range(c.name.range),
         bases: Vec::new(),
         is_base_model: false,
@@ -123,7 +123,7 @@ pub(super) fn class_info(c: &StmtClassDef, names: &Names) -> ClassInfo {
             Stmt::AnnAssign(a) => {
                 if let Expr::Name(n) = &*a.target {
                     info.fields.push(FieldInfo {
-                        name: n.id.to_string(),
+                        name: n.id.as_str().to_owned(),
                         span: Span::from_range(n.range),
                         annotation: TypeExpr::from_expr(&a.annotation, names),
                     });
@@ -133,7 +133,7 @@ pub(super) fn class_info(c: &StmtClassDef, names: &Names) -> ClassInfo {
                 if let ([Expr::Name(n)], Expr::StringLiteral(s)) = (a.targets.as_slice(), &*a.value)
                 {
                     info.string_attrs
-                        .push((n.id.to_string(), s.value.to_str().to_string()));
+                        .push((n.id.as_str().to_owned(), s.value.to_str().to_string()));
                 }
             }
             Stmt::FunctionDef(f) => info.methods.push(function_info(f, names)),
@@ -170,7 +170,7 @@ pub(super) fn function_info(f: &StmtFunctionDef, names: &Names) -> FunctionInfo 
     let params = p
         .iter_non_variadic_params()
         .map(|pw| ParamInfo {
-            name: pw.parameter.name.id.to_string(),
+            name: pw.parameter.name.id.as_str().to_owned(),
             span: Span::from_range(pw.parameter.name.range),
             annotation: pw
                 .parameter
@@ -189,7 +189,7 @@ pub(super) fn function_info(f: &StmtFunctionDef, names: &Names) -> FunctionInfo 
         varargs.push((format!("**{}", k.name.id), Span::from_range(k.range)));
     }
     FunctionInfo {
-        name: f.name.id.to_string(),
+        name: f.name.id.as_str().to_owned(),
         name_span: Span::from_range(f.name.range),
         params_end: p.range.end().to_u32(),
         params,

@@ -47,10 +47,10 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
         match stmt {
             Stmt::Import(i) => {
                 for alias in &i.names {
-                    let module = alias.name.id.to_string();
+                    let module = alias.name.id.as_str().to_owned();
                     match &alias.asname {
                         Some(a) => {
-                            self.names.bind(a.id.to_string(), module.clone());
+                            self.names.bind(a.id.as_str().to_owned(), module.clone());
                         }
                         None => {
                             let top = module.split('.').next().unwrap_or_default().to_string();
@@ -68,14 +68,16 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
                 let module = i
                     .module
                     .as_ref()
-                    .map(|m| m.id.to_string())
+                    .map(|m| m.id.as_str().to_owned())
                     .unwrap_or_default();
                 let span = i.module.as_ref().map_or(i.range, |m| m.range);
                 if i.level == 0 {
                     for alias in &i.names {
                         let local = alias.asname.as_ref().unwrap_or(&alias.name);
-                        self.names
-                            .bind(local.id.to_string(), format!("{module}.{}", alias.name.id));
+                        self.names.bind(
+                            local.id.as_str().to_owned(),
+                            format!("{module}.{}", alias.name.id),
+                        );
                     }
                 }
                 self.imports.push(Import {

@@ -97,6 +97,18 @@ impl PythonFile {
                 model: Model::default(),
             };
         }
+        Self::parse_checked(path.into(), source)
+    }
+
+    /// [`PythonFile::parse`] of a source [`is_shallow`] to at most [`NESTING_LIMIT`]: its
+    /// depth check would pass, so it is not made again.
+    pub(crate) fn parse_shallow(path: impl Into<String>, source: String) -> Self {
+        debug_assert!(depth::too_deep(&source, NESTING_LIMIT).is_none());
+        Self::parse_checked(path.into(), source)
+    }
+
+    /// Parses a source whose depth is known to be within [`NESTING_LIMIT`].
+    fn parse_checked(path: String, source: String) -> Self {
         let options =
             ParseOptions::from(PySourceType::Python).with_target_version(PythonVersion::PY313);
         let parsed = parse_unchecked(&source, options).try_into_module();

@@ -91,7 +91,7 @@ pub(crate) fn extract(module: &ModModule, names: &Names) -> Usage {
     walker.clients = clients.clients;
     for stmt in &module.body {
         match stmt {
-            Stmt::FunctionDef(f) => walker.in_function(f.name.id.to_string(), stmt),
+            Stmt::FunctionDef(f) => walker.in_function(f.name.id.as_str().to_owned(), stmt),
             Stmt::ClassDef(c) => {
                 for inner in &c.body {
                     match inner {
@@ -126,7 +126,7 @@ impl<'a> Visitor<'a> for ClientFinder<'_> {
             && let ([Expr::Name(n)], Expr::Call(call)) = (a.targets.as_slice(), &*a.value)
             && self.names.qualify(&call.func).as_deref() == Some("replicate.Client")
         {
-            self.clients.insert(n.id.to_string());
+            self.clients.insert(n.id.as_str().to_owned());
         }
         visitor::walk_stmt(self, stmt);
     }
@@ -195,7 +195,7 @@ impl<'a> Visitor<'a> for UsageWalker<'_> {
         {
             let uses = self.usage.uses.entry(f.clone()).or_default();
             for name in names {
-                uses.entry(name.id.to_string()).or_default().stores += 1;
+                uses.entry(name.id.as_str().to_owned()).or_default().stores += 1;
             }
         }
         if let Stmt::ImportFrom(i) = stmt
@@ -225,7 +225,7 @@ impl<'a> Visitor<'a> for UsageWalker<'_> {
                         .uses
                         .entry(f.clone())
                         .or_default()
-                        .entry(n.id.to_string())
+                        .entry(n.id.as_str().to_owned())
                         .or_default();
                     if n.ctx == ExprContext::Load {
                         uses.loads += 1;

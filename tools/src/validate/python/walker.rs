@@ -40,7 +40,7 @@ pub(crate) fn extract(module: &ModModule) -> (Model, super::usage::Usage) {
                 if let ([Expr::Name(n)], Expr::Call(call)) = (a.targets.as_slice(), &*a.value)
                     && is_use_call(call, &names)
                 {
-                    bindings.insert(call.range().start().to_u32(), n.id.to_string());
+                    bindings.insert(call.range().start().to_u32(), n.id.as_str().to_owned());
                 }
             }
             Stmt::AnnAssign(a) => {
@@ -48,7 +48,7 @@ pub(crate) fn extract(module: &ModModule) -> (Model, super::usage::Usage) {
                     && let Expr::Call(call) = &**value
                     && is_use_call(call, &names)
                 {
-                    bindings.insert(call.range().start().to_u32(), n.id.to_string());
+                    bindings.insert(call.range().start().to_u32(), n.id.as_str().to_owned());
                 }
             }
             _ => {}
@@ -133,9 +133,11 @@ struct Walker<'m> {
 impl Walker<'_> {
     fn model_call(&mut self, call: &ruff_python_ast::ExprCall) {
         let binding = match &*call.func {
-            Expr::Name(n) if self.binding_names.contains(n.id.as_str()) => n.id.to_string(),
+            Expr::Name(n) if self.binding_names.contains(n.id.as_str()) => n.id.as_str().to_owned(),
             Expr::Attribute(a) if a.attr.id.as_str() == "create" => match &*a.value {
-                Expr::Name(n) if self.binding_names.contains(n.id.as_str()) => n.id.to_string(),
+                Expr::Name(n) if self.binding_names.contains(n.id.as_str()) => {
+                    n.id.as_str().to_owned()
+                }
                 _ => return,
             },
             _ => return,
@@ -145,12 +147,12 @@ impl Walker<'_> {
         for k in &call.arguments.keywords {
             match &k.arg {
                 Some(arg) => keywords.push(KeywordArg {
-                    name: arg.id.to_string(),
+                    name: arg.id.as_str().to_owned(),
                     span: Span::from_range(arg.range),
                     value: Literal::from_expr(&k.value),
                     value_span: Span::from_range(k.value.range()),
                     value_name: match &k.value {
-                        Expr::Name(n) => Some(n.id.to_string()),
+                        Expr::Name(n) => Some(n.id.as_str().to_owned()),
                         _ => None,
                     },
                     value_is_str: always_str(&k.value),
@@ -194,7 +196,7 @@ impl Walker<'_> {
         }
         self.output_calls.push(OutputCall {
             function: self.current_function(),
-            prediction: n.id.to_string(),
+            prediction: n.id.as_str().to_owned(),
             result: self
                 .results
                 .get(&range_key(call.range()))
@@ -234,12 +236,12 @@ impl<'a> Visitor<'a> for Walker<'_> {
                 if let Some(r) = &f.returns {
                     self.visit_annotation(r);
                 }
-                self.functions.push(f.name.id.to_string());
+                self.functions.push(f.name.id.as_str().to_owned());
                 self.visit_body(&f.body);
                 self.functions.pop();
             }
             Stmt::ClassDef(c) if self.functions.is_empty() && self.class.is_none() => {
-                self.class = Some(c.name.id.to_string());
+                self.class = Some(c.name.id.as_str().to_owned());
                 visitor::walk_stmt(self, stmt);
                 self.class = None;
             }
@@ -265,7 +267,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
                     (a.targets.as_slice(), call_of(&a.value))
                 {
                     self.results
-                        .insert(range_key(call), CallResult::Bound(n.id.to_string()));
+                        .insert(range_key(call), CallResult::Bound(n.id.as_str().to_owned()));
                 }
                 if let ([Expr::Name(_)], Expr::Call(call)) = (a.targets.as_slice(), &*a.value)
                     && matches!(call.arguments.args.first(), Some(Expr::StringLiteral(_)))

@@ -47,7 +47,7 @@ pub(super) fn accumulators(
         dropped: HashSet::new(),
     };
     for p in f.parameters.iter() {
-        scan.dropped.insert(p.name().id.to_string());
+        scan.dropped.insert(p.name().id.as_str().to_owned());
     }
     scan.visit_body(&f.body);
     scan.binds
@@ -113,7 +113,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
                 if let ([Expr::Name(n)], Expr::Call(c)) = (a.targets.as_slice(), &*a.value)
                     && self.names.qualify(&c.func).as_deref() == Some("replicate.use")
                 {
-                    self.models.insert(n.id.to_string());
+                    self.models.insert(n.id.as_str().to_owned());
                 }
                 let literal = matches!(&*a.value, Expr::List(_)) && a.targets.len() == 1;
                 for t in &a.targets {
@@ -126,7 +126,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
                     l.elts.iter().for_each(|e| self.visit_expr(e));
                 }
                 (Expr::Name(n), value) => {
-                    self.dropped.insert(n.id.to_string());
+                    self.dropped.insert(n.id.as_str().to_owned());
                     self.visit_expr(value);
                 }
                 (target, value) => {
@@ -141,10 +141,10 @@ impl<'a> Visitor<'a> for Scan<'_> {
                 self.visit_body(&f.orelse);
             }
             Stmt::Global(g) => g.names.iter().for_each(|n| {
-                self.dropped.insert(n.id.to_string());
+                self.dropped.insert(n.id.as_str().to_owned());
             }),
             Stmt::Nonlocal(g) => g.names.iter().for_each(|n| {
-                self.dropped.insert(n.id.to_string());
+                self.dropped.insert(n.id.as_str().to_owned());
             }),
             _ => visitor::walk_stmt(self, stmt),
         }
@@ -154,7 +154,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
         match expr {
             Expr::Name(n) => {
                 // A use in a context not listed above: the list may change or escape.
-                self.dropped.insert(n.id.to_string());
+                self.dropped.insert(n.id.as_str().to_owned());
             }
             Expr::Lambda(_) => {
                 let mut all = AllNames::default();

@@ -48,7 +48,7 @@ pub(super) fn extract(module: &ModModule, names: &Names, classes: &[ClassInfo]) 
             Stmt::ClassDef(c) => {
                 for item in &c.body {
                     if let Stmt::FunctionDef(f) = item {
-                        functions.push((f, Some(c.name.id.to_string())));
+                        functions.push((f, Some(c.name.id.as_str().to_owned())));
                     }
                 }
             }
@@ -72,7 +72,7 @@ pub(super) fn extract(module: &ModModule, names: &Names, classes: &[ClassInfo]) 
     for ((f, class), (scope, accumulators)) in functions.into_iter().zip(scopes) {
         let function = flow.functions.len();
         flow.functions.push(FlowFunction {
-            name: f.name.id.to_string(),
+            name: f.name.id.as_str().to_owned(),
             class,
             is_async: f.is_async,
         });
@@ -106,8 +106,8 @@ fn top_level_binds(stmt: &Stmt) -> Vec<String> {
         Stmt::AnnAssign(a) => targets.push(&a.target),
         Stmt::AugAssign(a) => targets.push(&a.target),
         Stmt::For(f) => targets.push(&f.target),
-        Stmt::FunctionDef(f) => out.push(f.name.id.to_string()),
-        Stmt::ClassDef(c) => out.push(c.name.id.to_string()),
+        Stmt::FunctionDef(f) => out.push(f.name.id.as_str().to_owned()),
+        Stmt::ClassDef(c) => out.push(c.name.id.as_str().to_owned()),
         Stmt::Import(i) => out.extend(i.names.iter().map(|a| {
             let local = a.asname.as_ref().unwrap_or(&a.name);
             local.id.split('.').next().unwrap_or_default().to_string()
@@ -115,7 +115,7 @@ fn top_level_binds(stmt: &Stmt) -> Vec<String> {
         Stmt::ImportFrom(i) => out.extend(
             i.names
                 .iter()
-                .map(|a| a.asname.as_ref().unwrap_or(&a.name).id.to_string()),
+                .map(|a| a.asname.as_ref().unwrap_or(&a.name).id.as_str().to_owned()),
         ),
         // A model bound under `if`/`try`/`with` is ambiguous: count it twice.
         Stmt::If(_) | Stmt::Try(_) | Stmt::With(_) | Stmt::While(_) | Stmt::Match(_) => {
@@ -130,7 +130,7 @@ fn top_level_binds(stmt: &Stmt) -> Vec<String> {
     }
     while let Some(t) = targets.pop() {
         match t {
-            Expr::Name(n) => out.push(n.id.to_string()),
+            Expr::Name(n) => out.push(n.id.as_str().to_owned()),
             Expr::Tuple(t) => targets.extend(t.elts.iter()),
             Expr::List(l) => targets.extend(l.elts.iter()),
             Expr::Starred(s) => targets.push(&s.value),
@@ -147,7 +147,7 @@ fn collect_stored(stmt: &Stmt, out: &mut Vec<String>) {
             if let Expr::Name(n) = expr
                 && n.ctx.is_store()
             {
-                self.0.push(n.id.to_string());
+                self.0.push(n.id.as_str().to_owned());
             }
             visitor::walk_expr(self, expr);
         }

@@ -91,7 +91,7 @@ impl Scope {
             scope: Scope::default(),
         };
         for p in f.parameters.iter() {
-            scan.scope.blocked.insert(p.name().id.to_string());
+            scan.scope.blocked.insert(p.name().id.as_str().to_owned());
         }
         scan.visit_body(&f.body);
         scan.scope
@@ -243,7 +243,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
             Stmt::Global(g) => {
                 for n in &g.names {
                     self.block(n.id.as_str());
-                    self.scope.globals.insert(n.id.to_string());
+                    self.scope.globals.insert(n.id.as_str().to_owned());
                 }
             }
             Stmt::Nonlocal(g) => g.names.iter().for_each(|n| self.block(n.id.as_str())),
@@ -255,7 +255,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
                 if let ([Expr::Name(n)], Expr::Call(c)) = (a.targets.as_slice(), &*a.value)
                     && self.names.qualify(&c.func).as_deref() == Some("replicate.use")
                 {
-                    self.local_models.insert(n.id.to_string());
+                    self.local_models.insert(n.id.as_str().to_owned());
                 }
                 let pairwise = matches!(&*a.value, Expr::Tuple(_) | Expr::List(_))
                     && a.targets
@@ -417,7 +417,7 @@ pub(super) struct AllNames {
 impl<'a> Visitor<'a> for AllNames {
     fn visit_expr(&mut self, expr: &'a Expr) {
         if let Expr::Name(n) = expr {
-            self.names.insert(n.id.to_string());
+            self.names.insert(n.id.as_str().to_owned());
         }
         visitor::walk_expr(self, expr);
     }

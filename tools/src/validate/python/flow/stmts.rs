@@ -194,7 +194,7 @@ pub(super) fn targets_of(target: &Expr, out: &mut Vec<String>) {
     let mut stack = vec![target];
     while let Some(t) = stack.pop() {
         match t {
-            Expr::Name(n) => out.push(n.id.to_string()),
+            Expr::Name(n) => out.push(n.id.as_str().to_owned()),
             Expr::Tuple(t) => stack.extend(t.elts.iter()),
             Expr::List(l) => stack.extend(l.elts.iter()),
             Expr::Starred(s) => stack.push(&s.value),

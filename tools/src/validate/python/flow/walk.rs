@@ -193,7 +193,7 @@ impl FnWalker<'_> {
                     if matches!(layers.get(j + 1), Some(Expr::Call(_))) {
                         break;
                     }
-                    names.push(attr.attr.to_string());
+                    names.push(attr.attr.as_str().to_owned());
                     end = attr.range.end().to_u32();
                     last = j;
                 }
@@ -296,7 +296,7 @@ impl FnWalker<'_> {
             if v.pending {
                 self.event(&v, Use::NotAwaited, span);
             } else {
-                let keyword = arg.id.to_string();
+                let keyword = arg.id.as_str().to_owned();
                 self.event(&v, Use::ModelInput { callee, keyword }, span);
             }
         }
