@@ -139,7 +139,7 @@ impl PythonFile {
             None => (Vec::new(), Model::default(), Usage::default()),
         };
         PythonFile {
-            path: path.into(),
+            path,
             source,
             line_index,
             syntax_errors,
