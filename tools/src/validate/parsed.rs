@@ -183,7 +183,8 @@ fn get_or_parse(
     // Parsed outside the lock: another caller never waits for this parse.
     let entry_text: Box<str> = text.as_ref().into();
     let kept = parse(text.into_owned(), depth);
-    lock(memo).put(
+    // What the put pushes out is dropped here, after the lock (a parse frees many blocks).
+    let _dropped = lock(memo).put(
         hash,
         Entry {
             kind,
@@ -216,7 +217,9 @@ impl Store {
         Some(entry.kept.clone())
     }
 
-    fn put(&mut self, hash: u64, mut entry: Entry) {
+    /// Keeps `entry`, then the least recently used go until the bounds hold: returned, for
+    /// the caller to drop once the lock is released.
+    fn put(&mut self, hash: u64, mut entry: Entry) -> Vec<Entry> {
         self.clock += 1;
         entry.used = self.clock;
         let bucket = self.entries.entry(hash).or_default();
@@ -224,37 +227,36 @@ impl Store {
             .iter()
             .any(|e| e.kind == entry.kind && e.path == entry.path && e.text == entry.text)
         {
-            return; // kept meanwhile by another caller
+            return vec![entry]; // kept meanwhile by another caller
         }
         self.files += 1;
         self.bytes += entry.text.len();
         bucket.push(entry);
+        let mut gone = Vec::new();
         while self.files > MAX_KEPT_FILES || self.bytes > MAX_KEPT_BYTES {
-            if !self.drop_least_recent() {
-                break;
+            match self.remove_least_recent() {
+                Some(entry) => gone.push(entry),
+                None => break,
             }
         }
+        gone
     }
 
-    fn drop_least_recent(&mut self) -> bool {
-        let Some((hash, index)) = self
+    fn remove_least_recent(&mut self) -> Option<Entry> {
+        let (hash, index) = self
             .entries
             .iter()
             .flat_map(|(h, b)| b.iter().enumerate().map(move |(i, e)| (e.used, *h, i)))
             .min()
-            .map(|(_, h, i)| (h, i))
-        else {
-            return false;
-        };
-        if let Some(bucket) = self.entries.get_mut(&hash) {
-            let gone = bucket.swap_remove(index);
-            self.files -= 1;
-            self.bytes -= gone.text.len();
-            if bucket.is_empty() {
-                self.entries.remove(&hash);
-            }
+            .map(|(_, h, i)| (h, i))?;
+        let bucket = self.entries.get_mut(&hash)?;
+        let gone = bucket.swap_remove(index);
+        self.files -= 1;
+        self.bytes -= gone.text.len();
+        if bucket.is_empty() {
+            self.entries.remove(&hash);
         }
-        true
+        Some(gone)
     }
 }
 
@@ -359,7 +361,7 @@ mod tests {
             used: 0,
         };
         for n in 0..MAX_KEPT_FILES {
-            store.put(n as u64, entry(n, 8));
+            assert!(store.put(n as u64, entry(n, 8)).is_empty());
         }
         // Touch the first; the second is now the least recently used.
         let first = format!("{:08}", 0);
@@ -368,7 +370,9 @@ mod tests {
                 .get(0, Kind::Requirements, "requirements.txt", &first)
                 .is_some()
         );
-        store.put(9_999, entry(9_999, 8));
+        let gone = store.put(9_999, entry(9_999, 8));
+        assert_eq!(gone.len(), 1, "pushed out, for the caller to drop");
+        assert_eq!(&*gone[0].text, format!("{:08}", 1));
         assert_eq!(store.files, MAX_KEPT_FILES);
         assert!(
             store
@@ -386,7 +390,8 @@ mod tests {
                 .is_some()
         );
         // The byte bound: one entry as large as all that may be kept leaves only itself.
-        store.put(77_777, entry(77_777, MAX_KEPT_BYTES));
+        let gone = store.put(77_777, entry(77_777, MAX_KEPT_BYTES));
+        assert_eq!(gone.len(), MAX_KEPT_FILES);
         assert_eq!(store.files, 1);
         assert_eq!(store.bytes, MAX_KEPT_BYTES);
     }
