@@ -14,7 +14,7 @@ use rmcp::{
 use super::PipelinesServer;
 use crate::{
     convert::{failure, success},
-    state::AppState,
+    state::Services,
 };
 
 #[tool_router(router = validate_router, vis = "pub(crate)")]
@@ -30,10 +30,9 @@ impl PipelinesServer {
         Parameters(args): Parameters<ValidatePipelineArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        // The services open first: their failure is the answer whatever the arguments.
-        or_fail!(self.state.services().await);
+        let svc = or_fail!(self.state.services().await);
         let input = or_fail!(self.project_input(args.path, args.files, &ctx).await);
-        Ok(match validate_source(&self.state, &input).await {
+        Ok(match validate_source(svc, &input).await {
             Ok(report) => success(&report),
             Err(message) => failure(message),
         })
@@ -41,13 +40,12 @@ impl PipelinesServer {
 }
 
 /// What `validate_pipeline` answers for a project whose source is known: the report, or
-/// the message of the failure the agent can act on (the services not opening, files that
-/// cannot be loaded). Shared with the HTTP fast path, which answers inline files itself.
+/// the message of the failure the agent can act on (files that cannot be loaded). Shared
+/// with the HTTP fast path, which answers inline files itself.
 pub(crate) async fn validate_source(
-    state: &AppState,
+    svc: &Services,
     input: &ProjectSource,
 ) -> Result<PipelineValidation, String> {
-    let svc = state.services().await.map_err(|e| e.to_string())?;
     let project = input.load_async().await.map_err(|e| e.to_string())?;
     Ok(workflow::validate(&project, &svc.docs, &svc.replicate).await)
 }

@@ -83,8 +83,13 @@ pub(super) async fn answer(
     files: BTreeMap<String, String>,
 ) -> Response {
     let input = ProjectSource::Inline(files);
+    // As the tool does: the services open first, and their failure is the answer.
+    let validated = async {
+        let svc = fast.state.services().await.map_err(|e| e.to_string())?;
+        validate_source(svc, &input).await
+    };
     let validated = tokio::select! {
-        validated = validate_source(&fast.state, &input) => validated,
+        validated = validated => validated,
         () = fast.ct.cancelled() => {
             return internal_error("empty response: the server is shutting down");
         }
