@@ -26,6 +26,8 @@ mod support;
 mod cache_lifecycle;
 mod conformance;
 mod contract;
+mod docs_cli;
+mod docs_reading;
 mod docs_rules;
 mod docs_tools;
 mod host_pressure;
