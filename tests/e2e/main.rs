@@ -64,6 +64,7 @@ mod schema_cli;
 mod schema_shapes;
 mod schema_tools;
 mod stdio;
+mod validate_cli;
 mod validate_file_list;
 mod validate_flow;
 mod validate_kept;
