@@ -46,6 +46,8 @@ mod output_kinds;
 mod python_sdk;
 mod request_checks;
 mod run_args;
+mod run_guards;
+mod run_http_and_cli;
 mod run_isolation;
 mod run_least_privilege;
 mod run_mocks;
