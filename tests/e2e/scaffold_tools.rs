@@ -13,7 +13,6 @@ use crate::{fakes::Fakes, py, support::HttpServer};
 const HTTP_TOKEN: &str = "e2e-scaffold-token-7d21";
 
 pub(crate) const LLM: &str = "acme/chatter-3b";
-
 pub(crate) const IMAGE: &str = "acme/pixel-forge";
 
 pub(crate) fn call(name: &str, args: Value) -> Value {
