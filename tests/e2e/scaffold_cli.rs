@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::{
     fakes::Fakes,
     scaffold_tools::{IMAGE, LLM, PROJECT_FILES, all_with, assert_clean, read, statuses},
-    support::{self},
+    support,
 };
 
 #[test]

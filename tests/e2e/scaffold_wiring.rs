@@ -8,7 +8,7 @@ use crate::{
     fakes::Fakes,
     py,
     scaffold_tools::{IMAGE, LLM, assert_clean, call, file, read, report},
-    support::{self},
+    support,
 };
 
 /// A model whose schema requires nothing is never called without arguments: the scaffold
