@@ -1,7 +1,8 @@
-//! `run_locally` and the `run` CLI verb through the real binary, on real parts: a Python
-//! ≥ 3.12 venv with cog and replicate from PyPI (built once under `target/e2e-run-cache` and
-//! shared by every test here), cog's HTTP server, and the real replicate-python client
-//! calling the fake Replicate API on 127.0.0.1.
+//! `run_locally` through the real binary, on real parts: a Python ≥ 3.12 venv with cog and
+//! replicate from PyPI (built once under `target/e2e-run-cache` and shared by every test
+//! here), cog's HTTP server, and the real replicate-python client calling the fake Replicate
+//! API on 127.0.0.1. A chained run that succeeds and one whose model fails; also the project
+//! files and helpers every `run_*` test file shares.
 //!
 //! The venvs are keyed by the requirements, and the projects here pin what `scaffold_pipeline`
 //! pins, so the scaffolded pipelines of other tests would share the same venv. The cache dir
@@ -17,10 +18,8 @@ use serde_json::{Value, json};
 use crate::{
     fakes::{Fakes, REPLICATE_TOKEN},
     py,
-    support::{self, HttpServer, Sandbox},
+    support::{self, Sandbox},
 };
-
-const HTTP_TOKEN: &str = "e2e-run-token-90b4";
 
 /// Read timeout of one run_locally call: the first run on a machine builds the venv
 /// (pip install from PyPI). A hang guard, not a performance assertion.
@@ -58,20 +57,6 @@ def run(
         prompt=f"Describe in {sentences} sentence(s): {prompt}", image=images[0]
     )
     return Output(image=Path(images[0]), caption=caption)
-"#;
-
-/// Binds a model inside run(): a validation error (PY001). Importing it leaves a marker.
-const INVALID_MAIN: &str = r#"import pathlib
-
-import replicate
-from cog import Input
-
-pathlib.Path("imported.marker").write_text("the module was imported")
-
-
-def run(prompt: str = Input(description="Anything.")) -> str:
-    echo = replicate.use("acme/echo-text")
-    return str(echo(text=prompt))
 "#;
 
 /// Starts a grandchild that outlives nothing, then sleeps far past any test's timeout.
@@ -178,7 +163,7 @@ pub(crate) fn live_processes_under(root: &Path) -> Vec<String> {
 }
 
 /// Checks a succeeded run of [`CHAIN_MAIN`] with prompt `prompt`.
-fn assert_chain_succeeded(run: &Value, prompt: &str) {
+pub(crate) fn assert_chain_succeeded(run: &Value, prompt: &str) {
     assert_eq!(run["status"], "succeeded", "{run:#}");
     assert_eq!(
         run["output"]["caption"],
@@ -203,7 +188,7 @@ fn assert_chain_succeeded(run: &Value, prompt: &str) {
 }
 
 /// Both models were called in order, every prediction with the server's token.
-fn assert_chain_called(fakes: &Fakes, prompt: &str) {
+pub(crate) fn assert_chain_called(fakes: &Fakes, prompt: &str) {
     let predictions = fakes.replicate.predictions();
     let models: Vec<&str> = predictions
         .iter()
@@ -343,275 +328,4 @@ fn a_failing_model_is_an_error_with_its_logs() {
         logs.contains("e2e-chain: drawing FAIL_PREDICTION please"),
         "{run:#}"
     );
-}
-
-#[test]
-fn invalid_pipelines_and_bad_inputs_are_refused_before_anything_runs() {
-    let fakes = Fakes::start();
-    let sandbox = run_sandbox(&fakes);
-    let work = tempfile::tempdir().unwrap();
-    let invalid = write_project(work.path(), "invalid", INVALID_MAIN);
-    let fox = write_project(work.path(), "fox", CHAIN_MAIN);
-    std::fs::write(
-        fox.join("main.py"),
-        CHAIN_MAIN.replace(
-            "print(f\"e2e-chain: drawing",
-            "open(\"ran.marker\", \"w\").close()\n    print(f\"e2e-chain: drawing",
-        ),
-    )
-    .unwrap();
-    let doc = stdio_run(
-        &sandbox,
-        work.path(),
-        json!([
-            run_call(json!({"path": "invalid", "inputs": {"prompt": "hi"}})),
-            run_call(json!({"path": "fox", "inputs": {"prompt": "a fox", "sentences": "lots"}})),
-            run_call(json!({"path": "fox", "inputs": {"prompt": 42}})),
-            run_call(json!({"path": "fox", "inputs": {"prompt": "a fox", "colour": "red"}})),
-            run_call(json!({"path": "fox", "inputs": {}})),
-        ]),
-    );
-
-    let refused = py::result(&doc, 0);
-    assert!(py::is_error(refused), "{refused:#}");
-    let said = py::tool_text(refused);
-    assert!(said.contains("PY001"), "the findings are listed: {said}");
-    assert!(said.contains("Not run"), "{said}");
-    // Without the last line: where the rules came from depends on the shared cache.
-    let (findings, rules_from) = said
-        .rsplit_once("Rules from:")
-        .unwrap_or_else(|| panic!("says where the rules came from: {said}"));
-    assert!(!rules_from.trim().is_empty());
-    insta::assert_snapshot!("refused_invalid_pipeline_text", findings.trim_end());
-    let messages = progress_messages(&doc, 0);
-    assert!(
-        !messages
-            .iter()
-            .any(|m| m.contains("running the prediction")),
-        "{messages:#?}"
-    );
-    assert!(
-        !invalid.join("imported.marker").exists(),
-        "the invalid pipeline was never imported"
-    );
-
-    for (index, name) in [
-        (1, "sentences"),
-        (2, "prompt"),
-        (3, "colour"),
-        (4, "prompt"),
-    ] {
-        let r = py::result(&doc, index);
-        assert!(py::is_error(r), "input case {index}: {r:#}");
-        let said = py::tool_text(r);
-        assert!(
-            said.contains(name),
-            "input case {index} names `{name}`: {said}"
-        );
-        let messages = progress_messages(&doc, index);
-        assert!(
-            !messages
-                .iter()
-                .any(|m| m.contains("running the prediction")),
-            "input case {index}: {messages:#?}"
-        );
-    }
-    assert!(!fox.join("ran.marker").exists(), "run() never ran");
-    assert!(fakes.replicate.predictions().is_empty());
-}
-
-#[test]
-fn a_run_past_its_timeout_is_killed_with_its_children() {
-    let fakes = Fakes::start();
-    let work = tempfile::tempdir().unwrap();
-    // Run dirs under work/runs: every process of the run has its cwd there.
-    let runs = work.path().join("runs");
-    let sandbox = run_sandbox(&fakes).var("MCP_PIPELINES_RUNS_DIR", &runs.display().to_string());
-    write_project(work.path(), "sleepy", SLEEPY_MAIN);
-    let project = runs.clone();
-    let doc = stdio_run(
-        &sandbox,
-        work.path(),
-        json!([
-            run_call(json!({"path": "sleepy", "inputs": {}, "timeout_seconds": 3})),
-            // While the stdio server is still up: the timeout itself killed the process
-            // group, the grandchild `sleep` included. (The wait is a hang guard.)
-            {"op": "wait_processes_gone", "dir": project.display().to_string(), "timeout_s": 30},
-        ]),
-    );
-    let result = py::result(&doc, 0);
-    assert!(py::is_error(result), "{result:#}");
-    let said = py::tool_text(result).to_lowercase();
-    assert!(
-        said.contains("timed out") || said.contains("timeout"),
-        "{said}"
-    );
-    assert_eq!(
-        py::result(&doc, 1)["left"],
-        json!([]),
-        "left running after the timeout"
-    );
-    let messages = progress_messages(&doc, 0);
-    assert!(
-        messages.iter().any(|m| m.contains("e2e-sleepy: sleeping")),
-        "it did start: {messages:#?}"
-    );
-    let leftovers = live_processes_under(&project);
-    assert!(leftovers.is_empty(), "left running: {leftovers:#?}");
-}
-
-#[test]
-fn cancelling_the_call_kills_the_run() {
-    let fakes = Fakes::start();
-    let work = tempfile::tempdir().unwrap();
-    // Run dirs under work/runs: every process of the run has its cwd there.
-    let runs = work.path().join("runs");
-    let sandbox = run_sandbox(&fakes).var("MCP_PIPELINES_RUNS_DIR", &runs.display().to_string());
-    write_project(work.path(), "sleepy", SLEEPY_MAIN);
-    let project = runs.display().to_string();
-    let doc = stdio_run(
-        &sandbox,
-        work.path(),
-        json!([
-            {"op": "call_tool", "name": "run_locally",
-             "args": {"path": "sleepy", "inputs": {}, "timeout_seconds": 600},
-             "cancel_on_progress": "e2e-sleepy: sleeping", "timeout_s": CALL_TIMEOUT_S},
-            // While the server is still up: the cancellation alone must end the run.
-            {"op": "wait_processes_gone", "dir": project, "timeout_s": 60},
-            // And the server keeps serving.
-            {"op": "list_tools"},
-        ]),
-    );
-    assert_eq!(doc["results"][0]["cancelled"], true, "{doc:#}");
-    let left = &py::result(&doc, 1)["left"];
-    assert_eq!(left, &json!([]), "still running after the cancellation");
-    assert!(py::result(&doc, 2)["tools"].is_array());
-    let leftovers = live_processes_under(&runs);
-    assert!(leftovers.is_empty(), "left running: {leftovers:#?}");
-}
-
-#[test]
-fn over_http_run_locally_needs_allow_run_and_inline_files() {
-    let fakes = Fakes::start();
-    let files = project_files(CHAIN_MAIN);
-
-    let closed = HttpServer::start_in(
-        run_sandbox(&fakes).var("MCP_PIPELINES_AUTH_TOKENS", HTTP_TOKEN),
-        &[],
-    );
-    let doc = py::run_script(&py::http_script(
-        &closed,
-        Some(HTTP_TOKEN),
-        "auto",
-        json!([{"op": "call_tool", "name": "run_locally",
-                "args": {"files": files, "inputs": {"prompt": "a red fox"}}}]),
-    ));
-    let refused = py::result(&doc, 0);
-    assert!(py::is_error(refused), "{refused:#}");
-    assert!(
-        py::tool_text(refused).contains("--allow-run"),
-        "{}",
-        py::tool_text(refused)
-    );
-    assert!(fakes.replicate.predictions().is_empty());
-    drop(closed);
-
-    let open = HttpServer::start_in(
-        run_sandbox(&fakes).var("MCP_PIPELINES_AUTH_TOKENS", HTTP_TOKEN),
-        &["--allow-run"],
-    );
-    let work = tempfile::tempdir().unwrap();
-    let on_disk = write_project(work.path(), "fox", CHAIN_MAIN);
-    let mut script = py::http_script(
-        &open,
-        Some(HTTP_TOKEN),
-        "auto",
-        json!([
-            run_call(json!({"path": on_disk.display().to_string(),
-                            "inputs": {"prompt": "a red fox"}})),
-            run_call(json!({"files": files, "inputs": {"prompt": "a red fox"}})),
-        ]),
-    );
-    script["timeout_s"] = json!(CALL_TIMEOUT_S);
-    let doc = py::run_script(&script);
-    let by_path = py::result(&doc, 0);
-    assert!(
-        py::is_error(by_path),
-        "a path on the server's disk: {by_path:#}"
-    );
-    assert!(
-        py::tool_text(by_path).contains("files"),
-        "{}",
-        py::tool_text(by_path)
-    );
-
-    let result = py::result(&doc, 1);
-    assert!(!py::is_error(result), "{}", py::tool_text(result));
-    assert_chain_succeeded(&result["structuredContent"], "a red fox");
-    assert_chain_called(&fakes, "a red fox");
-    assert!(
-        !progress_messages(&doc, 1).is_empty(),
-        "progress over streamable HTTP"
-    );
-    drop(open);
-}
-
-#[test]
-fn cli_run_prints_json_and_bad_inputs_exit_two() {
-    let fakes = Fakes::start();
-    let sandbox = run_sandbox(&fakes);
-    let work = tempfile::tempdir().unwrap();
-    let project = write_project(work.path(), "fox", CHAIN_MAIN);
-    let dir = project.display().to_string();
-    let out_dir = work.path().join("out");
-    let out_arg = out_dir.display().to_string();
-
-    let out = support::run_to_end(
-        &mut sandbox.command(&[
-            "run",
-            &dir,
-            "-i",
-            "prompt=a red fox",
-            "--format",
-            "json",
-            "--output-dir",
-            &out_arg,
-        ]),
-        b"",
-        "mcp-pipelines run",
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    let run: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}):\n{stdout}"));
-    assert_chain_succeeded(&run, "a red fox");
-    assert!(
-        Path::new(run["files"][0].as_str().unwrap()).starts_with(&out_dir),
-        "{run:#}"
-    );
-    assert!(
-        stderr.contains("running the prediction"),
-        "progress on stderr: {stderr}"
-    );
-    assert_chain_called(&fakes, "a red fox");
-
-    for bad in [
-        vec!["-i", "prompt"],
-        vec!["-i", "prompt=a fox", "-i", "sentences=lots"],
-    ] {
-        let mut args = vec!["run", dir.as_str()];
-        args.extend(bad.iter().copied());
-        let out = support::run_to_end(&mut sandbox.command(&args), b"", "mcp-pipelines run");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        let culprit = if bad.len() == 2 {
-            "prompt"
-        } else {
-            "sentences"
-        };
-        assert!(stderr.contains(culprit), "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-    }
-    assert_eq!(fakes.replicate.predictions().len(), 2, "no further runs");
 }

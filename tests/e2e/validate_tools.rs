@@ -1,29 +1,29 @@
-//! `validate_pipeline` and `mcp-pipelines validate` through the real binary: diagnostics with
-//! codes, positions, citations and fixes; paths confined to the working directory; inline
-//! files; the schema cache shared with `fetch_model_schema` (PY016 → PY017/PY018); the CLI's
-//! exit codes and JSON shape; and a changed runtime list changing PY009.
+//! `validate_pipeline` through the real binary: diagnostics with codes, positions, citations
+//! and fixes; paths confined to the working directory; inline files; the schema cache shared
+//! with `fetch_model_schema` (PY016 → PY017/PY018); over HTTP, files and not paths. Also the
+//! projects and helpers the other `validate_*` test files share.
 
 use std::{collections::BTreeSet, fs, path::Path};
 
-use pipelines_test_fakes::docs_host::{Doc, RUNTIME_REQUIREMENTS};
 use serde_json::{Value, json};
 
 use crate::{
     fakes::Fakes,
     py,
-    support::{HttpServer, Sandbox, cli},
+    support::{HttpServer, Sandbox},
 };
 
 pub(crate) const COG_YAML: &str =
     "build:\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n";
-const COG_YAML_GPU: &str =
+pub(crate) const COG_YAML_GPU: &str =
     "build:\n  gpu: true\n  python_requirements: requirements.txt\npredict: \"main.py:run\"\n";
-const REQUIREMENTS: &str = "replicate>=1.1.0b1,<2.0.0a1\n";
+pub(crate) const REQUIREMENTS: &str = "replicate>=1.1.0b1,<2.0.0a1\n";
+
 /// What [`CLEAN_MAIN`] needs: it imports PIL, so `pillow` is listed (REQ005 otherwise).
-const CLEAN_REQUIREMENTS: &str = "replicate>=1.1.0b1,<2.0.0a1\npillow\n";
+pub(crate) const CLEAN_REQUIREMENTS: &str = "replicate>=1.1.0b1,<2.0.0a1\npillow\n";
 
 /// A pipeline without mistakes (it imports PIL, which the runtime provides).
-const CLEAN_MAIN: &str = r#"from cog import Input
+pub(crate) const CLEAN_MAIN: &str = r#"from cog import Input
 from PIL import Image
 
 
@@ -34,7 +34,7 @@ def run(text: str = Input(description="Text to echo")) -> str:
 /// Known mistakes: `-> dict` (PY003, line 9), `os.environ` (PY010, line 10), and a call of
 /// acme/pixel-forge with a misspelt input and without its required `prompt` (PY016 until
 /// the schema is fetched, then PY017 and PY018, line 11).
-const BAD_MAIN: &str = r#"import os
+pub(crate) const BAD_MAIN: &str = r#"import os
 
 import replicate
 from cog import Path
@@ -64,7 +64,7 @@ pub(crate) fn inline_files(cog_yaml: &str, main_py: &str) -> Value {
     json!({"cog.yaml": cog_yaml, "main.py": main_py, "requirements.txt": REQUIREMENTS})
 }
 
-fn diagnostics(report: &Value) -> &Vec<Value> {
+pub(crate) fn diagnostics(report: &Value) -> &Vec<Value> {
     report["diagnostics"]
         .as_array()
         .unwrap_or_else(|| panic!("a validation report: {report}"))
@@ -316,197 +316,4 @@ fn validate_pipeline_over_http_takes_files_not_paths() {
         "a hosted server says to pass the files inline: {}",
         py::tool_text(path)
     );
-}
-
-/// The CLI's JSON: exactly these keys (plus `doc_title`/`edit` on diagnostics and
-/// `rules_from` on the report, which the issue's citation and suggested-edit items add).
-fn assert_cli_shape(report: &Value) {
-    let keys = |v: &Value| -> BTreeSet<String> {
-        v.as_object()
-            .unwrap_or_else(|| panic!("an object: {v}"))
-            .keys()
-            .cloned()
-            .collect()
-    };
-    let set =
-        |names: &[&str]| -> BTreeSet<String> { names.iter().map(|s| (*s).to_string()).collect() };
-    assert_eq!(
-        keys(report),
-        set(&["ok", "diagnostics", "summary", "rules_from"]),
-        "{report}"
-    );
-    assert!(report["ok"].is_boolean());
-    assert_eq!(keys(&report["summary"]), set(&["errors", "warnings"]));
-    assert!(report["summary"]["errors"].is_u64() && report["summary"]["warnings"].is_u64());
-    let required = set(&[
-        "code",
-        "name",
-        "severity",
-        "file",
-        "line",
-        "column",
-        "message",
-        "doc_section",
-        "fix",
-    ]);
-    for d in diagnostics(report) {
-        let have = keys(d);
-        assert!(have.is_superset(&required), "{d}");
-        let extra: BTreeSet<String> = have.difference(&required).cloned().collect();
-        assert!(
-            extra.is_subset(&set(&["doc_title", "edit"])),
-            "unexpected keys {extra:?}: {d}"
-        );
-        assert!(d["line"].is_u64() && d["column"].is_u64(), "{d}");
-    }
-    assert_complete(report);
-}
-
-#[test]
-fn validate_cli_exit_codes_and_json_shape() {
-    let sandbox = Sandbox::new();
-    let clean = sandbox.scratch().join("clean");
-    write_project(&clean, COG_YAML, CLEAN_MAIN);
-    let bad = sandbox.scratch().join("bad");
-    write_project(&bad, COG_YAML_GPU, BAD_MAIN);
-
-    let ok = cli(
-        &sandbox,
-        &["validate", clean.to_str().unwrap(), "--format", "json"],
-    );
-    assert_eq!(ok.code, Some(0), "{}\n{}", ok.stdout, ok.stderr);
-    let report = ok.json();
-    assert_cli_shape(&report);
-    assert_eq!(report["ok"], true);
-    assert_eq!(report["diagnostics"], json!([]));
-    assert_eq!(report["summary"], json!({"errors": 0, "warnings": 0}));
-
-    let failing = cli(
-        &sandbox,
-        &["validate", bad.to_str().unwrap(), "--format", "json"],
-    );
-    assert_eq!(failing.code, Some(1), "{}", failing.stderr);
-    let report = failing.json();
-    assert_cli_shape(&report);
-    assert_eq!(report["ok"], false);
-    let found = codes(&report);
-    for code in ["COG005", "PY003", "PY010", "PY016"] {
-        assert!(found.contains(code), "{code} in {found:?}");
-    }
-    let py003 = find(&report, "PY003");
-    assert_eq!((&py003["line"], &py003["column"]), (&json!(9), &json!(25)));
-
-    // Text format: same exit code, ruff-style lines.
-    let text = cli(&sandbox, &["validate", bad.to_str().unwrap()]);
-    assert_eq!(text.code, Some(1));
-    assert!(
-        text.stdout.contains("main.py:9:25: PY003"),
-        "{}",
-        text.stdout
-    );
-
-    // Could not run: exit 2, the reason on stderr and, with --format json, as a JSON object.
-    let missing = sandbox.scratch().join("no-such-project");
-    let broken = cli(
-        &sandbox,
-        &["validate", missing.to_str().unwrap(), "--format", "json"],
-    );
-    assert_eq!(broken.code, Some(2), "{}", broken.stdout);
-    let error: Value = serde_json::from_str(&broken.stdout).unwrap();
-    assert_eq!(error["ok"], false, "{}", broken.stdout);
-    assert!(
-        error["error"].as_str().unwrap().contains("no-such-project"),
-        "{}",
-        broken.stdout
-    );
-    assert!(
-        broken.stderr.contains("no-such-project"),
-        "{}",
-        broken.stderr
-    );
-
-    // The CLI takes any path, e.g. relative with `..`.
-    let mut cmd = sandbox.command(&["validate", "../clean", "--format", "json"]);
-    cmd.current_dir(&bad);
-    let out = crate::support::run_to_end(&mut cmd, b"", "validate ../clean");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-#[test]
-fn a_runtime_list_without_pillow_flips_py009_after_docs_refresh() {
-    let fakes = Fakes::start();
-    let sandbox = fakes.sandbox();
-    let project = sandbox.scratch().join("uses-pil");
-    write_project(&project, COG_YAML, CLEAN_MAIN);
-    let dir = project.to_str().unwrap();
-
-    let refresh = cli(&sandbox, &["docs", "refresh", "--format", "json"]);
-    assert_eq!(refresh.code, Some(0), "{}", refresh.stderr);
-    let with_pillow = cli(&sandbox, &["validate", dir, "--format", "json"]);
-    assert_eq!(
-        with_pillow.code,
-        Some(0),
-        "pillow is in the runtime: {}",
-        with_pillow.stdout
-    );
-    assert!(
-        with_pillow.json()["rules_from"]
-            .as_str()
-            .unwrap()
-            .contains("cached"),
-        "{}",
-        with_pillow.stdout
-    );
-
-    // The runtime drops pillow; after a refresh the same project imports an unsupported module.
-    let without: String = RUNTIME_REQUIREMENTS
-        .lines()
-        .filter(|l| !l.starts_with("pillow"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_ne!(without, RUNTIME_REQUIREMENTS);
-    fakes.docs.set_body(Doc::Runtime, &without);
-    let refresh = cli(
-        &sandbox,
-        &["docs", "refresh", "--source", "runtime", "--format", "json"],
-    );
-    assert_eq!(refresh.code, Some(0), "{}", refresh.stderr);
-    assert_eq!(refresh.json()["sources"][0]["changed"], true);
-    let rules = cli(&sandbox, &["docs", "rules", "--format", "json"]).json();
-    assert!(
-        !rules["python_packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["name"] == "pillow"),
-        "{rules}"
-    );
-
-    let flipped = cli(&sandbox, &["validate", dir, "--format", "json"]);
-    assert_eq!(flipped.code, Some(1), "{}", flipped.stdout);
-    let report = flipped.json();
-    assert_cli_shape(&report);
-    let py009 = find(&report, "PY009");
-    assert_eq!(
-        (&py009["line"], &py009["file"]),
-        (&json!(2), &json!("main.py"))
-    );
-    assert!(
-        py009["message"].as_str().unwrap().contains("PIL"),
-        "{py009}"
-    );
-
-    // The MCP tool sees the same cached Rulebook.
-    let doc = py::stdio_in(
-        &sandbox,
-        sandbox.scratch(),
-        json!([{"op": "call_tool", "name": "validate_pipeline", "args": {"path": "uses-pil"}}]),
-    );
-    let codes = codes(&py::result(&doc, 0)["structuredContent"]);
-    assert!(codes.contains("PY009"), "{codes:?}");
 }
