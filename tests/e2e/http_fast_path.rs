@@ -321,18 +321,28 @@ fn inline_lifecycle_calls_answer_as_rmcp_does() {
             .contains("PY003"),
         "{found}"
     );
-    // Client capabilities rmcp cannot read: its refusal, on either path.
+    // Client capabilities rmcp cannot read: rmcp's own refusal (as for the same request
+    // with one more `_meta` key, which only rmcp's path takes), also where an answer is
+    // kept for the same call with readable capabilities.
     let mut bad_caps = meta.clone();
     bad_caps["io.modelcontextprotocol/clientCapabilities"] = json!({"roots": 5});
-    let refused = send(
-        "validate_pipeline",
-        "validate_pipeline",
-        json!({"files": {"main.py": main_py}}),
-        &bad_caps,
-    );
-    assert_eq!(refused.status, 200, "{}", refused.text());
-    let refused = refused.json();
-    assert!(refused["error"]["message"].is_string(), "{refused}");
+    let mut bad_caps_rmcp = bad_caps.clone();
+    bad_caps_rmcp["x-trace/id"] = json!("abc");
+    send("get_docs", "get_docs", json!({"section": "rules"}), &meta);
+    for (name, args) in [
+        ("validate_pipeline", json!({"files": {"main.py": main_py}})),
+        ("get_docs", json!({"section": "rules"})),
+    ] {
+        let fast = send(name, name, args.clone(), &bad_caps);
+        let rmcp = send(name, name, args, &bad_caps_rmcp);
+        assert_eq!(fast.status, rmcp.status, "{name}: {}", fast.text());
+        assert_eq!(fast.json(), rmcp.json(), "{name}");
+        assert!(
+            fast.json()["error"]["message"].is_string(),
+            "{}",
+            fast.text()
+        );
+    }
     // Not taken by the fast path: a header that disagrees with the body gets rmcp's refusal.
     let mismatch = send("get_docs", "validate_pipeline", json!({}), &meta);
     assert_ne!(mismatch.status, 200, "{}", mismatch.text());

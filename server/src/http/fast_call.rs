@@ -139,28 +139,35 @@ pub async fn answer(fast: Arc<FastCall>, mut req: Request, next: Next) -> Respon
     if version == INLINE_VERSION && !inline::plain(&standard, &value) {
         return next.run(req).await;
     }
-    // A kept answer needs no decoding into rmcp's types and no handler.
-    if let Some(response) = kept_answer(&fast, version, &value).await {
-        return response;
-    }
-    // Inline files to validate: the tool's own code answers, without rmcp's types.
-    if let Some((id, files)) = validate::take_files(version, &mut value) {
-        return Box::pin(validate::answer(&fast, version, id, files)).await;
+    // The id of a call in the simplest envelope, decoded once for every reader below.
+    let simple = simple_id(&value);
+    if let Some(id) = &simple {
+        // A kept answer needs no decoding into rmcp's types and no handler.
+        if let Some(response) = kept_answer(&fast, version, id, &value).await {
+            return response;
+        }
+        // Inline files to validate: the tool's own code answers, without rmcp's types.
+        if let Some(files) = validate::take_files(version, &mut value) {
+            return Box::pin(validate::answer(&fast, version, id.clone(), files)).await;
+        }
     }
     // Boxed: the handler's future is large, and this one is moved on every request.
-    Box::pin(handle(fast, version, value, req, next)).await
+    Box::pin(handle(fast, version, value, simple, req, next)).await
 }
 
-/// The call decoded by rmcp and handled (or left to rmcp's service when it is not plain).
+/// The call decoded by rmcp and handled (or left to rmcp's service when it is not plain);
+/// `simple`: its id when it is in the simplest envelope ([`simple_id`]).
 async fn handle(
     fast: Arc<FastCall>,
     version: usize,
     value: Value,
+    simple: Option<RequestId>,
     req: Request,
     next: Next,
 ) -> Response {
     let inline = version == INLINE_VERSION;
-    let (Some((id, mut request)), Some(peer)) = (plain_call(value, inline), fast.peer(version))
+    let (Some((id, mut request)), Some(peer)) =
+        (plain_call(value, inline, simple), fast.peer(version))
     else {
         return next.run(req).await;
     };
@@ -208,12 +215,17 @@ async fn handle(
     }
 }
 
-/// The kept answer to a plain `get_docs` call in its simplest envelope (only `jsonrpc`,
-/// `id`, `method`, `params`; params only `name` and `arguments`), read from the JSON as it
-/// is. Anything else is decoded by rmcp and may be answered from the cache after that.
-async fn kept_answer(fast: &FastCall, version: usize, value: &Value) -> Option<Response> {
-    let (id, params) = simple_envelope(value)?;
-    let params = params.as_object()?;
+/// The kept answer to a plain `get_docs` call with id `id` in its simplest envelope (only
+/// `jsonrpc`, `id`, `method`, `params`, [`simple_id`] said so; params only `name` and
+/// `arguments`), read from the JSON as it is. Anything else is decoded by rmcp and may be
+/// answered from the cache after that.
+async fn kept_answer(
+    fast: &FastCall,
+    version: usize,
+    id: &RequestId,
+    value: &Value,
+) -> Option<Response> {
+    let params = value.get("params")?.as_object()?;
     let plain = params.keys().all(|k| match k.as_str() {
         "name" | "arguments" => true,
         // Checked by `inline::plain` already; the answer does not depend on it.
@@ -228,7 +240,7 @@ async fn kept_answer(fast: &FastCall, version: usize, value: &Value) -> Option<R
     let key = services.docs.read_key(call.source).await.ok()??;
     let hit = fast.results.get(version, &call, &key)?;
     key.count_served();
-    Some(json_response(result_cache::response(&id, &hit)))
+    Some(json_response(result_cache::response(id, &hit)))
 }
 
 fn json_response(body: Option<impl Into<Body>>) -> Response {
@@ -333,7 +345,12 @@ fn plain_headers(headers: &HeaderMap) -> Option<(usize, inline::StandardHeaders)
 
 /// The message, when it is a `tools/call` request without `_meta` (but for the inline
 /// lifecycle's, checked already) for a tool other than `run_locally`: its id and the request.
-fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> {
+/// `simple`: its id when it is in the simplest envelope ([`simple_id`]).
+fn plain_call(
+    value: Value,
+    inline: bool,
+    simple: Option<RequestId>,
+) -> Option<(RequestId, ClientRequest)> {
     let params = value.get("params")?.as_object()?;
     let plain = value.get("method").and_then(Value::as_str) == Some("tools/call")
         && (inline || !params.contains_key("_meta"))
@@ -341,7 +358,7 @@ fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> 
     if !plain {
         return None;
     }
-    if let Some((id, _)) = simple_envelope(&value) {
+    if let Some(id) = simple {
         // Anything it cannot decode goes to rmcp's service, which decodes the body itself.
         return simple_call(id, value);
     }
@@ -354,7 +371,7 @@ fn plain_call(value: Value, inline: bool) -> Option<(RequestId, ClientRequest)> 
 }
 
 /// The call with id `id` in the simplest envelope (members `jsonrpc`, `id`, `method`,
-/// `params` only; [`simple_envelope`] said so), decoded straight into its parameters: what
+/// `params` only; [`simple_id`] said so), decoded straight into its parameters: what
 /// rmcp's decoding of the whole message gives for it, without buffering the message through
 /// serde's untyped content first. `None` when the params do not decode, which rmcp then
 /// decodes (and refuses as it does). The params are moved out of the message, not copied.
@@ -370,18 +387,20 @@ fn simple_call(id: RequestId, mut value: Value) -> Option<(RequestId, ClientRequ
     Some((id, ClientRequest::CallToolRequest(request)))
 }
 
-/// The id and params of a `tools/call` request in the simplest envelope: JSON-RPC 2.0 with
-/// only the members `jsonrpc`, `id`, `method` and `params` (an object).
-fn simple_envelope(value: &Value) -> Option<(RequestId, &Value)> {
+/// The id of a `tools/call` request in the simplest envelope: JSON-RPC 2.0 with only the
+/// members `jsonrpc`, `id`, `method` and `params` (an object).
+fn simple_id(value: &Value) -> Option<RequestId> {
     let message = value.as_object()?;
     let simple = message.get("jsonrpc")?.as_str()? == "2.0"
         && message.get("method")?.as_str()? == "tools/call"
+        && message.get("params").is_some_and(Value::is_object)
         && message
             .keys()
             .all(|k| matches!(k.as_str(), "jsonrpc" | "id" | "method" | "params"));
-    let params = message.get("params").filter(|p| p.is_object())?;
-    let id = RequestId::deserialize(message.get("id")?).ok()?;
-    simple.then_some((id, params))
+    if !simple {
+        return None;
+    }
+    RequestId::deserialize(message.get("id")?).ok()
 }
 
 #[cfg(test)]
@@ -450,7 +469,11 @@ mod tests {
 
     #[test]
     fn only_plain_tool_calls() {
-        let call = |s: &str| plain_call(serde_json::from_str(s).unwrap(), false).is_some();
+        let call = |s: &str| {
+            let value: Value = serde_json::from_str(s).unwrap();
+            let simple = simple_id(&value);
+            plain_call(value, false, simple).is_some()
+        };
         assert!(call(
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_docs","arguments":{}}}"#
         ));

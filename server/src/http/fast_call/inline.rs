@@ -8,6 +8,8 @@
 //! `_meta` keys) goes to rmcp, which checks and answers it as before.
 
 use axum::http::HeaderMap;
+use rmcp::model::ClientCapabilities;
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 /// The protocol version of the inline lifecycle.
@@ -55,8 +57,8 @@ impl StandardHeaders {
 /// exactly, to a tool that never asks the client anything: `Mcp-Method: tools/call`,
 /// `Mcp-Name` the tool (`get_docs`, or `validate_pipeline` whose arguments are an object
 /// without `path`); params with only `name`, `arguments` and `_meta`; `_meta` with only the
-/// protocol version (this one), the client's capabilities (an object) and optionally its
-/// info (an object).
+/// protocol version (this one), the client's capabilities (as rmcp reads them: it refuses
+/// a request whose capabilities it cannot read) and optionally its info (an object).
 pub fn plain(headers: &StandardHeaders, message: &Value) -> bool {
     let Some(params) = message.get("params").and_then(Value::as_object) else {
         return false;
@@ -90,9 +92,10 @@ fn plain_meta(meta: &Map<String, Value>) -> bool {
             PROTOCOL_VERSION_KEY | CLIENT_INFO_KEY | CLIENT_CAPABILITIES_KEY
         )
     }) && meta.get(PROTOCOL_VERSION_KEY).and_then(Value::as_str) == Some(VERSION)
+        // Capabilities rmcp cannot read are a refused request there: not plain.
         && meta
             .get(CLIENT_CAPABILITIES_KEY)
-            .is_some_and(Value::is_object)
+            .is_some_and(|c| ClientCapabilities::deserialize(c).is_ok())
         && meta.get(CLIENT_INFO_KEY).is_none_or(Value::is_object)
 }
 
@@ -163,6 +166,11 @@ mod tests {
             .unwrap()
             .remove(CLIENT_CAPABILITIES_KEY);
         cases.push(bare);
+        for unreadable in [json!({"roots": 5}), json!([])] {
+            let mut m = meta();
+            m[CLIENT_CAPABILITIES_KEY] = unreadable;
+            cases.push(m);
+        }
         for m in cases {
             let c = call(json!({"name": "get_docs", "arguments": {}, "_meta": m}));
             assert!(!plain(&headers("tools/call", "get_docs"), &c), "{m}");

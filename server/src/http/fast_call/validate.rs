@@ -5,21 +5,19 @@
 //! and those steps cost as much as validating a small project.
 //!
 //! Only the plainest form is taken, where the answer cannot differ from rmcp's: the
-//! simplest envelope, arguments that are exactly `{"files": {name: text, …}}` (what rmcp
-//! decodes without error into the tool's arguments), and for the 2026-07-28 protocol a
-//! `_meta` whose client capabilities rmcp reads (else it refuses the request). Anything
-//! else — a `path`, another argument, a value of the wrong type — goes through rmcp, which
-//! answers or refuses it as before.
+//! simplest envelope, and arguments that are exactly `{"files": {name: text, …}}` (what rmcp
+//! decodes without error into the tool's arguments); a 2026-07-28 request's `_meta` was
+//! checked by `inline::plain`. Anything else — a `path`, another argument, a value of the
+//! wrong type — goes through rmcp, which answers or refuses it as before.
 
 use std::collections::BTreeMap;
 
 use axum::{body::Bytes, response::Response};
 use pipelines_tools::run_local::ProjectSource;
-use rmcp::model::{ClientCapabilities, RequestId};
-use serde::Deserialize as _;
+use rmcp::model::RequestId;
 use serde_json::Value;
 
-use super::{FastCall, INLINE_VERSION, internal_error, json_response, simple_envelope};
+use super::{FastCall, INLINE_VERSION, internal_error, json_response};
 use crate::{
     convert::{encode_failure, encode_success},
     handler::validate_source,
@@ -27,21 +25,17 @@ use crate::{
 };
 
 const VALIDATE_PIPELINE: &str = "validate_pipeline";
-const CLIENT_CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
 
-/// The id and the inline files of a plain `validate_pipeline` call, moved out of
-/// `message`; `None` (and `message` untouched) for any other message.
-pub(super) fn take_files(
-    version: usize,
-    message: &mut Value,
-) -> Option<(RequestId, BTreeMap<String, String>)> {
-    let (id, params) = simple_envelope(message)?;
-    let params = params.as_object()?;
+/// The inline files of a plain `validate_pipeline` call in the simplest envelope (the
+/// caller checked the envelope: `super::simple_id`), moved out of `message`; `None` (and
+/// `message` untouched) for any other call.
+pub(super) fn take_files(version: usize, message: &mut Value) -> Option<BTreeMap<String, String>> {
+    let params = message.get("params")?.as_object()?;
     let plain = params.get("name")?.as_str()? == VALIDATE_PIPELINE
         && params.keys().all(|k| match k.as_str() {
             "name" | "arguments" => true,
-            // The rest of the inline lifecycle's `_meta` was checked by `inline::plain`.
-            "_meta" => version == INLINE_VERSION && capabilities_read(&params[k]),
+            // Checked by `inline::plain` already.
+            "_meta" => version == INLINE_VERSION,
             _ => false,
         });
     let args = params.get("arguments")?.as_object()?;
@@ -57,24 +51,18 @@ pub(super) fn take_files(
     let Value::Object(files) = files else {
         return None;
     };
-    let files = files
-        .into_iter()
-        .filter_map(|(name, text)| match text {
-            Value::String(text) => Some((name, text)),
-            _ => None,
-        })
-        .collect();
-    Some((id, files))
+    Some(
+        files
+            .into_iter()
+            .filter_map(|(name, text)| match text {
+                Value::String(text) => Some((name, text)),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
-/// Whether rmcp reads the client's capabilities from this `_meta` (it refuses a 2026-07-28
-/// request whose capabilities it cannot read).
-fn capabilities_read(meta: &Value) -> bool {
-    meta.get(CLIENT_CAPABILITIES_KEY)
-        .is_some_and(|c| ClientCapabilities::deserialize(c).is_ok())
-}
-
-/// The JSON-RPC answer to the call: the report, or the failure the agent can act on, as
+/// The JSON-RPC answer to the call with id `id`: the report, or the failure the agent can act on, as
 /// rmcp's dispatch would write it for the protocol `version`.
 pub(super) async fn answer(
     fast: &FastCall,
@@ -109,7 +97,7 @@ mod tests {
 
     use super::*;
 
-    fn take(version: usize, params: Value) -> Option<(RequestId, BTreeMap<String, String>)> {
+    fn take(version: usize, params: Value) -> Option<BTreeMap<String, String>> {
         let mut message =
             json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": params});
         let before = message.clone();
@@ -122,12 +110,11 @@ mod tests {
 
     #[test]
     fn only_inline_files_alone_are_taken() {
-        let (id, files) = take(
+        let files = take(
             1,
             json!({"name": "validate_pipeline", "arguments": {"files": {"main.py": "x = 1\n", "cog.yaml": ""}}}),
         )
         .unwrap();
-        assert_eq!(id, RequestId::Number(4));
         assert_eq!(files.len(), 2);
         assert_eq!(files["main.py"], "x = 1\n");
         for params in [
@@ -144,24 +131,9 @@ mod tests {
         ] {
             assert!(take(1, params.clone()).is_none(), "{params}");
         }
-    }
-
-    #[test]
-    fn the_inline_lifecycle_needs_capabilities_rmcp_reads() {
-        let params = |caps: Value| {
-            json!({"name": "validate_pipeline", "arguments": {"files": {}},
-                "_meta": {CLIENT_CAPABILITIES_KEY: caps}})
-        };
-        assert!(take(INLINE_VERSION, params(json!({}))).is_some());
-        assert!(
-            take(
-                INLINE_VERSION,
-                params(json!({"roots": {"listChanged": true}}))
-            )
-            .is_some()
-        );
-        assert!(take(INLINE_VERSION, params(json!({"roots": 5}))).is_none());
-        assert!(take(INLINE_VERSION, params(json!([]))).is_none());
-        assert!(take(1, params(json!({}))).is_none(), "`_meta` only inline");
+        // The inline lifecycle's `_meta` (checked before, by `inline::plain`).
+        let with_meta = json!({"name": "validate_pipeline", "arguments": {"files": {}},
+            "_meta": {"io.modelcontextprotocol/clientCapabilities": {}}});
+        assert!(take(INLINE_VERSION, with_meta).is_some());
     }
 }
