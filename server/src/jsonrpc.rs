@@ -28,6 +28,15 @@ pub fn recover_id(v: &Value) -> Value {
     }
 }
 
+/// The tool a message calls: `params.name` of a `tools/call` request (read with two lookups,
+/// not a JSON pointer, which allocates each segment: this is asked of every request).
+pub fn called_tool(msg: &Value) -> Option<&str> {
+    if msg.get("method").and_then(Value::as_str) != Some("tools/call") {
+        return None;
+    }
+    msg.get("params")?.get("name")?.as_str()
+}
+
 /// Why a parsed value is not a JSON-RPC 2.0 message, if it is not one.
 pub fn invalid_reason(v: &Value) -> Option<&'static str> {
     let Some(obj) = v.as_object() else {

@@ -227,17 +227,9 @@ impl CallInfo {
             .get("method")
             .and_then(serde_json::Value::as_str)
             .unwrap_or("response");
-        let tool = (method == "tools/call")
-            .then(|| {
-                // Not `pointer`: it allocates each path segment, on every request.
-                msg.get("params")
-                    .and_then(|p| p.get("name"))
-                    .and_then(serde_json::Value::as_str)
-            })
-            .flatten();
         CallInfo {
             method: method.into(),
-            tool: tool.map(Into::into),
+            tool: crate::jsonrpc::called_tool(msg).map(Into::into),
         }
     }
 }

@@ -27,10 +27,16 @@ pub const SHALLOW_NESTING: usize = 24;
 /// so quickly that [`PARSE_BUDGET`] cannot run out: the hand-off to a big-stack thread
 /// costs more than loading such a project. Every other project loads on a big-stack thread.
 pub fn small_and_shallow(files: &std::collections::BTreeMap<String, String>) -> bool {
-    files.values().map(String::len).sum::<usize>() <= SMALL_PROJECT_BYTES
+    is_small(files)
         && files
             .values()
             .all(|text| super::python::is_shallow(text, SHALLOW_NESTING))
+}
+
+/// Whether inline `files` hold at most [`SMALL_PROJECT_BYTES`] in all (the first half of
+/// [`small_and_shallow`]; `Project::here` asks the second of each file it parses).
+pub(crate) fn is_small(files: &std::collections::BTreeMap<String, String>) -> bool {
+    files.values().map(String::len).sum::<usize>() <= SMALL_PROJECT_BYTES
 }
 
 /// Why a bounded job produced no result.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use super::bounded::SMALL_PROJECT_BYTES;
+use super::bounded::is_small;
 use super::cog_yaml::CogYaml;
 use super::parsed::{self, Parsing};
 use super::python::PythonFile;
@@ -150,10 +150,9 @@ impl Project {
     /// [`super::small_and_shallow`] asks). `Ok(None)` when something is left to parse on a
     /// big stack; errors are those of [`Project::from_files`]. Each file is looked up once.
     pub fn here(files: &BTreeMap<String, String>) -> Result<Option<Project>, ProjectError> {
-        let small = files.values().map(String::len).sum::<usize>() <= SMALL_PROJECT_BYTES;
         Project::inline(
             files,
-            if small {
+            if is_small(files) {
                 Parsing::Shallow
             } else {
                 Parsing::KeptOnly

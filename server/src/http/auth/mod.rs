@@ -154,13 +154,11 @@ impl Auth {
 
 /// The scope one JSON-RPC message needs.
 fn scope_needed(msg: &Value) -> &'static str {
-    let run = msg.get("method").and_then(Value::as_str) == Some("tools/call")
-        && msg
-            .get("params")
-            .and_then(|p| p.get("name"))
-            .and_then(Value::as_str)
-            == Some("run_locally");
-    if run { SCOPE_RUN } else { SCOPE_READ }
+    if crate::jsonrpc::called_tool(msg) == Some("run_locally") {
+        SCOPE_RUN
+    } else {
+        SCOPE_READ
+    }
 }
 
 /// 403 `insufficient_scope` when the caller (request extension) lacks the scope `body` needs.
